@@ -1,0 +1,1 @@
+"""Retail intelligence workbench."""

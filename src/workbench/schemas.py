@@ -1,0 +1,360 @@
+"""Data contracts: every raw table the workbench reads, in one place.
+
+Each table lists its columns (type, allowed values, nullability) and its key. `datasets`
+validates every read against these contracts (with pandera) and turns failures into one
+clear error naming the file, the column, the rows and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandera.pandas as pa
+
+# Allowed values, shared by the generator, the analyses and the contracts.
+STORE_FORMATS = ("large", "small")
+SEXES = ("F", "M")
+CSP = (  # French socio-professional categories (INSEE PCS, level 1 + retired / inactive)
+    "agriculteurs",
+    "artisans_commercants",
+    "cadres",
+    "professions_intermediaires",
+    "employes",
+    "ouvriers",
+    "retraites",
+    "sans_activite",
+)
+LOYALTY_TIERS = ("none", "silver", "gold", "platinum")
+SALES_CHANNELS = ("store", "web", "app", "click_collect")
+CATEGORIES = ("mode", "maison", "beaute", "sport", "enfant", "high_tech")
+EMAIL_EVENTS = ("sent", "open", "click")
+PLATFORMS = ("twitter", "instagram", "facebook", "tiktok")
+ACCOUNT_TYPES = ("person", "brand")
+INTERACTION_TYPES = ("like", "share", "retweet", "comment")
+TOUCHPOINT_CHANNELS = (
+    "search",
+    "social",
+    "email",
+    "display",
+    "website",
+    "app",
+    "store_visit",
+    "purchase",
+)
+REGIONS = (
+    "Auvergne-Rhône-Alpes",
+    "Bourgogne-Franche-Comté",
+    "Bretagne",
+    "Centre-Val de Loire",
+    "Corse",
+    "Grand Est",
+    "Hauts-de-France",
+    "Île-de-France",
+    "Normandie",
+    "Nouvelle-Aquitaine",
+    "Occitanie",
+    "Pays de la Loire",
+    "Provence-Alpes-Côte d'Azur",
+)
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a table contract."""
+
+    name: str
+    dtype: str  # "str", "int", "float", "bool", "date", "datetime"
+    nullable: bool = False
+    allowed: tuple | None = None
+    ge: float | None = None
+    le: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One raw table: its columns, its key and what it is."""
+
+    name: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...] = ()
+    description: str = ""
+    personal: tuple[str, ...] = field(default=())  # columns never shown in reports
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def col(self, name: str) -> Col:
+        return next(c for c in self.columns if c.name == name)
+
+
+TABLES: dict[str, Table] = {}
+
+
+def _table(name, columns, key=(), description="", personal=()):
+    TABLES[name] = Table(name, tuple(columns), tuple(key), description, tuple(personal))
+
+
+_table(
+    "stores",
+    [
+        Col("store_id", "str"),
+        Col("store_name", "str"),
+        Col("format", "str", allowed=STORE_FORMATS, description="large (hypermarché) or small (proximité)"),
+        Col("city", "str"),
+        Col("postcode", "str"),
+        Col("department", "str", description="French department code, e.g. '75', '2A'"),
+        Col("region", "str", allowed=REGIONS),
+    ],
+    key=["store_id"],
+    description="The brand's physical stores.",
+)
+
+_table(
+    "customers",
+    [
+        Col("customer_id", "str"),
+        Col("first_name", "str", nullable=True, description="for identity matching only"),
+        Col("last_name", "str", nullable=True, description="for identity matching only"),
+        Col("email", "str", nullable=True, description="for identity matching only"),
+        Col("birth_year", "int", nullable=True, ge=1900, le=2015),
+        Col("sex", "str", nullable=True, allowed=SEXES),
+        Col("csp", "str", nullable=True, allowed=CSP, description="socio-professional category"),
+        Col("postcode", "str", nullable=True),
+        Col("city", "str", nullable=True),
+        Col("department", "str", nullable=True),
+        Col("region", "str", nullable=True, allowed=REGIONS),
+        Col("home_store_id", "str", nullable=True),
+        Col("loyalty_tier", "str", allowed=LOYALTY_TIERS),
+        Col("loyalty_points", "int", ge=0),
+        Col("email_consent", "bool"),
+        Col("ambassador_consent", "bool", description="consented to the ambassador programme"),
+        Col("signup_date", "date"),
+    ],
+    key=["customer_id"],
+    description="CRM: one row per known customer (loyalty card or web account).",
+    personal=["first_name", "last_name", "email"],
+)
+
+_table(
+    "transactions",
+    [
+        Col("transaction_id", "str"),
+        Col("customer_id", "str", nullable=True, description="null for anonymous purchases"),
+        Col("store_id", "str", nullable=True, description="store for store and click & collect"),
+        Col("channel", "str", allowed=SALES_CHANNELS),
+        Col("timestamp", "datetime"),
+        Col("amount", "float", ge=0, description="basket total in euros, VAT included"),
+        Col("n_items", "int", ge=1),
+    ],
+    key=["transaction_id"],
+    description="Purchases (tickets and orders).",
+)
+
+_table(
+    "transaction_lines",
+    [
+        Col("transaction_id", "str"),
+        Col("line_no", "int", ge=1),
+        Col("category", "str", allowed=CATEGORIES, description="product category (product line)"),
+        Col("quantity", "int", ge=1),
+        Col("amount", "float", ge=0),
+    ],
+    key=["transaction_id", "line_no"],
+    description="Lines of each purchase, by product category.",
+)
+
+_table(
+    "email_campaigns",
+    [
+        Col("campaign_id", "str"),
+        Col("sent_date", "date"),
+        Col("subject", "str"),
+        Col("category", "str", nullable=True, allowed=CATEGORIES),
+    ],
+    key=["campaign_id"],
+    description="E-mail and newsletter campaigns.",
+)
+
+_table(
+    "email_events",
+    [
+        Col("campaign_id", "str"),
+        Col("customer_id", "str"),
+        Col("event", "str", allowed=EMAIL_EVENTS),
+        Col("timestamp", "datetime"),
+    ],
+    key=["campaign_id", "customer_id", "event"],
+    description="One row per campaign, customer and event (sent, open, click).",
+)
+
+_table(
+    "social_accounts",
+    [
+        Col("account_id", "str"),
+        Col("platform", "str", allowed=PLATFORMS),
+        Col("handle", "str"),
+        Col("display_name", "str", nullable=True),
+        Col("followers", "int", ge=0),
+        Col("bio", "str", nullable=True, description="free text, sometimes a city or an e-mail"),
+        Col("account_type", "str", allowed=ACCOUNT_TYPES),
+        Col("brand", "str", nullable=True, description="for brand accounts: the brand they speak for"),
+    ],
+    key=["account_id"],
+    description="Social accounts seen by listening: people and brands (ours and competitors').",
+    personal=["handle", "display_name", "bio"],
+)
+
+_table(
+    "brand_posts",
+    [
+        Col("post_id", "str"),
+        Col("account_id", "str", description="the brand account that posted"),
+        Col("platform", "str", allowed=PLATFORMS),
+        Col("brand", "str"),
+        Col("timestamp", "datetime"),
+        Col("text", "str"),
+        Col("reply_to", "str", nullable=True, description="mention_id this post answers, if a reply"),
+    ],
+    key=["post_id"],
+    description="Brands' own posts, including their public replies to customers.",
+)
+
+_table(
+    "interactions",
+    [
+        Col("interaction_id", "str"),
+        Col("post_id", "str", description="a brand post_id or a mention_id"),
+        Col("account_id", "str", description="who interacted"),
+        Col("type", "str", allowed=INTERACTION_TYPES),
+        Col("timestamp", "datetime"),
+    ],
+    key=["interaction_id"],
+    description="Likes, shares, retweets and comments on posts and mentions.",
+)
+
+_table(
+    "mentions",
+    [
+        Col("mention_id", "str"),
+        Col("platform", "str", allowed=PLATFORMS),
+        Col("account_id", "str", description="author"),
+        Col("timestamp", "datetime"),
+        Col("text", "str", description="French text as posted"),
+        Col("brand", "str", description="brand mentioned: ours or a competitor"),
+        Col("reply_to", "str", nullable=True, description="mention_id or post_id answered"),
+        Col("retweet_of", "str", nullable=True, description="mention_id reshared"),
+        Col("category", "str", nullable=True, allowed=CATEGORIES, description="product line, when known"),
+    ],
+    key=["mention_id"],
+    description="Public posts about a brand (ours or competitors').",
+)
+
+_table(
+    "touchpoints",
+    [
+        Col("touchpoint_id", "str"),
+        Col("visitor_id", "str", description="device / cookie id, for anonymous-to-known stitching"),
+        Col("customer_id", "str", nullable=True, description="null until the visitor is identified"),
+        Col("timestamp", "datetime"),
+        Col("channel", "str", allowed=TOUCHPOINT_CHANNELS),
+        Col("platform", "str", nullable=True, allowed=PLATFORMS, description="for social touchpoints"),
+        Col("transaction_id", "str", nullable=True, description="for purchase touchpoints"),
+    ],
+    key=["touchpoint_id"],
+    description="Customer-journey events across channels, online and offline.",
+)
+
+_table(
+    "staff_nominations",
+    [
+        Col("nomination_id", "str"),
+        Col("store_id", "str"),
+        Col("staff_id", "str"),
+        Col("customer_id", "str"),
+        Col("date", "date"),
+        Col("reason", "str", nullable=True),
+    ],
+    key=["nomination_id"],
+    description="Customers nominated as possible ambassadors by store staff.",
+)
+
+_table(
+    "audience",
+    [
+        Col("date", "date"),
+        Col("platform", "str", allowed=PLATFORMS),
+        Col("brand", "str"),
+        Col("followers", "int", ge=0),
+    ],
+    key=["date", "platform", "brand"],
+    description="Followers of each brand account per platform per day.",
+)
+
+_table(
+    "search_keywords",
+    [
+        Col("month", "date", description="first day of the month"),
+        Col("keyword", "str"),
+        Col("searches", "int", ge=0),
+    ],
+    key=["month", "keyword"],
+    description="Monthly search volume of keywords around the brand.",
+)
+
+_table(
+    "daily_kpis",
+    [
+        Col("date", "date"),
+        Col("store_traffic", "int", ge=0, description="visitors counted at store entrances"),
+        Col("web_sessions", "int", ge=0),
+        Col("app_sessions", "int", ge=0),
+        Col("customer_service_calls", "int", ge=0),
+    ],
+    key=["date"],
+    description="Daily operational counters for the whole brand.",
+)
+
+_table(
+    "store_reviews",
+    [
+        Col("review_id", "str"),
+        Col("store_id", "str"),
+        Col("customer_id", "str", nullable=True),
+        Col("date", "date"),
+        Col("rating", "int", ge=1, le=5),
+        Col("text", "str", description="French free text left in store"),
+    ],
+    key=["review_id"],
+    description="Customer reviews collected in store (cards, tablets).",
+)
+
+RAW_TABLES = tuple(TABLES)
+
+_PANDERA_DTYPES = {
+    "str": str,
+    "int": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "date": "datetime64[ns]",
+    "datetime": "datetime64[ns]",
+}
+
+
+def pandera_schema(table: str | Table) -> pa.DataFrameSchema:
+    """The pandera contract of a table (after `datasets` has parsed types)."""
+    t = TABLES[table] if isinstance(table, str) else table
+    cols = {}
+    for c in t.columns:
+        checks = []
+        if c.allowed is not None:
+            checks.append(pa.Check.isin(list(c.allowed)))
+        if c.ge is not None:
+            checks.append(pa.Check.ge(c.ge))
+        if c.le is not None:
+            checks.append(pa.Check.le(c.le))
+        cols[c.name] = pa.Column(
+            _PANDERA_DTYPES[c.dtype], checks=checks, nullable=c.nullable, coerce=False, required=True
+        )
+    return pa.DataFrameSchema(cols, strict=False, name=t.name)
