@@ -1,0 +1,1484 @@
+"""Deterministic sample data for a fictional French retailer, with planted truth.
+
+`generate()` writes every raw table of `workbench.schemas` as Parquet, plus the truth the
+analyses should recover (segments, web-to-store customers, a complaint crisis, influencers,
+CRM↔social pairs, channel effects, a soft→hard KPI relation, answer delays, a recurring
+suggestion) in a separate `_truth/` folder. Customers are generated in chunks so that a
+million customers fit in memory. Everything is synthetic: never present it as findings.
+See docs/sample_data.md for the story behind each table.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workbench import paths, schemas
+
+BRAND = "Maison Lys"
+COMPETITORS = ("Orbe", "Kaléo")
+BRANDS = (BRAND, *COMPETITORS)
+BRAND_HANDLES = {"Maison Lys": "maisonlys", "Orbe": "orbe_officiel", "Kaléo": "kaleo_fr"}
+
+SEGMENTS = (
+    "digital_natives",
+    "web_to_store",
+    "store_traditional",
+    "premium_omnichannel",
+    "occasional_bargain",
+)
+SEGMENT_SHARES = np.array([0.22, 0.20, 0.25, 0.13, 0.20])
+
+# Log-odds of converting, per channel the journey was exposed to (planted channel effects).
+CONVERSION_INTERCEPT = -1.0
+CHANNEL_EFFECTS = {
+    "search": 0.8,
+    "social": 0.3,
+    "email": 0.6,
+    "display": 0.1,
+    "website": 0.5,
+    "app": 0.7,
+    "store_visit": 1.2,
+}
+EXPOSURE_CHANNELS = tuple(CHANNEL_EFFECTS)
+RESEARCH_CHANNELS = ("search", "website", "app")
+
+CRISIS_THEME = "livraison"
+CRISIS_DEPARTMENT = "logistique"
+CRISIS_DAYS = 3
+SUGGESTION = {
+    "theme": "cabines d'essayage",
+    "keywords": ["cabine", "cabines", "essayage"],
+}
+KPI_RELATION = {
+    "soft": "positive_mentions",
+    "hard": "sales",
+    "frequency": "W",
+    "lag": 1,
+    "sign": "+",
+    "description": "weekly positive mentions of Maison Lys raise next week's sales",
+}
+BUZZ_ON_SALES = 0.30  # sales multiplier per standard deviation of last week's buzz
+BUZZ_ON_POSITIVE = 0.55  # log-rate of positive mentions per standard deviation of buzz
+
+CHUNK = 100_000
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Days of the sample period with their seasonal weights."""
+
+    days: pd.DatetimeIndex
+    store_weight: np.ndarray
+    online_weight: np.ndarray
+    sales_weight: np.ndarray
+    buzz_week: np.ndarray  # standardised buzz of each day's ISO week
+    buzz_lag: np.ndarray  # buzz of the previous week, per day
+
+
+def _rng(seed: int, *stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, *stream])
+
+
+def _strip_accents(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def _read_lines(name: str) -> list[str]:
+    text = resources.files("workbench").joinpath("resources", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _cities() -> pd.DataFrame:
+    path = resources.files("workbench").joinpath("resources", "cities.csv")
+    with resources.as_file(path) as p:
+        return pd.read_csv(p, dtype={"postcode": str, "department": str})
+
+
+def _period_bounds(start: str, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    first = pd.Timestamp(start).normalize().replace(day=1)
+    return first, first + pd.DateOffset(months=months)
+
+
+def _sales_periods(days: pd.DatetimeIndex) -> np.ndarray:
+    """Soldes (winter and summer, 4 weeks each) and Black Friday week, as a 0/1 mask."""
+    mask = np.zeros(len(days), dtype=bool)
+    for year in sorted(set(days.year)):
+        jan = pd.date_range(f"{year}-01-01", f"{year}-01-31")
+        winter = jan[jan.weekday == 2][1]  # second Wednesday of January
+        jun = pd.date_range(f"{year}-06-01", f"{year}-06-30")
+        summer = jun[jun.weekday == 2][-1]  # last Wednesday of June
+        nov = pd.date_range(f"{year}-11-01", f"{year}-11-30")
+        black_friday = nov[nov.weekday == 4][-1]
+        for s, n in ((winter, 28), (summer, 28), (black_friday - pd.Timedelta(days=4), 7)):
+            mask |= (days >= s) & (days < s + pd.Timedelta(days=n))
+    return mask
+
+
+def _calendar(start: str, months: int, seed: int) -> Calendar:
+    first, end = _period_bounds(start, months)
+    days = pd.date_range(first, end - pd.Timedelta(days=1), freq="D")
+    wd = days.weekday.to_numpy()
+    store_wd = np.array([0.8, 0.85, 0.95, 0.9, 1.05, 1.6, 0.35])[wd]  # Saturday peak, Sunday closed-ish
+    online_wd = np.array([1.0, 0.95, 0.95, 0.95, 0.9, 0.85, 1.3])[wd]  # Sunday-evening peak
+    sales = _sales_periods(days)
+    month = days.month.to_numpy()
+    season = np.where(month == 12, 1.6, 1.0) * np.where(np.isin(month, (2, 8)), 0.85, 1.0)
+    christmas = (month == 12) & (days.day.to_numpy() <= 24)
+    season = season * np.where(christmas, 1.2, 1.0)
+    sales_boost = np.where(sales, 1.8, 1.0)
+    # Weekly buzz: AR(1), standardised; drives positive mentions now and sales next week.
+    week = ((days - days[0]).days.to_numpy() // 7).astype(int)
+    n_weeks = week.max() + 1
+    r = _rng(seed, 1)
+    b = np.zeros(n_weeks)
+    eps = r.normal(size=n_weeks)
+    for i in range(n_weeks):
+        b[i] = (0.4 * b[i - 1] if i else 0.0) + eps[i]
+    b = (b - b.mean()) / b.std()
+    buzz_week = b[week]
+    buzz_lag = np.concatenate([[0.0], b])[week]
+    lag_mult = np.clip(1 + BUZZ_ON_SALES * buzz_lag, 0.3, None)
+    store_weight = store_wd * season * sales_boost * lag_mult
+    online_weight = online_wd * season * sales_boost * lag_mult
+    sales_weight = np.where(sales, 8.0, 1.0) * season * lag_mult
+    return Calendar(days, store_weight, online_weight, sales_weight, buzz_week, buzz_lag)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stores and customers
+# ---------------------------------------------------------------------------------------------
+
+def _stores(n_customers: int, cities: pd.DataFrame, seed: int) -> pd.DataFrame:
+    r = _rng(seed, 2)
+    n = int(np.clip(n_customers // 400, 12, 400))
+    w = cities["population"].to_numpy(float)
+    # every city gets one store, the rest follow population
+    extra = r.choice(len(cities), size=max(n - len(cities), 0), p=w / w.sum())
+    idx = np.sort(np.concatenate([np.arange(min(n, len(cities))), extra]))
+    c = cities.iloc[idx].reset_index(drop=True)
+    big = c["population"].to_numpy() >= 140
+    fmt = np.where(r.random(len(c)) < np.where(big, 0.55, 0.15), "large", "small")
+    names = [
+        f"Maison Lys {city}" + (f" {k + 1}" if k else "")
+        for city, k in zip(c["city"], c.groupby("city").cumcount(), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "store_id": [f"S{i + 1:04d}" for i in range(len(c))],
+            "store_name": names,
+            "format": fmt,
+            "city": c["city"],
+            "postcode": c["postcode"],
+            "department": c["department"],
+            "region": c["region"],
+        }
+    )
+
+
+_SEG_AGE = {  # mean, sd of age
+    0: (27, 5),
+    1: (42, 7),
+    2: (66, 8),
+    3: (47, 7),
+    4: (45, 14),
+}
+_SEG_CSP = np.array(
+    [  # agri, artisans, cadres, prof_int, employes, ouvriers, retraites, sans_activite
+        [0.00, 0.03, 0.30, 0.30, 0.25, 0.05, 0.00, 0.07],
+        [0.01, 0.06, 0.22, 0.30, 0.27, 0.12, 0.00, 0.02],
+        [0.02, 0.04, 0.03, 0.05, 0.10, 0.08, 0.68, 0.00],
+        [0.00, 0.12, 0.58, 0.20, 0.07, 0.01, 0.02, 0.00],
+        [0.01, 0.04, 0.10, 0.18, 0.30, 0.20, 0.12, 0.05],
+    ]
+)
+_SEG_TIER = np.array(
+    [  # none, silver, gold, platinum
+        [0.45, 0.40, 0.13, 0.02],
+        [0.25, 0.45, 0.25, 0.05],
+        [0.10, 0.45, 0.35, 0.10],
+        [0.05, 0.15, 0.45, 0.35],
+        [0.70, 0.25, 0.05, 0.00],
+    ]
+)
+_SEG_JOURNEYS = np.array([26.0, 16.0, 20.0, 24.0, 6.0])  # journeys per customer per year
+_SEG_EMAIL_CONSENT = np.array([0.75, 0.7, 0.45, 0.8, 0.5])
+_SEG_AMBASSADOR_CONSENT = np.array([0.35, 0.3, 0.25, 0.35, 0.15])
+_SEG_SOCIAL = np.array([0.65, 0.30, 0.03, 0.35, 0.12])  # share with a social account
+_SEG_OPEN = np.array([0.38, 0.30, 0.10, 0.42, 0.09])
+_SEG_CLICK = np.array([0.30, 0.22, 0.08, 0.28, 0.10])  # clicks among opens
+_SEG_BIG_CITY = np.array([3.0, 1.0, 0.6, 1.8, 1.0])  # tilt towards big cities
+# purchase-intent channel per journey: store, web, app, click_collect
+_SEG_INTENT = np.array(
+    [
+        [0.06, 0.44, 0.44, 0.06],
+        [0.95, 0.04, 0.01, 0.00],
+        [0.98, 0.02, 0.00, 0.00],
+        [0.40, 0.22, 0.16, 0.22],
+        [0.60, 0.34, 0.04, 0.02],
+    ]
+)
+_SEG_RESEARCH = np.array([0.10, 0.92, 0.04, 0.12, 0.10])  # online research before a store purchase
+# exposure probability of each advertising channel per journey: social, email, display
+_SEG_ADS = np.array(
+    [
+        [0.55, 0.30, 0.25],
+        [0.20, 0.30, 0.20],
+        [0.02, 0.08, 0.05],
+        [0.30, 0.45, 0.25],
+        [0.10, 0.15, 0.35],
+    ]
+)
+_SEG_PRICE = np.array([1.0, 1.25, 0.55, 2.3, 0.9])
+_SEG_CATEGORY = np.array(
+    [  # mode, maison, beaute, sport, enfant, high_tech
+        [0.35, 0.08, 0.22, 0.15, 0.02, 0.18],
+        [0.20, 0.28, 0.10, 0.12, 0.25, 0.05],
+        [0.15, 0.40, 0.18, 0.05, 0.15, 0.07],
+        [0.30, 0.30, 0.15, 0.10, 0.05, 0.10],
+        [0.40, 0.15, 0.10, 0.15, 0.10, 0.10],
+    ]
+)
+_CATEGORY_PRICE = np.array([32.0, 40.0, 16.0, 38.0, 20.0, 95.0])
+
+
+def _customers_chunk(
+    offset: int, n: int, stores: pd.DataFrame, cities: pd.DataFrame, first: pd.Timestamp, seed: int
+) -> pd.DataFrame:
+    r = _rng(seed, 3, offset)
+    seg = r.choice(len(SEGMENTS), size=n, p=SEGMENT_SHARES)
+    mu = np.array([_SEG_AGE[s][0] for s in range(5)])[seg]
+    sd = np.array([_SEG_AGE[s][1] for s in range(5)])[seg]
+    age = np.clip(r.normal(mu, sd), 18, 92).round().astype(int)
+    birth_year = first.year - age
+    sex = np.where(r.random(n) < 0.56, "F", "M")
+    csp_idx = (r.random(n)[:, None] > np.cumsum(_SEG_CSP[seg], axis=1)).sum(axis=1)
+    csp = np.array(schemas.CSP)[np.minimum(csp_idx, len(schemas.CSP) - 1)]
+    tier_idx = (r.random(n)[:, None] > np.cumsum(_SEG_TIER[seg], axis=1)).sum(axis=1)
+    tier = np.array(schemas.LOYALTY_TIERS)[np.minimum(tier_idx, 3)]
+    points = np.round(r.gamma(2.0, 150.0, n) * (1 + tier_idx)).astype(int) * (tier_idx > 0)
+    # city: population weights tilted towards big cities by segment
+    pop = cities["population"].to_numpy(float)
+    big = pop >= 250
+    city_idx = np.empty(n, dtype=int)
+    for s in range(5):
+        m = seg == s
+        w = pop * np.where(big, _SEG_BIG_CITY[s], 1.0)
+        city_idx[m] = r.choice(len(cities), size=m.sum(), p=w / w.sum())
+    c = cities.iloc[city_idx].reset_index(drop=True)
+    # home store: a store of the same city, else of the same region, else any
+    by_city = stores.groupby("city")["store_id"].apply(list).to_dict()
+    by_region = stores.groupby("region")["store_id"].apply(list).to_dict()
+    u = r.random(n)
+    home = [
+        (lst := by_city.get(ci) or by_region.get(rg) or list(stores["store_id"]))[int(x * len(lst))]
+        for ci, rg, x in zip(c["city"], c["region"], u, strict=True)
+    ]
+    # names and e-mail
+    ff, fm, ln = _read_lines("first_names_f.txt"), _read_lines("first_names_m.txt"), _read_lines("last_names.txt")
+    fw = 1.0 / np.arange(1, len(ff) + 1) ** 0.5
+    lw = 1.0 / np.arange(1, len(ln) + 1) ** 0.6
+    fi = r.choice(len(ff), size=n, p=fw / fw.sum())
+    li = r.choice(len(ln), size=n, p=lw / lw.sum())
+    first_name = np.where(sex == "F", np.array(ff)[fi], np.array(fm)[np.minimum(fi, len(fm) - 1)])
+    last_name = np.array(ln)[li]
+    domains = np.array(["gmail.com", "orange.fr", "free.fr", "hotmail.fr", "yahoo.fr", "laposte.net", "sfr.fr"])
+    dom = domains[r.choice(len(domains), size=n, p=[0.42, 0.18, 0.12, 0.12, 0.06, 0.05, 0.05])]
+    style = r.integers(0, 4, n)
+    num = r.integers(1, 99, n)
+    emails = []
+    for f, ln_, d, st, k, by in zip(first_name, last_name, dom, style, num, birth_year, strict=True):
+        f2 = _strip_accents(f).lower().replace(" ", "")
+        l2 = _strip_accents(ln_).lower().replace(" ", "")
+        local = (f"{f2}.{l2}", f"{f2}{l2}{k}", f"{f2[0]}{l2}", f"{f2}.{l2}{by % 100:02d}")[st]
+        emails.append(f"{local}@{d}")
+    emails = np.array(emails, dtype=object)
+    has_email = r.random(n) < np.where(seg == 2, 0.55, 0.97)
+    emails[~has_email] = None
+    email_consent = has_email & (r.random(n) < _SEG_EMAIL_CONSENT[seg])
+    amb_consent = r.random(n) < _SEG_AMBASSADOR_CONSENT[seg]
+    signup_days = r.integers(0, 365 * 8, n)
+    signup = first - pd.to_timedelta(signup_days, unit="D") + pd.to_timedelta(
+        (r.random(n) < 0.08) * r.integers(0, 200, n), unit="D"
+    )
+    missing_demo = r.random(n) < 0.03  # a few incomplete CRM records
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"C{offset + i + 1:07d}" for i in range(n)],
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": pd.array(emails, dtype="str"),
+            "birth_year": pd.array(np.where(missing_demo, -1, birth_year), dtype="Int64"),
+            "sex": sex,
+            "csp": csp,
+            "postcode": c["postcode"].to_numpy(),
+            "city": c["city"].to_numpy(),
+            "department": c["department"].to_numpy(),
+            "region": c["region"].to_numpy(),
+            "home_store_id": home,
+            "loyalty_tier": tier,
+            "loyalty_points": points.astype("int64"),
+            "email_consent": email_consent,
+            "ambassador_consent": amb_consent,
+            "signup_date": signup.normalize(),
+        }
+    )
+    df.loc[missing_demo, "birth_year"] = pd.NA
+    df.loc[missing_demo & (r.random(n) < 0.5), "csp"] = None
+    df["_segment"] = seg
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Journeys, touchpoints and purchases
+# ---------------------------------------------------------------------------------------------
+
+def _hours(r, n, kind):
+    """Hour of day (fractional) for store or online activity."""
+    if kind == "store":
+        return np.clip(r.normal(15.0, 2.6, n), 9.0, 19.9)
+    evening = r.random(n) < 0.55
+    return np.where(evening, np.clip(r.normal(20.8, 1.4, n), 17, 23.9), np.clip(r.normal(12.5, 2.5, n), 7, 17))
+
+
+def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, seed: int, offset: int):
+    r = _rng(seed, 4, offset)
+    n_days = len(cal.days)
+    seg = cust["_segment"].to_numpy()
+    n_cust = len(cust)
+    lam = _SEG_JOURNEYS[seg] * n_days / 365.0
+    nj = r.poisson(lam)
+    j_cust = np.repeat(np.arange(n_cust), nj)
+    j_seg = seg[j_cust]
+    m = len(j_cust)
+    intent = (r.random(m)[:, None] > np.cumsum(_SEG_INTENT[j_seg], axis=1)).sum(axis=1)
+    intent = np.minimum(intent, 3)  # 0 store, 1 web, 2 app, 3 click_collect
+    # day of the (intended) purchase
+    day = np.empty(m, dtype=int)
+    pw = {
+        "store": cal.store_weight / cal.store_weight.sum(),
+        "online": cal.online_weight / cal.online_weight.sum(),
+        "sales": cal.sales_weight / cal.sales_weight.sum(),
+    }
+    bargain = j_seg == 4
+    is_store = intent == 0
+    for key, mask in (
+        ("sales", bargain),
+        ("store", ~bargain & is_store),
+        ("online", ~bargain & ~is_store),
+    ):
+        day[mask] = r.choice(n_days, size=mask.sum(), p=pw[key])
+    hour = np.where(is_store, _hours(r, m, "store"), _hours(r, m, "online"))
+    t_end = cal.days.values[day] + (hour * 3600e9).astype("timedelta64[ns]")
+    # exposures
+    x = {c: np.zeros(m, dtype=bool) for c in EXPOSURE_CHANNELS}
+    research = is_store & (r.random(m) < _SEG_RESEARCH[j_seg])
+    x["search"] = (research & (r.random(m) < 0.75)) | (~is_store & (r.random(m) < 0.5))
+    x["website"] = (research & (r.random(m) < 0.7)) | np.isin(intent, (1, 3))
+    x["app"] = (research & ~x["website"]) | (research & (r.random(m) < 0.2)) | (intent == 2)
+    ads = _SEG_ADS[j_seg]
+    x["social"] = r.random(m) < ads[:, 0]
+    x["email"] = r.random(m) < ads[:, 1]
+    x["display"] = r.random(m) < ads[:, 2]
+    x["store_visit"] = is_store
+    logit = CONVERSION_INTERCEPT + sum(CHANNEL_EFFECTS[c] * x[c] for c in EXPOSURE_CHANNELS)
+    converted = r.random(m) < 1 / (1 + np.exp(-logit))
+    # touchpoint rows
+    offsets_days = {"display": 3.0, "social": 2.5, "email": 2.0, "search": 1.2, "website": 0.5, "app": 0.5}
+    n_dev = 1 + (r.random(n_cust) < 0.5) + (r.random(n_cust) < 0.2)
+    dev_start = np.concatenate([[0], np.cumsum(n_dev)[:-1]]) + offset * 3
+    rows = []
+    first = cal.days.values[0]
+    for c in EXPOSURE_CHANNELS:
+        sel = np.flatnonzero(x[c])
+        if c == "store_visit":
+            t = t_end[sel] - np.timedelta64(20, "m")
+        else:
+            base = offsets_days[c]
+            # store research happens over the days before; online browsing closer to the purchase
+            scale = np.where(is_store[sel], base, base * 0.35)
+            off = np.minimum(r.exponential(scale), 6.5) + 0.01
+            if c in ("website", "app"):
+                off = np.where(~is_store[sel] & (intent[sel] > 0), r.uniform(0.001, 0.03, sel.size), off)
+            t = t_end[sel] - (off * 86400e9).astype("timedelta64[ns]")
+        rows.append(pd.DataFrame({"j": sel, "channel": c, "timestamp": t}))
+    tp = pd.concat(rows, ignore_index=True)
+    tp["timestamp"] = tp["timestamp"].where(tp["timestamp"] >= first, first)
+    conv_idx = np.flatnonzero(converted)
+    # purchases
+    store_of = np.where(
+        r.random(conv_idx.size) < 0.85,
+        cust["home_store_id"].to_numpy()[j_cust[conv_idx]],
+        stores["store_id"].to_numpy()[r.integers(0, len(stores), conv_idx.size)],
+    )
+    channel = np.array(schemas.SALES_CHANNELS)[intent[conv_idx]]
+    tx = pd.DataFrame(
+        {
+            "j": conv_idx,
+            "customer_id": cust["customer_id"].to_numpy()[j_cust[conv_idx]],
+            "store_id": np.where(np.isin(channel, ("store", "click_collect")), store_of, None),
+            "channel": channel,
+            "timestamp": t_end[conv_idx],
+            "_seg": j_seg[conv_idx],
+        }
+    )
+    tp = pd.concat(
+        [tp, pd.DataFrame({"j": conv_idx, "channel": "purchase", "timestamp": t_end[conv_idx]})],
+        ignore_index=True,
+    )
+    # identities: device per touchpoint, customer_id known when logged in / offline / e-mail
+    tcust = j_cust[tp["j"].to_numpy()]
+    dev = dev_start[tcust] + (r.random(len(tp)) * n_dev[tcust]).astype(int)
+    offline = tp["channel"].isin(["store_visit", "purchase"]).to_numpy()
+    dev = np.where(offline, dev_start[tcust], dev)
+    known = offline | (tp["channel"].to_numpy() == "email") | (r.random(len(tp)) < 0.55)
+    tp["visitor_id"] = pd.Series(dev).map(lambda v: f"V{v:09d}").to_numpy()
+    tp["customer_id"] = np.where(known, cust["customer_id"].to_numpy()[tcust], None)
+    tp["platform"] = None
+    soc = tp["channel"].to_numpy() == "social"
+    tp.loc[soc, "platform"] = np.array(schemas.PLATFORMS)[
+        r.choice(4, size=soc.sum(), p=[0.2, 0.4, 0.25, 0.15])
+    ]
+    return tp, tx, converted, j_seg
+
+
+def _anonymous_touchpoints(n: int, cal: Calendar, seed: int, offset: int) -> pd.DataFrame:
+    """Journeys of visitors never identified (null paths of unknown people)."""
+    r = _rng(seed, 5, offset)
+    day = r.choice(len(cal.days), size=n, p=cal.online_weight / cal.online_weight.sum())
+    t = cal.days.values[day] + (_hours(r, n, "online") * 3600e9).astype("timedelta64[ns]")
+    ch = np.array(["search", "social", "display", "website", "app"])[r.choice(5, size=n, p=[0.25, 0.2, 0.2, 0.3, 0.05])]
+    plat = np.where(ch == "social", np.array(schemas.PLATFORMS)[r.integers(0, 4, n)], None)
+    vis = r.integers(0, n // 2 + 1, n) + 900_000_000 + offset
+    return pd.DataFrame(
+        {
+            "channel": ch,
+            "timestamp": t,
+            "visitor_id": [f"V{v:09d}" for v in vis],
+            "customer_id": None,
+            "platform": plat,
+        }
+    )
+
+
+def _lines_for(tx: pd.DataFrame, cal: Calendar, seed: int, offset: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    r = _rng(seed, 6, offset)
+    n = len(tx)
+    seg = tx["_seg"].to_numpy()
+    n_lines = np.minimum(1 + r.poisson(0.9, n), 4)
+    li_tx = np.repeat(np.arange(n), n_lines)
+    li_seg = seg[li_tx]
+    cat = (r.random(li_tx.size)[:, None] > np.cumsum(_SEG_CATEGORY[li_seg], axis=1)).sum(axis=1)
+    cat = np.minimum(cat, len(schemas.CATEGORIES) - 1)
+    qty = 1 + r.poisson(0.5, li_tx.size)
+    days = ((tx["timestamp"].to_numpy() - cal.days.values[0]) // np.timedelta64(1, "D")).astype(int)
+    in_sales = _sales_periods(cal.days)[np.clip(days, 0, len(cal.days) - 1)]
+    disc = np.where(in_sales, 0.7, 1.0)[li_tx]
+    unit = _CATEGORY_PRICE[cat] * _SEG_PRICE[li_seg] * disc * r.lognormal(0, 0.35, li_tx.size)
+    amount = np.round(unit * qty, 2)
+    line_no = np.arange(li_tx.size) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
+    lines = pd.DataFrame(
+        {
+            "transaction_id": tx["transaction_id"].to_numpy()[li_tx],
+            "line_no": line_no.astype("int64"),
+            "category": np.array(schemas.CATEGORIES)[cat],
+            "quantity": qty.astype("int64"),
+            "amount": amount,
+        }
+    )
+    total = np.bincount(li_tx, weights=amount, minlength=n)
+    items = np.bincount(li_tx, weights=qty, minlength=n).astype("int64")
+    return lines, np.round(total, 2), items
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mail
+# ---------------------------------------------------------------------------------------------
+
+_SUBJECTS = [
+    ("Nouvelle collection : découvrez nos coups de cœur", "mode"),
+    ("Votre maison se refait une beauté", "maison"),
+    ("Soldes : jusqu'à -50 % sur une sélection", None),
+    ("Black Friday : vos offres exclusives", None),
+    ("Vos points fidélité vous attendent", None),
+    ("Idées cadeaux de Noël pour toute la famille", "enfant"),
+    ("Rentrée sportive : équipez-vous", "sport"),
+    ("Les essentiels beauté du moment", "beaute"),
+    ("High-tech : les nouveautés à prix doux", "high_tech"),
+    ("Livraison offerte ce week-end", None),
+]
+
+
+def _campaigns(cal: Calendar, seed: int) -> pd.DataFrame:
+    r = _rng(seed, 7)
+    weekly = cal.days[cal.days.weekday == 1]  # Tuesdays
+    extra = cal.days[_sales_periods(cal.days) & (cal.days.weekday == 4)]
+    dates = weekly.union(extra)
+    k = r.integers(0, len(_SUBJECTS), len(dates))
+    return pd.DataFrame(
+        {
+            "campaign_id": [f"E{i + 1:04d}" for i in range(len(dates))],
+            "sent_date": dates,
+            "subject": [_SUBJECTS[i][0] for i in k],
+            "category": [_SUBJECTS[i][1] for i in k],
+        }
+    )
+
+
+def _email_events_chunk(cust: pd.DataFrame, campaigns: pd.DataFrame, seed: int, offset: int) -> pd.DataFrame:
+    r = _rng(seed, 8, offset)
+    ok = cust["email_consent"].to_numpy()
+    ids = cust["customer_id"].to_numpy()[ok]
+    seg = cust["_segment"].to_numpy()[ok]
+    out = []
+    for cid, sent in zip(campaigns["campaign_id"], campaigns["sent_date"], strict=True):
+        target = r.random(ids.size) < 0.35
+        c_ids, c_seg = ids[target], seg[target]
+        opened = r.random(c_ids.size) < _SEG_OPEN[c_seg]
+        clicked = opened & (r.random(c_ids.size) < _SEG_CLICK[c_seg])
+        t0 = sent + pd.Timedelta(hours=9)
+        t_open = t0 + pd.to_timedelta(r.exponential(10, c_ids.size), unit="h")
+        t_click = t_open + pd.to_timedelta(r.exponential(5, c_ids.size), unit="m")
+        out.append(pd.DataFrame({"campaign_id": cid, "customer_id": c_ids, "event": "sent", "timestamp": t0}))
+        out.append(pd.DataFrame({"campaign_id": cid, "customer_id": c_ids[opened], "event": "open", "timestamp": t_open[opened]}))
+        out.append(pd.DataFrame({"campaign_id": cid, "customer_id": c_ids[clicked], "event": "click", "timestamp": t_click[clicked]}))
+    return pd.concat(out, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# French text
+# ---------------------------------------------------------------------------------------------
+
+THEMES = (
+    "livraison",
+    "service client",
+    "prix",
+    "promotions",
+    "qualité",
+    "magasin",
+    "retours",
+    "appli",
+    "fidélité",
+    "offre",
+)
+_THEME_GIVEN_SENTIMENT = {  # P(theme | sentiment), in THEMES order
+    "negative": [0.20, 0.20, 0.12, 0.04, 0.12, 0.10, 0.10, 0.07, 0.03, 0.02],
+    "neutral": [0.14, 0.08, 0.12, 0.14, 0.06, 0.14, 0.08, 0.08, 0.08, 0.08],
+    "positive": [0.06, 0.06, 0.08, 0.20, 0.16, 0.16, 0.03, 0.07, 0.09, 0.09],
+}
+_COMPLAINT_THEMES = {"livraison", "service client", "retours", "appli", "magasin", "qualité"}
+_PRODUCTS = {
+    "mode": ["robe", "jean", "pull", "veste", "chemise"],
+    "maison": ["canapé", "lampe", "coussin", "table basse", "rideau"],
+    "beaute": ["crème", "parfum", "mascara", "shampoing"],
+    "sport": ["baskets", "tapis de yoga", "sac de sport", "legging"],
+    "enfant": ["poussette", "pyjama", "jouet", "doudou"],
+    "high_tech": ["casque", "enceinte", "tablette", "chargeur"],
+}
+_CATEGORY_THEMES = {"prix", "promotions", "qualité", "offre", "retours"}
+_INTENS = ["vraiment", "trop", "super", "hyper", "tellement", "très"]
+_TEMPLATES = {
+    ("livraison", "negative"): [
+        "Commande passée il y a 10 jours chez {b} et toujours rien reçu, livraison en retard {i} inadmissible",
+        "{b} mon colis n'est jamais arrivé et personne ne répond, c'est {i} nul",
+        "Livraison annoncée hier, toujours pas de colis. {b} vous êtes pas sérieux",
+        "Encore un retard de livraison avec {b}, je ne commanderai plus jamais",
+        "Colis abîmé et livré en retard par {b}, {i} déçue",
+    ],
+    ("livraison", "neutral"): [
+        "Commande {b} en cours de livraison, on verra bien",
+        "Livraison {b} prévue jeudi pour mon {p}",
+        "Quelqu'un a testé la livraison express de {b} ?",
+    ],
+    ("livraison", "positive"): [
+        "Livraison {i} rapide avec {b}, reçu le lendemain !",
+        "Colis {b} arrivé en avance et bien emballé, top",
+        "Rien à dire, livraison nickel chez {b}",
+    ],
+    ("service client", "negative"): [
+        "Service client {b} injoignable depuis 3 jours, {i} agaçant",
+        "{b} 45 minutes d'attente au téléphone pour rien, service client nul",
+        "Aucune réponse du service client {b} à mes mails, c'est pas normal",
+        "Le service client de {b} ne sert à rien, personne ne règle mon problème",
+    ],
+    ("service client", "neutral"): [
+        "J'ai contacté le service client {b} pour une question sur ma commande",
+        "Le service client {b} est ouvert le dimanche ?",
+    ],
+    ("service client", "positive"): [
+        "Merci au service client {b}, problème réglé en 5 minutes",
+        "Conseillère {i} sympa au service client {b}, bravo",
+        "Service client {b} au top, {i} réactif",
+    ],
+    ("prix", "negative"): [
+        "Les prix chez {b} ont {i} augmenté, {p} hors de prix",
+        "{b} {p} beaucoup trop cher pour la qualité",
+        "C'est pas donné chez {b}, je vais voir ailleurs",
+    ],
+    ("prix", "neutral"): [
+        "Quelqu'un connaît le prix du {p} chez {b} ?",
+        "Comparaison des prix entre {b} et les autres pour un {p}",
+    ],
+    ("prix", "positive"): [
+        "Prix {i} corrects chez {b} pour ce {p}",
+        "{b} pas cher et bien, j'adore mon nouveau {p}",
+        "Bon rapport qualité prix chez {b}",
+    ],
+    ("promotions", "negative"): [
+        "Les soi-disant promos de {b} c'est de l'arnaque, pas de vraie réduction",
+        "Code promo {b} qui ne marche pas, {i} énervant",
+    ],
+    ("promotions", "neutral"): [
+        "Les soldes {b} commencent quand ?",
+        "Promo {b} sur les {p} cette semaine #soldes",
+        "Vu une offre {b} pour le Black Friday",
+    ],
+    ("promotions", "positive"): [
+        "Soldes {b} {i} bien, -50% sur mon {p} !",
+        "Les promos {b} du Black Friday sont top",
+        "Super affaire chez {b} pendant les soldes, ravie",
+    ],
+    ("qualité", "negative"): [
+        "{p} {b} cassé au bout d'une semaine, qualité {i} décevante",
+        "La qualité {b} n'est plus ce qu'elle était, {p} déjà abîmé",
+        "Mon {p} {b} s'est déchiré au premier lavage, nul",
+    ],
+    ("qualité", "neutral"): [
+        "Quelqu'un a un avis sur la qualité des {p} {b} ?",
+        "Le {p} {b} est fabriqué où ?",
+    ],
+    ("qualité", "positive"): [
+        "{p} {b} de {i} bonne qualité, je recommande",
+        "Très satisfaite de mon {p} {b}, solide et beau",
+        "Qualité au rendez-vous chez {b}, mon {p} est parfait",
+    ],
+    ("magasin", "negative"): [
+        "Magasin {b} en bazar, rayons vides et 20 min d'attente en caisse",
+        "Accueil {i} désagréable au magasin {b} ce matin",
+        "Une seule caisse ouverte un samedi chez {b}, n'importe quoi",
+    ],
+    ("magasin", "neutral"): [
+        "Le magasin {b} est ouvert le dimanche ?",
+        "Passage au magasin {b} cet après-midi",
+        "Nouveau magasin {b} en centre-ville",
+    ],
+    ("magasin", "positive"): [
+        "Vendeuse {i} agréable au magasin {b}, merci pour les conseils",
+        "Magasin {b} {i} bien rangé, on trouve tout",
+        "J'adore le nouveau magasin {b}, super ambiance",
+    ],
+    ("retours", "negative"): [
+        "Retour de mon {p} chez {b} il y a un mois et toujours pas remboursé",
+        "{b} refuse de me rembourser mon {p}, scandaleux",
+        "Procédure de retour {b} {i} compliquée, jamais plus",
+    ],
+    ("retours", "neutral"): [
+        "Comment faire un retour chez {b} pour un {p} ?",
+        "Retour {b} déposé en point relais",
+    ],
+    ("retours", "positive"): [
+        "Retour {b} {i} simple, remboursé en 3 jours",
+        "Échange de mon {p} sans souci chez {b}, merci",
+    ],
+    ("appli", "negative"): [
+        "L'appli {b} plante encore au moment de payer",
+        "Appli {b} {i} lente, impossible de valider mon panier",
+        "Bug de l'appli {b}, mes points fidélité ont disparu",
+    ],
+    ("appli", "neutral"): [
+        "Mise à jour de l'appli {b} disponible",
+        "Quelqu'un utilise l'appli {b} pour le click and collect ?",
+    ],
+    ("appli", "positive"): [
+        "L'appli {b} est {i} pratique pour le click and collect",
+        "Nouvelle appli {b} fluide et simple, bravo",
+    ],
+    ("fidélité", "negative"): [
+        "Carte fidélité {b} qui ne sert à rien, points perdus",
+        "Programme fidélité {b} {i} décevant",
+    ],
+    ("fidélité", "neutral"): [
+        "Je viens de m'inscrire au programme fidélité {b}",
+        "Mes points fidélité {b} expirent quand ?",
+    ],
+    ("fidélité", "positive"): [
+        "Bon d'achat grâce à ma carte fidélité {b}, {i} content",
+        "Le programme fidélité {b} est vraiment avantageux",
+    ],
+    ("offre", "negative"): [
+        "Jamais de {p} en stock chez {b}, offre {i} limitée",
+        "Choix {i} pauvre chez {b} en {p}",
+    ],
+    ("offre", "neutral"): [
+        "{b} propose maintenant des {p}",
+        "Nouvelle collection {b} de {p} en magasin",
+    ],
+    ("offre", "positive"): [
+        "Super choix de {p} chez {b}, il y en a pour tous les goûts",
+        "La nouvelle collection {b} est {i} belle",
+    ],
+}
+_QUESTIONS = {
+    "livraison": ["{b} ma commande n'est toujours pas expédiée, vous pouvez vérifier ?", "{b} la livraison est offerte à partir de combien ?", "{b} vous livrez en Corse ?"],
+    "service client": ["{b} comment joindre le service client ?", "{b} vous répondez par message privé ?"],
+    "retours": ["{b} je peux retourner un {p} acheté en ligne en magasin ?", "{b} combien de temps pour être remboursé après un retour ?"],
+    "appli": ["{b} l'appli ne m'affiche plus mes points, c'est normal ?", "{b} comment activer le click and collect sur l'appli ?"],
+    "magasin": ["{b} le magasin de Lyon est ouvert le 1er mai ?", "{b} vous avez des {p} en stock au magasin ?"],
+    "fidélité": ["{b} comment utiliser mes points fidélité en ligne ?"],
+    "offre": ["{b} le {p} sera de nouveau disponible quand ?"],
+}
+_SUGGESTIONS_RECURRING = [
+    "{b} il faudrait plus de cabines d'essayage, toujours la queue le samedi",
+    "Ce serait bien d'avoir des cabines d'essayage plus grandes chez {b}",
+    "{b} pourquoi pas ajouter des cabines d'essayage au rayon {p} ?",
+    "J'aimerais que {b} ouvre plus de cabines d'essayage, on attend trop",
+]
+_SUGGESTIONS_OTHER = [
+    "{b} il faudrait des caisses automatiques, ça irait plus vite",
+    "Ce serait bien que {b} ouvre le dimanche matin",
+    "J'aimerais une liste de courses dans l'appli {b}",
+    "{b} pourquoi pas des emballages recyclables pour les colis ?",
+    "Il faudrait un rayon seconde main chez {b}",
+]
+_EMOJI = {
+    "negative": ["😡", "👎", "😤", ":(", "😠", "🤬"],
+    "neutral": ["🤔", "", "", "👀"],
+    "positive": ["😍", "👍", "❤️", ":)", "🥰", "👌"],
+}
+_REPLIES_PERSON = {
+    "negative": ["Pareil pour moi, {i} galère", "Moi aussi j'attends toujours", "Même problème chez moi"],
+    "neutral": ["Bonne question", "Je me demandais aussi", "+1"],
+    "positive": ["Carrément d'accord !", "Trop bien", "Je confirme, top"],
+}
+_NOISE = [
+    ("vraiment", "vrmt"), ("très", "tres"), ("c'est", "cest"), ("quand", "qd"), ("toujours", "tjrs"),
+    ("trop", "trooop"), ("beaucoup", "bcp"), ("problème", "probleme"), ("déçue", "decue"), ("top", "toooop"),
+]
+_BRAND_POSTS = [
+    "Découvrez notre nouvelle collection {c} ✨ savoir-faire et qualité #{h}",
+    "Soldes : jusqu'à -50 % en magasin et sur l'appli ! #{h}",
+    "Livraison offerte dès 49 € ce week-end 🚚 #{h}",
+    "Programme fidélité : doublez vos points cette semaine 💳 #{h}",
+    "Nos {p} sont conçus en France, qualité et élégance #{h}",
+    "Click & collect : commandez en ligne, retirez en 2 h dans votre magasin #{h}",
+    "Black Friday : offres exclusives sur toute la collection #{h}",
+    "Idées cadeaux : notre sélection {c} pour Noël 🎁 #{h}",
+]
+_BRAND_REPLY = {
+    "question": "Bonjour, merci pour votre message ! Nous vous répondons en message privé 🙂",
+    "complaint": "Bonjour, nous sommes désolés pour ce désagrément. Pouvez-vous nous écrire en message privé avec votre numéro de commande ?",
+}
+_REVIEWS = {
+    "positive": [
+        "Personnel très accueillant et de bon conseil", "Magasin propre et bien rangé",
+        "Passage en caisse rapide, merci", "Très bon accueil au rayon {p}",
+    ],
+    "neutral": ["Magasin correct", "RAS, j'ai trouvé mon {p}", "Un peu de monde mais ça va"],
+    "negative": [
+        "Attente interminable en caisse", "Rayon {p} vide, pas de stock", "Vendeur désagréable et pas disponible",
+        "Magasin sale et mal rangé",
+    ],
+}
+
+
+def _brand_ref(r: np.random.Generator, brand: str) -> str:
+    h = BRAND_HANDLES[brand]
+    options = [f"@{h}", brand, "#" + _strip_accents(brand).replace(" ", ""), brand.lower()]
+    return options[r.integers(0, len(options))]
+
+
+def _decorate(r, text: str, sentiment: str, brand: str) -> str:
+    if r.random() < 0.25:
+        for a, b in _NOISE:
+            if a in text and r.random() < 0.6:
+                text = text.replace(a, b, 1)
+    if r.random() < 0.5:
+        e = _EMOJI[sentiment][r.integers(0, len(_EMOJI[sentiment]))]
+        text = f"{text} {e}".rstrip()
+    if r.random() < 0.3:
+        tags = ["#" + _strip_accents(brand).replace(" ", ""), "#soldes", "#BlackFriday", "#shopping", "#colis"]
+        text = f"{text} {tags[r.integers(0, len(tags))]}"
+    if r.random() < 0.08:
+        text = text.upper() if sentiment == "negative" else text
+    return text
+
+
+def _fill(r, template: str, brand: str, category: str | None) -> str:
+    cat = category if isinstance(category, str) else schemas.CATEGORIES[r.integers(0, len(schemas.CATEGORIES))]
+    prods = _PRODUCTS[cat]
+    return template.format(
+        b=_brand_ref(r, brand), i=_INTENS[r.integers(0, len(_INTENS))], p=prods[r.integers(0, len(prods))]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Social accounts
+# ---------------------------------------------------------------------------------------------
+
+def _display_variant(r, first: str, last: str) -> str:
+    """A display name as people write it: accents dropped, typos, initials, nicknames."""
+    k = r.random()
+    if k < 0.35:
+        name = f"{first} {last}"
+    elif k < 0.55:
+        name = _strip_accents(f"{first} {last}").lower()
+    elif k < 0.68:
+        name = f"{first} {last[0]}."
+    elif k < 0.78:
+        name = f"{first[0]}. {last}"
+    elif k < 0.90:  # one typo
+        s = f"{first} {last}"
+        i = int(r.integers(1, len(s) - 1))
+        name = s[:i] + s[i + 1 :] if r.random() < 0.5 else s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    else:
+        name = f"{first.upper()} {last.upper()}"
+    return name
+
+
+def _handle(r, first: str, last: str, birth_year) -> str:
+    f = _strip_accents(first).lower().replace(" ", "").replace("-", "")
+    l_ = _strip_accents(last).lower().replace(" ", "").replace("-", "")
+    yy = f"{int(birth_year) % 100:02d}" if pd.notna(birth_year) else str(r.integers(1, 99))
+    opts = [f"{f}.{l_}", f"{f}_{l_}{yy}", f"{f}{l_[:3]}", f"{f[0]}{l_}", f"{l_}{f}{r.integers(1, 999)}", f"{f}_officiel"]
+    return opts[r.integers(0, len(opts))]
+
+
+def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFrame, seed: int):
+    """Person accounts (some owned by CRM customers), influencers and brand accounts."""
+    r = _rng(seed, 9)
+    rows, pairs = [], []
+    plat_p = np.array([0.30, 0.35, 0.20, 0.15])
+    k = 0
+    for rec in linked.itertuples(index=False):
+        n_acc = 1 + (r.random() < 0.15)
+        plats = r.choice(4, size=n_acc, replace=False, p=plat_p)
+        for p in plats:
+            k += 1
+            aid = f"A{k:08d}"
+            bio_parts = []
+            if r.random() < 0.8:
+                bio_parts.append(["📍 ", "", "Vit à ", ""][r.integers(0, 4)] + rec.city)
+            if r.random() < 0.3 and isinstance(rec.email, str):
+                bio_parts.append(f"contact : {rec.email}")
+            if r.random() < 0.4:
+                bio_parts.append(["Maman de 2 enfants", "Fan de déco", "Sport et nature", "Amoureuse de mode", "Geek assumé"][r.integers(0, 5)])
+            rows.append(
+                (aid, schemas.PLATFORMS[p], _handle(r, rec.first_name, rec.last_name, rec.birth_year),
+                 _display_variant(r, rec.first_name, rec.last_name), " · ".join(bio_parts) or None, rec.segment)
+            )
+            pairs.append((rec.customer_id, aid))
+    ff, fm, ln = _read_lines("first_names_f.txt"), _read_lines("first_names_m.txt"), _read_lines("last_names.txt")
+    n_other = int(len(rows) * 1.4) + 50
+    for _ in range(n_other):
+        k += 1
+        first = (ff + fm)[r.integers(0, len(ff) + len(fm))]
+        last = ln[r.integers(0, len(ln))]
+        city = cities["city"].iloc[r.integers(0, len(cities))]
+        bio = (city if r.random() < 0.5 else None)
+        p = r.choice(4, p=plat_p)
+        rows.append((f"A{k:08d}", schemas.PLATFORMS[p], _handle(r, first, last, None), _display_variant(r, first, last), bio, -1))
+    acc = pd.DataFrame(rows, columns=["account_id", "platform", "handle", "display_name", "bio", "_segment"])
+    # handles are unique per platform
+    dup = acc.duplicated(["platform", "handle"], keep="first")
+    acc.loc[dup, "handle"] = acc.loc[dup, "handle"] + acc.loc[dup].index.astype(str).str[-3:]
+    acc["followers"] = np.round(r.lognormal(4.8, 1.3, len(acc))).astype("int64")
+    # planted influencers: active accounts with large audiences whose posts travel
+    n_inf = max(30, len(acc) // 800)
+    others = np.flatnonzero(acc["_segment"].to_numpy() == -1)
+    custs = np.flatnonzero(acc["_segment"].to_numpy() >= 0)
+    inf_idx = np.concatenate([r.choice(others, size=n_inf - n_inf // 4, replace=False), r.choice(custs, size=n_inf // 4, replace=False)])
+    acc.loc[inf_idx, "followers"] = np.round(r.pareto(1.2, n_inf) * 15_000 + 20_000).astype("int64")
+    # decoys: big audiences, little engagement (reach is not influence)
+    decoy = r.choice(np.setdiff1d(others, inf_idx), size=n_inf, replace=False)
+    acc.loc[decoy, "followers"] = np.round(r.pareto(1.2, n_inf) * 15_000 + 20_000).astype("int64")
+    acc["account_type"] = "person"
+    acc["brand"] = None
+    acc["_influencer"] = False
+    acc.loc[inf_idx, "_influencer"] = True
+    acc["_decoy"] = False
+    acc.loc[decoy, "_decoy"] = True
+    seg_eng = np.array([3.0, 1.2, 0.3, 2.0, 0.4])
+    s = acc["_segment"].to_numpy()
+    acc["_activity"] = r.lognormal(0, 0.9, len(acc)) * np.where(s >= 0, seg_eng[np.maximum(s, 0)], 0.8)
+    acc.loc[inf_idx, "_activity"] *= 6
+    acc.loc[decoy, "_activity"] *= 0.3
+    brands = []
+    for b in BRANDS:
+        for p in schemas.PLATFORMS:
+            k += 1
+            brands.append((f"A{k:08d}", p, BRAND_HANDLES[b], b, b))
+    br = pd.DataFrame(brands, columns=["account_id", "platform", "handle", "display_name", "brand"])
+    scale = max(n_customers / 20_000, 0.05)
+    br["followers"] = (np.array([30_000, 60_000, 90_000, 12_000] * 3) * np.repeat([1.0, 0.7, 0.5], 4) * scale).astype("int64")
+    br["bio"] = [f"Compte officiel {b}" for b in br["brand"]]
+    br["account_type"] = "brand"
+    br = br.assign(_segment=-2, _influencer=False, _decoy=False, _activity=0.0)
+    acc = pd.concat([acc, br], ignore_index=True)
+    pairs = pd.DataFrame(pairs, columns=["customer_id", "account_id"])
+    return acc, pairs
+
+
+def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: int, seed: int):
+    """Mentions of the three brands, with retweets, replies, likes and the brand's answers."""
+    r = _rng(seed, 10)
+    people = acc[acc["account_type"] == "person"].reset_index(drop=True)
+    act = people["_activity"].to_numpy()
+    act_p = act / act.sum()
+    brand_acc = acc[acc["account_type"] == "brand"].set_index(["brand", "platform"])["account_id"]
+    n_days = len(cal.days)
+    lam_own = 3.2 * n_customers / 1000.0
+    wd = np.array([1.0, 1.0, 1.0, 1.0, 1.05, 0.95, 1.1])[cal.days.weekday.to_numpy()]
+    recs = []  # (day, brand, sentiment, theme, kind)
+    base = {"negative": 0.27, "neutral": 0.38, "positive": 0.35}
+    for b, share in ((BRAND, 1.0), (COMPETITORS[0], 0.35), (COMPETITORS[1], 0.3)):
+        for sent, p in base.items():
+            rate = lam_own * share * p * wd
+            if b == BRAND and sent == "positive":
+                rate = rate * np.exp(BUZZ_ON_POSITIVE * cal.buzz_week - BUZZ_ON_POSITIVE**2 / 2)
+            counts = r.poisson(rate)
+            d = np.repeat(np.arange(n_days), counts)
+            th = r.choice(len(THEMES), size=d.size, p=_THEME_GIVEN_SENTIMENT[sent])
+            recs.append(pd.DataFrame({"day": d, "brand": b, "sentiment": sent, "theme": np.array(THEMES)[th], "kind": "post"}))
+    # the crisis: a surge of negative delivery complaints about Maison Lys
+    extra = r.poisson(lam_own * np.array([2.2, 1.6, 0.9][:CRISIS_DAYS]))
+    d = np.repeat(crisis_day + np.arange(CRISIS_DAYS), extra)
+    recs.append(pd.DataFrame({"day": d, "brand": BRAND, "sentiment": "negative", "theme": CRISIS_THEME, "kind": "crisis"}))
+    m = pd.concat(recs, ignore_index=True)
+    # questions and suggestions to Maison Lys
+    own_neu = (m["brand"] == BRAND) & (m["sentiment"] == "neutral")
+    qmask = own_neu & m["theme"].isin(list(_QUESTIONS)) & (r.random(len(m)) < 0.45)
+    m.loc[qmask, "kind"] = "question"
+    smask = own_neu & ~qmask & (r.random(len(m)) < 0.10)
+    m.loc[smask, "kind"] = "suggestion"
+    rec_sugg = smask & (r.random(len(m)) < 0.5)
+    m.loc[rec_sugg, "kind"] = "suggestion_recurring"
+    m.loc[m["kind"] == "suggestion_recurring", "theme"] = "magasin"
+    # authors, platform, time, category, text
+    auth = r.choice(len(people), size=len(m), p=act_p)
+    m["account_id"] = people["account_id"].to_numpy()[auth]
+    m["platform"] = people["platform"].to_numpy()[auth]
+    hours = _hours(r, len(m), "online")
+    m["timestamp"] = cal.days.values[m["day"].to_numpy()] + (hours * 3600).astype("int64").astype("timedelta64[s]")
+    has_cat = m["theme"].isin(list(_CATEGORY_THEMES)).to_numpy() | (r.random(len(m)) < 0.15)
+    cat_p = np.array([0.3, 0.25, 0.12, 0.12, 0.08, 0.13])
+    cat = np.array(schemas.CATEGORIES)[r.choice(6, size=len(m), p=cat_p)]
+    # planted product-line driver: quality complaints concentrate on "maison"
+    qneg = (m["theme"] == "qualité").to_numpy() & (m["sentiment"] == "negative").to_numpy()
+    cat = np.where(qneg & (r.random(len(m)) < 0.6), "maison", cat)
+    m["category"] = np.where(has_cat, cat, None)
+    texts = []
+    for t, s, b, kind, c in zip(m["theme"], m["sentiment"], m["brand"], m["kind"], m["category"], strict=True):
+        if kind == "question":
+            opts = _QUESTIONS[t]
+        elif kind == "suggestion_recurring":
+            opts = _SUGGESTIONS_RECURRING
+        elif kind == "suggestion":
+            opts = _SUGGESTIONS_OTHER
+        else:
+            opts = _TEMPLATES[(t, s)]
+        txt = _fill(r, opts[r.integers(0, len(opts))], b, c)
+        texts.append(_decorate(r, txt, s, b))
+    m["text"] = texts
+    m = m.sort_values(["timestamp", "account_id"], kind="stable").reset_index(drop=True)
+    m["mention_id"] = [f"M{i + 1:08d}" for i in range(len(m))]
+    m["reply_to"] = None
+    m["retweet_of"] = None
+    # reshares and replies: influencers' posts travel far, others' barely
+    acc_idx = pd.Series(np.arange(len(people)), index=people["account_id"])
+    is_inf = people["_influencer"].to_numpy()[acc_idx[m["account_id"]].to_numpy()]
+    mu_rt = np.where(is_inf, 18.0, 0.15) * np.where(m["kind"] == "crisis", 2.0, 1.0)
+    mu_rep = np.where(is_inf, 4.0, 0.08)
+    mu_like = np.where(is_inf, 40.0, 1.0)
+    n_rt = r.poisson(mu_rt)
+    n_rep = r.poisson(mu_rep)
+    n_like = r.poisson(mu_like)
+    by_plat = {p: np.flatnonzero(people["platform"].to_numpy() == p) for p in schemas.PLATFORMS}
+    by_plat_p = {p: act[ix] / act[ix].sum() for p, ix in by_plat.items()}
+
+    def pick(plat_arr):
+        out = np.empty(plat_arr.size, dtype=object)
+        for p in schemas.PLATFORMS:
+            sel = plat_arr == p
+            if sel.any():
+                out[sel] = people["account_id"].to_numpy()[r.choice(by_plat[p], size=sel.sum(), p=by_plat_p[p])]
+        return out
+
+    src = np.repeat(np.arange(len(m)), n_rt)
+    plat = m["platform"].to_numpy()[src]
+    tw = plat == "twitter"
+    delay = (r.exponential(6, src.size) * 3600).astype("int64").astype("timedelta64[s]")
+    rt = pd.DataFrame(
+        {
+            "account_id": pick(plat[tw]),
+            "platform": "twitter",
+            "timestamp": m["timestamp"].to_numpy()[src[tw]] + delay[tw],
+            "text": ["RT @" + h + ": " + t for h, t in zip(
+                acc.set_index("account_id").loc[m["account_id"].to_numpy()[src[tw]], "handle"],
+                m["text"].to_numpy()[src[tw]], strict=True)],
+            "brand": m["brand"].to_numpy()[src[tw]],
+            "reply_to": None,
+            "retweet_of": m["mention_id"].to_numpy()[src[tw]],
+            "category": m["category"].to_numpy()[src[tw]],
+            "_src": src[tw],
+        }
+    )
+    shares = pd.DataFrame(  # reshares on other platforms are interactions
+        {"post_id": m["mention_id"].to_numpy()[src[~tw]], "account_id": pick(plat[~tw]), "type": "share",
+         "timestamp": m["timestamp"].to_numpy()[src[~tw]] + delay[~tw]}
+    )
+    src_r = np.repeat(np.arange(len(m)), n_rep)
+    rep_sent = m["sentiment"].to_numpy()[src_r]
+    rep = pd.DataFrame(
+        {
+            "account_id": pick(m["platform"].to_numpy()[src_r]),
+            "platform": m["platform"].to_numpy()[src_r],
+            "timestamp": m["timestamp"].to_numpy()[src_r] + (r.exponential(3, src_r.size) * 3600).astype("int64").astype("timedelta64[s]"),
+            "text": [_REPLIES_PERSON[s][r.integers(0, 3)].format(i=_INTENS[r.integers(0, 6)]) for s in rep_sent],
+            "brand": m["brand"].to_numpy()[src_r],
+            "reply_to": m["mention_id"].to_numpy()[src_r],
+            "retweet_of": None,
+            "category": None,
+            "_src": src_r,
+        }
+    )
+    src_l = np.repeat(np.arange(len(m)), n_like)
+    likes = pd.DataFrame(
+        {"post_id": m["mention_id"].to_numpy()[src_l], "account_id": pick(m["platform"].to_numpy()[src_l]), "type": "like",
+         "timestamp": m["timestamp"].to_numpy()[src_l] + (r.exponential(4, src_l.size) * 3600).astype("int64").astype("timedelta64[s]")}
+    )
+    # truth of original mentions
+    truth = pd.DataFrame(
+        {
+            "mention_id": m["mention_id"],
+            "theme": m["theme"],
+            "sentiment": m["sentiment"],
+            "is_question": m["kind"] == "question",
+            "is_complaint": (m["sentiment"] == "negative") & m["theme"].isin(list(_COMPLAINT_THEMES)),
+            "is_suggestion": m["kind"].str.startswith("suggestion"),
+            "brand": m["brand"],
+        }
+    )
+    # the brand answers questions and complaints addressed to it, with planted delays (hours)
+    median_h = {"twitter": 1.5, "facebook": 4.0, "instagram": 6.0, "tiktok": 12.0}
+    need = (truth["brand"] == BRAND) & (truth["is_question"] | truth["is_complaint"])
+    answered = need & (r.random(len(m)) < np.where(truth["is_question"], 0.85, 0.65))
+    med = m["platform"].map(median_h).to_numpy()
+    delay_h = np.round(med * r.lognormal(0, 0.7, len(m)), 3)
+    truth["response_delay_hours"] = np.where(answered, delay_h, np.nan)
+    ans = np.flatnonzero(answered.to_numpy())
+    replies = pd.DataFrame(
+        {
+            "account_id": brand_acc.loc[[(BRAND, p) for p in m["platform"].to_numpy()[ans]]].to_numpy(),
+            "platform": m["platform"].to_numpy()[ans],
+            "brand": BRAND,
+            "timestamp": m["timestamp"].to_numpy()[ans] + (delay_h[ans] * 3600).astype("int64").astype("timedelta64[s]"),
+            "text": np.where(truth["is_question"].to_numpy()[ans], _BRAND_REPLY["question"], _BRAND_REPLY["complaint"]),
+            "reply_to": m["mention_id"].to_numpy()[ans],
+        }
+    )
+    extra_m = pd.concat([rt, rep], ignore_index=True).sort_values(["timestamp", "account_id"], kind="stable")
+    extra_m["mention_id"] = [f"M{len(m) + i + 1:08d}" for i in range(len(extra_m))]
+    cols = schemas.TABLES["mentions"].column_names
+    mentions = pd.concat([m[cols], extra_m[cols]], ignore_index=True)
+    inter = pd.concat([shares, likes], ignore_index=True)
+    return mentions, inter, replies, truth, m
+
+
+def _brand_posts(acc: pd.DataFrame, cal: Calendar, seed: int) -> pd.DataFrame:
+    r = _rng(seed, 11)
+    brand_acc = acc[acc["account_type"] == "brand"]
+    rows = []
+    for a in brand_acc.itertuples(index=False):
+        per_day = 2 if a.brand == BRAND else 1
+        n = r.poisson(per_day, len(cal.days))
+        d = np.repeat(np.arange(len(cal.days)), n)
+        t = cal.days.values[d] + (r.uniform(8, 20, d.size) * 3600).astype("int64").astype("timedelta64[s]")
+        tags = _strip_accents(a.brand).replace(" ", "")
+        for ts in t:
+            tpl = _BRAND_POSTS[r.integers(0, len(_BRAND_POSTS))]
+            c = schemas.CATEGORIES[r.integers(0, 6)]
+            rows.append((a.account_id, a.platform, a.brand, ts, tpl.format(c=c, p=_PRODUCTS[c][0] + "s", h=tags), None))
+    return pd.DataFrame(rows, columns=["account_id", "platform", "brand", "timestamp", "text", "reply_to"])
+
+
+def _post_interactions(posts: pd.DataFrame, acc: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Likes, shares, comments and retweets of brand posts by engaged people."""
+    r = _rng(seed, 12)
+    people = acc[acc["account_type"] == "person"].reset_index(drop=True)
+    w = people["_activity"].to_numpy()
+    lam = np.where(posts["brand"].to_numpy() == BRAND, 3.0, 1.2) * max(len(people) / 10_000, 0.2) * 4
+    n = r.poisson(lam)
+    src = np.repeat(np.arange(len(posts)), n)
+    plat = posts["platform"].to_numpy()[src]
+    who = np.empty(src.size, dtype=object)
+    for p in schemas.PLATFORMS:
+        ix = np.flatnonzero(people["platform"].to_numpy() == p)
+        sel = plat == p
+        who[sel] = people["account_id"].to_numpy()[r.choice(ix, size=sel.sum(), p=w[ix] / w[ix].sum())]
+    typ = np.array(["like", "share", "comment", "retweet"])[r.choice(4, size=src.size, p=[0.68, 0.1, 0.14, 0.08])]
+    typ = np.where((typ == "retweet") & (plat != "twitter"), "share", typ)
+    ts = posts["timestamp"].to_numpy()[src] + (r.exponential(5, src.size) * 3600).astype("int64").astype("timedelta64[s]")
+    return pd.DataFrame({"post_id": posts["post_id"].to_numpy()[src], "account_id": who, "type": typ, "timestamp": ts})
+
+
+# ---------------------------------------------------------------------------------------------
+# Audience, search, daily KPIs, stores' nominations and reviews
+# ---------------------------------------------------------------------------------------------
+
+_AUDIENCE_GROWTH = {  # monthly growth of followers, per brand and platform
+    BRAND: {"twitter": 0.004, "instagram": 0.025, "facebook": 0.002, "tiktok": 0.09},
+    COMPETITORS[0]: {"twitter": 0.002, "instagram": 0.015, "facebook": -0.002, "tiktok": 0.05},
+    COMPETITORS[1]: {"twitter": 0.001, "instagram": 0.02, "facebook": 0.0, "tiktok": 0.04},
+}
+
+
+def _audience(acc: pd.DataFrame, cal: Calendar, seed: int) -> pd.DataFrame:
+    r = _rng(seed, 13)
+    rows = []
+    t = np.arange(len(cal.days)) / 30.44
+    for a in acc[acc["account_type"] == "brand"].itertuples(index=False):
+        g = _AUDIENCE_GROWTH[a.brand][a.platform]
+        start = a.followers / (1 + g) ** t[-1]
+        f = start * (1 + g) ** t * (1 + np.cumsum(r.normal(0, 0.0015, len(t))))
+        rows.append(pd.DataFrame({"date": cal.days, "platform": a.platform, "brand": a.brand, "followers": np.round(f).astype("int64")}))
+    return pd.concat(rows, ignore_index=True)
+
+
+_KEYWORDS = {  # keyword: (monthly searches per 20k customers, yearly trend, sales-sensitive)
+    "maison lys": (9000, 0.05, True),
+    "maison lys soldes": (2500, 0.0, True),
+    "maison lys livraison": (1400, 0.10, False),
+    "maison lys avis": (900, 0.05, False),
+    "maison lys click and collect": (700, 0.30, False),
+    "maison lys carte fidélité": (500, 0.0, False),
+    "maison lys magasin horaires": (1100, 0.0, False),
+    "maison lys retour": (600, 0.05, False),
+    "canapé convertible": (3000, 0.0, True),
+    "robe d'été": (2500, 0.0, True),
+    "idée cadeau noël": (4000, 0.0, True),
+    "seconde main vêtements": (1500, 0.9, False),
+    "location robe soirée": (400, 0.7, False),
+    "orbe soldes": (1800, 0.0, True),
+    "kaléo promo": (1200, 0.0, True),
+}
+
+
+def _search_keywords(cal: Calendar, n_customers: int, seed: int) -> pd.DataFrame:
+    r = _rng(seed, 14)
+    months = pd.period_range(cal.days[0], cal.days[-1], freq="M")
+    sales = pd.Series(_sales_periods(cal.days), index=cal.days).resample("MS").mean().to_numpy()
+    dec = np.array([m.month == 12 for m in months])
+    scale = n_customers / 20_000
+    rows = []
+    for kw, (base, trend, sens) in _KEYWORDS.items():
+        t = np.arange(len(months)) / 12
+        v = base * scale * (1 + trend) ** t * (1 + (2.0 * sales + 0.6 * dec if sens else 0)) * r.lognormal(0, 0.08, len(months))
+        if "noël" in kw:
+            v = v * np.where(dec, 5, 0.4)
+        rows.append(pd.DataFrame({"month": months.to_timestamp(), "keyword": kw, "searches": np.round(v).astype("int64")}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _daily_kpis(cal, store_tx_per_day, website_per_day, app_per_day, neg_own_per_day, n_customers, seed):
+    r = _rng(seed, 15)
+    n = len(cal.days)
+    wd = np.array([1.1, 1.0, 0.95, 0.95, 1.0, 0.8, 0.3])[cal.days.weekday.to_numpy()]
+    calls = r.poisson(n_customers / 250 * wd + 0.6 * neg_own_per_day)
+    return pd.DataFrame(
+        {
+            "date": cal.days,
+            "store_traffic": np.round(store_tx_per_day * 3.2 * r.lognormal(0, 0.05, n)).astype("int64"),
+            "web_sessions": np.round(website_per_day * 2.5 * r.lognormal(0, 0.05, n)).astype("int64"),
+            "app_sessions": np.round(app_per_day * 2.0 * r.lognormal(0, 0.05, n)).astype("int64"),
+            "customer_service_calls": calls.astype("int64"),
+        }
+    )
+
+
+_NOMINATION_REASONS = [
+    "Cliente fidèle, toujours de bons conseils aux autres clients",
+    "Vient chaque semaine, connaît bien les produits",
+    "Très impliqué dans la vie du magasin",
+    "Recommande souvent le magasin à ses proches",
+    "A participé à l'atelier déco du magasin",
+]
+
+
+def _nominations(candidates: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, seed: int) -> pd.DataFrame:
+    """Store staff of small stores nominate regulars, often under the CRM's radar."""
+    r = _rng(seed, 16)
+    rows = []
+    k = 0
+    small = stores[stores["format"] == "small"]
+    by_store = {s: g for s, g in candidates.groupby("home_store_id")}
+    for s in small["store_id"]:
+        g = by_store.get(s)
+        if g is None or g.empty:
+            continue
+        n = min(len(g), int(r.integers(2, 7)))
+        w = np.where(g["_segment"].to_numpy() == 2, 3.0, 1.0)
+        pick = r.choice(len(g), size=n, replace=False, p=w / w.sum())
+        for i in pick:
+            k += 1
+            day = cal.days[r.integers(0, len(cal.days))]
+            rows.append((f"N{k:06d}", s, f"{s}-E{int(r.integers(1, 4))}", g["customer_id"].iloc[i], day,
+                         _NOMINATION_REASONS[r.integers(0, len(_NOMINATION_REASONS))]))
+    return pd.DataFrame(rows, columns=schemas.TABLES["staff_nominations"].column_names)
+
+
+def _reviews(stores: pd.DataFrame, cust_sample: pd.DataFrame, cal: Calendar, n_customers: int, seed: int):
+    r = _rng(seed, 17)
+    n = max(50, n_customers // 4)
+    day = r.choice(len(cal.days), size=n, p=cal.store_weight / cal.store_weight.sum())
+    sent = np.array(["positive", "neutral", "negative"])[r.choice(3, size=n, p=[0.5, 0.2, 0.3])]
+    sugg = r.random(n) < 0.15
+    recurring = sugg & (r.random(n) < 0.55)
+    texts, rating = [], []
+    for s, sg, rec in zip(sent, sugg, recurring, strict=True):
+        if sg:
+            opts = _SUGGESTIONS_RECURRING if rec else _SUGGESTIONS_OTHER
+            t = _fill(r, opts[r.integers(0, len(opts))], BRAND, None).replace("@maisonlys", "Maison Lys")
+            rating.append(int(r.integers(3, 5)))
+        else:
+            opts = _REVIEWS[s]
+            t = _fill(r, opts[r.integers(0, len(opts))], BRAND, None)
+            rating.append({"positive": int(r.integers(4, 6)), "neutral": 3, "negative": int(r.integers(1, 3))}[s])
+        texts.append(t)
+    store = stores["store_id"].to_numpy()[r.integers(0, len(stores), n)]
+    known = r.random(n) < 0.6
+    cid = np.where(known, cust_sample["customer_id"].to_numpy()[r.integers(0, len(cust_sample), n)], None)
+    rev = pd.DataFrame(
+        {
+            "review_id": [f"R{i + 1:07d}" for i in range(n)],
+            "store_id": store,
+            "customer_id": cid,
+            "date": cal.days.values[day],
+            "rating": np.array(rating, dtype="int64"),
+            "text": texts,
+        }
+    )
+    truth = pd.DataFrame({"review_id": rev["review_id"], "sentiment": np.where(sugg, "neutral", sent), "is_suggestion": sugg,
+                          "is_recurring_suggestion": recurring})
+    return rev, truth
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+_ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+          "date": pa.timestamp("us"), "datetime": pa.timestamp("us")}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """Arrow schema of a raw table, from its contract."""
+    return pa.schema([(c.name, _ARROW[c.dtype]) for c in schemas.TABLES[table].columns])
+
+
+class _Writers:
+    """One Parquet writer per table, appended chunk by chunk (written to a temp name, renamed at close)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.w: dict[str, pq.ParquetWriter] = {}
+
+    def write(self, table: str, df: pd.DataFrame) -> None:
+        schema = arrow_schema(table)
+        cols = schema.names
+        frame = df[cols].copy()
+        for c in schemas.TABLES[table].columns:
+            if c.dtype in ("date", "datetime"):
+                frame[c.name] = pd.to_datetime(frame[c.name]).astype("datetime64[us]")
+        at = pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False)
+        at = at.replace_schema_metadata(None)
+        if table not in self.w:
+            self.w[table] = pq.ParquetWriter(self.out / f".{table}.parquet.tmp", schema, compression="zstd")
+        self.w[table].write_table(at, row_group_size=1_000_000)
+
+    def close(self) -> None:
+        for table, w in self.w.items():
+            w.close()
+            (self.out / f".{table}.parquet.tmp").replace(self.out / f"{table}.parquet")
+
+
+def _ids(prefix: str, start: int, n: int, width: int) -> list[str]:
+    return [f"{prefix}{i:0{width}d}" for i in range(start + 1, start + n + 1)]
+
+
+def generate(
+    out_dir: str | Path | None = None,
+    customers: int = 20_000,
+    months: int = 12,
+    seed: int = 0,
+    start: str = "2025-11-01",
+    chunk_size: int = CHUNK,
+    progress: bool = False,
+) -> Path:
+    """Write the raw tables of a fictional retailer and their planted truth; returns the folder.
+
+    Same arguments give byte-identical files. `customers` scales every table (about 15
+    transactions, 80 touchpoints and 3 mentions per customer and year).
+    """
+    if customers < 200:
+        raise ValueError(f"customers must be at least 200 (got {customers})")
+    if not 1 <= months <= 36:
+        raise ValueError(f"months must be between 1 and 36 (got {months})")
+    out = Path(out_dir or paths.RAW_DIR)
+    out.mkdir(parents=True, exist_ok=True)
+    tdir = paths.truth_dir(out)
+    if tdir.exists():
+        shutil.rmtree(tdir)
+    tdir.mkdir()
+    cal = _calendar(start, months, seed)
+    first = cal.days[0]
+    cities = _cities()
+    stores = _stores(customers, cities, seed)
+    campaigns = _campaigns(cal, seed)
+    wr = _Writers(out)
+    wr.write("stores", stores)
+    wr.write("email_campaigns", campaigns)
+    n_days = len(cal.days)
+    store_tx_day = np.zeros(n_days)
+    web_day = np.zeros(n_days)
+    app_day = np.zeros(n_days)
+    tx_n = tp_n = 0
+    seg_truth, linked, nomin_cand, review_cust = [], [], [], []
+    chunks = range(0, customers, chunk_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        chunks = tqdm(chunks, desc="clients", unit="lot")
+    for offset in chunks:
+        n = min(chunk_size, customers - offset)
+        cust = _customers_chunk(offset, n, stores, cities, first, seed)
+        wr.write("customers", cust)
+        seg = cust["_segment"].to_numpy()
+        seg_truth.append(pd.DataFrame({"customer_id": cust["customer_id"], "segment": np.array(SEGMENTS)[seg]}))
+        r = _rng(seed, 20, offset)
+        has_social = r.random(n) < _SEG_SOCIAL[seg]
+        linked.append(cust.loc[has_social, ["customer_id", "first_name", "last_name", "email", "city", "birth_year"]]
+                      .assign(segment=seg[has_social]))
+        nomin_cand.append(cust.loc[r.random(n) < 0.2, ["customer_id", "home_store_id", "_segment"]])
+        review_cust.append(cust.loc[r.random(n) < 0.1, ["customer_id"]])
+        tp, tx, _conv, _jseg = _journeys_chunk(cust, stores, cal, seed, offset)
+        # anonymous store purchases (no loyalty card) and visitors never identified
+        r2 = _rng(seed, 21, offset)
+        store_tx = tx[tx["channel"] == "store"]
+        anon = store_tx.sample(frac=0.1, random_state=int(r2.integers(0, 2**31 - 1)))
+        anon = anon.assign(customer_id=None, j=-1, timestamp=anon["timestamp"] + pd.Timedelta(minutes=7))
+        tx = pd.concat([tx, anon], ignore_index=True)
+        tx["transaction_id"] = _ids("T", tx_n, len(tx), 9)
+        tx_n += len(tx)
+        lines, total, items = _lines_for(tx, cal, seed, offset)
+        tx["amount"] = total
+        tx["n_items"] = items
+        tx["timestamp"] = tx["timestamp"].dt.floor("s")
+        j2tx = pd.Series(tx["transaction_id"].to_numpy()[tx["j"].to_numpy() >= 0], index=tx["j"].to_numpy()[tx["j"].to_numpy() >= 0])
+        tp["transaction_id"] = None
+        is_p = (tp["channel"] == "purchase").to_numpy()
+        tp.loc[is_p, "transaction_id"] = j2tx.loc[tp.loc[is_p, "j"].to_numpy()].to_numpy()
+        an = _anonymous_touchpoints(int(len(tp) * 0.2), cal, seed, offset)
+        an["transaction_id"] = None
+        tp = pd.concat([tp.drop(columns="j"), an], ignore_index=True)
+        tp["timestamp"] = tp["timestamp"].dt.floor("s")
+        tp = tp.sort_values(["timestamp", "visitor_id"], kind="stable").reset_index(drop=True)
+        tp["touchpoint_id"] = _ids("P", tp_n, len(tp), 10)
+        tp_n += len(tp)
+        wr.write("transactions", tx.sort_values("transaction_id"))
+        wr.write("transaction_lines", lines)
+        wr.write("touchpoints", tp)
+        wr.write("email_events", _email_events_chunk(cust, campaigns, seed, offset))
+        d_store = ((tx.loc[tx["channel"] == "store", "timestamp"] - first).dt.days).to_numpy()
+        store_tx_day += np.bincount(d_store, minlength=n_days)[:n_days]
+        for ch, acc_arr in (("website", web_day), ("app", app_day)):
+            d = ((tp.loc[tp["channel"] == ch, "timestamp"] - first).dt.days).to_numpy()
+            acc_arr += np.bincount(d, minlength=n_days)[:n_days]
+    # social
+    linked = pd.concat(linked, ignore_index=True)
+    accounts, pairs = _social_accounts(linked, customers, cities, seed)
+    crisis_day = int(np.flatnonzero(cal.days == (cal.days[-1].to_period("M").to_timestamp() + pd.Timedelta(days=13)))[0]) \
+        if n_days > 40 else n_days // 2
+    mentions, m_inter, replies, m_truth, originals = _mentions(accounts, cal, customers, crisis_day, seed)
+    posts = _brand_posts(accounts, cal, seed)
+    posts = pd.concat([posts, replies], ignore_index=True).sort_values(["timestamp", "account_id"], kind="stable")
+    posts["post_id"] = _ids("B", 0, len(posts), 8)
+    p_inter = _post_interactions(posts[posts["reply_to"].isna()], accounts, seed)
+    inter = pd.concat([p_inter, m_inter], ignore_index=True).sort_values(["timestamp", "account_id", "post_id"], kind="stable")
+    inter["interaction_id"] = _ids("I", 0, len(inter), 9)
+    # events after the end of the period are not observed yet
+    end = cal.days[-1] + pd.Timedelta(days=1)
+    mentions, posts, inter = (
+        df.assign(timestamp=pd.to_datetime(df["timestamp"]).dt.floor("s")).loc[lambda x: x["timestamp"] < end]
+        for df in (mentions, posts, inter)
+    )
+    m_truth.loc[~m_truth["mention_id"].isin(posts["reply_to"]), "response_delay_hours"] = np.nan
+    wr.write("social_accounts", accounts)
+    wr.write("mentions", mentions)
+    wr.write("brand_posts", posts)
+    wr.write("interactions", inter)
+    wr.write("audience", _audience(accounts, cal, seed))
+    wr.write("search_keywords", _search_keywords(cal, customers, seed))
+    own_orig = originals[(originals["brand"] == BRAND) & (originals["sentiment"] == "negative")]
+    neg_day = np.bincount(own_orig["day"].to_numpy(), minlength=n_days)[:n_days]
+    wr.write("daily_kpis", _daily_kpis(cal, store_tx_day, web_day, app_day, neg_day, customers, seed))
+    wr.write("staff_nominations", _nominations(pd.concat(nomin_cand), stores, cal, seed))
+    reviews, r_truth = _reviews(stores, pd.concat(review_cust), cal, customers, seed)
+    wr.write("store_reviews", reviews)
+    wr.close()
+    # planted truth
+    segs = pd.concat(seg_truth, ignore_index=True)
+    segs.to_parquet(tdir / "segments.parquet", index=False)
+    segs.loc[segs["segment"] == "web_to_store", ["customer_id"]].to_parquet(tdir / "web_to_store.parquet", index=False)
+    pairs.to_parquet(tdir / "identity_pairs.parquet", index=False)
+    accounts.loc[accounts["_influencer"], ["account_id"]].to_parquet(tdir / "influencers.parquet", index=False)
+    m_truth.drop(columns=["brand"]).to_parquet(tdir / "mentions.parquet", index=False)
+    r_truth.to_parquet(tdir / "reviews.parquet", index=False)
+    crisis_date = cal.days[crisis_day]
+    _dump(tdir / "crisis.json", {"date": crisis_date.date().isoformat(), "days": CRISIS_DAYS, "theme": CRISIS_THEME,
+                                 "department": CRISIS_DEPARTMENT, "brand": BRAND})
+    _dump(tdir / "channel_effects.json", {"intercept": CONVERSION_INTERCEPT, **CHANNEL_EFFECTS})
+    _dump(tdir / "kpi_relation.json", KPI_RELATION)
+    _dump(tdir / "suggestion.json", SUGGESTION)
+    growth = _AUDIENCE_GROWTH[BRAND]
+    _dump(tdir / "manifest.json", {
+        "arguments": {"customers": customers, "months": months, "seed": seed, "start": start},
+        "brand": BRAND, "competitors": list(COMPETITORS),
+        "period": {"start": cal.days[0].date().isoformat(), "end": cal.days[-1].date().isoformat()},
+        "fastest_growing_platform": max(growth, key=growth.get),
+        "decoy_accounts": accounts.loc[accounts["_decoy"], "account_id"].tolist(),
+        "synthetic": True,
+    })
+    return out
+
+
+def _dump(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_truth(data_dir: str | Path | None = None) -> dict:
+    """The planted truth of a generated sample (for tests: analyses never read it)."""
+    tdir = paths.truth_dir(data_dir)
+    if not tdir.is_dir():
+        raise FileNotFoundError(f"no planted truth in {tdir}: this folder does not hold a generated sample")
+    out: dict = {}
+    for p in sorted(tdir.iterdir()):
+        if p.suffix == ".parquet":
+            out[p.stem] = pd.read_parquet(p)
+        elif p.suffix == ".json":
+            out[p.stem] = json.loads(p.read_text(encoding="utf-8"))
+    return out
+
+
+def has_tables(data_dir: str | Path | None = None) -> bool:
+    """True when the folder already holds raw tables (Parquet or CSV)."""
+    d = Path(data_dir or paths.RAW_DIR)
+    return d.is_dir() and any(p.suffix in (".parquet", ".csv") for p in d.iterdir())
