@@ -575,7 +575,7 @@ _THEME_GIVEN_SENTIMENT = {  # P(theme | sentiment), in THEMES order
     "neutral": [0.14, 0.08, 0.12, 0.14, 0.06, 0.14, 0.08, 0.08, 0.08, 0.08],
     "positive": [0.06, 0.06, 0.08, 0.20, 0.16, 0.16, 0.03, 0.07, 0.09, 0.09],
 }
-_COMPLAINT_THEMES = {"livraison", "service client", "retours", "appli", "magasin", "qualité"}
+_COMPLAINT_THEMES = {"livraison", "service client", "retours", "appli", "magasin", "qualité", "promotions", "fidélité"}
 _PRODUCTS = {
     "mode": ["robe", "jean", "pull", "veste", "chemise"],
     "maison": ["canapé", "lampe", "coussin", "table basse", "rideau"],
@@ -597,7 +597,7 @@ _TEMPLATES = {
     ("livraison", "neutral"): [
         "Commande {b} en cours de livraison, on verra bien",
         "Livraison {b} prévue jeudi pour mon {p}",
-        "Quelqu'un a testé la livraison express de {b} ?",
+        "J'ai choisi la livraison express de {b}, à voir",
     ],
     ("livraison", "positive"): [
         "Livraison {i} rapide avec {b}, reçu le lendemain !",
@@ -612,7 +612,7 @@ _TEMPLATES = {
     ],
     ("service client", "neutral"): [
         "J'ai contacté le service client {b} pour une question sur ma commande",
-        "Le service client {b} est ouvert le dimanche ?",
+        "Le service client {b} est ouvert le dimanche, bon à savoir",
     ],
     ("service client", "positive"): [
         "Merci au service client {b}, problème réglé en 5 minutes",
@@ -625,7 +625,7 @@ _TEMPLATES = {
         "C'est pas donné chez {b}, je vais voir ailleurs",
     ],
     ("prix", "neutral"): [
-        "Quelqu'un connaît le prix du {p} chez {b} ?",
+        "Je compare le prix du {p} chez {b} avec les autres",
         "Comparaison des prix entre {b} et les autres pour un {p}",
     ],
     ("prix", "positive"): [
@@ -638,7 +638,7 @@ _TEMPLATES = {
         "Code promo {b} qui ne marche pas, {i} énervant",
     ],
     ("promotions", "neutral"): [
-        "Les soldes {b} commencent quand ?",
+        "Les soldes {b} commencent mercredi",
         "Promo {b} sur les {p} cette semaine #soldes",
         "Vu une offre {b} pour le Black Friday",
     ],
@@ -653,8 +653,8 @@ _TEMPLATES = {
         "Mon {p} {b} s'est déchiré au premier lavage, nul",
     ],
     ("qualité", "neutral"): [
-        "Quelqu'un a un avis sur la qualité des {p} {b} ?",
-        "Le {p} {b} est fabriqué où ?",
+        "J'attends de voir la qualité des {p} {b}",
+        "Le {p} {b} est fabriqué en Europe",
     ],
     ("qualité", "positive"): [
         "{p} {b} de {i} bonne qualité, je recommande",
@@ -667,7 +667,7 @@ _TEMPLATES = {
         "Une seule caisse ouverte un samedi chez {b}, n'importe quoi",
     ],
     ("magasin", "neutral"): [
-        "Le magasin {b} est ouvert le dimanche ?",
+        "Le magasin {b} est ouvert le dimanche matin",
         "Passage au magasin {b} cet après-midi",
         "Nouveau magasin {b} en centre-ville",
     ],
@@ -682,7 +682,7 @@ _TEMPLATES = {
         "Procédure de retour {b} {i} compliquée, jamais plus",
     ],
     ("retours", "neutral"): [
-        "Comment faire un retour chez {b} pour un {p} ?",
+        "Je vais faire un retour chez {b} pour un {p}",
         "Retour {b} déposé en point relais",
     ],
     ("retours", "positive"): [
@@ -696,7 +696,7 @@ _TEMPLATES = {
     ],
     ("appli", "neutral"): [
         "Mise à jour de l'appli {b} disponible",
-        "Quelqu'un utilise l'appli {b} pour le click and collect ?",
+        "J'utilise l'appli {b} pour le click and collect",
     ],
     ("appli", "positive"): [
         "L'appli {b} est {i} pratique pour le click and collect",
@@ -708,7 +708,7 @@ _TEMPLATES = {
     ],
     ("fidélité", "neutral"): [
         "Je viens de m'inscrire au programme fidélité {b}",
-        "Mes points fidélité {b} expirent quand ?",
+        "Mes points fidélité {b} expirent en décembre",
     ],
     ("fidélité", "positive"): [
         "Bon d'achat grâce à ma carte fidélité {b}, {i} content",
