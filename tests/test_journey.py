@@ -1,0 +1,268 @@
+"""Journeys from the touchpoint log: stitching, journey cuts, funnel, ROPO, models; and the
+planted behaviour of the default sample recovered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from workbench import journey
+
+D0 = pd.Timestamp("2026-09-01")
+
+
+def _t(days: float, hour: float = 12.0) -> pd.Timestamp:
+    return D0 + pd.Timedelta(days=days) + pd.Timedelta(hours=hour)
+
+
+@pytest.fixture
+def log():
+    """A hand-made touchpoint log with every case of the journey rules."""
+    rows = [
+        # C1: anonymous search on device V1 (stitched), then a known website visit, a store
+        # visit and a store purchase: research online, purchase offline.
+        ("V1", None, _t(0), "search", None, None),
+        ("V1", "C1", _t(1), "website", None, None),
+        ("V0", "C1", _t(2, 15), "store_visit", None, None),
+        ("V0", "C1", _t(2, 15.3), "purchase", None, "T1"),
+        # C1 later: display + email, then 12 days of silence (> window): null journey;
+        # then a website visit and a web order.
+        ("V1", None, _t(20), "display", None, None),
+        ("V0", "C1", _t(22), "email", None, None),
+        ("V1", "C1", _t(34), "website", None, None),
+        ("V1", "C1", _t(35), "purchase", None, "T2"),
+        # C2: search at day 0 and day 5.9 (older than 7 days before the purchase at day
+        # 13: a null journey), app at day 12, app order at day 13.
+        ("V2", "C2", _t(0), "search", None, None),
+        ("V2", "C2", _t(5.9), "search", None, None),
+        ("V2", "C2", _t(12), "social", "instagram", None),
+        ("V2", "C2", _t(13), "purchase", None, "T3"),
+        # an unknown visitor: anonymous null journey
+        ("V9", None, _t(3), "social", "tiktok", None),
+        # a shared device (C3 and C4): its anonymous touch cannot be stitched
+        ("V5", "C3", _t(1), "website", None, None),
+        ("V5", "C4", _t(2), "website", None, None),
+        ("V5", None, _t(3), "app", None, None),
+        # C3 buys in store without any touch before: a direct purchase
+        ("V6", "C3", _t(30), "purchase", None, "T4"),
+    ]
+    tp = pd.DataFrame(rows, columns=["visitor_id", "customer_id", "timestamp", "channel",
+                                     "platform", "transaction_id"])
+    tp.insert(0, "touchpoint_id", [f"P{i}" for i in range(len(tp))])
+    tx = pd.DataFrame(
+        {
+            "transaction_id": ["T1", "T2", "T3", "T4", "T5"],
+            "customer_id": ["C1", "C1", "C2", "C3", None],
+            "channel": ["store", "web", "app", "store", "store"],
+            "timestamp": [_t(2, 15.3), _t(35), _t(13), _t(30), _t(31)],
+            "amount": [50.0, 80.0, 20.0, 10.0, 5.0],
+        }
+    )
+    return tp, tx
+
+
+def test_stitching(log):
+    tp, _ = log
+    out, stats = journey.stitch_visitors(tp)
+    s = stats.set_index("status")["touchpoints"]
+    assert s["stitched"] == 2  # C1's two anonymous V1 touches
+    assert s["shared_device"] == 1
+    assert s["anonymous"] == 1  # V9; the unstitchable V5 touch is counted as shared_device
+    assert s.sum() == len(tp)  # every touch counted once
+    assert out.loc[out["visitor_id"] == "V9", "person_id"].item() == "anon:V9"
+    assert (out.loc[out["visitor_id"] == "V1", "customer_key"] == "C1").all()
+
+
+def test_journeys_cut_as_documented(log):
+    tp, tx = log
+    before = tp.copy()
+    touches, journeys, stats = journey.build_journeys(tp, tx, window_days=7)
+    pd.testing.assert_frame_equal(tp, before)  # input untouched
+    c1 = journeys[journeys["person_id"] == "C1"].sort_values("start")
+    assert c1["path"].tolist() == ["search > website > store_visit", "display > email", "website"]
+    assert c1["converted"].tolist() == [True, False, True]
+    assert c1["sales_channel"].tolist()[0] == "store"
+    assert c1["conversion_value"].tolist() == [50.0, 0.0, 80.0]
+    c2 = journeys[journeys["person_id"] == "C2"].sort_values("start")
+    assert c2["path"].tolist() == ["search > search", "social"]
+    assert c2["converted"].tolist() == [False, True]
+    direct = journeys[journeys["transaction_id"] == "T4"]
+    assert direct["path"].item() == "direct"
+    assert direct["days_to_conversion"].item() == 0
+    s = stats.set_index("item")["count"]
+    # C1: 3, C2: 2, C3: 2 (a null one and the direct purchase), C4: 1, V9 and shared V5: 1 each
+    assert s["journeys"] == len(journeys) == 10
+    assert s["converted_journeys"] == 4
+    assert s["anonymous_journeys"] == 2
+    assert s["transactions_without_touchpoint"] == 1  # T5, anonymous purchase
+    assert s["direct_purchases"] == 1
+    assert len(touches) == (tp["channel"] != "purchase").sum()
+
+
+def test_window_changes_the_cut(log):
+    tp, tx = log
+    _, journeys, _ = journey.build_journeys(tp, tx, window_days=14)
+    c2 = journeys[journeys["person_id"] == "C2"]
+    assert c2["path"].tolist() == ["search > search > social"]
+    with pytest.raises(ValueError, match="window_days"):
+        journey.build_journeys(tp, tx, window_days=0)
+
+
+def test_paths_ropo_and_models_on_fixture(log):
+    tp, tx = log
+    touches, journeys, _ = journey.build_journeys(tp, tx)
+    paths = journey.journeys_to_paths(journeys)
+    assert paths["total_conversions"].sum() == 4
+    assert paths["total_null"].sum() == 6
+    assert paths["total_conversion_value"].sum() == pytest.approx(160.0)
+    res = journey.markov_attribution(paths)
+    assert res["conversions"].sum() == pytest.approx(4)
+    ropo = journey.ropo_rates(touches, journeys).set_index("direction")
+    assert ropo.loc["ropo", "purchases"] == 2  # T1, T4
+    assert ropo.loc["ropo", "rate"] == pytest.approx(0.5)
+    assert ropo.loc["reverse_ropo", "rate"] == pytest.approx(0.0)
+    per = journey.customer_ropo(touches, journeys, min_store_purchases=1).set_index("customer_id")
+    assert bool(per.loc["C1", "web_to_store"]) and not bool(per.loc["C3", "web_to_store"])
+    ttc = journey.time_to_conversion(journeys).set_index("sales_channel")
+    assert ttc.loc["store", "journeys"] == 2
+    assert ttc.loc["web", "mean_days"] == pytest.approx(1.0)
+
+
+def test_funnel_rules(log):
+    tp, tx = log
+    stitched, _ = journey.stitch_visitors(tp)
+    # September: C1 and C2 buy (T1, T3); C3 and C4 only browse; V5's anonymous touch and the
+    # unknown visitor V9 are not customers
+    f = journey.funnel(stitched, tx, "2026-09").set_index("stage")["customers"]
+    assert f.to_dict() == {"awareness": 4, "consideration": 4, "conversion": 2, "loyalty": 0,
+                           "retention": 0}
+    # October: C1 (T2, bought in September -> loyal) and C3 (T4, first purchase)
+    f = journey.funnel(stitched, tx, "2026-10").set_index("stage")
+    assert f.loc["awareness", "customers"] == 2
+    assert f.loc["conversion", "customers"] == 2
+    assert f.loc["loyalty", "customers"] == 1
+    assert f.loc["loyalty", "rate_from_previous"] == pytest.approx(1 / 2)
+    by_channel = journey.funnel(stitched, tx, "2026-09", by="channel")
+    # "app" was only used on the shared device, by no identified customer
+    assert set(by_channel["group"]) == {"search", "website", "store_visit", "display", "email",
+                                        "social"}
+    web = by_channel[by_channel["group"] == "website"].set_index("stage")["customers"]
+    assert (web["awareness"], web["conversion"]) == (3, 1)  # C1, C3, C4 visited; C1 bought
+    segs = pd.DataFrame({"customer_id": ["C1", "C2"], "segment": ["a", "b"]})
+    by_seg = journey.funnel(stitched, tx, "2026-09", by="segment", segments=segs)
+    assert set(by_seg["group"]) == {"a", "b", "non segmenté"}
+    monthly = journey.funnel_by_month(stitched, tx)
+    assert monthly["month"].tolist() == ["2026-09", "2026-10"]
+    assert monthly["awareness_mom"].iloc[1] == pytest.approx(-0.5)
+    with pytest.raises(ValueError, match="segments"):
+        journey.funnel(stitched, tx, "2026-09", by="segment")
+    with pytest.raises(ValueError, match="stitched first"):
+        journey.funnel(tp, tx, "2026-09")
+    with pytest.raises(ValueError, match="by must be"):
+        journey.funnel(stitched, tx, "2026-09", by="region")
+
+
+def test_conversion_model_recovers_simulated_log_odds():
+    rng = np.random.default_rng(3)
+    n = 40_000
+    x = pd.DataFrame({c: rng.random(n) < 0.4 for c in ("a", "b", "c")}).astype(int)
+    logit = -0.5 + 1.0 * x["a"] + 0.0 * x["b"] - 0.7 * x["c"]
+    x.insert(0, "converted", (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
+    res = journey.conversion_model(x).set_index("channel")
+    for ch, beta in {"(intercept)": -0.5, "a": 1.0, "b": 0.0, "c": -0.7}.items():
+        assert res.loc[ch, "log_odds"] == pytest.approx(beta, abs=0.08)
+    assert res.loc["a", "or_low"] < np.exp(1.0) < res.loc["a", "or_high"]
+    with pytest.raises(ValueError, match="without variation"):
+        journey.conversion_model(x.assign(d=1))
+
+
+def test_moments_shapes(log):
+    tp, tx = log
+    touches, journeys, _ = journey.build_journeys(tp, tx)
+    heat = journey.weekday_hour_activity(touches)
+    assert heat.shape == (7, 24) and heat.to_numpy().sum() == len(touches)
+    assert heat.index[0] == "lundi"
+    weekly = journey.weekly_activity(touches)
+    assert weekly.to_numpy().sum() == len(touches)
+    best = journey.best_moments(touches, journeys, top=2)
+    assert len(best) <= 2 and best["converting_touches"].is_monotonic_decreasing
+
+
+# ---------------------------------------------------------------------------------------------
+# Default sample: planted truth recovered
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(sample_dir):
+    from workbench import datasets
+
+    tables = datasets.read_tables(["touchpoints", "transactions", "mentions", "interactions"],
+                                  sample_dir)
+    touches, journeys, stats = journey.build_journeys(tables["touchpoints"],
+                                                      tables["transactions"])
+    return tables, touches, journeys, stats
+
+
+def test_sample_web_to_store_recovered(built, truth):
+    """Planted: web_to_store customers research online before ~90 % of their store purchases,
+    others ~10 %. The per-customer ROPO rate must separate them: mean >= 0.75 for the truth
+    group and <= 0.30 for others (others sit a little above 10 % because their own online
+    journeys sometimes fall in the 7 days before a store purchase); the rule 'rate >= 0.5 with
+    >= 2 store purchases' must find >= 90 % of them with precision >= 60 % (same reason)."""
+    _, touches, journeys, _ = built
+    per = journey.customer_ropo(touches, journeys)
+    planted = per["customer_id"].isin(set(truth["web_to_store"]["customer_id"]))
+    assert per.loc[planted, "ropo_rate"].mean() >= 0.75
+    assert per.loc[~planted, "ropo_rate"].mean() <= 0.30
+    found = per["web_to_store"]
+    recall = (found & planted).sum() / planted.sum()
+    precision = (found & planted).sum() / found.sum()
+    assert recall >= 0.9 and precision >= 0.6
+
+
+def test_sample_channel_effects_recovered(built, truth):
+    """Planted: per-journey log-odds of each channel exposure. Journeys are rebuilt from the
+    log (stitching, 7-day window), which merges some null journeys into converting ones and
+    attenuates the estimates, so we ask for: every planted effect >= 0.3 estimated positive and
+    significant; ranking preserved (Spearman >= 0.8); the strongest and the weakest channel
+    identified; every estimate within 0.35 of its planted value."""
+    _, touches, journeys, _ = built
+    planted = {k: v for k, v in truth["channel_effects"].items() if k != "intercept"}
+    res = journey.conversion_model(journey.exposure_matrix(touches, journeys))
+    res = res.set_index("channel").drop(index="(intercept)")
+    assert set(planted) <= set(res.index)
+    est = res.loc[list(planted), "log_odds"]
+    truth_s = pd.Series(planted)
+    for ch, beta in planted.items():
+        if beta >= 0.3:
+            assert est[ch] > 0 and res.loc[ch, "p_value"] < 0.01, ch
+        assert abs(est[ch] - beta) <= 0.35, ch
+    assert spearmanr(est, truth_s[est.index]).statistic >= 0.8
+    assert est.idxmax() == truth_s.idxmax() and est.idxmin() == truth_s.idxmin()
+
+
+def test_sample_journey_accounting(built):
+    """Nothing silently dropped: every purchase touchpoint is a converted journey, every
+    non-purchase touchpoint is in exactly one journey."""
+    tables, touches, journeys, stats = built
+    tp = tables["touchpoints"]
+    s = stats.set_index("item")["count"]
+    assert s["converted_journeys"] == (tp["channel"] == "purchase").sum()
+    assert len(touches) == (tp["channel"] != "purchase").sum()
+    assert s["converted_journeys"] + s["null_journeys"] == len(journeys)
+    assert s["purchases_without_transaction"] == 0
+
+
+def test_sample_social_vs_purchase(built):
+    tables, touches, journeys, _ = built
+    from workbench import sample
+
+    out = journey.social_vs_purchase(touches, journeys, tables["mentions"],
+                                     tables["interactions"], sample.BRAND)
+    assert set(out["platform"]) == {"twitter", "instagram", "facebook", "tiktok"}
+    assert out["conversation_share"].sum() == pytest.approx(1)
+    assert out["revenue_share"].sum() == pytest.approx(1)
+    assert (out["purchases"] <= out["journeys"]).all()
