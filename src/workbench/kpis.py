@@ -1,0 +1,992 @@
+"""Monthly KPIs: hard and soft measures in one table, and a model linking them over time.
+
+* `hard_kpis` / `soft_kpis` / `monthly_kpis`: one row per month of hard KPIs (sales by channel,
+  store traffic, web/app sessions, conversion, customer-service calls) and soft KPIs (engagement
+  on the brand's posts, mentions, net sentiment, share of voice, audience growth, e-mail open
+  rate, search volume).
+* `kpi_changes`: the report month's value of every KPI with its month-over-month and
+  year-over-year change (year-over-year only when the data cover the same month a year earlier).
+* `weekly_kpis` + `measurement_model` + `granger_tests`: weekly sales regressed on lagged soft
+  series with French retail-calendar and month-of-year controls, HAC (Newey-West) standard
+  errors and diagnostics, so marketers can see whether the "soft" measures lead the "hard" ones.
+* `top_changes` + `summary_items`: the five KPIs that changed most (relative to their usual
+  month-to-month variation), written in French for the report's executive summary.
+
+Every function takes DataFrames and explicit parameters and returns new objects; nothing is
+read or written here. Mentions carry a `sentiment` label (negative / neutral / positive) added
+by the caller (e.g. with `workbench.sentiment.score`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "KPIS",
+    "hard_kpis",
+    "soft_kpis",
+    "monthly_kpis",
+    "kpi_changes",
+    "with_sentiment",
+    "weekly_kpis",
+    "retail_calendar",
+    "measurement_model",
+    "granger_tests",
+    "ModelResult",
+    "explain_model",
+    "top_changes",
+    "summary_items",
+    "listening_alerts",
+    "report_links",
+    "plot_small_multiples",
+    "changes_table",
+    "coefficients_table",
+    "diagnostics_table",
+]
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """How one KPI is shown and compared: French label, family, unit, change type, direction."""
+
+    label: str
+    family: str  # "dur" (hard) or "doux" (soft)
+    unit: str  # "eur", "count", "number" (1 decimal), "rate" (0-1 share), "index" (-1..1)
+    change: str  # "relative" (% change) or "points" (difference of shares, in points)
+    better: int = 1  # +1 when up is good, -1 when down is good (e.g. customer-service calls)
+
+
+KPIS: dict[str, Kpi] = {
+    "sales": Kpi("Chiffre d'affaires total", "dur", "eur", "relative"),
+    "sales_store": Kpi("CA magasins", "dur", "eur", "relative"),
+    "sales_web": Kpi("CA site web", "dur", "eur", "relative"),
+    "sales_app": Kpi("CA application", "dur", "eur", "relative"),
+    "sales_click_collect": Kpi("CA click & collect", "dur", "eur", "relative"),
+    "orders": Kpi("Nombre de tickets et commandes", "dur", "count", "relative"),
+    "average_basket": Kpi("Panier moyen", "dur", "eur", "relative"),
+    "store_traffic": Kpi("Fréquentation des magasins", "dur", "count", "relative"),
+    "web_sessions": Kpi("Sessions site web", "dur", "count", "relative"),
+    "app_sessions": Kpi("Sessions application", "dur", "count", "relative"),
+    "store_conversion": Kpi("Taux de transformation magasin", "dur", "rate", "points"),
+    "online_conversion": Kpi("Taux de conversion en ligne", "dur", "rate", "points"),
+    "customer_service_calls": Kpi("Appels au service client", "dur", "count", "relative", -1),
+    "engagement": Kpi("Interactions sur nos publications", "doux", "count", "relative"),
+    "engagement_per_post": Kpi("Interactions par publication", "doux", "number", "relative"),
+    "mentions": Kpi("Mentions de la marque", "doux", "count", "relative"),
+    "positive_mentions": Kpi("Mentions positives", "doux", "count", "relative"),
+    "negative_mentions": Kpi("Mentions négatives", "doux", "count", "relative", -1),
+    "net_sentiment": Kpi("Sentiment net", "doux", "index", "points"),
+    "share_of_voice": Kpi("Part de voix", "doux", "rate", "points"),
+    "followers": Kpi("Abonnés (fin de mois)", "doux", "count", "relative"),
+    "audience_growth": Kpi("Croissance de l'audience", "doux", "rate", "points"),
+    "email_open_rate": Kpi("Taux d'ouverture des e-mails", "doux", "rate", "points"),
+    "brand_searches": Kpi("Recherches sur la marque", "doux", "count", "relative"),
+}
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _require(df: pd.DataFrame, columns, what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{what}: missing column(s) {missing}; found {list(df.columns)}"
+        )
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: 'Kaléo' -> 'kaleo'."""
+    norm = unicodedata.normalize("NFKD", str(text).lower())
+    return "".join(c for c in norm if not unicodedata.combining(c))
+
+
+def _check_brand(mentions: pd.DataFrame, brand: str) -> None:
+    brands = sorted(mentions["brand"].dropna().unique().tolist())
+    if brand not in brands:
+        raise ValueError(f"brand {brand!r} does not appear in mentions.brand; brands found: {brands}")
+
+
+def _month(ts: pd.Series) -> pd.Series:
+    return ts.dt.to_period("M")
+
+
+def _check_sentiment(mentions: pd.DataFrame) -> None:
+    labels = mentions["sentiment"]
+    bad = labels.notna() & ~labels.isin(SENTIMENT_LABELS)
+    if bad.any():
+        raise ValueError(
+            f"mentions.sentiment: {int(bad.sum())} value(s) outside {SENTIMENT_LABELS}, e.g. "
+            f"{labels[bad].unique()[:3].tolist()}"
+        )
+    if labels.isna().any():
+        raise ValueError(
+            f"mentions.sentiment: {int(labels.isna().sum())} mention(s) without a label; score every "
+            "mention (e.g. workbench.sentiment.score) before computing sentiment KPIs"
+        )
+
+
+def with_sentiment(mentions: pd.DataFrame, scored: pd.DataFrame, neutral_band: float = 0.1) -> pd.DataFrame:
+    """A copy of `mentions` with a `sentiment` label per mention, from a scorer's output.
+
+    scored: one row per mention, aligned on `mentions` (same length and order), with a `label`
+    column (negative / neutral / positive, e.g. `workbench.sentiment.score`) or a `polarity`
+    column in [-1, 1] (e.g. `workbench.sentiment.textblob_fr`), labelled neutral within
+    +/- `neutral_band`.
+    """
+    if len(scored) != len(mentions):
+        raise ValueError(f"scored: {len(scored)} rows for {len(mentions)} mentions; score every mention")
+    if "label" in scored.columns:
+        labels = pd.Series(np.asarray(scored["label"], dtype=object), index=mentions.index)
+    elif "polarity" in scored.columns:
+        pol = np.asarray(scored["polarity"], dtype=float)
+        labels = pd.Series(np.select([pol > neutral_band, pol < -neutral_band], ["positive", "negative"],
+                                     "neutral"), index=mentions.index)
+    else:
+        raise ValueError(f"scored: expected a 'label' or 'polarity' column, found {list(scored.columns)}")
+    out = mentions.assign(sentiment=labels)
+    _check_sentiment(out)
+    return out
+
+
+def _own_conversation(mentions: pd.DataFrame, include_retweets: bool) -> pd.DataFrame:
+    """Mentions that count as conversation: retweets are reach, not new conversation."""
+    if include_retweets or "retweet_of" not in mentions.columns:
+        return mentions
+    return mentions[mentions["retweet_of"].isna()]
+
+
+# --------------------------------------------------------------------------- monthly tables
+
+
+def hard_kpis(transactions: pd.DataFrame, daily_kpis: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Hard KPIs per calendar month (index: monthly Period).
+
+    Sales by channel (euros, VAT included) and orders come from `transactions`; traffic,
+    sessions and customer-service calls from `daily_kpis`. Conversion: store tickets / store
+    visitors, and online orders (web, app, click & collect) / web + app sessions.
+    `days_observed` counts the days of `daily_kpis` in the month (a partial month shows fewer).
+    Without `daily_kpis` (None) those columns are NaN.
+    """
+    _require(transactions, ["timestamp", "channel", "amount"], "transactions")
+    cols = ["store_traffic", "web_sessions", "app_sessions", "customer_service_calls"]
+    if daily_kpis is None:
+        daily_kpis = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"),
+                                   **{c: pd.Series(dtype="float64") for c in cols}})
+    _require(daily_kpis, ["date", *cols], "daily_kpis")
+    tx = transactions.assign(month=_month(transactions["timestamp"]))
+    by_channel = tx.pivot_table(index="month", columns="channel", values="amount", aggfunc="sum",
+                                observed=True)
+    out = pd.DataFrame(index=by_channel.index)
+    out["sales"] = tx.groupby("month")["amount"].sum()
+    for ch in ("store", "web", "app", "click_collect"):
+        out[f"sales_{ch}"] = by_channel[ch] if ch in by_channel else 0.0
+    out = out.fillna({c: 0.0 for c in out.columns if c.startswith("sales_")})
+    counts = tx.groupby(["month", "channel"]).size().unstack(fill_value=0)
+    out["orders"] = counts.sum(axis=1)
+    out["average_basket"] = out["sales"] / out["orders"]
+    daily = daily_kpis.assign(month=_month(daily_kpis["date"]))
+    sums = daily.groupby("month")[cols].sum().astype("float64")
+    out = out.join(sums, how="outer") if len(sums) else out.assign(**{c: np.nan for c in cols})
+    out["days_observed"] = daily.groupby("month").size().reindex(out.index).fillna(0).astype(int)
+    store_tx = counts.get("store", pd.Series(0, index=counts.index)).reindex(out.index)
+    online_tx = sum(counts.get(c, pd.Series(0, index=counts.index)) for c in ("web", "app", "click_collect"))
+    out["store_conversion"] = _ratio(store_tx, out["store_traffic"])
+    sessions = out["web_sessions"] + out["app_sessions"]
+    out["online_conversion"] = _ratio(online_tx.reindex(out.index), sessions)
+    out.index.name = "month"
+    return out.sort_index()
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    num = num.astype("float64")
+    den = den.astype("float64")
+    return (num / den).where(den > 0)
+
+
+def soft_kpis(
+    mentions: pd.DataFrame,
+    brand: str,
+    brand_posts: pd.DataFrame | None = None,
+    interactions: pd.DataFrame | None = None,
+    audience: pd.DataFrame | None = None,
+    email_events: pd.DataFrame | None = None,
+    search_keywords: pd.DataFrame | None = None,
+    include_retweets: bool = False,
+) -> pd.DataFrame:
+    """Soft KPIs per calendar month (index: monthly Period); a missing table gives NaN columns.
+
+    mentions (with a `sentiment` label column) -> mentions, positive/negative mentions, net
+    sentiment ((positive - negative) / mentions) and share of voice (our mentions / mentions of
+    every brand); retweets are left out unless `include_retweets`. brand_posts + interactions ->
+    engagement (interactions on our posts, by interaction month) and engagement per post.
+    audience -> followers at month end (all platforms) and growth vs the previous month end.
+    email_events -> open rate (opens / sends, by send month). search_keywords -> searches of
+    the keywords containing the brand name (accents and case ignored).
+    """
+    _require(mentions, ["timestamp", "brand"], "mentions")
+    _check_brand(mentions, brand)
+    conv = _own_conversation(mentions, include_retweets)
+    conv = conv.assign(month=_month(conv["timestamp"]))
+    own = conv[conv["brand"] == brand]
+    out = pd.DataFrame(index=pd.PeriodIndex(sorted(conv["month"].unique()), freq="M", name="month"))
+    out["mentions"] = own.groupby("month").size().reindex(out.index, fill_value=0).astype(float)
+    if "sentiment" in mentions.columns:
+        _check_sentiment(own)
+        sent = own.groupby(["month", "sentiment"]).size().unstack(fill_value=0)
+        sent = sent.reindex(index=out.index, columns=list(SENTIMENT_LABELS), fill_value=0)
+        out["positive_mentions"] = sent["positive"].astype(float)
+        out["negative_mentions"] = sent["negative"].astype(float)
+        out["net_sentiment"] = _ratio(sent["positive"] - sent["negative"], out["mentions"])
+    else:
+        out["positive_mentions"] = out["negative_mentions"] = out["net_sentiment"] = np.nan
+    total = conv.groupby("month").size().reindex(out.index, fill_value=0)
+    out["share_of_voice"] = _ratio(out["mentions"], total)
+
+    out["engagement"] = out["engagement_per_post"] = np.nan
+    if brand_posts is not None and interactions is not None:
+        _require(brand_posts, ["post_id", "brand", "timestamp"], "brand_posts")
+        _require(interactions, ["post_id", "timestamp"], "interactions")
+        posts = brand_posts[brand_posts["brand"] == brand]
+        if "reply_to" in posts.columns:  # replies to customers are care, not publications
+            posts = posts[posts["reply_to"].isna()]
+        inter = interactions[interactions["post_id"].isin(posts["post_id"])]
+        eng = inter.groupby(_month(inter["timestamp"])).size()
+        n_posts = posts.groupby(_month(posts["timestamp"])).size()
+        idx = out.index.union(eng.index).union(n_posts.index)
+        out = out.reindex(idx)
+        out["engagement"] = eng.reindex(idx, fill_value=0).astype(float)
+        out["engagement_per_post"] = _ratio(out["engagement"], n_posts.reindex(idx, fill_value=0))
+
+    out["followers"] = out["audience_growth"] = np.nan
+    if audience is not None:
+        _require(audience, ["date", "brand", "followers"], "audience")
+        aud = audience[audience["brand"] == brand]
+        if len(aud):
+            daily = aud.groupby("date")["followers"].sum().astype(float).sort_index()
+            by_month = daily.groupby(daily.index.to_period("M"))
+            end = by_month.last()
+            start = by_month.first()
+            prev_end = end.reindex(end.index - 1).to_numpy()  # NaN when the month before is absent
+            base = pd.Series(np.where(np.isnan(prev_end), start.to_numpy(), prev_end), index=end.index)
+            idx = out.index.union(end.index)
+            out = out.reindex(idx)
+            out["followers"] = end.reindex(idx)
+            out["audience_growth"] = (end / base - 1).reindex(idx)
+
+    out["email_open_rate"] = np.nan
+    if email_events is not None:
+        _require(email_events, ["campaign_id", "event", "timestamp"], "email_events")
+        sent = email_events[email_events["event"] == "sent"]
+        send_month = sent.groupby("campaign_id")["timestamp"].min().dt.to_period("M")
+        n_sent = sent.groupby("campaign_id").size()
+        n_open = email_events[email_events["event"] == "open"].groupby("campaign_id").size()
+        camp = pd.DataFrame({"month": send_month, "sent": n_sent,
+                             "opens": n_open.reindex(n_sent.index, fill_value=0)})
+        per_month = camp.groupby("month")[["sent", "opens"]].sum()
+        idx = out.index.union(per_month.index)
+        out = out.reindex(idx)
+        out["email_open_rate"] = _ratio(per_month["opens"], per_month["sent"]).reindex(idx)
+
+    out["brand_searches"] = np.nan
+    if search_keywords is not None:
+        _require(search_keywords, ["month", "keyword", "searches"], "search_keywords")
+        mine = search_keywords[search_keywords["keyword"].map(_fold).str.contains(_fold(brand), regex=False)]
+        if len(mine):
+            vol = mine.groupby(mine["month"].dt.to_period("M"))["searches"].sum().astype(float)
+            idx = out.index.union(vol.index)
+            out = out.reindex(idx)
+            out["brand_searches"] = vol.reindex(idx)
+    out.index.name = "month"
+    return out.sort_index()
+
+
+def monthly_kpis(hard: pd.DataFrame, soft: pd.DataFrame) -> pd.DataFrame:
+    """Hard and soft KPIs side by side, one row per month (months of either table)."""
+    both = hard.join(soft, how="outer", rsuffix="_soft")
+    both.index.name = "month"
+    return both.sort_index()
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def _change(kpi: Kpi, now, before) -> float:
+    if pd.isna(now) or pd.isna(before):
+        return np.nan
+    if kpi.change == "points":
+        return float(now - before)
+    return float(now / before - 1) if before != 0 else np.nan
+
+
+def kpi_changes(monthly: pd.DataFrame, month, kpis=None) -> pd.DataFrame:
+    """The report month's value of each KPI with month-over-month and year-over-year change.
+
+    Relative KPIs change in % (0.12 = +12 %); shares and indexes change in points (difference
+    of the two values: 0.012 = +1.2 point). `yoy_note` says why a year-over-year change is
+    missing (the data do not cover the same month a year earlier). Columns: kpi, label, family,
+    unit, change_type, better, value, previous, mom_change, year_ago, yoy_change, yoy_note.
+    """
+    if not isinstance(monthly.index, pd.PeriodIndex):
+        raise ValueError("monthly: expected a monthly PeriodIndex (the output of monthly_kpis)")
+    period = pd.Period(month, freq="M")
+    if period not in monthly.index:
+        raise ValueError(
+            f"month {period} not in the KPI table (covers {monthly.index.min()} to {monthly.index.max()})"
+        )
+    names = [k for k in (kpis or KPIS) if k in monthly.columns]
+    prev, year_ago = period - 1, period - 12
+    rows = []
+    for name in names:
+        k = KPIS[name]
+        col = monthly[name]
+        now = col.get(period)
+        before = col.get(prev) if prev in monthly.index else np.nan
+        ago = col.get(year_ago) if year_ago in monthly.index else np.nan
+        if year_ago not in monthly.index:
+            note = f"données insuffisantes : {year_ago} non couvert"
+        elif pd.isna(ago):
+            note = f"valeur absente en {year_ago}"
+        else:
+            note = ""
+        rows.append({
+            "kpi": name, "label": k.label, "family": k.family, "unit": k.unit,
+            "change_type": k.change, "better": k.better,
+            "value": now, "previous": before, "mom_change": _change(k, now, before),
+            "year_ago": ago, "yoy_change": _change(k, now, ago), "yoy_note": note,
+        })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- weekly series
+
+
+def retail_calendar(weeks: pd.DatetimeIndex, freq: str = "W-SUN") -> pd.DataFrame:
+    """French retail-calendar controls per week (index: the weeks' end dates).
+
+    Shares of the week's days in: winter soldes (from the second Wednesday of January, 4 weeks),
+    summer soldes (from the last Wednesday of June, 4 weeks), Black Friday week (Monday to
+    Sunday around the day after the fourth Thursday of November) and Christmas shopping
+    (1-24 December).
+    """
+    ends = pd.DatetimeIndex(weeks).normalize()
+    days = pd.date_range(ends.min() - pd.Timedelta(days=6), ends.max(), freq="D")
+    flags = pd.DataFrame(0.0, index=days, columns=["soldes", "black_friday", "christmas"])
+    for year in sorted(set(days.year)):
+        jan = pd.date_range(f"{year}-01-01", f"{year}-01-31")
+        jun = pd.date_range(f"{year}-06-01", f"{year}-06-30")
+        for start in (jan[jan.weekday == 2][1], jun[jun.weekday == 2][-1]):
+            flags.loc[(days >= start) & (days < start + pd.Timedelta(days=28)), "soldes"] = 1.0
+        nov = pd.date_range(f"{year}-11-01", f"{year}-11-30")
+        bf = nov[nov.weekday == 3][3] + pd.Timedelta(days=1)
+        monday = bf - pd.Timedelta(days=bf.weekday())
+        flags.loc[(days >= monday) & (days < monday + pd.Timedelta(days=7)), "black_friday"] = 1.0
+        flags.loc[(days.month == 12) & (days.day <= 24) & (days.year == year), "christmas"] = 1.0
+    weekly = flags.resample(freq).mean()
+    return weekly.reindex(ends).fillna(0.0)
+
+
+def weekly_kpis(
+    transactions: pd.DataFrame,
+    mentions: pd.DataFrame,
+    brand: str,
+    brand_posts: pd.DataFrame | None = None,
+    interactions: pd.DataFrame | None = None,
+    freq: str = "W-SUN",
+    include_retweets: bool = False,
+) -> pd.DataFrame:
+    """Weekly hard and soft series for the measurement model (index: week end dates).
+
+    Columns: sales, orders, mentions, positive_mentions, negative_mentions (when mentions carry
+    a `sentiment` label), net_sentiment, share_of_voice, engagement (when posts and
+    interactions are given) and `days` (days of the week inside the data period). Weeks not
+    fully covered by the transactions (first and last, usually) are dropped; how many is in
+    `attrs["dropped_weeks"]`.
+    """
+    _require(transactions, ["timestamp", "amount"], "transactions")
+    _require(mentions, ["timestamp", "brand"], "mentions")
+    _check_brand(mentions, brand)
+    first = transactions["timestamp"].min().normalize()
+    last = transactions["timestamp"].max().normalize()
+    tx = transactions.set_index("timestamp")["amount"]
+    out = pd.DataFrame({"sales": tx.resample(freq).sum(), "orders": tx.resample(freq).count()})
+    conv = _own_conversation(mentions, include_retweets)
+    conv = conv[(conv["timestamp"] >= first) & (conv["timestamp"] < last + pd.Timedelta(days=1))]
+    own = conv[conv["brand"] == brand].set_index("timestamp")
+    out["mentions"] = own["brand"].resample(freq).count()
+    if "sentiment" in mentions.columns:
+        _check_sentiment(own)
+        for label in ("positive", "negative"):
+            out[f"{label}_mentions"] = (own["sentiment"] == label).astype(float).resample(freq).sum()
+        out["net_sentiment"] = _ratio(out["positive_mentions"] - out["negative_mentions"], out["mentions"])
+    all_brands = conv.set_index("timestamp")["brand"].resample(freq).count()
+    out["share_of_voice"] = _ratio(out["mentions"], all_brands.reindex(out.index))
+    if brand_posts is not None and interactions is not None:
+        posts = brand_posts[brand_posts["brand"] == brand]
+        if "reply_to" in posts.columns:
+            posts = posts[posts["reply_to"].isna()]
+        inter = interactions[interactions["post_id"].isin(posts["post_id"])]
+        out["engagement"] = inter.set_index("timestamp")["post_id"].resample(freq).count()
+    ends = out.index.normalize().to_series()
+    starts = ends - pd.Timedelta(days=6)
+    covered = (ends.clip(upper=last) - starts.clip(lower=first)).dt.days + 1
+    out["days"] = covered.clip(0, 7).to_numpy()
+    keep = out["days"] == 7
+    dropped = int((~keep).sum())
+    out = out[keep].fillna({c: 0.0 for c in out.columns if c.endswith("mentions") or c == "engagement"})
+    out.index.name = "week"
+    out.attrs["dropped_weeks"] = dropped
+    return out
+
+
+# --------------------------------------------------------------------------- measurement model
+
+
+@dataclass
+class ModelResult:
+    """A fitted soft -> hard measurement model, ready to explain."""
+
+    hard: str
+    soft: list[str]
+    lag: int
+    n_weeks: int
+    estimated: bool
+    coefficients: pd.DataFrame  # term, label, kind, coef, std_err, ci_low, ci_high, p_value, effect_10pct
+    diagnostics: pd.DataFrame  # test, value, p_value, reading (French)
+    warnings: list[str] = field(default_factory=list)  # French, shown as-is
+    r_squared: float = np.nan
+    alpha: float = 0.05
+    hac_lags: int = 0
+    fitted: pd.DataFrame | None = None  # week, observed, fitted (in the hard KPI's unit)
+
+
+_TERM_LABELS = {
+    "const": "Constante",
+    "trend": "Tendance (par semaine)",
+    "soldes": "Soldes (part de la semaine)",
+    "black_friday": "Semaine du Black Friday",
+    "christmas": "Achats de Noël (1-24 décembre)",
+}
+
+
+def _term_label(term: str, soft: list[str]) -> str:
+    if term in _TERM_LABELS:
+        return _TERM_LABELS[term]
+    if term.startswith("month_"):
+        return f"Mois {term.split('_', 1)[1]}"
+    for s in soft:
+        if term.startswith(s + "_lag"):
+            label = KPIS[s].label if s in KPIS else s
+            return f"{label} (semaine -{term.rsplit('lag', 1)[1]})"
+    return term
+
+
+def measurement_model(
+    weekly: pd.DataFrame,
+    hard: str = "sales",
+    soft=("positive_mentions",),
+    lag: int = 1,
+    log: bool = True,
+    seasonality: bool = True,
+    trend: bool = True,
+    hac_lags: int | None = None,
+    alpha: float = 0.05,
+    min_weeks: int = 40,
+) -> ModelResult:
+    """Regress the weekly hard KPI on the soft KPIs of `lag` weeks before, with controls.
+
+    log: model log(hard) on log(1 + soft) (coefficients are elasticities: +10 % of a soft
+    series -> about `effect_10pct` change of the hard KPI); otherwise levels. Seasonality
+    controls: French retail calendar (`retail_calendar`) and month-of-year dummies; trend: a
+    linear weekly trend. Standard errors are HAC (Newey-West) with `hac_lags` lags (default:
+    the usual rule 0.75 * n^(1/3)). Fewer than `min_weeks` usable weeks gives a warning; too few
+    for the number of parameters gives `estimated=False` and an empty coefficient table.
+    """
+    import statsmodels.api as sm
+
+    soft = [soft] if isinstance(soft, str) else list(soft)
+    if not soft:
+        raise ValueError("soft: give at least one soft series")
+    if lag < 1:
+        raise ValueError(f"lag must be >= 1 week (soft series must precede the hard one), got {lag}")
+    _require(weekly, [hard, *soft], "weekly")
+    if not isinstance(weekly.index, pd.DatetimeIndex):
+        raise ValueError("weekly: expected a DatetimeIndex of week end dates (output of weekly_kpis)")
+    data = weekly.sort_index()
+    y = data[hard].astype("float64")
+    warnings: list[str] = []
+    if log:
+        if (y <= 0).any():
+            raise ValueError(f"{hard}: {int((y <= 0).sum())} week(s) with a value <= 0; use log=False")
+        bad = [s for s in soft if (data[s] < 0).any()]
+        if bad:
+            raise ValueError(f"{bad}: negative values cannot be logged; use log=False")
+        y = np.log(y)
+    X = pd.DataFrame(index=data.index)
+    for s in soft:
+        x = data[s].astype("float64")
+        X[f"{s}_lag{lag}"] = (np.log1p(x) if log else x).shift(lag)
+    if trend:
+        X["trend"] = np.arange(len(data), dtype=float)
+    if seasonality:
+        cal = retail_calendar(data.index, _freq_of(data.index))
+        for c in cal.columns:
+            if cal[c].nunique() > 1:
+                X[c] = cal[c].to_numpy()
+        months = pd.get_dummies(data.index.month, prefix="month", drop_first=True, dtype=float)
+        months.index = data.index
+        X = X.join(months)
+    frame = pd.concat([y.rename("y"), X], axis=1).dropna()
+    n = len(frame)
+    n_params = X.shape[1] + 1
+    base = dict(hard=hard, soft=soft, lag=lag, n_weeks=n, alpha=alpha)
+    empty_coef = pd.DataFrame(columns=["term", "label", "kind", "coef", "std_err", "ci_low", "ci_high",
+                                       "p_value", "effect_10pct"])
+    empty_diag = pd.DataFrame(columns=["test", "value", "p_value", "reading"])
+    if n < n_params + 8:
+        warnings.append(
+            f"Données trop courtes : {n} semaines utilisables pour {n_params} paramètres. "
+            "Le modèle n'est pas estimé ; il faut au moins "
+            f"{n_params + 8} semaines (idéalement {max(min_weeks, n_params + 8)} et plus)."
+        )
+        return ModelResult(**base, estimated=False, coefficients=empty_coef, diagnostics=empty_diag,
+                           warnings=warnings)
+    if n < min_weeks:
+        warnings.append(
+            f"Attention, série courte : {n} semaines seulement (moins de {min_weeks}). "
+            "Les coefficients sont fragiles ; à confirmer quand l'historique s'allongera."
+        )
+    if trend and n < 104 and seasonality:
+        warnings.append(
+            "Moins de deux ans de données : la saisonnalité est contrôlée par le calendrier "
+            "commercial et les mois, mais un effet « mois » ne peut pas être distingué d'un "
+            "événement propre à cette année."
+        )
+    hac = int(hac_lags) if hac_lags is not None else max(1, int(np.floor(0.75 * n ** (1 / 3))))
+    exog = sm.add_constant(frame.drop(columns="y"), has_constant="add")
+    fit = sm.OLS(frame["y"], exog).fit(cov_type="HAC", cov_kwds={"maxlags": hac})
+    ci = fit.conf_int(alpha)
+    rows = []
+    for term in exog.columns:
+        is_soft = any(term.startswith(s + "_lag") for s in soft)
+        kind = "doux" if is_soft else ("constante" if term == "const" else "contrôle")
+        b = float(fit.params[term])
+        effect = (1.1**b - 1) if (log and is_soft) else np.nan
+        rows.append({
+            "term": term, "label": _term_label(term, soft), "kind": kind, "coef": b,
+            "std_err": float(fit.bse[term]), "ci_low": float(ci.loc[term, 0]),
+            "ci_high": float(ci.loc[term, 1]), "p_value": float(fit.pvalues[term]), "effect_10pct": effect,
+        })
+    coef = pd.DataFrame(rows)
+    diag = _diagnostics(fit, exog)
+    fitted = pd.DataFrame({
+        "observed": np.exp(frame["y"]) if log else frame["y"],
+        "fitted": np.exp(fit.fittedvalues) if log else fit.fittedvalues,
+    })
+    if (diag["test"].eq("Autocorrélation des résidus (Ljung-Box)") & (diag["p_value"] < 0.05)).any():
+        warnings.append(
+            "Les résidus restent autocorrélés : les écarts-types HAC en tiennent compte, mais une "
+            "variable explicative manque peut-être (promotion, météo, concurrence)."
+        )
+    return ModelResult(**base, estimated=True, coefficients=coef, diagnostics=diag, warnings=warnings,
+                       r_squared=float(fit.rsquared), hac_lags=hac, fitted=fitted)
+
+
+def _freq_of(index: pd.DatetimeIndex) -> str:
+    freq = pd.infer_freq(index) if len(index) >= 3 else None
+    return freq if freq and freq.startswith("W") else "W-" + index[0].day_name()[:3].upper()
+
+
+def _diagnostics(fit, exog: pd.DataFrame) -> pd.DataFrame:
+    from statsmodels.stats.diagnostic import acorr_ljungbox, het_breuschpagan
+    from statsmodels.stats.stattools import durbin_watson, jarque_bera
+
+    resid = fit.resid
+    lb_lag = max(1, min(4, len(resid) // 5))
+    lb = acorr_ljungbox(resid, lags=[lb_lag], return_df=True)
+    jb_stat, jb_p, _, _ = jarque_bera(resid)
+    try:
+        bp_stat, bp_p, _, _ = het_breuschpagan(resid, exog)
+    except (ValueError, np.linalg.LinAlgError):
+        bp_stat, bp_p = np.nan, np.nan
+    dw = float(durbin_watson(resid))
+    r2 = float(fit.rsquared)
+    rows = [
+        ("Part de la variance expliquée (R²)", r2, np.nan,
+         f"le modèle explique {100 * r2:.0f} % des variations hebdomadaires"),
+        ("R² ajusté", float(fit.rsquared_adj), np.nan, "R² corrigé du nombre de variables"),
+        ("Durbin-Watson", dw, np.nan,
+         "proche de 2 : pas d'autocorrélation d'une semaine à l'autre" if 1.5 <= dw <= 2.5
+         else "éloigné de 2 : les erreurs d'une semaine se répercutent sur la suivante"),
+        ("Autocorrélation des résidus (Ljung-Box)", float(lb["lb_stat"].iloc[0]), float(lb["lb_pvalue"].iloc[0]),
+         "pas d'autocorrélation détectée" if lb["lb_pvalue"].iloc[0] >= 0.05 else "autocorrélation détectée"),
+        ("Normalité des résidus (Jarque-Bera)", float(jb_stat), float(jb_p),
+         "résidus compatibles avec une loi normale" if jb_p >= 0.05
+         else "résidus non normaux (semaines atypiques) : intervalles à lire avec prudence"),
+        ("Variance constante (Breusch-Pagan)", float(bp_stat), float(bp_p),
+         "variance stable" if not (bp_p < 0.05) else "variance instable : les écarts-types HAC la corrigent"),
+    ]
+    return pd.DataFrame(rows, columns=["test", "value", "p_value", "reading"])
+
+
+def granger_tests(
+    weekly: pd.DataFrame,
+    hard: str = "sales",
+    soft=("positive_mentions",),
+    max_lag: int = 2,
+    log: bool = True,
+    seasonality: bool = True,
+) -> pd.DataFrame:
+    """Granger tests: do past values of each soft series improve the forecast of the hard one?
+
+    Series are logged (log / log1p) and, with `seasonality`, cleaned of the retail calendar,
+    month-of-year and trend first (residuals of a regression), so a shared season does not pass
+    for a lead. Columns: soft, lag, f_stat, p_value, n_weeks.
+    """
+    import statsmodels.api as sm
+    from statsmodels.tsa.stattools import grangercausalitytests
+
+    soft = [soft] if isinstance(soft, str) else list(soft)
+    _require(weekly, [hard, *soft], "weekly")
+    data = weekly.sort_index()
+    series = {}
+    for name in [hard, *soft]:
+        x = data[name].astype("float64")
+        if log:
+            x = np.log(x) if name == hard else np.log1p(x)
+        series[name] = x
+    frame = pd.DataFrame(series).dropna()
+    if seasonality:
+        cal = retail_calendar(frame.index, _freq_of(frame.index))
+        ctrl = cal.loc[:, cal.nunique() > 1].copy()
+        ctrl["trend"] = np.arange(len(frame), dtype=float)
+        months = pd.get_dummies(frame.index.month, prefix="m", drop_first=True, dtype=float)
+        months.index = frame.index
+        ctrl = sm.add_constant(ctrl.join(months), has_constant="add")
+        frame = frame.apply(lambda col: sm.OLS(col, ctrl).fit().resid)
+    rows = []
+    for s in soft:
+        pair = frame[[hard, s]].to_numpy()
+        if len(pair) < 3 * max_lag + 10:
+            rows.append({"soft": s, "lag": np.nan, "f_stat": np.nan, "p_value": np.nan, "n_weeks": len(pair)})
+            continue
+        res = grangercausalitytests(pair, maxlag=max_lag)
+        for lag_k, (tests, _) in res.items():
+            f, p = tests["ssr_ftest"][:2]
+            rows.append({"soft": s, "lag": int(lag_k), "f_stat": float(f), "p_value": float(p),
+                         "n_weeks": len(pair)})
+    return pd.DataFrame(rows, columns=["soft", "lag", "f_stat", "p_value", "n_weeks"])
+
+
+def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> str:
+    """Plain-French reading of the model (Markdown), for marketing readers."""
+    hard = KPIS[result.hard].label if result.hard in KPIS else result.hard
+    lines = []
+    for w in result.warnings:
+        lines.append(f"> ⚠️ {w}")
+    if not result.estimated:
+        return "\n\n".join(lines)
+    lines.append(
+        f"Modèle estimé sur **{result.n_weeks} semaines** : {hard.lower()} de la semaine expliqué par "
+        f"les indicateurs d'image de la semaine -{result.lag}, en tenant compte des soldes, du Black "
+        "Friday, de Noël, du mois et de la tendance. Écarts-types robustes (HAC, Newey-West, "
+        f"{result.hac_lags} semaines)."
+    )
+    level = int(round(100 * (1 - result.alpha)))
+    for row in result.coefficients[result.coefficients["kind"] == "doux"].itertuples():
+        sig = row.p_value < result.alpha
+        direction = "hausse" if row.coef > 0 else "baisse"
+        if np.isfinite(row.effect_10pct):
+            lo, hi = 1.1**row.ci_low - 1, 1.1**row.ci_high - 1
+            effect = (f"quand l'indicateur « {row.label} » augmente de 10 %, « {hard} » varie en "
+                      f"moyenne de **{_pct(row.effect_10pct)}** (intervalle à {level} % : {_pct(lo)} "
+                      f"à {_pct(hi)})")
+        else:
+            effect = (f"une unité de plus de l'indicateur « {row.label} » va avec {row.coef:+.3g} de "
+                      f"« {hard} » (intervalle à {level} % : {row.ci_low:+.3g} à {row.ci_high:+.3g})")
+        verdict = (f"lien **significatif** ({_p(row.p_value)}) : {direction} associée"
+                   if sig else f"lien **non significatif** ({_p(row.p_value)}) : pas de conclusion")
+        lines.append(f"- {effect} ; {verdict}.")
+    if granger is not None and len(granger) and granger["p_value"].notna().any():
+        best = granger.dropna(subset=["p_value"]).sort_values("p_value").groupby("soft").head(1)
+        for row in best.itertuples():
+            label = KPIS[row.soft].label if row.soft in KPIS else row.soft
+            if row.p_value < result.alpha:
+                lines.append(f"- Test de Granger : « {label} » **précède** « {hard} » "
+                             f"(décalage de {row.lag} semaine(s), {_p(row.p_value)}).")
+            else:
+                lines.append(f"- Test de Granger : « {label} » ne précède pas de façon démontrée "
+                             f"« {hard} » ({_p(row.p_value)}).")
+    lines.append(
+        "Un lien statistique n'est pas une preuve de causalité : il indique quels indicateurs "
+        "d'image annoncent les ventes et méritent d'être suivis chaque semaine."
+    )
+    return "\n\n".join(lines)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f} %".replace(".", ",")
+
+
+def _p(p: float) -> str:
+    return "p < 0,001" if p < 0.001 else "p = " + f"{p:.3f}".replace(".", ",")
+
+
+# --------------------------------------------------------------------------- executive summary
+
+
+def top_changes(monthly: pd.DataFrame, month, n: int = 5, kpis=None,
+                exclude=("followers",)) -> pd.DataFrame:
+    """The `n` KPIs whose month-over-month change is the most unusual this month.
+
+    Score: |this month's change - usual change| / standard deviation of the KPI's previous
+    month-over-month changes (a z-score; usual change = their mean), so a +3 % move of a steady
+    KPI can outrank a +20 % move of a volatile one. With fewer than 3 earlier changes the score
+    is the absolute change and the usual change is NaN. `exclude`: KPIs left out (followers, a
+    steadily growing level, is summarised by audience_growth). Returns the `kpi_changes` rows
+    with `usual_change` and `score`, best first.
+    """
+    period = pd.Period(month, freq="M")
+    names = [k for k in (kpis or KPIS) if k not in set(exclude)]
+    changes = kpi_changes(monthly, period, names).dropna(subset=["mom_change"])
+    scores, usual = [], []
+    for row in changes.itertuples():
+        k = KPIS[row.kpi]
+        col = monthly[row.kpi].loc[:period - 1].dropna()
+        hist = col.diff() if k.change == "points" else col.pct_change(fill_method=None)
+        hist = hist.replace([np.inf, -np.inf], np.nan).dropna()
+        if len(hist) >= 3 and hist.std() > 0:
+            usual.append(float(hist.mean()))
+            scores.append(abs(row.mom_change - hist.mean()) / hist.std())
+        else:
+            usual.append(np.nan)
+            scores.append(abs(row.mom_change))
+    changes = changes.assign(usual_change=usual, score=scores)
+    return changes.sort_values("score", ascending=False, kind="stable").head(n).reset_index(drop=True)
+
+
+# which report explains each KPI (file stems; links only when the notebook exists)
+REPORT_FOR_KPI = {
+    "dur": "02_customer_journey",
+    "customer_service_calls": "06_care_and_ideas",
+    "email_open_rate": "01_segmentation",
+    "doux": "03_social_listening",
+}
+FALLBACK_REPORT = "05_monthly_kpis"
+
+
+def _fmt_value(unit: str, x) -> str:
+    from workbench.reporting import fmt_eur, fmt_int, fmt_num, fmt_pct
+
+    if pd.isna(x):
+        return "–"
+    if unit == "eur":
+        return fmt_eur(x)
+    if unit == "rate":
+        return fmt_pct(x, 1)
+    if unit == "index":  # net sentiment in points (-100..100)
+        return f"{'+' if x > 0 else '−' if x < 0 else ''}{fmt_num(abs(100 * x), 0)}"
+    if unit == "number":
+        return fmt_num(x, 1)
+    return fmt_int(x)
+
+
+def _fmt_change(change_type: str, unit: str, x) -> str:
+    from workbench.reporting import fmt_num
+
+    if pd.isna(x):
+        return "–"
+    if change_type == "points":
+        return f"{'+' if x >= 0 else '−'}{fmt_num(abs(100 * x), 1)}\u00a0pt"
+    return f"{'+' if x >= 0 else '−'}{fmt_num(abs(100 * x), 1)}\u00a0%"
+
+
+def summary_items(top: pd.DataFrame, reports=(), alerts: pd.DataFrame | None = None,
+                  max_alerts: int = 3) -> list[dict]:
+    """Executive-summary items in French ({title, text, link}) for `reporting.executive_summary`.
+
+    top: output of `top_changes`. reports: stems of the notebooks of this run (e.g.
+    ['01_segmentation', ...]); a KPI links to the report that explains it when present, else
+    to this report. alerts: listening alerts (a `message` or `title`/`text` column, optional
+    `date`), the first `max_alerts` are added after the KPI items.
+    """
+    reports = set(reports)
+    items = []
+    for row in top.itertuples():
+        up = row.mom_change >= 0
+        known = pd.notna(row.usual_change)
+        above = row.mom_change >= (row.usual_change if known else 0.0)  # vs the usual change
+        good = (row.better > 0) == above
+        target = REPORT_FOR_KPI.get(row.kpi) or REPORT_FOR_KPI.get(row.family)
+        if target == "06_care_and_ideas" and target not in reports:
+            target = "03_social_listening"
+        link = f"{target}.html" if target in reports else f"{FALLBACK_REPORT}.html"
+        yoy = (f", {_fmt_change(row.change_type, row.unit, row.yoy_change)} sur un an"
+               if pd.notna(row.yoy_change) else " ; pas de comparaison sur un an (historique trop court)")
+        usual = (f"évolution habituelle {_fmt_change(row.change_type, row.unit, row.usual_change)}"
+                 if known else "historique trop court pour une évolution habituelle")
+        verdict = (f"évolution {'meilleure' if good else 'moins bonne'} que d'habitude" if known
+                   else ("hausse" if up else "baisse") + (" favorable" if good else " défavorable"))
+        text = (f"{_fmt_value(row.unit, row.value)} ce mois-ci, "
+                f"{_fmt_change(row.change_type, row.unit, row.mom_change)} sur un mois "
+                f"({_fmt_value(row.unit, row.previous)} le mois précédent ; {usual}){yoy}. "
+                f"{'Bonne' if good else 'Mauvaise'} nouvelle : {verdict}.")
+        items.append({"title": f"{row.label} {'en hausse' if up else 'en baisse'}", "text": text,
+                      "link": link})
+    if alerts is not None and len(alerts):
+        link = "03_social_listening.html" if "03_social_listening" in reports else None
+        for a in alerts.head(max_alerts).to_dict("records"):
+            title = a.get("title") or "Alerte écoute sociale"
+            text = a.get("text") or a.get("message") or a.get("description")
+            if not text:
+                raise ValueError(f"alert without a message: {a!r}; expected a 'message' or 'text' column")
+            date = a.get("date")
+            prefix = f"{pd.Timestamp(date):%d/%m/%Y} : " if date is not None and pd.notna(date) else ""
+            items.append({"title": str(title), "text": prefix + str(text), "link": link})
+    return items
+
+
+REPORT_TITLES = {
+    "00_data_overview": "Contrôle qualité des données",
+    "01_segmentation": "Segmentation des clients",
+    "02_customer_journey": "Parcours clients et attribution",
+    "03_social_listening": "Écoute sociale",
+    "04_ambassadors": "Sélection des ambassadeurs",
+    "06_care_and_ideas": "Service client et idées des clients",
+}
+
+
+def report_links(reports, current: str = FALLBACK_REPORT) -> str:
+    """Markdown list of links to the other reports of the run (`<stem>.html`, same folder)."""
+    lines = [f"- [{REPORT_TITLES.get(r, r)}]({r}.html)" for r in sorted(set(reports)) if r != current]
+    return "\n".join(lines) if lines else "_Aucun autre rapport dans cette exécution._"
+
+
+def listening_alerts(alerts: pd.DataFrame, brand: str, month) -> pd.DataFrame:
+    """The listening module's negative alerts (`concepts.negative_alerts`) about `brand` that
+    started in the report month, as summary lines: title, text (French, with the dates);
+    largest first. Example posts are not carried over (the listening report shows them)."""
+    _require(alerts, ["theme", "department", "start", "end", "negative_mentions", "baseline"], "alerts")
+    period = pd.Period(month, freq="M")
+    mine = alerts if "brand" not in alerts.columns else alerts[alerts["brand"] == brand]
+    mine = mine[pd.to_datetime(mine["start"]).dt.to_period("M") == period]
+    mine = mine.sort_values("negative_mentions", ascending=False, kind="stable")
+    rows = []
+    for a in mine.itertuples():
+        start, end = pd.Timestamp(a.start), pd.Timestamp(a.end)
+        when = f"le {start:%d/%m}" if start == end else f"du {start:%d/%m} au {end:%d/%m}"
+        authors = f", {int(a.authors)} auteurs distincts" if hasattr(a, "authors") else ""
+        rows.append({
+            "title": f"Alerte écoute sociale : plaintes « {a.theme} »",
+            "text": (f"{int(a.negative_mentions)} mentions négatives {when}{authors}, pour environ "
+                     f"{a.baseline:.0f} attendues ; à traiter par : {a.department}."),
+        })
+    return pd.DataFrame(rows, columns=["title", "text"])
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def plot_small_multiples(monthly: pd.DataFrame, kpis, month=None, ncols: int = 4):
+    """Small multiples: one mini line chart per KPI over the months (French labels); the
+    report month is highlighted. Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    kpis = [k for k in kpis if k in monthly.columns and monthly[k].notna().any()]
+    if not kpis:
+        raise ValueError("no KPI with values to plot")
+    nrows = int(np.ceil(len(kpis) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.1 * nrows), squeeze=False)
+    x = monthly.index.to_timestamp()
+    for ax, name in zip(axes.flat, kpis, strict=False):
+        k = KPIS[name]
+        y = monthly[name].astype(float)
+        ax.plot(x, y, color="#3366cc", lw=1.6)
+        if month is not None and pd.Period(month, "M") in monthly.index:
+            p = pd.Period(month, "M")
+            ax.scatter([p.to_timestamp()], [monthly.loc[p, name]], color="#c62828", zorder=3, s=25)
+        ax.set_title(k.label, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_xticks(x[:: max(1, len(x) // 4)])
+        ax.set_xticklabels([d.strftime("%m/%y") for d in x[:: max(1, len(x) // 4)]])
+        if k.unit in ("rate", "index"):
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(_percent_tick))
+            ax.set_ylabel("%" if k.unit == "rate" else "points", fontsize=7)
+        elif k.unit == "number":
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:.1f}".replace(".", ",")))
+        else:
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(_short_number))
+    for ax in list(axes.flat)[len(kpis):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def _short_number(v, _pos=None) -> str:
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:.1f} M".replace(".", ",")
+    if a >= 1e4:
+        return f"{v / 1e3:.0f} k"
+    if a >= 1e3:
+        return f"{v / 1e3:.1f} k".replace(".", ",")
+    return f"{v:.0f}"
+
+
+def _percent_tick(v, _pos=None) -> str:
+    return f"{100 * v:.1f}".replace(".", ",")
+
+
+# --------------------------------------------------------------------------- French tables
+
+
+def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
+    """The `kpi_changes` output as a French table for readers (values formatted as text)."""
+    rows = []
+    for r in changes.itertuples():
+        rows.append({
+            "Indicateur": r.label,
+            "Type": "dur" if r.family == "dur" else "doux",
+            "Valeur du mois": _fmt_value(r.unit, r.value),
+            "Mois précédent": _fmt_value(r.unit, r.previous),
+            "Évolution sur un mois": _fmt_change(r.change_type, r.unit, r.mom_change),
+            "Il y a un an": _fmt_value(r.unit, r.year_ago),
+            "Évolution sur un an": (_fmt_change(r.change_type, r.unit, r.yoy_change)
+                                    if pd.notna(r.yoy_change) else r.yoy_note or "–"),
+        })
+    return pd.DataFrame(rows)
+
+
+def coefficients_table(result: ModelResult, controls: bool = False) -> pd.DataFrame:
+    """The model's coefficients as a French table (soft KPIs only unless `controls`)."""
+    coef = result.coefficients
+    if not controls:
+        coef = coef[coef["kind"] == "doux"]
+    level = int(round(100 * (1 - result.alpha)))
+    return pd.DataFrame({
+        "Variable": coef["label"],
+        "Coefficient": coef["coef"].round(3),
+        f"Borne basse {level} %": coef["ci_low"].round(3),
+        f"Borne haute {level} %": coef["ci_high"].round(3),
+        "p-valeur": coef["p_value"].map(lambda p: "< 0,001" if p < 0.001 else f"{p:.3f}".replace(".", ",")),
+        "Effet de +10 %": coef["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
+        "Significatif": (coef["p_value"] < result.alpha).map({True: "oui", False: "non"}),
+    }).reset_index(drop=True)
+
+
+def diagnostics_table(result: ModelResult) -> pd.DataFrame:
+    """The model's diagnostics as a French table."""
+    d = result.diagnostics
+    return pd.DataFrame({
+        "Contrôle": d["test"],
+        "Valeur": d["value"].round(3),
+        "p-valeur": d["p_value"].map(lambda p: "–" if pd.isna(p) else f"{p:.3f}".replace(".", ",")),
+        "Lecture": d["reading"],
+    }).reset_index(drop=True)

@@ -1,0 +1,366 @@
+"""kpis: monthly hard/soft KPIs, changes, the soft -> hard measurement model, the summary."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import datasets, kpis
+
+BRAND = "Maison Lys"
+
+
+# --------------------------------------------------------------------------- tiny fixtures
+
+
+def _tx():
+    return pd.DataFrame({
+        "transaction_id": ["t1", "t2", "t3", "t4", "t5"],
+        "channel": ["store", "store", "web", "app", "store"],
+        "timestamp": pd.to_datetime(["2026-01-05 10:00", "2026-01-20 11:00", "2026-01-21 20:00",
+                                     "2026-02-02 09:00", "2026-02-03 15:00"]),
+        "amount": [100.0, 50.0, 30.0, 20.0, 80.0],
+    })
+
+
+def _daily():
+    days = pd.date_range("2026-01-01", "2026-02-28", freq="D")
+    return pd.DataFrame({"date": days, "store_traffic": 10, "web_sessions": 4, "app_sessions": 1,
+                         "customer_service_calls": np.where(days.month == 1, 2, 3)})
+
+
+def _mentions():
+    return pd.DataFrame({
+        "mention_id": [f"m{i}" for i in range(8)],
+        "timestamp": pd.to_datetime(["2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05",
+                                     "2026-01-06", "2026-02-01", "2026-02-02", "2026-02-03"]),
+        "brand": [BRAND, BRAND, BRAND, "Orbe", BRAND, BRAND, "Kaléo", BRAND],
+        "retweet_of": [None, None, None, None, "m0", None, None, None],
+        "sentiment": ["positive", "positive", "negative", "neutral", "positive", "negative",
+                      "positive", "neutral"],
+    })
+
+
+# --------------------------------------------------------------------------- monthly tables
+
+
+def test_hard_kpis_exact_values():
+    h = kpis.hard_kpis(_tx(), _daily())
+    jan, feb = pd.Period("2026-01", "M"), pd.Period("2026-02", "M")
+    assert h.loc[jan, "sales"] == 180.0
+    assert h.loc[jan, "sales_store"] == 150.0 and h.loc[jan, "sales_web"] == 30.0
+    assert h.loc[jan, "sales_app"] == 0.0 and h.loc[feb, "sales_app"] == 20.0
+    assert h.loc[jan, "orders"] == 3 and h.loc[jan, "average_basket"] == pytest.approx(60.0)
+    assert h.loc[jan, "store_traffic"] == 310 and h.loc[feb, "store_traffic"] == 280
+    assert h.loc[jan, "store_conversion"] == pytest.approx(2 / 310)
+    assert h.loc[jan, "online_conversion"] == pytest.approx(1 / (31 * 5))
+    assert h.loc[feb, "customer_service_calls"] == 28 * 3
+    assert h.loc[feb, "days_observed"] == 28
+
+
+def test_soft_kpis_exact_values_and_retweets_left_out():
+    m = _mentions()
+    posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "r1"], "brand": [BRAND, BRAND, "Orbe", BRAND],
+                          "timestamp": pd.to_datetime(["2026-01-01", "2026-01-10", "2026-01-10", "2026-01-11"]),
+                          "reply_to": [None, None, None, "m2"]})
+    inter = pd.DataFrame({"post_id": ["p1", "p1", "p2", "p3", "r1", "p2"],
+                          "timestamp": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-11",
+                                                       "2026-01-11", "2026-01-12", "2026-02-01"])})
+    aud = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-31", "2026-01-31", "2026-02-28"]),
+                        "platform": ["x", "x", "y", "x"], "brand": [BRAND, BRAND, "Orbe", BRAND],
+                        "followers": [100, 110, 999, 121]})
+    email = pd.DataFrame({"campaign_id": ["c1"] * 5 + ["c2"] * 2,
+                          "event": ["sent", "sent", "sent", "sent", "open", "sent", "open"],
+                          "timestamp": pd.to_datetime(["2026-01-31 23:00"] * 4 + ["2026-02-01 08:00"]
+                                                      + ["2026-02-10 10:00"] * 2)})
+    kw = pd.DataFrame({"month": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01"]),
+                       "keyword": ["MAISON LYS soldes", "maison lys", "orbe promo"],
+                       "searches": [10, 5, 100]})
+    s = kpis.soft_kpis(m, BRAND, posts, inter, aud, email, kw)
+    jan, feb = pd.Period("2026-01", "M"), pd.Period("2026-02", "M")
+    assert s.loc[jan, "mentions"] == 3  # the retweet m4 is not conversation
+    assert s.loc[jan, "positive_mentions"] == 2 and s.loc[jan, "negative_mentions"] == 1
+    assert s.loc[jan, "net_sentiment"] == pytest.approx(1 / 3)
+    assert s.loc[jan, "share_of_voice"] == pytest.approx(3 / 4)
+    assert s.loc[feb, "share_of_voice"] == pytest.approx(2 / 3)
+    assert s.loc[jan, "engagement"] == 3  # p1 x2 + p2; p3 is Orbe's, r1 is a reply to a customer
+    assert s.loc[jan, "engagement_per_post"] == pytest.approx(1.5)
+    assert s.loc[jan, "followers"] == 110 and s.loc[feb, "audience_growth"] == pytest.approx(0.1)
+    assert s.loc[jan, "audience_growth"] == pytest.approx(0.1)
+    assert s.loc[jan, "email_open_rate"] == pytest.approx(0.25)  # by send month, opened in Feb
+    assert s.loc[feb, "email_open_rate"] == pytest.approx(1.0)
+    assert s.loc[jan, "brand_searches"] == 15
+    with_rt = kpis.soft_kpis(m, BRAND, include_retweets=True)
+    assert with_rt.loc[jan, "mentions"] == 4
+
+
+def test_bad_inputs_give_clear_errors():
+    m = _mentions()
+    with pytest.raises(ValueError, match=r"brand 'Lys' does not appear.*Kaléo"):
+        kpis.soft_kpis(m, "Lys")
+    with pytest.raises(ValueError, match=r"1 value\(s\) outside"):
+        kpis.soft_kpis(m.assign(sentiment=m["sentiment"].replace("neutral", "meh")), BRAND)
+    with pytest.raises(ValueError, match="without a label"):
+        kpis.soft_kpis(m.assign(sentiment=m["sentiment"].where(m.index != 0)), BRAND)
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['amount'\]"):
+        kpis.hard_kpis(_tx().drop(columns="amount"), _daily())
+    monthly = kpis.monthly_kpis(kpis.hard_kpis(_tx(), _daily()), kpis.soft_kpis(m, BRAND))
+    with pytest.raises(ValueError, match="month 2027-01 not in the KPI table"):
+        kpis.kpi_changes(monthly, "2027-01")
+    with pytest.raises(ValueError, match="score every mention"):
+        kpis.with_sentiment(m, pd.DataFrame({"label": ["positive"]}))
+
+
+def test_with_sentiment_from_labels_or_polarity():
+    m = _mentions().drop(columns="sentiment").head(3)
+    out = kpis.with_sentiment(m, pd.DataFrame({"polarity": [0.5, -0.05, -0.4]}), neutral_band=0.1)
+    assert out["sentiment"].tolist() == ["positive", "neutral", "negative"]
+    assert "sentiment" not in m.columns  # input untouched
+    out = kpis.with_sentiment(m, pd.DataFrame({"label": ["neutral", "positive", "negative"]}))
+    assert out["sentiment"].tolist() == ["neutral", "positive", "negative"]
+
+
+# --------------------------------------------------------------------------- changes and summary
+
+
+def _monthly(n_months: int, start="2025-01") -> pd.DataFrame:
+    idx = pd.period_range(start, periods=n_months, freq="M", name="month")
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({
+        "sales": 1000 * (1 + 0.1 * rng.standard_normal(n_months)),
+        "store_conversion": 0.30 + 0.002 * rng.standard_normal(n_months),
+        "customer_service_calls": 500 * (1 + 0.01 * rng.standard_normal(n_months)),
+    }, index=idx)
+
+
+def test_kpi_changes_mom_yoy_and_short_history():
+    m = _monthly(14)
+    ch = kpis.kpi_changes(m, "2026-02").set_index("kpi")
+    feb, jan, ago = pd.Period("2026-02", "M"), pd.Period("2026-01", "M"), pd.Period("2025-02", "M")
+    assert ch.loc["sales", "mom_change"] == pytest.approx(m.loc[feb, "sales"] / m.loc[jan, "sales"] - 1)
+    assert ch.loc["sales", "yoy_change"] == pytest.approx(m.loc[feb, "sales"] / m.loc[ago, "sales"] - 1)
+    assert ch.loc["store_conversion", "mom_change"] == pytest.approx(
+        m.loc[feb, "store_conversion"] - m.loc[jan, "store_conversion"])  # points, not %
+    assert ch.loc["sales", "yoy_note"] == ""
+    short = kpis.kpi_changes(m, "2025-12").set_index("kpi")
+    assert np.isnan(short.loc["sales", "yoy_change"])
+    assert short.loc["sales", "yoy_note"] == "données insuffisantes : 2024-12 non couvert"
+    assert np.isnan(kpis.kpi_changes(m, "2025-01").set_index("kpi").loc["sales", "mom_change"])
+    table = kpis.changes_table(kpis.kpi_changes(m, "2025-12"))
+    assert table.loc[0, "Évolution sur un an"].startswith("données insuffisantes")
+
+
+def test_top_changes_ranks_the_unusual_move_first():
+    m = _monthly(12)
+    last = m.index[-1]
+    # calls move by 8 % (a steady KPI: ~1 % usual moves) vs sales by 12 % (volatile: ~14 %)
+    m.loc[last, "customer_service_calls"] = m.loc[last - 1, "customer_service_calls"] * 1.08
+    m.loc[last, "sales"] = m.loc[last - 1, "sales"] * 1.12
+    top = kpis.top_changes(m, last, n=2)
+    assert top.loc[0, "kpi"] == "customer_service_calls"
+    assert top.loc[0, "score"] > 4 > top.loc[1, "score"]
+    items = kpis.summary_items(top.head(1), reports=["03_social_listening", "06_care_and_ideas"])
+    assert items[0]["title"] == "Appels au service client en hausse"
+    assert "Mauvaise nouvelle" in items[0]["text"]  # more calls is bad
+    assert items[0]["link"] == "06_care_and_ideas.html"
+    short = kpis.top_changes(m.iloc[-3:], last, n=1)  # 1 earlier change only: no usual change
+    assert np.isnan(short.loc[0, "usual_change"])
+    text = kpis.summary_items(short, [])[0]["text"]
+    assert "historique trop court pour une évolution habituelle" in text
+    items = kpis.summary_items(top.head(1), reports=["03_social_listening"])
+    assert items[0]["link"] == "03_social_listening.html"
+    items = kpis.summary_items(top.head(1), reports=[])
+    assert items[0]["link"] == "05_monthly_kpis.html"
+    links = kpis.report_links(["05_monthly_kpis", "04_ambassadors", "01_segmentation"])
+    assert links == ("- [Segmentation des clients](01_segmentation.html)\n"
+                     "- [Sélection des ambassadeurs](04_ambassadors.html)")
+    alerts = pd.DataFrame({"title": ["Pic de plaintes"], "message": ["livraison : 3x la normale"],
+                           "date": [pd.Timestamp("2026-10-12")]})
+    items = kpis.summary_items(top.head(1), ["03_social_listening"], alerts)
+    assert items[1] == {"title": "Pic de plaintes", "text": "12/10/2026 : livraison : 3x la normale",
+                        "link": "03_social_listening.html"}
+
+
+def test_listening_alerts_keep_our_brand_and_the_report_month():
+    raw = pd.DataFrame({
+        "theme": ["livraison", "prix", "retours"], "department": ["logistique", "marketing", "magasins"],
+        "brand": [BRAND, "Orbe", BRAND],
+        "start": pd.to_datetime(["2026-10-14", "2026-10-02", "2026-09-30"]),
+        "end": pd.to_datetime(["2026-10-16", "2026-10-02", "2026-10-01"]),
+        "negative_mentions": [244, 50, 30], "authors": [243, 40, 30], "baseline": [9.0, 3.0, 2.0],
+        "examples": ["secret text", "x", "y"],
+    })
+    out = kpis.listening_alerts(raw, BRAND, "2026-10")
+    assert out.to_dict("records") == [{
+        "title": "Alerte écoute sociale : plaintes « livraison »",
+        "text": "244 mentions négatives du 14/10 au 16/10, 243 auteurs distincts, pour environ 9 "
+                "attendues ; à traiter par : logistique.",
+    }]
+    assert kpis.listening_alerts(raw, BRAND, "2026-08").empty
+
+
+# --------------------------------------------------------------------------- model (synthetic)
+
+
+def _weekly(n_weeks: int, beta: float, seed: int = 0) -> pd.DataFrame:
+    """Planted weekly data: log sales = beta * log1p(soft of last week) + calendar + noise."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2024-01-07", periods=n_weeks, freq="W-SUN")
+    soft = rng.poisson(np.exp(4 + 0.5 * rng.standard_normal(n_weeks)))
+    noise_soft = rng.poisson(200, n_weeks)  # unrelated to sales
+    cal = kpis.retail_calendar(idx)
+    log_sales = 10 + beta * np.log1p(np.r_[np.nan, soft[:-1]]) + 0.4 * cal["soldes"].to_numpy() \
+        + 0.1 * rng.standard_normal(n_weeks)
+    sales = np.exp(np.nan_to_num(log_sales, nan=10 + beta * 4))
+    return pd.DataFrame({"sales": sales, "soft": soft.astype(float), "noise": noise_soft.astype(float)},
+                        index=idx)
+
+
+def test_model_recovers_planted_elasticity_and_rejects_noise():
+    w = _weekly(104, beta=0.3)
+    res = kpis.measurement_model(w, "sales", ["soft", "noise"], lag=1)
+    assert res.estimated and res.n_weeks == 103
+    c = res.coefficients.set_index("term")
+    assert c.loc["soft_lag1", "ci_low"] < 0.3 < c.loc["soft_lag1", "ci_high"]
+    assert c.loc["soft_lag1", "p_value"] < 0.001
+    assert c.loc["noise_lag1", "p_value"] > 0.05
+    assert c.loc["soft_lag1", "effect_10pct"] == pytest.approx(1.1 ** c.loc["soft_lag1", "coef"] - 1)
+    assert c.loc["soldes", "ci_low"] < 0.4 < c.loc["soldes", "ci_high"]
+    granger = kpis.granger_tests(w, "sales", ["soft", "noise"], max_lag=1)
+    g = granger.set_index("soft")
+    assert g.loc["soft", "p_value"] < 0.001 and g.loc["noise", "p_value"] > 0.05
+    text = kpis.explain_model(res, granger)
+    assert "significatif" in text and "précède" in text
+
+
+def test_model_warns_or_refuses_when_data_are_too_short():
+    res = kpis.measurement_model(_weekly(30, beta=0.3), "sales", ["soft"], min_weeks=40)
+    assert res.estimated
+    assert any("série courte : 29 semaines" in w for w in res.warnings)
+    res = kpis.measurement_model(_weekly(12, beta=0.3), "sales", ["soft"])
+    assert not res.estimated and res.coefficients.empty
+    assert "Données trop courtes : 11 semaines" in res.warnings[0]
+    assert "Données trop courtes" in kpis.explain_model(res)
+    with pytest.raises(ValueError, match="lag must be >= 1"):
+        kpis.measurement_model(_weekly(60, 0.3), "sales", ["soft"], lag=0)
+    with pytest.raises(ValueError, match="cannot be logged"):
+        kpis.measurement_model(_weekly(60, 0.3).assign(soft=-1.0), "sales", ["soft"])
+
+
+def test_retail_calendar_french_dates():
+    weeks = pd.date_range("2026-01-04", "2026-12-27", freq="W-SUN")
+    cal = kpis.retail_calendar(weeks)
+    # winter soldes 2026 start Wednesday 14 January: week ending 18/01 has 5 of 7 days
+    assert cal.loc["2026-01-18", "soldes"] == pytest.approx(5 / 7)
+    assert cal.loc["2026-01-11", "soldes"] == 0
+    # Black Friday 2026 = 27 November (day after the 4th Thursday): its Monday-Sunday week
+    assert cal.loc["2026-11-29", "black_friday"] == 1 and cal["black_friday"].sum() == 1
+    assert cal.loc["2026-12-20", "christmas"] == 1
+
+
+# --------------------------------------------------------------------------- acceptance (sample)
+
+
+@pytest.fixture(scope="module")
+def sample_tables(sample_dir):
+    return datasets.read_tables(["transactions", "mentions"], sample_dir)
+
+
+def _check_planted(weekly, relation):
+    res = kpis.measurement_model(weekly, relation["hard"], [relation["soft"]], lag=relation["lag"])
+    row = res.coefficients.set_index("term").loc[f"{relation['soft']}_lag{relation['lag']}"]
+    assert res.estimated and res.n_weeks >= 45
+    assert np.sign(row["coef"]) == (1 if relation["sign"] == "+" else -1)
+    assert row["p_value"] < 0.01
+    assert row["ci_low"] > 0 if relation["sign"] == "+" else row["ci_high"] < 0
+    return row
+
+
+def test_planted_kpi_relation_recovered_with_true_labels(sample_tables, truth):
+    """Planted truth: weekly positive mentions of the brand -> next week's sales (sign +)."""
+    rel = truth["kpi_relation"]
+    assert (rel["soft"], rel["hard"], rel["frequency"]) == ("positive_mentions", "sales", "W")
+    labels = truth["mentions"].set_index("mention_id")["sentiment"]
+    m = sample_tables["mentions"]
+    m = m[m["mention_id"].isin(labels.index)]  # original posts (retweets/replies have no label)
+    m = m.assign(sentiment=m["mention_id"].map(labels).to_numpy())
+    weekly = kpis.weekly_kpis(sample_tables["transactions"], m, BRAND)
+    assert weekly.attrs["dropped_weeks"] == 2  # partial first and last weeks
+    _check_planted(weekly, rel)
+
+
+def test_planted_kpi_relation_recovered_with_project_sentiment(sample_tables, truth):
+    """End to end: mentions labelled by the project's scorer, as the notebook does."""
+    from workbench import sentiment
+
+    m = sample_tables["mentions"]
+    m = m[m["retweet_of"].isna()]  # retweets are not conversation (left out of the KPIs anyway)
+    if hasattr(sentiment, "score"):
+        m = kpis.with_sentiment(m, sentiment.score(m["text"]))
+    else:
+        m = kpis.with_sentiment(m, sentiment.textblob_fr(m["text"]), neutral_band=0.1)
+    weekly = kpis.weekly_kpis(sample_tables["transactions"], m, BRAND)
+    _check_planted(weekly, truth["kpi_relation"])
+
+
+# --------------------------------------------------------------------------- real data (CDNOW)
+
+
+@pytest.mark.real_data
+def test_monthly_sales_and_year_over_year_on_cdnow(shared_data):
+    """Real purchases (CDNOW, 1997-01 to 1998-06): monthly sales match an independent sum of the
+    raw file; YoY exists from 1998-01 only; the Q1-1997 cohort's decay shows as a YoY fall."""
+    path = shared_data / "cdnow" / "CDNOW_master.txt"
+    tx = datasets.read_cdnow(path)
+    monthly = kpis.hard_kpis(tx)
+    raw = pd.read_csv(path, sep=r"\s+")
+    ref = raw.groupby(raw["date"].astype(str).str[:6])["dollar_value"].sum()
+    assert len(monthly) == 18 == len(ref)
+    np.testing.assert_allclose(monthly["sales"].to_numpy(), ref.sort_index().to_numpy(), rtol=1e-9)
+    assert monthly["sales_store"].sum() == pytest.approx(raw["dollar_value"].sum())
+    assert monthly["store_traffic"].isna().all()  # no daily counters in CDNOW
+    ch = kpis.kpi_changes(monthly, "1998-03").set_index("kpi")
+    assert ch.loc["sales", "yoy_change"] == pytest.approx(
+        ref["199803"] / ref["199703"] - 1)
+    assert ch.loc["sales", "yoy_change"] < -0.5
+    early = kpis.kpi_changes(monthly, "1997-12").set_index("kpi")
+    assert early.loc["sales", "yoy_note"] == "données insuffisantes : 1996-12 non couvert"
+
+
+# --------------------------------------------------------------------------- two monthly runs
+
+
+@pytest.mark.slow
+def test_two_consecutive_months_give_both_indexes(sample_dir, truth, tmp_path):
+    from workbench import runner
+
+    reports = tmp_path / "reports"
+    for month in ("2026-09", "2026-10"):
+        res = runner.run(month=month, notebooks=["05_monthly_kpis"], data_dir=sample_dir,
+                         reports_dir=reports, processed_dir=tmp_path / "processed")
+        assert res.ok, [nb.error for nb in res.notebooks]
+    top = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="2026-10/index.html"' in top and 'href="2026-09/index.html"' in top
+    assert top.index("octobre 2026") < top.index("septembre 2026")  # newest first
+    for month in ("2026-09", "2026-10"):
+        index = (reports / month / "index.html").read_text(encoding="utf-8")
+        assert "<h2>Synthèse</h2>" in index and 'href="05_monthly_kpis.html"' in index
+        assert index.index("Synthèse") < index.index("Carnets exécutés")  # summary first
+        assert (reports / month / "05_monthly_kpis.html").is_file()
+        summary = json.loads((reports / month / "summary.json").read_text(encoding="utf-8"))
+        assert len(summary["items"]) >= 5
+    # the planted complaint crisis (October) is among October's alerts, not September's
+    crisis = truth["crisis"]
+    octo = json.loads((reports / "2026-10" / "summary.json").read_text(encoding="utf-8"))["items"]
+    sept = json.loads((reports / "2026-09" / "summary.json").read_text(encoding="utf-8"))["items"]
+    assert [i for i in octo if i["title"].startswith("Alerte") and f"« {crisis['theme']} »" in i["title"]
+            and crisis["department"] in i["text"]]
+    assert not [i for i in sept if i["title"].startswith("Alerte")]
+    figs = json.loads((reports / "2026-09" / "figures" / "05_monthly_kpis.json").read_text(encoding="utf-8"))
+    assert figs["figures"][0]["label"] == "Chiffre d'affaires du mois"
+    sept = json.loads((reports / "2026-09" / "figures" / "05_monthly_kpis.json").read_text(encoding="utf-8"))
+    octo = json.loads((reports / "2026-10" / "figures" / "05_monthly_kpis.json").read_text(encoding="utf-8"))
+    assert sept["figures"][0]["text"] != octo["figures"][0]["text"]  # each month its own figures
