@@ -285,8 +285,8 @@ def _customers_chunk(
     ]
     # names and e-mail
     ff, fm, ln = _read_lines("first_names_f.txt"), _read_lines("first_names_m.txt"), _read_lines("last_names.txt")
-    fw = 1.0 / np.arange(1, len(ff) + 1) ** 0.5
-    lw = 1.0 / np.arange(1, len(ln) + 1) ** 0.6
+    fw = 1.0 / np.arange(1, len(ff) + 1) ** 0.2
+    lw = 1.0 / np.arange(1, len(ln) + 1) ** 0.2
     fi = r.choice(len(ff), size=n, p=fw / fw.sum())
     li = r.choice(len(ln), size=n, p=lw / lw.sum())
     first_name = np.where(sex == "F", np.array(ff)[fi], np.array(fm)[np.minimum(fi, len(fm) - 1)])
@@ -865,9 +865,9 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
             k += 1
             aid = f"A{k:08d}"
             bio_parts = []
-            if r.random() < 0.8:
+            if r.random() < 0.97:
                 bio_parts.append(["📍 ", "", "Vit à ", ""][r.integers(0, 4)] + rec.city)
-            if r.random() < 0.3 and isinstance(rec.email, str):
+            if r.random() < 0.6 and isinstance(rec.email, str):
                 bio_parts.append(f"contact : {rec.email}")
             if r.random() < 0.4:
                 bio_parts.append(["Maman de 2 enfants", "Fan de déco", "Sport et nature", "Amoureuse de mode", "Geek assumé"][r.integers(0, 5)])
