@@ -1,0 +1,930 @@
+"""Ambassador selection: who engages with the brand, who rallies others, who represents the base.
+
+The pipeline, one pure function per step (DataFrames in, new DataFrames out):
+
+1. `interaction_edges` + `influence`: who influences whom on social networks (retweets, shares,
+   replies, comments, likes as weighted directed edges) and a PageRank-style influence score.
+2. `account_signals`: per social account, amplification per post, conversations triggered,
+   reach (followers), main topic and, when available, sentiment toward the brand.
+3. `link_identities` (see `workbench.identity`): which social accounts belong to CRM customers.
+4. `customer_signals` + `engagement_score`: per customer, normalised engagement rates across
+   channels (e-mail, social, store) combined with weights given as parameters.
+5. `candidate_pool`: online and offline paths (store format decides: large stores use CRM,
+   loyalty and e-mail data; small stores rely on staff nominations), consent filter.
+6. `select_panel`: N ambassadors maximising the score under quotas that keep the panel close to
+   the customer base (region, age band, online/offline, segment), with `representativeness`
+   (total variation distance per dimension) against a score-only selection.
+7. `shortlist` and `compare_shortlists`: the output table and the month-over-month follow-up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from workbench.identity import explain_links, link_identities  # noqa: F401  (public API)
+
+# Default weight of each interaction type on the influence graph (parameters, shown in reports).
+DEFAULT_EDGE_WEIGHTS: dict[str, float] = {
+    "retweet": 1.0,
+    "share": 1.0,
+    "reply": 0.7,
+    "comment": 0.7,
+    "like": 0.2,
+    "mention": 0.5,
+}
+
+
+class ConvergenceError(RuntimeError):
+    """The influence power iteration did not converge."""
+
+
+# --------------------------------------------------------------------------------------------
+# Influence
+# --------------------------------------------------------------------------------------------
+
+
+def _check_columns(df: pd.DataFrame, needed: list[str], what: str) -> None:
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column(s) {missing}; got {list(df.columns)}")
+
+
+def influence(
+    edges: pd.DataFrame,
+    damping: float = 0.85,
+    tol: float = 1e-10,
+    max_iter: int = 200,
+) -> pd.DataFrame:
+    """PageRank-style influence of each account on a weighted directed interaction graph.
+
+    `edges` has `source`, `target`, `weight`: *source influences target* (e.g. target retweeted
+    source). Credit flows back from the amplifier to the amplified: the PageRank is computed on
+    the reversed graph (target -> source), with out-weights normalised, dangling accounts
+    spreading their credit uniformly and teleportation `1 - damping` (same conventions as
+    `networkx.pagerank`). Duplicate (source, target) pairs are summed; self-loops (an account
+    amplifying itself) are excluded and counted in `result.attrs["self_loops_excluded"]`.
+
+    Returns one row per account: `account_id`, `influence` (sums to 1, higher = more
+    influential), `amplifiers` (distinct accounts that amplified it), `amplification`
+    (total incoming weight); sorted by influence descending (ties by account_id).
+    """
+    _check_columns(edges, ["source", "target", "weight"], "influence(edges)")
+    if not 0 < damping < 1:
+        raise ValueError(f"damping must be in (0, 1), got {damping}")
+    src = edges["source"]
+    tgt = edges["target"]
+    if src.isna().any() or tgt.isna().any():
+        n = int(src.isna().sum() + tgt.isna().sum())
+        raise ValueError(f"influence(edges): {n} missing source/target account id(s)")
+    w = pd.to_numeric(edges["weight"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise ValueError(
+            f"influence(edges): {int(bad.sum())} weight(s) missing, infinite or negative "
+            f"(first rows: {list(edges.index[bad][:5])}); weights must be finite and >= 0"
+        )
+
+    codes, ids = pd.factorize(pd.concat([src, tgt], ignore_index=True), sort=True)
+    n_nodes = len(ids)
+    if n_nodes == 0:
+        out = pd.DataFrame(
+            {"account_id": pd.Series([], dtype=str), "influence": [], "amplifiers": [],
+             "amplification": []}
+        )
+        out.attrs["self_loops_excluded"] = 0
+        return out
+    s_code = codes[: len(src)]
+    t_code = codes[len(src):]
+    loops = s_code == t_code
+    keep = ~loops
+    s_code, t_code, w = s_code[keep], t_code[keep], w[keep]
+
+    # Reversed-credit matrix: row = amplifier (target), column = amplified (source).
+    credit = sparse.csr_matrix((w, (t_code, s_code)), shape=(n_nodes, n_nodes))
+    credit.sum_duplicates()
+    out_weight = np.asarray(credit.sum(axis=1)).ravel()
+    dangling = out_weight == 0
+    inv = np.zeros(n_nodes)
+    inv[~dangling] = 1.0 / out_weight[~dangling]
+    transition = sparse.diags(inv) @ credit  # row-stochastic on non-dangling rows
+    transition_t = transition.T.tocsr()
+
+    x = np.full(n_nodes, 1.0 / n_nodes)
+    for _ in range(max_iter):
+        x_prev = x
+        x = damping * (transition_t @ x_prev)
+        x += (damping * x_prev[dangling].sum() + (1 - damping)) / n_nodes
+        if np.abs(x - x_prev).sum() < n_nodes * tol:
+            break
+    else:
+        raise ConvergenceError(
+            f"influence: power iteration did not converge in {max_iter} iterations "
+            f"({n_nodes} accounts); raise max_iter or tol"
+        )
+    x = x / x.sum()
+
+    incoming = sparse.csr_matrix(
+        (np.ones_like(w), (s_code, t_code)), shape=(n_nodes, n_nodes)
+    )
+    incoming.sum_duplicates()
+    amplifiers = np.diff(incoming.indptr)
+    amplification = np.asarray(credit.sum(axis=0)).ravel()
+    out = pd.DataFrame(
+        {
+            "account_id": pd.Series(ids, dtype=str),
+            "influence": x,
+            "amplifiers": amplifiers.astype("int64"),
+            "amplification": amplification,
+        }
+    )
+    out = out.sort_values(["influence", "account_id"], ascending=[False, True], kind="mergesort")
+    out = out.reset_index(drop=True)
+    out.attrs["self_loops_excluded"] = int(loops.sum())
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Interaction graph
+# --------------------------------------------------------------------------------------------
+
+
+def _in_window(df: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Rows whose `timestamp` is in [start, end] (an open side when None)."""
+    keep = pd.Series(True, index=df.index)
+    if start is not None:
+        keep &= df["timestamp"] >= start
+    if end is not None:
+        keep &= df["timestamp"] <= end
+    return df[keep]
+
+
+def _post_authors(mentions: pd.DataFrame, brand_posts: pd.DataFrame) -> pd.Series:
+    """post id (mention_id or brand post_id) -> author account_id."""
+    a = pd.Series(mentions["account_id"].to_numpy(), index=mentions["mention_id"].to_numpy())
+    b = pd.Series(brand_posts["account_id"].to_numpy(), index=brand_posts["post_id"].to_numpy())
+    out = pd.concat([a, b])
+    return out[~out.index.duplicated(keep="first")]
+
+
+_TAG_RE = r"@([A-Za-z0-9_.]+)"
+
+
+def _tagged_accounts(mentions: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """(source = tagged account, target = author, type 'mention') for @handles in original posts."""
+    orig = mentions[mentions["retweet_of"].isna()]
+    tags = orig["text"].astype(str).str.findall(_TAG_RE)
+    ex = pd.DataFrame({"target": orig["account_id"].to_numpy(), "platform": orig["platform"].to_numpy(),
+                       "handle": tags.to_numpy()}).explode("handle").dropna(subset=["handle"])
+    if ex.empty:
+        return pd.DataFrame(columns=["post", "target", "type", "source"])
+    key = accounts.assign(handle=accounts["handle"].astype(str).str.lower().str.rstrip("."))
+    key = key.drop_duplicates(["platform", "handle"]).set_index(["platform", "handle"])["account_id"]
+    ex["handle"] = ex["handle"].str.lower().str.rstrip(".")
+    ex["source"] = pd.MultiIndex.from_frame(ex[["platform", "handle"]]).map(key)
+    ex = ex[ex["source"].notna()]
+    return pd.DataFrame({"post": None, "target": ex["target"].to_numpy(), "type": "mention",
+                         "source": ex["source"].to_numpy()})
+
+
+def interaction_edges(
+    mentions: pd.DataFrame,
+    interactions: pd.DataFrame,
+    brand_posts: pd.DataFrame,
+    weights: dict[str, float] | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    accounts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Weighted directed edges *source influences target* from retweets, replies and reactions.
+
+    - a mention retweeting (`retweet_of`) or replying to (`reply_to`) a post: the post's author
+      influences the mention's author (types `retweet`, `reply`);
+    - an interaction (like, share, retweet, comment) on a mention or a brand post: the post's
+      author influences the account that interacted;
+    - when `accounts` (account_id, platform, handle) is given, an account tagged with `@handle`
+      in an original mention influences its author (type `mention`).
+    Only actions in [start, end] count (when given). Edges are summed per (source, target);
+    `weight` = sum of the type weights (`DEFAULT_EDGE_WEIGHTS` unless given). Actions whose post
+    cannot be found are not edges: they are counted in `attrs["unresolved_posts"]`.
+    """
+    w = {**DEFAULT_EDGE_WEIGHTS, **(weights or {})}
+    _check_columns(mentions, ["mention_id", "account_id", "timestamp", "reply_to", "retweet_of"],
+                   "interaction_edges(mentions)")
+    _check_columns(interactions, ["post_id", "account_id", "type", "timestamp"],
+                   "interaction_edges(interactions)")
+    _check_columns(brand_posts, ["post_id", "account_id"], "interaction_edges(brand_posts)")
+    authors = _post_authors(mentions, brand_posts)
+
+    m = _in_window(mentions, start, end)
+    it = _in_window(interactions, start, end)
+    parts = []
+    for col, kind in (("retweet_of", "retweet"), ("reply_to", "reply")):
+        sub = m[m[col].notna()]
+        parts.append(pd.DataFrame({"post": sub[col].to_numpy(), "target": sub["account_id"].to_numpy(),
+                                   "type": kind}))
+    parts.append(pd.DataFrame({"post": it["post_id"].to_numpy(), "target": it["account_id"].to_numpy(),
+                               "type": it["type"].astype(str).to_numpy()}))
+    acts = pd.concat(parts, ignore_index=True)
+    acts["source"] = acts["post"].map(authors)
+    tagged = _tagged_accounts(m, accounts) if accounts is not None else None
+    if tagged is not None and len(tagged):
+        acts = pd.concat([acts, tagged], ignore_index=True)
+    unknown_types = sorted(set(acts["type"]) - set(w))
+    if unknown_types:
+        raise ValueError(f"interaction_edges: no weight for interaction type(s) {unknown_types}")
+    unresolved = int(acts["source"].isna().sum())
+    acts = acts[acts["source"].notna()]
+    acts["weight"] = acts["type"].map(w).astype(float)
+    counts = acts.groupby("type").size().to_dict()
+    edges = (
+        acts.groupby(["source", "target"], sort=True, as_index=False)["weight"].sum()
+    )
+    edges = edges[edges["weight"] > 0].reset_index(drop=True)
+    edges.attrs.update({"unresolved_posts": unresolved, "actions_by_type": counts})
+    return edges
+
+
+# --------------------------------------------------------------------------------------------
+# Per-account social signals
+# --------------------------------------------------------------------------------------------
+
+# Topic keywords (normalised: lower case, no accents) for the main topic of an account's posts.
+TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "livraison": ("livraison", "livre", "colis", "livreur", "expedition"),
+    "service client": ("service client", "sav", "conseiller", "hotline", "reponse"),
+    "prix": ("prix", "cher", "tarif", "euros"),
+    "promotions": ("promo", "soldes", "reduction", "black friday", "remise"),
+    "qualité": ("qualite", "matiere", "solide", "abime", "defaut"),
+    "magasin": ("magasin", "boutique", "rayon", "caisse", "vendeur", "vendeuse"),
+    "retours": ("retour", "rembourse", "echange"),
+    "appli": ("appli", "application", "app ", "site"),
+    "fidélité": ("fidelite", "carte", "points"),
+    "offre": ("offre", "collection", "nouveaute", "gamme"),
+}
+
+
+def _most_frequent(df: pd.DataFrame, key: str, value: str) -> pd.Series:
+    """Most frequent non-null `value` per `key` (ties: first in alphabetical order)."""
+    counts = df[[key, value]].dropna().value_counts().rename("n").reset_index()
+    counts = counts.sort_values(["n", value], ascending=[False, True], kind="mergesort")
+    return counts.drop_duplicates(key).set_index(key)[value]
+
+
+def _normalise_texts(texts: pd.Series) -> pd.Series:
+    from workbench.identity import normalise_text
+
+    return texts.map(lambda t: normalise_text(t) or "")
+
+
+def main_topic(texts: pd.Series) -> pd.Series:
+    """The topic whose keywords appear most often in each text (None when no keyword)."""
+    norm = " " + _normalise_texts(texts) + " "
+    counts = pd.DataFrame(
+        {t: sum(norm.str.count(r"\b" + k) for k in kws) for t, kws in TOPIC_KEYWORDS.items()},
+        index=texts.index,
+    )
+    best = counts.idxmax(axis=1)
+    return best.where(counts.max(axis=1) > 0, None)
+
+
+def brand_sentiment(texts: pd.Series) -> pd.Series | None:
+    """Polarity in [-1, 1] of each text via `workbench.sentiment.score` (None if unavailable)."""
+    try:
+        from workbench import sentiment
+    except ImportError:
+        return None
+    if not hasattr(sentiment, "score"):
+        return None
+    scores = sentiment.score(pd.Series(texts.astype(str).to_numpy(), index=texts.index))
+    if isinstance(scores, pd.DataFrame):
+        col = "polarity" if "polarity" in scores.columns else scores.select_dtypes("number").columns[0]
+        scores = scores[col]
+    return pd.Series(np.asarray(scores, dtype=float), index=texts.index)
+
+
+def mention_sentiment(
+    mentions: pd.DataFrame,
+    brand: str,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> pd.Series | None:
+    """Sentiment of each original mention of `brand` in [start, end], indexed by mention_id.
+
+    None when `workbench.sentiment` is not available (the report then says so).
+    """
+    m = mentions[(mentions["brand"] == brand) & mentions["retweet_of"].isna()]
+    if start is not None:
+        m = m[m["timestamp"] >= start]
+    if end is not None:
+        m = m[m["timestamp"] <= end]
+    pol = brand_sentiment(m["text"])
+    if pol is None:
+        return None
+    return pd.Series(pol.to_numpy(), index=m["mention_id"].to_numpy(), name="sentiment")
+
+
+def account_signals(
+    accounts: pd.DataFrame,
+    mentions: pd.DataFrame,
+    interactions: pd.DataFrame,
+    brand_posts: pd.DataFrame,
+    edges: pd.DataFrame,
+    brand: str,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    sentiment: pd.Series | None = None,
+    detractor_threshold: float = -0.2,
+) -> pd.DataFrame:
+    """Per person account: participation, amplification, conversations, influence, reach, topic.
+
+    - `brand_mentions`: own posts about `brand` (not counting retweets) in the window;
+    - `amplification_per_post`: retweets + shares their posts received, per post;
+    - `conversations_per_post`: replies + comments their posts triggered, per post;
+    - `brand_post_engagement`: share of the brand's posts of the window they liked, shared,
+      retweeted or commented (a rate, not a count);
+    - `influence`: PageRank on `edges` (see `influence`); `followers`: reach;
+    - `main_topic`: most frequent topic of their posts; `sentiment`: mean sentiment of their
+      posts about the brand when `sentiment` (a score per mention_id) is given, `detractor`
+      when below `detractor_threshold` (flagged, never dropped).
+    """
+    _check_columns(accounts, ["account_id", "platform", "followers", "account_type"],
+                   "account_signals(accounts)")
+    people = accounts.loc[accounts["account_type"] == "person", ["account_id", "platform",
+                                                                 "followers"]].copy()
+
+    m = _in_window(mentions, start, end)
+    it = _in_window(interactions, start, end)
+    bp = _in_window(brand_posts, start, end)
+    own = m[m["retweet_of"].isna()]
+    own_brand = own[own["brand"] == brand]
+    authors = _post_authors(mentions, brand_posts)
+
+    posts = own.groupby("account_id").size()
+    amplif = pd.concat([
+        m.loc[m["retweet_of"].notna(), "retweet_of"],
+        it.loc[it["type"].isin(["retweet", "share"]), "post_id"],
+    ]).map(authors).value_counts()
+    convers = pd.concat([
+        m.loc[m["reply_to"].notna(), "reply_to"],
+        it.loc[it["type"] == "comment", "post_id"],
+    ]).map(authors).value_counts()
+    our_posts = bp.loc[bp["brand"] == brand, "post_id"]
+    on_ours = it[it["post_id"].isin(set(our_posts))]
+    engaged = on_ours.groupby("account_id")["post_id"].nunique()
+
+    out = people
+    idx = out["account_id"]
+    out["brand_mentions"] = idx.map(own_brand.groupby("account_id").size()).fillna(0).astype(int)
+    out["posts"] = idx.map(posts).fillna(0).astype(int)
+    n_posts = out["posts"].where(out["posts"] > 0)
+    out["amplification_per_post"] = (idx.map(amplif).fillna(0) / n_posts).fillna(0.0)
+    out["conversations_per_post"] = (idx.map(convers).fillna(0) / n_posts).fillna(0.0)
+    n_ours = max(len(our_posts), 1)
+    out["brand_post_engagement"] = idx.map(engaged).fillna(0) / n_ours
+    infl = influence(edges) if len(edges) else pd.DataFrame(columns=["account_id", "influence"])
+    out["influence"] = idx.map(infl.set_index("account_id")["influence"]).fillna(0.0)
+    topics = main_topic(own_brand["text"]) if len(own_brand) else pd.Series(dtype=object)
+    top = _most_frequent(pd.DataFrame({"account_id": own_brand["account_id"], "topic": topics}),
+                         "account_id", "topic")
+    out["main_topic"] = idx.map(top)
+    if sentiment is not None:
+        s = own_brand["mention_id"].map(sentiment)
+        mean = pd.Series(s.to_numpy(), index=own_brand["account_id"].to_numpy()).groupby(level=0).mean()
+        out["sentiment"] = idx.map(mean)
+        out["detractor"] = out["sentiment"] < detractor_threshold
+    else:
+        out["sentiment"] = np.nan
+        out["detractor"] = False
+    out = out.sort_values("account_id", kind="mergesort").reset_index(drop=True)
+    out.attrs["brand_posts_in_window"] = int(len(our_posts))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Per-customer signals and engagement score
+# --------------------------------------------------------------------------------------------
+
+# Signals of the engagement score with their French label (shown in reports).
+SIGNAL_LABELS: dict[str, str] = {
+    "email_open_rate": "taux d'ouverture des e-mails",
+    "email_click_rate": "taux de clic des e-mails",
+    "brand_post_engagement": "réactions aux posts de la marque",
+    "brand_mentions": "mentions de la marque",
+    "amplification_per_post": "amplification par post",
+    "conversations_per_post": "conversations suscitées",
+    "influence": "influence (PageRank)",
+    "followers": "audience (abonnés)",
+    "store_visits": "visites en magasin",
+    "loyalty_points": "points de fidélité",
+    "nominations": "nomination par le magasin",
+}
+
+DEFAULT_SIGNAL_WEIGHTS: dict[str, float] = {
+    "email_open_rate": 1.0,
+    "email_click_rate": 1.5,
+    "brand_post_engagement": 1.5,
+    "brand_mentions": 1.0,
+    "amplification_per_post": 2.0,
+    "conversations_per_post": 1.5,
+    "influence": 2.0,
+    "followers": 1.0,
+    "store_visits": 1.0,
+    "loyalty_points": 0.5,
+    "nominations": 2.0,
+}
+
+ONLINE = "en ligne"
+OFFLINE_LARGE = "hors ligne · grand magasin (CRM)"
+OFFLINE_SMALL = "hors ligne · petit magasin (nomination)"
+
+
+def report_window(month: str | pd.Period, window_months: int = 3) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end] timestamps of the `window_months` months ending with the report month."""
+    if window_months < 1:
+        raise ValueError(f"window_months must be >= 1, got {window_months}")
+    p = pd.Period(month, freq="M")
+    start = (p - (window_months - 1)).start_time
+    return start, p.end_time
+
+
+def customer_signals(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    email_events: pd.DataFrame,
+    links: pd.DataFrame,
+    accounts: pd.DataFrame,
+    nominations: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    nomination_start: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Raw engagement signals per customer over [start, end] (rates and per-month figures).
+
+    E-mail open and click rates among e-mails sent; store visits per month; loyalty points;
+    staff nominations (since `nomination_start`, default `start`: a nomination stays valid
+    longer than a click); and, through `links` (customer_id, account_id), the social signals of
+    `accounts` (output of `account_signals`) of the customer's accounts: rates are maxima over
+    accounts, mentions, influence and followers are summed. `linked_accounts` counts them.
+    """
+    _check_columns(customers, ["customer_id", "loyalty_points"], "customer_signals(customers)")
+    _check_columns(transactions, ["customer_id", "channel", "timestamp"],
+                   "customer_signals(transactions)")
+    _check_columns(email_events, ["customer_id", "event", "timestamp"],
+                   "customer_signals(email_events)")
+    _check_columns(links, ["customer_id", "account_id"], "customer_signals(links)")
+    _check_columns(nominations, ["customer_id", "date"], "customer_signals(nominations)")
+    if end < start:
+        raise ValueError(f"customer_signals: end {end} is before start {start}")
+    months = max((end - start).days / 30.44, 1.0)
+    ids = customers["customer_id"]
+    out = pd.DataFrame({"customer_id": ids.to_numpy()})
+
+    ev = email_events[(email_events["timestamp"] >= start) & (email_events["timestamp"] <= end)]
+    counts = ev.groupby(["customer_id", "event"]).size().unstack(fill_value=0)
+    for col in ("sent", "open", "click"):
+        if col not in counts.columns:
+            counts[col] = 0
+    sent = ids.map(counts["sent"]).fillna(0).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["email_open_rate"] = np.where(sent > 0, ids.map(counts["open"]).fillna(0) / sent, 0.0)
+        out["email_click_rate"] = np.where(sent > 0, ids.map(counts["click"]).fillna(0) / sent, 0.0)
+    out["emails_sent"] = sent.astype(int)
+
+    tx = transactions[(transactions["timestamp"] >= start) & (transactions["timestamp"] <= end)]
+    store_tx = tx[tx["channel"] == "store"].groupby("customer_id").size()
+    online_tx = tx[tx["channel"].isin(["web", "app"])].groupby("customer_id").size()
+    out["store_visits"] = ids.map(store_tx).fillna(0).to_numpy() / months
+    out["online_orders"] = ids.map(online_tx).fillna(0).to_numpy() / months
+    out["loyalty_points"] = customers["loyalty_points"].astype(float).fillna(0).to_numpy()
+
+    since = (nomination_start if nomination_start is not None else start).normalize()
+    nom = nominations[(nominations["date"] >= since) & (nominations["date"] <= end)]
+    out["nominations"] = ids.map(nom.groupby("customer_id").size()).fillna(0).astype(int).to_numpy()
+
+    social = links[["customer_id", "account_id"]].merge(accounts, on="account_id", how="inner")
+    agg = social.groupby("customer_id").agg(
+        linked_accounts=("account_id", "nunique"),
+        brand_post_engagement=("brand_post_engagement", "max"),
+        brand_mentions=("brand_mentions", "sum"),
+        amplification_per_post=("amplification_per_post", "max"),
+        conversations_per_post=("conversations_per_post", "max"),
+        influence=("influence", "sum"),
+        followers=("followers", "sum"),
+        sentiment=("sentiment", "mean"),
+        detractor=("detractor", "any"),
+    )
+    agg["main_topic"] = _most_frequent(social, "customer_id", "main_topic")
+    agg["brand_mentions"] = agg["brand_mentions"] / months
+    out = out.merge(agg, left_on="customer_id", right_index=True, how="left")
+    for col in ("linked_accounts", "brand_post_engagement", "brand_mentions",
+                "amplification_per_post", "conversations_per_post", "influence", "followers"):
+        out[col] = out[col].fillna(0)
+    out["linked_accounts"] = out["linked_accounts"].astype(int)
+    out["detractor"] = out["detractor"].astype("boolean").fillna(False).astype(bool)
+    known = set(ids)
+    out.attrs["email_events_unknown_customer"] = int((~ev["customer_id"].isin(known)).sum())
+    out.attrs["links_unknown_customer"] = int((~links["customer_id"].isin(known)).sum())
+    return out
+
+
+def _normalise_signal(values: pd.Series) -> pd.Series:
+    """0 for no activity, else the percentile rank among active customers, in (0, 1]."""
+    v = values.astype(float).fillna(0.0)
+    pos = v > 0
+    out = pd.Series(0.0, index=v.index)
+    if pos.any():
+        out[pos] = v[pos].rank(pct=True, method="average")
+    return out
+
+
+def engagement_score(
+    signals: pd.DataFrame, weights: dict[str, float] | None = None, top_k: int = 3
+) -> pd.DataFrame:
+    """Weighted engagement score in [0, 1] from normalised signals, with its top contributors.
+
+    Each signal is normalised (percentile rank among active customers, 0 when inactive) so that
+    rates and heavy-tailed counts weigh alike; the score is the weighted mean. `contrib_<signal>`
+    is each signal's share of the score; `top_signals` names (in French) the `top_k` largest.
+    """
+    w = {**DEFAULT_SIGNAL_WEIGHTS, **(weights or {})}
+    unknown = sorted(set(w) - set(SIGNAL_LABELS))
+    if unknown:
+        raise ValueError(f"engagement_score: unknown signal(s) {unknown}; known: {list(SIGNAL_LABELS)}")
+    if any(v < 0 for v in w.values()) or sum(w.values()) <= 0:
+        raise ValueError("engagement_score: weights must be >= 0 with a positive total")
+    _check_columns(signals, ["customer_id", *w], "engagement_score(signals)")
+    total = float(sum(w.values()))
+    contrib = pd.DataFrame(
+        {f"contrib_{k}": _normalise_signal(signals[k]) * (v / total) for k, v in w.items()},
+        index=signals.index,
+    )
+    out = signals[["customer_id"]].copy()
+    out["score"] = contrib.sum(axis=1)
+    names = np.array([SIGNAL_LABELS[c.removeprefix("contrib_")] for c in contrib.columns])
+    values = contrib.to_numpy()
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
+    tops = []
+    for row, idx in zip(values, order, strict=True):
+        tops.append(", ".join(names[i] for i in idx if row[i] > 0))
+    out["top_signals"] = tops
+    return pd.concat([out, contrib], axis=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Pool: online and offline paths, nominations, consent
+# --------------------------------------------------------------------------------------------
+
+AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
+
+
+def age_band(birth_year: pd.Series, year: int) -> pd.Series:
+    """French age band label ('18-24', ..., '65+', 'inconnu') at `year`."""
+    age = year - pd.to_numeric(birth_year, errors="coerce")
+    out = pd.Series("inconnu", index=birth_year.index, dtype=object)
+    for lo, hi in AGE_BANDS:
+        label = f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
+        out[(age >= lo) & (age <= hi)] = label
+    out[age < AGE_BANDS[0][0]] = "inconnu"
+    return out
+
+
+def customer_profile(
+    customers: pd.DataFrame,
+    links: pd.DataFrame,
+    year: int,
+    segments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The diversity dimensions of every customer: region, age band, online/offline, segment.
+
+    `online` = "en ligne" when the customer owns a linked social account, else "hors ligne".
+    Missing values become explicit categories ("inconnue"/"inconnu"), never dropped.
+    """
+    out = pd.DataFrame({"customer_id": customers["customer_id"].to_numpy()})
+    out["region"] = customers["region"].astype(object).fillna("inconnue").to_numpy()
+    out["age_band"] = age_band(customers["birth_year"], year).to_numpy()
+    linked = out["customer_id"].isin(set(links["customer_id"]))
+    out["online"] = np.where(linked, "en ligne", "hors ligne")
+    if segments is not None:
+        _check_columns(segments, ["customer_id", "segment"], "customer_profile(segments)")
+        seg = segments.drop_duplicates("customer_id").set_index("customer_id")["segment"]
+        out["segment"] = out["customer_id"].map(seg).astype(object).fillna("inconnu")
+    return out
+
+
+def candidate_pool(
+    customers: pd.DataFrame,
+    stores: pd.DataFrame,
+    scored: pd.DataFrame,
+    signals: pd.DataFrame,
+    nominations: pd.DataFrame,
+) -> pd.DataFrame:
+    """Candidates with their path, store, nomination and consent status.
+
+    Paths: "en ligne" (linked social account); offline customers of a large store (or without
+    a store) are scored from CRM, loyalty and e-mail data; offline customers of a small store
+    enter through staff nominations only. Nominated customers are always kept (flag
+    `nominated`); those with no activity signal besides the nomination are `unscored`.
+    Only `ambassador_consent` customers are `eligible`. Counts in `attrs`: nominations of
+    unknown customers, small-store customers without nomination, customers without consent.
+    """
+    fmt = stores.set_index("store_id")["format"]
+    base = customers[["customer_id", "home_store_id", "ambassador_consent"]].rename(
+        columns={"home_store_id": "store_id"}
+    )
+    base = base.merge(scored, on="customer_id", how="left").merge(
+        signals[["customer_id", "linked_accounts", "nominations", "detractor", "sentiment",
+                 "main_topic", "influence", "followers"]],
+        on="customer_id", how="left",
+    )
+    base["store_format"] = base["store_id"].map(fmt)
+    online = base["linked_accounts"].fillna(0) > 0
+    small = base["store_format"] == "small"
+    base["path"] = np.where(online, ONLINE, np.where(small, OFFLINE_SMALL, OFFLINE_LARGE))
+    base["nominated"] = base["nominations"].fillna(0) > 0
+    contrib = [c for c in base.columns if c.startswith("contrib_") and c != "contrib_nominations"]
+    base["unscored"] = base["nominated"] & (base[contrib].fillna(0).sum(axis=1) == 0)
+    in_pool = (base["path"] != OFFLINE_SMALL) | base["nominated"]
+    unknown_nom = ~nominations["customer_id"].isin(set(customers["customer_id"]))
+    pool = base[in_pool].copy()
+    pool["eligible"] = pool["ambassador_consent"].astype(bool)
+    pool = pool.sort_values(["score", "customer_id"], ascending=[False, True], kind="mergesort")
+    pool = pool.reset_index(drop=True)
+    pool.attrs.update(
+        {
+            "customers": int(len(base)),
+            "small_store_not_nominated": int((~in_pool).sum()),
+            "nominations": int(len(nominations)),
+            "nominations_unknown_customer": int(unknown_nom.sum()),
+            "nominated_unscored": int(pool["unscored"].sum()),
+            "excluded_no_consent": int((~pool["eligible"]).sum()),
+            "eligible": int(pool["eligible"].sum()),
+        }
+    )
+    return pool
+
+
+# --------------------------------------------------------------------------------------------
+# Diverse selection and representativeness
+# --------------------------------------------------------------------------------------------
+
+
+def _quotas(shares: pd.Series, n: int) -> dict:
+    """Integer quotas summing to n, proportional to shares (largest remainder)."""
+    raw = shares * n
+    q = np.floor(raw).astype(int)
+    rest = n - int(q.sum())
+    order = (raw - q).sort_values(ascending=False, kind="mergesort").index[:rest]
+    q[order] += 1
+    return q.to_dict()
+
+
+def select_panel(
+    pool: pd.DataFrame,
+    base: pd.DataFrame,
+    n: int,
+    dimensions: list[str],
+    score_col: str = "score",
+) -> pd.DataFrame:
+    """Choose n eligible candidates maximising the score under quotas matching the base.
+
+    For each dimension (e.g. region, age band, online/offline, segment) every category gets a
+    quota proportional to its share of the customer `base` (one row per customer with the
+    dimension columns). Candidates are taken by decreasing score when they fit every quota;
+    if the quotas cannot all be met (too few candidates of a kind), they are relaxed one seat
+    at a time. Only `eligible` candidates are selectable. Returns the panel with `rank`.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    _check_columns(base, ["customer_id", *dimensions], "select_panel(base)")
+    _check_columns(pool, ["customer_id", "eligible", score_col], "select_panel(pool)")
+    cand = pool[pool["eligible"].astype(bool)].drop(columns=dimensions, errors="ignore")
+    cand = cand.merge(base[["customer_id", *dimensions]], on="customer_id", how="left")
+    cand = cand.sort_values([score_col, "customer_id"], ascending=[False, True], kind="mergesort")
+    cand = cand.reset_index(drop=True)
+    if len(cand) <= n:
+        out = cand.copy()
+        out["rank"] = np.arange(1, len(out) + 1)
+        return out
+    quotas = {d: _quotas(base[d].value_counts(normalize=True), n) for d in dimensions}
+    cats = {d: cand[d].to_numpy() for d in dimensions}
+    chosen: list[int] = []
+    taken = np.zeros(len(cand), dtype=bool)
+    counts = {d: dict.fromkeys(quotas[d], 0) for d in dimensions}
+    slack = 0
+    while len(chosen) < n:
+        for i in range(len(cand)):
+            if len(chosen) >= n:
+                break
+            if taken[i]:
+                continue
+            if all(counts[d].get(cats[d][i], 0) < quotas[d].get(cats[d][i], 0) + slack
+                   for d in dimensions):
+                taken[i] = True
+                chosen.append(i)
+                for d in dimensions:
+                    counts[d][cats[d][i]] = counts[d].get(cats[d][i], 0) + 1
+        slack += 1
+    out = cand.iloc[sorted(chosen)].copy()
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs["quota_slack"] = slack - 1
+    return out.reset_index(drop=True)
+
+
+def score_only_panel(pool: pd.DataFrame, n: int, score_col: str = "score") -> pd.DataFrame:
+    """The n eligible candidates with the highest score, ignoring diversity (the benchmark)."""
+    cand = pool[pool["eligible"].astype(bool)]
+    cand = cand.sort_values([score_col, "customer_id"], ascending=[False, True], kind="mergesort")
+    out = cand.head(n).copy()
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reset_index(drop=True)
+
+
+def representativeness(panel: pd.DataFrame, base: pd.DataFrame, dimensions: list[str]) -> pd.Series:
+    """Total variation distance (0 = same mix as the base, 1 = disjoint) per dimension."""
+    ids = set(panel["customer_id"])
+    sel = base[base["customer_id"].isin(ids)]
+    out = {}
+    for d in dimensions:
+        p = sel[d].value_counts(normalize=True)
+        q = base[d].value_counts(normalize=True)
+        p, q = p.align(q, fill_value=0.0)
+        out[d] = 0.5 * float(np.abs(p - q).sum())
+    return pd.Series(out, name="distance")
+
+
+def compare_representativeness(
+    diverse: pd.DataFrame, score_only: pd.DataFrame, base: pd.DataFrame, dimensions: list[str]
+) -> pd.DataFrame:
+    """Distance per dimension (and mean) of the diverse panel next to the score-only one."""
+    out = pd.DataFrame(
+        {
+            "diverse": representativeness(diverse, base, dimensions),
+            "score_only": representativeness(score_only, base, dimensions),
+        }
+    )
+    out.loc["moyenne"] = out.mean()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Shortlist and month-over-month follow-up
+# --------------------------------------------------------------------------------------------
+
+SHORTLIST_COLUMNS = [
+    "rank", "customer_id", "score", "top_signals", "store_id", "store_format", "path",
+    "nominated", "unscored", "detractor", "main_topic",
+]
+
+# French headers for reports.
+SHORTLIST_LABELS = {
+    "rank": "rang",
+    "customer_id": "id client",
+    "score": "score d'engagement",
+    "top_signals": "signaux principaux",
+    "store_id": "magasin",
+    "store_format": "format du magasin",
+    "path": "parcours",
+    "nominated": "nommé par le magasin",
+    "unscored": "nommé, non scoré",
+    "detractor": "détracteur",
+    "main_topic": "sujet principal",
+}
+
+
+def shortlist(panel: pd.DataFrame) -> pd.DataFrame:
+    """The ambassador shortlist: pseudonymous id, why (top signals), store, path, flags."""
+    _check_columns(panel, SHORTLIST_COLUMNS, "shortlist(panel)")
+    out = panel[SHORTLIST_COLUMNS].copy()
+    out["score"] = out["score"].astype(float).round(4)
+    for c in ("nominated", "unscored", "detractor"):
+        out[c] = out[c].fillna(False).astype(bool)
+    out["store_format"] = out["store_format"].astype(object)
+    return out.reset_index(drop=True)
+
+
+def _fr(x: float) -> str:
+    """0.12 -> '0,12' (French decimal comma)."""
+    return f"{float(x):.2f}".replace(".", ",")
+
+
+def compare_shortlists(
+    previous: pd.DataFrame,
+    current: pd.DataFrame,
+    previous_pool: pd.DataFrame,
+    current_pool: pd.DataFrame,
+) -> pd.DataFrame:
+    """Who entered and who left the shortlist since last month, and why (French reason)."""
+    prev_ids, cur_ids = set(previous["customer_id"]), set(current["customer_id"])
+    pp = previous_pool.set_index("customer_id")
+    cp = current_pool.set_index("customer_id")
+    rows = []
+    for cid in sorted(cur_ids - prev_ids):
+        if cid not in pp.index:
+            why = "nouveau dans le vivier"
+        elif not bool(pp.at[cid, "eligible"]):
+            why = "consentement donné"
+        elif bool(cp.at[cid, "nominated"]) and not bool(pp.at[cid, "nominated"]):
+            why = "nouvelle nomination par le magasin"
+        elif cp.at[cid, "score"] > pp.at[cid, "score"]:
+            why = f"score en hausse ({_fr(pp.at[cid, 'score'])} → {_fr(cp.at[cid, 'score'])})"
+        else:
+            why = "place libérée dans son quota de diversité"
+        rows.append({"customer_id": cid, "mouvement": "entrée", "raison": why})
+    for cid in sorted(prev_ids - cur_ids):
+        if cid not in cp.index:
+            why = "sorti du vivier (plus de signal ni de nomination)"
+        elif not bool(cp.at[cid, "eligible"]):
+            why = "consentement retiré"
+        elif cp.at[cid, "score"] < pp.at[cid, "score"]:
+            why = f"score en baisse ({_fr(pp.at[cid, 'score'])} → {_fr(cp.at[cid, 'score'])})"
+        else:
+            why = "dépassé par d'autres candidats de son quota"
+        rows.append({"customer_id": cid, "mouvement": "sortie", "raison": why})
+    return pd.DataFrame(rows, columns=["customer_id", "mouvement", "raison"])
+
+
+# --------------------------------------------------------------------------------------------
+# One month, end to end
+# --------------------------------------------------------------------------------------------
+
+TABLES_NEEDED = (
+    "customers", "stores", "transactions", "email_events", "social_accounts", "mentions",
+    "interactions", "brand_posts", "staff_nominations",
+)
+
+
+def build_panel(
+    tables: dict[str, pd.DataFrame],
+    month: str | pd.Period,
+    brand: str,
+    links: pd.DataFrame,
+    n: int = 50,
+    signal_weights: dict[str, float] | None = None,
+    edge_weights: dict[str, float] | None = None,
+    window_months: int = 3,
+    dimensions: tuple[str, ...] = ("region", "age_band", "online"),
+    segments: pd.DataFrame | None = None,
+    sentiment: pd.Series | None = None,
+    detractor_threshold: float = -0.2,
+    nomination_months: int = 12,
+) -> dict[str, pd.DataFrame]:
+    """All the steps for one report month; returns every intermediate table by name.
+
+    `links` comes from `link_identities` (run once, it does not depend on the month);
+    `sentiment` is an optional polarity per mention_id (see `mention_sentiment`): accounts whose
+    mean polarity is below `detractor_threshold` are flagged detractors (kept, never dropped);
+    `segments` (customer_id, segment) adds the segment dimension to the quotas. Signals cover
+    the `window_months` months ending with `month`; staff nominations stay valid
+    `nomination_months` months.
+    """
+    missing = [t for t in TABLES_NEEDED if t not in tables]
+    if missing:
+        raise ValueError(f"build_panel: missing table(s) {missing}")
+    t = tables
+    start, end = report_window(month, window_months)
+    edges = interaction_edges(t["mentions"], t["interactions"], t["brand_posts"], edge_weights,
+                              start, end, t["social_accounts"])
+    accounts = account_signals(t["social_accounts"], t["mentions"], t["interactions"],
+                               t["brand_posts"], edges, brand, start, end, sentiment,
+                               detractor_threshold)
+    nomination_start, _ = report_window(month, max(nomination_months, window_months))
+    signals = customer_signals(t["customers"], t["transactions"], t["email_events"], links,
+                               accounts, t["staff_nominations"], start, end, nomination_start)
+    base = customer_profile(t["customers"], links, pd.Period(month, freq="M").year, segments)
+    chosen = select_ambassadors(signals, base, t["customers"], t["stores"],
+                                t["staff_nominations"], n, signal_weights, dimensions)
+    return {"edges": edges, "accounts": accounts, "signals": signals, "base": base, **chosen}
+
+
+def select_ambassadors(
+    signals: pd.DataFrame,
+    base: pd.DataFrame,
+    customers: pd.DataFrame,
+    stores: pd.DataFrame,
+    nominations: pd.DataFrame,
+    n: int = 50,
+    signal_weights: dict[str, float] | None = None,
+    dimensions: tuple[str, ...] = ("region", "age_band", "online"),
+) -> dict[str, pd.DataFrame]:
+    """Score, pool, diverse and score-only panels, representativeness and shortlist.
+
+    The fast part of `build_panel` (no graph, no linkage): re-run it to re-weight the signals.
+    The `segment` dimension is added when `base` has it.
+    """
+    dims = list(dimensions)
+    if "segment" in base.columns and "segment" not in dims:
+        dims.append("segment")
+    scored = engagement_score(signals, signal_weights)
+    pool = candidate_pool(customers, stores, scored, signals, nominations)
+    diverse = select_panel(pool, base, n, dims)
+    score_only = score_only_panel(pool, n)
+    return {
+        "scored": scored,
+        "pool": pool,
+        "panel": diverse,
+        "score_only": score_only,
+        "representativeness": compare_representativeness(diverse, score_only, base, dims),
+        "shortlist": shortlist(diverse),
+    }

@@ -1,0 +1,169 @@
+"""Identity resolution between CRM customers and social accounts (splink, Fellegi-Sunter)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import identity
+from workbench.ambassadors import link_identities as public_link_identities
+
+FIRST = ["Marie", "Jean", "Léa", "Hugo", "Chloé", "Louis", "Inès", "Paul", "Sophie", "Nicolas",
+         "Émilie", "Thomas", "Camille", "Julien", "Sarah", "Antoine"]
+# a CRM has thousands of surnames: build them from syllables
+LAST = [a + b + c for a in ("Ber", "Mar", "Du", "Le", "Fon", "Gi", "Ro", "Cha", "Vi", "Lam")
+        for b in ("nar", "ti", "bo", "ran", "mo", "ri", "lle", "sa") for c in ("d", "n", "t", "z", "")]
+CITIES = ["Paris", "Lyon", "Marseille", "Lille", "Nantes", "Rennes", "Saint-Étienne", "Brest"]
+
+# (first, last, e-mail, city) of planted customers and how their account shows them
+PLANTED = [
+    (("Hélène", "Lefèvre-Giraud", "helene.lg@mail.fr", "Lyon"),
+     ("helene.lefevregiraud", "Helene Lefevre-Giraud", "📍 Lyon")),  # accents dropped
+    (("François", "Dufresnoy", "fdufresnoy@mail.fr", "Paris"),
+     ("fdufresnoy", "Francois Dufresnoi", "Vit à Paris")),  # one typo
+    (("Stéphanie", "Bérangère", "sberangere@mail.fr", "Nantes"),
+     ("fanny_berangere", "Fanny Bérangère", "Nantes · Fan de déco")),  # nickname
+    (("Maxime", "Castellane", "max.castellane@mail.fr", "Brest"),
+     ("maxcastellane", "M. Castellane", "Brest")),  # initial
+    (("Zoé", "Vasseur-Noël", "zoe.vn@mail.fr", "Rennes"),
+     ("zoevn", "Zoé V.", "contact : zoe.vn@mail.fr")),  # e-mail in the bio, initial
+    (("Timothée", "Abramovici", "t.abramo@mail.fr", "Lille"),
+     ("timotheeabramovici", "TIMOTHÉE ABRAMOVICI", "Lille")),  # upper case
+]
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    r = np.random.default_rng(7)
+    n = 300
+    cust = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in range(n)],
+            "first_name": np.array(FIRST)[r.integers(0, len(FIRST), n)],
+            "last_name": np.array(LAST)[r.integers(0, len(LAST), n)],
+            "email": None,
+            "city": np.array(CITIES)[r.integers(0, len(CITIES), n)],
+            "birth_year": r.integers(1950, 2005, n),
+        }
+    )
+    cust["email"] = [f"{f[0].lower()}{i}@mail.fr" for i, f in enumerate(cust["first_name"])]
+    planted_c = pd.DataFrame(
+        [(f"P{k}", f, la, e, c, 1980 + k) for k, ((f, la, e, c), _) in enumerate(PLANTED)],
+        columns=cust.columns,
+    )
+    # accounts of 60 random CRM customers, with exact names and their city
+    owners = cust.sample(60, random_state=1)
+    acc_owned = pd.DataFrame(
+        {
+            "account_id": [f"A{i:04d}" for i in range(len(owners))],
+            "handle": [f"{identity._key(identity.normalise_text(f + la))}"
+                       for f, la in zip(owners["first_name"], owners["last_name"], strict=True)],
+            "display_name": (owners["first_name"] + " " + owners["last_name"]).to_numpy(),
+            "bio": owners["city"].to_numpy(),
+        }
+    )
+    planted_a = pd.DataFrame(
+        [(f"AP{k}", h, d, b) for k, (_, (h, d, b)) in enumerate(PLANTED)],
+        columns=["account_id", "handle", "display_name", "bio"],
+    )
+    decoys = pd.DataFrame(  # people who are not customers (names absent from the CRM)
+        {
+            "account_id": [f"D{i}" for i in range(5)],
+            "handle": ["randomgirl", "xx_gamer", "pierre.quentin", "bob", "yann_ker"],
+            "display_name": ["Clara Morel", "Gamer X", "Pierre Quentin", None, "Yann Kerguelen"],
+            "bio": [None, "Paris", "Lyon", "Marseille", None],
+        }
+    )
+    brand = pd.DataFrame({"account_id": ["B1"], "handle": ["maisonlys"],
+                          "display_name": ["Maison Lys"], "bio": ["Compte officiel"]})
+    accounts = pd.concat([acc_owned, planted_a, decoys, brand], ignore_index=True)
+    accounts["account_type"] = ["person"] * (len(accounts) - 1) + ["brand"]
+    accounts["platform"] = "twitter"
+    accounts["followers"] = 100
+    customers = pd.concat([cust, planted_c], ignore_index=True)
+    truth = set(zip(owners["customer_id"], acc_owned["account_id"], strict=True)) | {
+        (f"P{k}", f"AP{k}") for k in range(len(PLANTED))
+    }
+    # owned accounts of homonyms (same first, last and city) cannot be told apart
+    key = customers["first_name"] + "|" + customers["last_name"] + "|" + customers["city"]
+    dup = set(customers.loc[key.duplicated(keep=False), "customer_id"])
+    resolvable = {(c, a) for c, a in truth if c not in dup}
+    return customers, accounts, truth, resolvable
+
+
+def test_normalise_text_and_features():
+    assert identity.normalise_text("  Hélène LEFÈVRE-Giraud ") == "helene lefevre giraud"
+    assert identity.normalise_text(None) is None
+    acc = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "handle": ["zoe_vn85", "M.Castellane", "x"],
+            "display_name": ["Zoé V.", "M. Castellane", None],
+            "bio": ["📍 Saint-Étienne · contact : Zoe.VN@mail.fr", "Vit à Brest", None],
+            "account_type": ["person", "person", "person"],
+        }
+    )
+    f = identity.account_features(acc, ["Saint-Étienne", "Brest", "Paris"]).set_index("unique_id")
+    assert f.loc["a", "email"] == "zoe.vn@mail.fr"
+    assert f.loc["a", "city"] == "saintetienne"
+    assert f.loc["a", "first_name"] == "zoe" and f.loc["a", "last_name"] == "v"
+    assert f.loc["a", "birth_yy"] == "85"
+    assert f.loc["b", "first_initial"] == "m" and f.loc["b", "last_name"] == "castellane"
+    assert f.loc["b", "city"] == "brest" and pd.isna(f.loc["b", "email"])
+    assert pd.isna(f.loc["c", "full_name"])
+
+
+def test_link_identities_recovers_planted_pairs(fixture):
+    customers, accounts, truth, resolvable = fixture
+    # nearly every account of this fixture is a customer's: say so through the prior
+    links = public_link_identities(customers, accounts, linked_share=0.9)
+    assert links.attrs["training"] == "fixed m"  # too few near-sure pairs for EM here
+    got = set(zip(links["customer_id"], links["account_id"], strict=True))
+    # every link is right; nearly all resolvable pairs are found, all the hard planted ones
+    assert got <= truth, sorted(got - truth)
+    assert len(resolvable & got) >= 0.9 * len(resolvable), sorted(resolvable - got)
+    assert {f"AP{k}" for k in range(len(PLANTED))} <= set(links["account_id"])
+    assert not {"D0", "D1", "D2", "D3", "D4", "B1"} & set(links["account_id"])
+    assert links.attrs["non_person_accounts_excluded"] == 1
+    assert links["account_id"].is_unique  # one customer per account
+    assert links["match_probability"].between(0.6, 1).all()
+
+
+def test_links_are_explained_without_personal_values(fixture):
+    customers, accounts, _, _ = fixture
+    links = identity.link_identities(customers, accounts, linked_share=0.9)
+    planted = links.set_index("account_id")
+    assert planted.loc["AP4", "level_email"] == "identique"
+    assert planted.loc["AP2", "level_name"] == "surnom, nom identique"
+    assert planted.loc["AP1", "level_name"] == "une faute de frappe"
+    assert planted.loc["AP3", "level_name"].startswith("initiale du prénom")
+    assert planted.loc["AP0", "level_city"] == "identique"
+    assert planted.loc["AP0", "bf_city"] > 1 and planted.loc["AP0", "bf_email"] == 1.0
+    long = identity.explain_links(links)
+    assert len(long) == len(links) * len(identity.COMPARISON_LABELS)
+    assert set(long["comparaison"]) == set(identity.COMPARISON_LABELS.values())
+    personal = {"first_name", "last_name", "email", "handle", "display_name", "bio", "city"}
+    assert not personal & set(links.columns)
+    values = set(customers["last_name"]) | set(accounts["handle"])
+    assert not values & set(long.astype(str).to_numpy().ravel())
+
+
+def test_link_identities_is_deterministic(fixture):
+    customers, accounts, _, _ = fixture
+    a = identity.link_identities(customers, accounts, linked_share=0.9, seed=3)
+    b = identity.link_identities(customers, accounts, linked_share=0.9, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_link_identities_errors(fixture):
+    customers, accounts, _, _ = fixture
+    with pytest.raises(ValueError, match="threshold"):
+        identity.link_identities(customers, accounts, threshold=1.5)
+    with pytest.raises(ValueError, match="missing column"):
+        identity.link_identities(customers.drop(columns="email"), accounts)
+    with pytest.raises(ValueError, match="unique"):
+        identity.link_identities(pd.concat([customers, customers.head(1)]), accounts)
+    empty = identity.link_identities(customers, accounts[accounts["account_type"] == "brand"])
+    assert empty.empty and list(empty.columns[:3]) == ["customer_id", "account_id",
+                                                       "match_probability"]
