@@ -1,0 +1,650 @@
+"""Social listening beyond sentiment: themes, routing, peaks, alerts, share of voice, concept
+clouds and topic discovery, on French mentions.
+
+* `tag_themes` applies the editable taxonomy (taxonomy.yaml: macro/micro themes, keyword rules,
+  a department per macro theme); `route_department` / `departments` give the routing used by
+  the alerts and by the care queue.
+* `sentiment_over_time`: net sentiment and share negative per period and group, with 95 % CIs.
+* `detect_peaks` (rolling median + MAD baseline) and `explain_peaks` (themes, sentiment, top
+  authors, representative posts); `negative_alerts`: negative surges per theme, routed.
+* `share_of_voice`, `negative_drivers` (per product line), `search_opportunities`.
+* `concept_cloud` / `concept_alignment` (consumers vs the brand's own posts), `discover_topics`
+  (NMF) for themes the taxonomy misses.
+
+Pure functions: DataFrames in, new DataFrames out; nothing is read or written except the
+taxonomy file by `load_taxonomy`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench import text as wtext
+
+DEPARTMENTS = ("service client", "logistique", "magasins", "marketing", "e-commerce")
+UNTAGGED = "non classé"
+UNROUTED = "non routé"
+TAXONOMY_FILE = Path(__file__).with_name("taxonomy.yaml")
+
+# ---------------------------------------------------------------------------------------------
+# Taxonomy and theme tagging
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Taxonomy:
+    """Macro themes -> label, department and micro themes -> keyword / regex rules."""
+
+    themes: dict  # {macro: {"label", "department", "micro": {micro: {"keywords", "patterns"}}}}
+
+    @property
+    def departments(self) -> dict[str, str]:
+        return {m: t["department"] for m, t in self.themes.items()}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {m: t.get("label", m) for m, t in self.themes.items()}
+
+
+def _validate_taxonomy(raw: Mapping, source: str) -> Taxonomy:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("themes"), Mapping) or not raw["themes"]:
+        raise ValueError(f"{source}: expected a mapping with a non-empty 'themes' section")
+    themes = {}
+    for macro, spec in raw["themes"].items():
+        where = f"{source}: theme {macro!r}"
+        if not isinstance(spec, Mapping):
+            raise ValueError(f"{where}: expected a mapping with department and micro")
+        dept = spec.get("department")
+        if dept not in DEPARTMENTS:
+            raise ValueError(f"{where}: department {dept!r} is not one of {list(DEPARTMENTS)}")
+        micro = spec.get("micro")
+        if not isinstance(micro, Mapping) or not micro:
+            raise ValueError(f"{where}: needs at least one micro theme under 'micro'")
+        clean = {}
+        for name, rule in micro.items():
+            rule = rule or {}
+            kws = [str(k) for k in (rule.get("keywords") or [])]
+            pats = [str(p) for p in (rule.get("patterns") or [])]
+            if not kws and not pats:
+                raise ValueError(f"{where}, micro theme {name!r}: no keywords nor patterns")
+            for p in pats:
+                try:
+                    re.compile(p)
+                except re.error as e:
+                    raise ValueError(f"{where}, micro theme {name!r}: bad pattern {p!r}: {e}") from e
+            clean[str(name)] = {"keywords": kws, "patterns": pats}
+        themes[str(macro)] = {"label": str(spec.get("label", macro)), "department": dept,
+                              "micro": clean}
+    return Taxonomy(themes)
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and check a taxonomy YAML (default: the package's taxonomy.yaml)."""
+    import yaml
+
+    p = Path(path) if path is not None else TAXONOMY_FILE
+    if not p.exists():
+        raise FileNotFoundError(f"taxonomy file not found: {p}")
+    return _validate_taxonomy(yaml.safe_load(p.read_text(encoding="utf-8")), str(p))
+
+
+def taxonomy_from_dict(spec: Mapping) -> Taxonomy:
+    """A taxonomy from a mapping shaped like taxonomy.yaml (checked the same way)."""
+    return _validate_taxonomy(spec, "taxonomy")
+
+
+@lru_cache(maxsize=1)
+def default_taxonomy() -> Taxonomy:
+    return load_taxonomy()
+
+
+def departments(taxonomy: Taxonomy | None = None) -> dict[str, str]:
+    """{macro theme: department} of the taxonomy (the alerts' routing table)."""
+    return (taxonomy or default_taxonomy()).departments
+
+
+def route_department(theme: str, taxonomy: Taxonomy | None = None) -> str:
+    """Department receiving a theme's alerts; 'non routé' for an untagged or unknown theme."""
+    return departments(taxonomy).get(theme, UNROUTED)
+
+
+def _norm_kw(k: str) -> str:
+    return " ".join(wtext.tokens(k.rstrip("*"), accents=False)) + ("*" if k.endswith("*") else "")
+
+
+class _Matcher:
+    """All keyword rules of a taxonomy as word n-grams (and word prefixes for "xxx*");
+    each hit -> (macro, micro, weight)."""
+
+    def __init__(self, tax: Taxonomy):
+        self.exact: dict[tuple[str, ...], list[tuple[str, str, float]]] = {}
+        self.prefix: dict[tuple[str, ...], list[tuple[str, str, float]]] = {}  # last word = prefix
+        self.patterns: list[tuple[re.Pattern, str, str]] = []
+        for macro, spec in tax.themes.items():
+            for micro, rule in spec["micro"].items():
+                for k in rule["keywords"]:
+                    nk = _norm_kw(k)
+                    words = tuple(nk.rstrip("*").split())
+                    if not words:
+                        continue
+                    weight = 1.0 + 0.5 * (len(words) - 1)  # phrases weigh a bit more
+                    target = self.prefix if nk.endswith("*") else self.exact
+                    target.setdefault(words, []).append((macro, micro, weight))
+                for pat in rule["patterns"]:
+                    self.patterns.append((re.compile(pat), macro, micro))
+        self.max_len = max([len(k) for k in self.exact] + [len(k) for k in self.prefix] + [1])
+        self.prefix_by_len: dict[int, list[tuple[str, ...]]] = {}
+        for k in self.prefix:
+            self.prefix_by_len.setdefault(len(k), []).append(k)
+        self.order = {m: i for i, m in enumerate(tax.themes)}
+
+    def _hits(self, toks: list[str]):
+        """Rules hit by the words, longest keyword first, without overlaps."""
+        n = len(toks)
+        exact, prefix = self.exact, self.prefix
+        i = 0
+        while i < n:
+            for k in range(min(self.max_len, n - i), 0, -1):
+                key = tuple(toks[i : i + k])
+                rules = list(exact.get(key, ()))
+                for pk in self.prefix_by_len.get(k, ()):
+                    if key[:-1] == pk[:-1] and key[-1].startswith(pk[-1]):
+                        rules.extend(prefix[pk])
+                if rules:
+                    yield from rules
+                    i += k
+                    break
+            else:
+                i += 1
+
+    def scores(self, body: str, tail: str) -> dict[tuple[str, str], float]:
+        out: dict[tuple[str, str], float] = {}
+        for txt, factor in ((body, 1.0), (tail, 0.5)):
+            if not txt:
+                continue
+            for macro, micro, w in self._hits(_WORDS.findall(txt)):
+                out[(macro, micro)] = out.get((macro, micro), 0.0) + w * factor
+            for rx, macro, micro in self.patterns:
+                n = len(rx.findall(txt))
+                if n:
+                    out[(macro, micro)] = out.get((macro, micro), 0.0) + 2.0 * n * factor
+        return out
+
+
+_WORDS = re.compile(r"[\w@][\w'-]*")
+
+
+@lru_cache(maxsize=8)
+def _matcher(tax: Taxonomy) -> _Matcher:
+    return _Matcher(tax)
+
+
+_TRAILING_TAGS = re.compile(r"(?:\s*#\w+)+\s*$")
+
+
+def _texts_of(texts_or_df, text_col: str) -> tuple[list[str], pd.Index]:
+    if isinstance(texts_or_df, pd.DataFrame):
+        if text_col not in texts_or_df:
+            raise KeyError(f"column {text_col!r} not found (columns: {list(texts_or_df.columns)})")
+        s = texts_or_df[text_col]
+    elif isinstance(texts_or_df, pd.Series):
+        s = texts_or_df
+    elif isinstance(texts_or_df, str):
+        raise TypeError("expected texts (a sequence, Series or DataFrame), got a single str")
+    else:
+        s = pd.Series(list(texts_or_df), dtype=object)
+    bad = s.isna() | ~s.map(lambda v: isinstance(v, str))
+    if bad.any():
+        raise TypeError(f"{int(bad.sum())} text(s) missing or not str (first at index {s.index[bad][0]!r})")
+    return s.tolist(), s.index
+
+
+def tag_themes(texts_or_df, taxonomy: Taxonomy | None = None, *, text_col: str = "text") -> pd.DataFrame:
+    """Macro and micro theme of each text by the taxonomy's rules, and its department.
+
+    Returns a DataFrame aligned with the input (same index): `theme` (macro; 'non classé' when no
+    rule matches), `micro_theme`, `department` ('non routé' when untagged), `themes` (every macro
+    theme hit, '|'-joined, best first) and `theme_score` (the winning total)."""
+    tax = taxonomy or default_taxonomy()
+    items, index = _texts_of(texts_or_df, text_col)
+    matcher = _matcher(tax)
+    depts = tax.departments
+    cache: dict[str, tuple] = {}
+    rows = []
+    for t in items:
+        r = cache.get(t)
+        if r is None:
+            m = _TRAILING_TAGS.search(t)
+            body, tail = (t[: m.start()], t[m.start():]) if m else (t, "")
+            sc = matcher.scores(wtext.normalize(body, accents=False),
+                                wtext.normalize(tail, accents=False) if tail else "")
+            if not sc:
+                r = (UNTAGGED, UNTAGGED, UNROUTED, "", 0.0)
+            else:
+                macro_tot: dict[str, float] = {}
+                for (macro, _), v in sc.items():
+                    macro_tot[macro] = macro_tot.get(macro, 0.0) + v
+                ranked = sorted(macro_tot, key=lambda k: (-macro_tot[k], matcher.order[k]))
+                best = ranked[0]
+                micros = {mi: v for (ma, mi), v in sc.items() if ma == best}
+                micro_order = list(tax.themes[best]["micro"])
+                micro = sorted(micros, key=lambda k: (-micros[k], micro_order.index(k)))[0]
+                r = (best, micro, depts[best], "|".join(ranked), macro_tot[best])
+            cache[t] = r
+        rows.append(r)
+    return pd.DataFrame(rows, columns=["theme", "micro_theme", "department", "themes", "theme_score"],
+                        index=index)
+
+
+def untagged_share(tags: pd.DataFrame) -> float:
+    """Share of texts no rule tagged (to watch when editing the taxonomy)."""
+    return float((tags["theme"] == UNTAGGED).mean()) if len(tags) else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentiment over time
+# ---------------------------------------------------------------------------------------------
+
+
+def _need(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise KeyError(f"{what}: missing column(s) {missing} (has {list(df.columns)})")
+
+
+def _period(ts: pd.Series, freq: str) -> pd.Series:
+    return ts.dt.to_period(freq).dt.start_time
+
+
+def sentiment_over_time(scored: pd.DataFrame, by: Iterable[str] = (), freq: str = "M",
+                        z: float = 1.96) -> pd.DataFrame:
+    """Per period (and groups `by`, e.g. platform, theme, brand): mentions, positive, neutral,
+    negative, share_negative with its Wilson 95 % interval, net_sentiment = (pos - neg) / n with
+    its normal-approximation 95 % interval.
+
+    `scored`: one row per mention with `timestamp` and `label` (negative/neutral/positive)."""
+    by = list(by)
+    _need(scored, ["timestamp", "label", *by], "sentiment_over_time")
+    d = pd.DataFrame({"period": _period(scored["timestamp"], freq)})
+    for c in by:
+        d[c] = scored[c].to_numpy()
+    lab = scored["label"].to_numpy()
+    d["positive"] = (lab == "positive").astype(int)
+    d["neutral"] = (lab == "neutral").astype(int)
+    d["negative"] = (lab == "negative").astype(int)
+    g = d.groupby(["period", *by], observed=True, sort=True)[["positive", "neutral", "negative"]].sum()
+    g["mentions"] = g.sum(axis=1)
+    n = g["mentions"].to_numpy(float)
+    pneg = g["negative"].to_numpy() / n
+    ppos = g["positive"].to_numpy() / n
+    denom = 1 + z * z / n
+    centre = (pneg + z * z / (2 * n)) / denom
+    half = z * np.sqrt(pneg * (1 - pneg) / n + z * z / (4 * n * n)) / denom
+    g["share_negative"] = pneg
+    g["share_negative_low"] = np.clip(centre - half, 0, 1)
+    g["share_negative_high"] = np.clip(centre + half, 0, 1)
+    net = ppos - pneg
+    se = np.sqrt(np.maximum(ppos + pneg - net * net, 0) / n)
+    g["net_sentiment"] = net
+    g["net_sentiment_low"] = np.clip(net - z * se, -1, 1)
+    g["net_sentiment_high"] = np.clip(net + z * se, -1, 1)
+    return g.reset_index()
+
+
+# ---------------------------------------------------------------------------------------------
+# Peaks and alerts
+# ---------------------------------------------------------------------------------------------
+
+
+def _robust_baseline(counts: pd.Series, window: int, min_periods: int) -> tuple[pd.Series, pd.Series]:
+    """Trailing rolling median and MAD (previous `window` periods, current one excluded)."""
+    past = counts.shift(1)
+    med = past.rolling(window, min_periods=min_periods).median()
+    mad = past.rolling(window, min_periods=min_periods).apply(
+        lambda x: np.median(np.abs(x - np.median(x))), raw=True)
+    return med, mad
+
+
+def daily_volume(mentions: pd.DataFrame, by: Iterable[str] = ()) -> pd.DataFrame:
+    """Mentions per day (and group), every day of the covered range present (zeros filled)."""
+    by = list(by)
+    _need(mentions, ["timestamp", *by], "daily_volume")
+    d = pd.DataFrame({"period": mentions["timestamp"].dt.floor("D").to_numpy()})
+    for c in by:
+        d[c] = mentions[c].to_numpy()
+    counts = d.groupby(["period", *by], observed=True).size().rename("mentions")
+    full = pd.date_range(d["period"].min(), d["period"].max(), freq="D", name="period")
+    if by:
+        groups = counts.reset_index()[by].drop_duplicates()
+        grid = groups.merge(pd.DataFrame({"period": full}), how="cross")[["period", *by]]
+        counts = counts.reindex(pd.MultiIndex.from_frame(grid), fill_value=0)
+    else:
+        counts = counts.reindex(full, fill_value=0)
+    return counts.reset_index()
+
+
+def detect_peaks(mentions: pd.DataFrame, *, by: Iterable[str] = (), window: int = 28,
+                 threshold: float = 4.0, min_excess: int = 10, min_periods: int = 14) -> pd.DataFrame:
+    """Unusual daily mention volume: robust z = (count - rolling median) / (1.4826 * MAD) over
+    the previous `window` days; a day is a peak when z > threshold and the excess over the
+    median is at least `min_excess` mentions. Consecutive peak days form one peak.
+
+    Returns one row per peak (and group): start, end, peak_date (the highest day), mentions
+    (over the peak), baseline (expected over the same days), max_z."""
+    by = list(by)
+    cols = [*by, "start", "end", "peak_date", "days", "mentions", "baseline", "max_z"]
+    _need(mentions, ["timestamp", *by], "detect_peaks")
+    if mentions.empty:
+        return pd.DataFrame(columns=cols)
+    vol = daily_volume(mentions, by)
+    rows = []
+    groups = vol.groupby(by, observed=True, sort=True) if by else [((), vol)]
+    for key, g in groups:
+        g = g.sort_values("period")
+        c = g["mentions"].astype(float).reset_index(drop=True)
+        med, mad = _robust_baseline(c, window, min_periods)
+        scale = 1.4826 * mad.clip(lower=1.0)
+        zs = (c - med) / scale
+        flag = (zs > threshold) & ((c - med) >= min_excess)
+        dates = g["period"].reset_index(drop=True)
+        run = (flag != flag.shift()).cumsum()
+        for _, idx in flag[flag].groupby(run[flag]).groups.items():
+            idx = list(idx)
+            top = max(idx, key=lambda i: c[i])
+            row = {"start": dates[idx[0]], "end": dates[idx[-1]], "peak_date": dates[top],
+                   "days": len(idx), "mentions": int(c[idx].sum()),
+                   "baseline": float(med[idx].sum()), "max_z": float(zs[idx].max())}
+            if by:
+                row.update(dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def mask_users(text: str) -> str:
+    """Representative posts are shown with @handles masked (pseudonymous reports)."""
+    return re.sub(r"(?<!\w)@\w+", "@…", text)
+
+
+def explain_peaks(peaks: pd.DataFrame, mentions: pd.DataFrame, *, baseline_days: int = 28,
+                  n_authors: int = 3, n_posts: int = 3) -> pd.DataFrame:
+    """Why each peak happened: its main theme (share during the peak and lift over the previous
+    `baseline_days`), share negative (vs baseline), top authors (pseudonymous account_id) and
+    representative posts (most repeated texts, @handles masked).
+
+    `mentions`: timestamp, text, account_id, theme, label (tag_themes + sentiment.score)."""
+    _need(mentions, ["timestamp", "text", "account_id", "theme", "label"], "explain_peaks")
+    by = [c for c in peaks.columns if c not in
+          ("start", "end", "peak_date", "days", "mentions", "baseline", "max_z")]
+    day = mentions["timestamp"].dt.floor("D")
+    rows = []
+    for _, p in peaks.iterrows():
+        sel = np.ones(len(mentions), bool)
+        for c in by:
+            sel &= (mentions[c] == p[c]).to_numpy()
+        inside = mentions[sel & (day >= p["start"]).to_numpy() & (day <= p["end"]).to_numpy()]
+        before = mentions[sel & (day < p["start"]).to_numpy()
+                          & (day >= p["start"] - pd.Timedelta(days=baseline_days)).to_numpy()]
+        share_in = inside["theme"].value_counts(normalize=True)
+        share_out = before["theme"].value_counts(normalize=True)
+        lift = (share_in / share_out.reindex(share_in.index).fillna(0).clip(lower=1e-3))
+        # main theme: largest excess of mentions over what the baseline mix predicts
+        excess = share_in * len(inside) - share_out.reindex(share_in.index).fillna(0) * len(inside)
+        main = excess.idxmax() if len(excess) else UNTAGGED
+        authors = inside["account_id"].value_counts().head(n_authors)
+        posts = inside.loc[inside["theme"] == main, "text"].map(mask_users).value_counts().head(n_posts)
+        rows.append({
+            **{c: p[c] for c in by},
+            "peak_date": p["peak_date"], "mentions": int(p["mentions"]),
+            "baseline": float(p["baseline"]), "main_theme": main,
+            "theme_share": float(share_in.get(main, 0.0)), "theme_lift": float(lift.get(main, np.nan)),
+            "share_negative": float((inside["label"] == "negative").mean()) if len(inside) else np.nan,
+            "baseline_share_negative": float((before["label"] == "negative").mean()) if len(before) else np.nan,
+            "top_authors": ", ".join(f"{a} ({n})" for a, n in authors.items()),
+            "representative_posts": " | ".join(posts.index),
+        })
+    return pd.DataFrame(rows)
+
+
+def negative_alerts(scored: pd.DataFrame, *, by: Iterable[str] = ("brand",), window: int = 28,
+                    threshold: float = 4.0, min_negative: int = 10, min_periods: int = 14,
+                    originals_only: bool = True, n_examples: int = 2,
+                    taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Negative surges per theme, routed to a department.
+
+    Daily negative mentions per theme (and `by`, e.g. brand) against a trailing rolling median
+    + MAD baseline (`detect_peaks`); a day alerts when the robust z exceeds `threshold` and the
+    day has at least `min_negative` negative mentions above the median. Consecutive alert days
+    are one alert. By default retweets are not counted (`originals_only`, needs `retweet_of`):
+    one influential post reshared many times is not a surge of people complaining.
+
+    `scored`: timestamp, theme, label, text, account_id (and the `by` columns). Returns, sorted
+    by date: theme, department, the `by` columns, start, end, peak_date, days,
+    negative_mentions, authors (distinct), baseline, max_z, examples (@handles masked)."""
+    by = list(by)
+    _need(scored, ["timestamp", "theme", "label", "text", "account_id", *by], "negative_alerts")
+    neg = scored[(scored["label"] == "negative") & (scored["theme"] != UNTAGGED)]
+    if originals_only:
+        _need(scored, ["retweet_of"], "negative_alerts(originals_only=True)")
+        neg = neg[neg["retweet_of"].isna()]
+    cols = ["theme", "department", *by, "start", "end", "peak_date", "days", "negative_mentions",
+            "authors", "baseline", "max_z", "examples"]
+    if neg.empty:
+        return pd.DataFrame(columns=cols)
+    peaks = detect_peaks(neg, by=["theme", *by], window=window, threshold=threshold,
+                         min_excess=min_negative, min_periods=min_periods)
+    peaks = peaks.rename(columns={"mentions": "negative_mentions"})
+    peaks["department"] = peaks["theme"].map(lambda t: route_department(t, taxonomy))
+    day = neg["timestamp"].dt.floor("D")
+    authors, examples = [], []
+    for _, p in peaks.iterrows():
+        sel = (day >= p["start"]) & (day <= p["end"]) & (neg["theme"] == p["theme"])
+        for c in by:
+            sel &= neg[c] == p[c]
+        inside = neg[sel]
+        authors.append(int(inside["account_id"].nunique()))
+        top = inside["text"].map(mask_users).value_counts().head(n_examples)
+        examples.append(" | ".join(top.index))
+    peaks["authors"] = authors
+    peaks["examples"] = examples
+    return peaks[cols].sort_values(["start", "theme"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Share of voice, negative drivers, search
+# ---------------------------------------------------------------------------------------------
+
+
+def share_of_voice(mentions: pd.DataFrame, *, by: Iterable[str] = ("platform",), freq: str = "M") -> pd.DataFrame:
+    """Each brand's share of the mentions per period and group (e.g. platform): mentions,
+    total of the period/group, share."""
+    by = list(by)
+    _need(mentions, ["timestamp", "brand", *by], "share_of_voice")
+    d = pd.DataFrame({"period": _period(mentions["timestamp"], freq), "brand": mentions["brand"].to_numpy()})
+    for c in by:
+        d[c] = mentions[c].to_numpy()
+    g = d.groupby(["period", *by, "brand"], observed=True).size().rename("mentions").reset_index()
+    g["total"] = g.groupby(["period", *by], observed=True)["mentions"].transform("sum")
+    g["share"] = g["mentions"] / g["total"]
+    return g
+
+
+def negative_drivers(scored: pd.DataFrame, *, group: str = "category", top: int = 3) -> pd.DataFrame:
+    """Why a product line fails: per `group` value, mentions, share negative, and the themes
+    that carry its negative mentions (share of its negatives, and lift = that share over the
+    theme's share of all negatives), the `top` drivers first.
+
+    `scored`: group column, theme, label. Rows with no group value are counted apart as
+    'non renseigné'."""
+    _need(scored, [group, "theme", "label"], "negative_drivers")
+    d = scored[[group, "theme", "label"]].copy()
+    d[group] = d[group].astype(object).where(d[group].notna(), "non renseigné")
+    overall_neg = d[d["label"] == "negative"]["theme"].value_counts(normalize=True)
+    rows = []
+    for gv, g in d.groupby(group, sort=True):
+        neg = g[g["label"] == "negative"]
+        share = neg["theme"].value_counts(normalize=True)
+        lift = share / overall_neg.reindex(share.index).clip(lower=1e-9)
+        for rank, (theme, s) in enumerate(share.head(top).items(), start=1):
+            rows.append({group: gv, "mentions": len(g), "share_negative": len(neg) / len(g),
+                         "rank": rank, "theme": theme, "share_of_negatives": float(s),
+                         "lift": float(lift[theme])})
+    return pd.DataFrame(rows)
+
+
+def search_opportunities(search_keywords: pd.DataFrame, brand_terms: Iterable[str],
+                         competitor_terms: Iterable[str] = (), recent_months: int = 3) -> pd.DataFrame:
+    """Most searched keywords and what they reveal: total searches, last `recent_months`
+    vs the same number of months before (growth), and the kind of keyword (marque, concurrent,
+    générique). Generic keywords with large or growing volume are opportunities (content,
+    assortment, SEA) the brand does not own yet."""
+    _need(search_keywords, ["month", "keyword", "searches"], "search_opportunities")
+    d = search_keywords.copy()
+    d["searches"] = d["searches"].astype(float)
+    months = np.sort(d["month"].unique())
+    recent = months[-recent_months:]
+    prev = months[-2 * recent_months:-recent_months]
+    g = d.groupby("keyword")
+    out = pd.DataFrame({
+        "searches": g["searches"].sum(),
+        "recent": d[d["month"].isin(recent)].groupby("keyword")["searches"].sum(),
+        "previous": d[d["month"].isin(prev)].groupby("keyword")["searches"].sum(),
+    }).fillna(0.0)
+    out["growth"] = np.where(out["previous"] > 0, out["recent"] / out["previous"].where(out["previous"] > 0) - 1, np.nan)
+    bt = [wtext.strip_accents(b.lower()) for b in brand_terms]
+    ct = [wtext.strip_accents(c.lower()) for c in competitor_terms]
+
+    def kind(k: str) -> str:
+        k = wtext.strip_accents(k.lower())
+        if any(b in k for b in bt):
+            return "marque"
+        if any(c in k for c in ct):
+            return "concurrent"
+        return "générique"
+
+    out["kind"] = [kind(k) for k in out.index]
+    gen = out["kind"] == "générique"
+    vol_cut = out.loc[gen, "searches"].median() if gen.any() else np.inf
+    out["opportunity"] = gen & ((out["searches"] >= vol_cut) | (out["growth"].fillna(0) > 0.2))
+    return out.sort_values("searches", ascending=False).reset_index()
+
+
+# ---------------------------------------------------------------------------------------------
+# Concept clouds and topics
+# ---------------------------------------------------------------------------------------------
+
+STOP_POS = {"DET", "ADP", "PRON", "CCONJ", "SCONJ", "AUX", "PUNCT", "NUM", "SYM", "SPACE", "PART", "X", "INTJ"}
+
+
+def _stopwords() -> set[str]:
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    return {wtext.strip_accents(w) for w in STOP_WORDS} | wtext.STOPWORDS_EXTRA | {
+        wtext.strip_accents(w) for w in wtext.STOPWORDS_EXTRA}
+
+
+def concept_terms(texts: Iterable[str], *, extra_stop: Iterable[str] = (),
+                  taxonomy: Taxonomy | None = None) -> list[list[str]]:
+    """Concepts of each text: lemmatised nouns, adjectives, verbs and proper nouns, noun
+    phrases (NOUN ADJ, NOUN NOUN, NOUN de NOUN) and the taxonomy's multi-word keywords
+    ("service client", "carte fidelite": spaCy's small model often misses them), joined by '_',
+    accent-free (spaCy, batched, once per distinct text)."""
+    stop = _stopwords() | {wtext.strip_accents(w.lower()) for w in extra_stop}
+    items = list(texts)
+    uniq = list(dict.fromkeys(items))
+    lem = wtext.lemmas(uniq)
+    phrases = {k for k in _matcher(taxonomy or default_taxonomy()).exact if len(k) > 1}
+    longest = max((len(k) for k in phrases), default=0)
+    out: dict[str, list[str]] = {}
+    for t, toks in zip(uniq, lem, strict=True):
+        words = _WORDS.findall(wtext.normalize(t, accents=False))
+        known = [
+            "_".join(words[i : i + k]) for i in range(len(words))
+            for k in range(2, min(longest, len(words) - i) + 1) if tuple(words[i : i + k]) in phrases
+        ]
+        words = [(wtext.strip_accents(word), wtext.strip_accents(lm), pos) for word, lm, pos in toks]
+        ok = [pos not in STOP_POS and word not in stop and lm not in stop and _TERM.match(lm) is not None
+              for word, lm, pos in words]
+        terms = [lm for (word, lm, pos), good in zip(words, ok, strict=True) if good]
+        for i in range(len(words) - 1):
+            (_, l1, p1), (_, l2, p2) = words[i], words[i + 1]
+            if p1 in ("NOUN", "PROPN") and p2 in ("ADJ", "NOUN", "PROPN") and ok[i] and ok[i + 1]:
+                terms.append(f"{l1}_{l2}")
+            if (i + 2 < len(words) and p1 == "NOUN" and l2 == "de" and words[i + 2][2] == "NOUN"
+                    and ok[i] and ok[i + 2]):
+                terms.append(f"{l1}_de_{words[i + 2][1]}")
+        out[t] = terms + [k for k in known if k not in terms]
+    return [out[t] for t in items]
+
+
+_TERM = re.compile(r"^[a-z][a-z'-]{2,}$")
+
+
+def concept_cloud(texts: Iterable[str], *, top: int = 40, extra_stop: Iterable[str] = (),
+                  taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Weighted key concepts of a corpus: summed TF-IDF (sublinear tf, smoothed idf) of the
+    concepts of `concept_terms`, with document frequency; the `top` first."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    terms = concept_terms(texts, extra_stop=extra_stop, taxonomy=taxonomy)
+    if not any(terms):
+        return pd.DataFrame(columns=["concept", "weight", "documents"])
+    vec = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True)
+    X = vec.fit_transform(terms)
+    w = np.asarray(X.sum(axis=0)).ravel()
+    df = np.asarray((X > 0).sum(axis=0)).ravel()
+    out = pd.DataFrame({"concept": vec.get_feature_names_out(), "weight": w / max(len(terms), 1),
+                        "documents": df})
+    out["concept"] = out["concept"].str.replace("_", " ")
+    return out.sort_values(["weight", "concept"], ascending=[False, True]).head(top).reset_index(drop=True)
+
+
+def concept_alignment(consumer: pd.DataFrame, brand: pd.DataFrame, *, top: int = 15) -> tuple[float, pd.DataFrame]:
+    """How far the brand's messages match what consumers talk about: cosine similarity of the
+    two concept clouds (0 = nothing shared, 1 = same concepts, same weights), and the consumers'
+    concepts the brand never uses (highest consumer weight first)."""
+    a = consumer.set_index("concept")["weight"]
+    b = brand.set_index("concept")["weight"]
+    idx = a.index.union(b.index)
+    va, vb = a.reindex(idx).fillna(0).to_numpy(), b.reindex(idx).fillna(0).to_numpy()
+    denom = np.linalg.norm(va) * np.linalg.norm(vb)
+    score = float(va @ vb / denom) if denom > 0 else 0.0
+    missing = consumer[~consumer["concept"].isin(brand["concept"])].head(top).reset_index(drop=True)
+    return score, missing
+
+
+def discover_topics(texts: Iterable[str], *, n_topics: int = 8, n_words: int = 8, seed: int = 0,
+                    max_features: int = 5000, extra_stop: Iterable[str] = ()) -> tuple[pd.DataFrame, np.ndarray]:
+    """Topic discovery with NMF on TF-IDF of normalised, accent-free words (stop words removed):
+    (topics: topic, top words, weight share; topic of each text). Topics whose texts the taxonomy
+    leaves untagged point to themes it misses."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    items = list(texts)
+    norm = wtext.normalize_many(items, accents=False)
+    stop = sorted(w for w in _stopwords() | {wtext.strip_accents(x.lower()) for x in extra_stop}
+                  if re.fullmatch(r"[a-z][a-z'-]{2,}", w))
+    vec = TfidfVectorizer(stop_words=stop, token_pattern=r"(?u)\b[a-z][a-z'-]{2,}\b",
+                          max_features=max_features, min_df=2, sublinear_tf=True)
+    X = vec.fit_transform(norm)
+    k = min(n_topics, X.shape[1], X.shape[0])
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
+        W = model.fit_transform(X)
+    vocab = vec.get_feature_names_out()
+    topic_of = W.argmax(axis=1)
+    topic_of[W.max(axis=1) == 0] = -1
+    rows = []
+    for t in range(k):
+        words = vocab[np.argsort(model.components_[t])[::-1][:n_words]]
+        rows.append({"topic": t, "words": ", ".join(words), "texts": int((topic_of == t).sum())})
+    return pd.DataFrame(rows), topic_of

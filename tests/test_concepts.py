@@ -1,0 +1,235 @@
+"""Social listening (workbench.concepts): themes, routing, peaks, alerts, share of voice..."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import concepts as C
+from workbench import datasets
+from workbench import sentiment as S
+
+
+def test_default_taxonomy_and_routing():
+    tax = C.load_taxonomy()
+    assert set(tax.departments.values()) <= set(C.DEPARTMENTS)
+    assert {"livraison", "service client", "prix", "promotions", "offre", "qualité", "magasin",
+            "retours", "appli", "fidélité"} <= set(tax.themes)
+    assert C.route_department("livraison") == "logistique"
+    assert C.route_department("appli") == "e-commerce"
+    assert C.route_department("magasin") == "magasins"
+    assert C.route_department(C.UNTAGGED) == C.UNROUTED
+    assert C.departments() == tax.departments
+
+
+def _spec(dept="logistique", keywords=("colis",), patterns=()):
+    return {"themes": {"livraison": {"department": dept, "micro": {
+        "colis": {"keywords": list(keywords), "patterns": list(patterns)}}}}}
+
+
+def test_taxonomy_errors_are_clear():
+    with pytest.raises(ValueError, match="department 'compta' is not one of"):
+        C.taxonomy_from_dict(_spec(dept="compta"))
+    with pytest.raises(ValueError, match="bad pattern"):
+        C.taxonomy_from_dict(_spec(patterns=["(unclosed"]))
+    with pytest.raises(ValueError, match="no keywords nor patterns"):
+        C.taxonomy_from_dict(_spec(keywords=()))
+    with pytest.raises(ValueError, match="non-empty 'themes'"):
+        C.taxonomy_from_dict({"themes": {}})
+    with pytest.raises(FileNotFoundError):
+        C.load_taxonomy("/nonexistent/taxonomy.yaml")
+
+
+def test_tag_themes_rules():
+    texts = pd.Series([
+        "Colis jamais reçu, livraison en retard",
+        "Service client injoignable depuis 3 jours",
+        "Toujours pas remboursé de mon retour",
+        "L'appli plante au paiement",
+        "Vendeuse super sympa en magasin #colis #soldes",
+        "Bonjour tout le monde",
+    ], index=list("abcdef"))
+    out = C.tag_themes(texts)
+    assert list(out.index) == list("abcdef")
+    assert out["theme"].tolist() == ["livraison", "service client", "retours", "appli", "magasin",
+                                     C.UNTAGGED]
+    assert out["department"].tolist() == ["logistique", "service client", "service client",
+                                          "e-commerce", "magasins", C.UNROUTED]
+    assert out.loc["a", "micro_theme"] == "retard ou non reçu"
+    assert out.loc["e", "themes"].split("|")[0] == "magasin"  # trailing hashtags count half
+    assert C.untagged_share(out) == pytest.approx(1 / 6)
+    df = pd.DataFrame({"body": ["Mon colis est perdu"]})
+    assert C.tag_themes(df, text_col="body")["theme"].iloc[0] == "livraison"
+    with pytest.raises(KeyError, match="column 'text' not found"):
+        C.tag_themes(df)
+    with pytest.raises(TypeError, match="missing or not str"):
+        C.tag_themes(["ok", None])
+
+
+def test_custom_taxonomy_prefix_and_regex():
+    tax = C.taxonomy_from_dict({"themes": {
+        "retours": {"department": "service client", "micro": {"remb": {"keywords": ["rembours*"]}}},
+        "prix": {"department": "marketing", "micro": {"cher": {"patterns": [r"\d+ ?euros?"]}}},
+    }})
+    out = C.tag_themes(["Remboursement refusé", "Payé 30 euros", "rien"], tax)
+    assert out["theme"].tolist() == ["retours", "prix", C.UNTAGGED]
+    assert C.route_department("prix", tax) == "marketing"
+
+
+def test_sentiment_over_time_exact():
+    d = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08",
+                                     "2026-02-01"]),
+        "label": ["positive", "negative", "negative", "neutral", "positive"],
+        "platform": ["x", "x", "x", "x", "y"],
+    })
+    out = C.sentiment_over_time(d, by=["platform"])
+    jan = out.iloc[0]
+    assert (jan["mentions"], jan["positive"], jan["negative"]) == (4, 1, 2)
+    assert jan["share_negative"] == 0.5 and jan["net_sentiment"] == pytest.approx(-0.25)
+    assert jan["share_negative_low"] < 0.5 < jan["share_negative_high"]
+    assert jan["net_sentiment_low"] < -0.25 < jan["net_sentiment_high"]
+    assert out.iloc[1]["net_sentiment"] == 1.0
+
+
+def _series(counts, start="2026-01-01", label="negative", theme="livraison", brand="B"):
+    rows = []
+    for k, n in enumerate(counts):
+        ts = pd.Timestamp(start) + pd.Timedelta(days=k, hours=10)
+        rows += [{"timestamp": ts, "label": label, "theme": theme, "brand": brand,
+                  "text": f"post {k} {j}", "account_id": f"A{j}", "retweet_of": None}
+                 for j in range(n)]
+    cols = ["timestamp", "label", "theme", "brand", "text", "account_id", "retweet_of"]
+    return pd.DataFrame(rows, columns=cols).astype({"timestamp": "datetime64[ns]"})
+
+
+def test_detect_peaks_finds_planted_spike_only():
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(20, 60)
+    counts[45:47] = [80, 70]
+    peaks = C.detect_peaks(_series(counts))
+    assert len(peaks) == 1
+    p = peaks.iloc[0]
+    assert p["start"] == pd.Timestamp("2026-02-15") and p["end"] == pd.Timestamp("2026-02-16")
+    assert p["peak_date"] == pd.Timestamp("2026-02-15") and p["mentions"] == 150
+    assert C.detect_peaks(_series(rng.poisson(20, 60))).empty
+    assert C.detect_peaks(_series([])).empty  # no mentions: no peak, no error
+
+
+def test_negative_alerts_route_and_ignore_retweets():
+    rng = np.random.default_rng(2)
+    calm = _series(rng.poisson(3, 60), theme="magasin")
+    spike_counts = rng.poisson(3, 60)
+    spike_counts[50] = 40
+    surge = _series(spike_counts, theme="livraison")
+    rts = _series([0] * 30 + [60] + [0] * 29, theme="appli")
+    rts["retweet_of"] = "M1"
+    alerts = C.negative_alerts(pd.concat([calm, surge, rts], ignore_index=True))
+    assert alerts["theme"].tolist() == ["livraison"]
+    assert alerts["department"].iloc[0] == "logistique"
+    assert alerts["peak_date"].iloc[0] == pd.Timestamp("2026-02-20")
+    assert alerts["authors"].iloc[0] == 40
+
+
+def test_share_of_voice_and_drivers():
+    d = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2026-01-01"] * 4 + ["2026-02-01"] * 2),
+        "brand": ["A", "A", "B", "A", "B", "B"], "platform": ["x", "x", "x", "y", "x", "x"],
+    })
+    sov = C.share_of_voice(d)
+    jan_x = sov[(sov["period"] == "2026-01-01") & (sov["platform"] == "x")].set_index("brand")
+    assert jan_x["share"].to_dict() == pytest.approx({"A": 2 / 3, "B": 1 / 3})
+    assert np.allclose(sov.groupby(["period", "platform"])["share"].sum(), 1.0)
+    s = pd.DataFrame({
+        "category": ["mode"] * 6 + ["sport"] * 4 + [None] * 2,
+        "theme": ["qualité"] * 4 + ["prix", "prix"] + ["livraison"] * 3 + ["prix"] + ["prix"] * 2,
+        "label": ["negative"] * 3 + ["positive", "negative", "neutral"]
+                 + ["negative"] * 3 + ["positive"] + ["negative", "neutral"],
+    })
+    drv = C.negative_drivers(s)
+    mode = drv[drv["category"] == "mode"].set_index("rank")
+    assert mode.loc[1, "theme"] == "qualité" and mode.loc[1, "share_of_negatives"] == 0.75
+    assert mode.loc[1, "share_negative"] == pytest.approx(4 / 6)
+    assert drv[drv["category"] == "sport"].iloc[0]["theme"] == "livraison"
+    assert "non renseigné" in set(drv["category"])
+
+
+def test_search_opportunities():
+    sk = pd.DataFrame({
+        "month": pd.to_datetime(["2026-01-01", "2026-02-01"] * 3),
+        "keyword": ["maison lys", "maison lys", "orbe soldes", "orbe soldes", "robe d'été", "robe d'été"],
+        "searches": [100, 100, 50, 50, 10, 30],
+    })
+    out = C.search_opportunities(sk, ["Maison Lys"], ["Orbe"], recent_months=1).set_index("keyword")
+    assert out["kind"].to_dict() == {"maison lys": "marque", "orbe soldes": "concurrent",
+                                     "robe d'été": "générique"}
+    assert out.loc["robe d'été", "growth"] == pytest.approx(2.0)
+    assert out["opportunity"].to_dict() == {"maison lys": False, "orbe soldes": False, "robe d'été": True}
+
+
+def test_concept_cloud_and_alignment():
+    consumers = ["Les livraisons sont en retard", "Livraison en retard encore", "Le prix est trop élevé"]
+    cloud = C.concept_cloud(consumers)
+    assert cloud.iloc[0]["concept"] in {"livraison", "retard", "en retard"}
+    assert {"livraison", "retard", "prix"} <= set(cloud["concept"])
+    assert "en retard" in set(cloud["concept"])  # a taxonomy phrase, kept whole
+    same, missing = C.concept_alignment(cloud, cloud)
+    assert same == pytest.approx(1.0) and missing.empty
+    brand = pd.DataFrame({"concept": ["collection", "prix"], "weight": [1.0, 0.5]})
+    score, missing = C.concept_alignment(cloud, brand)
+    assert 0 < score < 1
+    assert "prix" not in set(missing["concept"]) and "livraison" in set(missing["concept"])
+    disjoint = pd.DataFrame({"concept": ["zzz"], "weight": [1.0]})
+    assert C.concept_alignment(cloud, disjoint)[0] == 0.0
+
+
+def test_discover_topics_recovers_planted_groups():
+    rng = np.random.default_rng(0)
+    a = ["livraison colis retard transporteur", "colis livraison retard suivi", "retard colis livraison"]
+    b = ["caisse attente vendeuse magasin", "vendeuse magasin caisse accueil", "magasin caisse vendeuse"]
+    texts = [str(rng.choice(a)) for _ in range(30)] + [str(rng.choice(b)) for _ in range(30)]
+    topics, topic_of = C.discover_topics(texts, n_topics=2)
+    assert len(set(topic_of[:30])) == 1 and len(set(topic_of[30:])) == 1
+    assert topic_of[0] != topic_of[30]
+    assert "colis" in topics.loc[topic_of[0], "words"]
+
+
+# ---- the default sample: planted themes, crisis and routing ------------------------------
+
+
+@pytest.fixture(scope="module")
+def scored(sample_dir):
+    m = datasets.read_table("mentions", sample_dir)
+    return m.join(C.tag_themes(m)).join(S.score(m["text"]))
+
+
+def test_themes_recover_the_sample_truth(scored, truth):
+    x = scored.merge(truth["mentions"], on="mention_id", suffixes=("", "_true"))
+    assert (x["theme"] == x["theme_true"]).mean() > 0.9
+    assert C.untagged_share(scored) < 0.2
+
+
+def test_crisis_is_a_peak_explained_by_its_theme(scored, truth):
+    crisis = truth["crisis"]
+    date = pd.Timestamp(crisis["date"])
+    last = date + pd.Timedelta(days=crisis["days"] - 1)
+    peaks = C.detect_peaks(scored, by=["brand"])
+    hit = peaks[(peaks["brand"] == crisis["brand"]) & (peaks["start"] <= last) & (peaks["end"] >= date)]
+    assert len(hit) == 1
+    assert date <= hit["peak_date"].iloc[0] <= last
+    why = C.explain_peaks(hit, scored)
+    assert why["main_theme"].iloc[0] == crisis["theme"]
+    assert why["share_negative"].iloc[0] > 2 * why["baseline_share_negative"].iloc[0]
+
+
+def test_alerts_route_the_crisis(scored, truth):
+    crisis = truth["crisis"]
+    date = pd.Timestamp(crisis["date"])
+    alerts = C.negative_alerts(scored)
+    near = alerts[(alerts["start"] - date).abs() <= pd.Timedelta(days=crisis["days"])]
+    assert len(near) == 1
+    a = near.iloc[0]
+    assert (a["theme"], a["brand"], a["department"]) == (crisis["theme"], crisis["brand"], crisis["department"])
+    assert a["start"] == date
+    assert len(alerts) <= 3  # the crisis stands out: few other alerts over the year
