@@ -1,0 +1,62 @@
+# Retail intelligence workbench: `make help` lists the targets.
+# Works from a fresh clone with only Python 3.11 and make: every target creates .venv when missing.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.workbench-installed
+KERNEL := workbench
+MONTH ?=
+RAW := data/raw
+NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) \
+	--nbval-cell-timeout 600
+
+.PHONY: help setup sample report test lab lint clean bench
+
+help: ## Show this help
+	@echo "Retail intelligence workbench - make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-8s %s\n", $$1, $$2}'
+	@echo "Examples: make report MONTH=2026-10   make test"
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (workbench)"
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv, install the workbench and its Jupyter kernel (fast when done)
+
+sample: setup ## Generate the sample data into data/raw (only if data/raw holds no table)
+	@if [ -n "$$(find $(RAW) -maxdepth 1 \( -name '*.parquet' -o -name '*.csv' \) -print -quit 2>/dev/null)" ]; then \
+		echo "data/raw already holds tables: sample not generated"; \
+	else \
+		$(VENV)/bin/workbench sample; \
+	fi
+
+report: sample ## Run every notebook for a month (MONTH=YYYY-MM, default last complete month)
+	$(VENV)/bin/workbench run $(if $(MONTH),--month $(MONTH))
+
+test: sample ## Run the tests and check every notebook with nbval
+	$(PY) -m pytest tests notebooks $(NBVAL)
+
+lab: setup ## Open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+lint: setup ## Check the code style with ruff
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench: sample ## Run the benchmarks (figures in reports/benchmarks.md)
+	$(PY) benchmarks/run_all.py
+
+clean: ## Remove generated reports, processed data and caches (keeps data/raw and .venv)
+	find reports -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +
+	find data/processed -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \
+		-o -name .ipynb_checkpoints \) -type d -print -exec rm -rf {} +

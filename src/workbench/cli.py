@@ -1,0 +1,84 @@
+"""Command line: `workbench run` (monthly reports) and `workbench sample` (demo data)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from workbench import paths
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench", description="Retail intelligence workbench.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="execute the notebooks for one month and write the HTML reports")
+    r.add_argument(
+        "--month", help="report month YYYY-MM (default: last complete month in the data)"
+    )
+    r.add_argument(
+        "--notebooks",
+        nargs="+",
+        metavar="NB",
+        help="only these notebooks (stem, file name or number, e.g. 00 03_journeys)",
+    )
+    r.add_argument("--data-dir", help=f"folder of raw tables (default: {paths.RAW_DIR})")
+    r.add_argument("--processed-dir", help=f"where outputs go (default: {paths.PROCESSED_DIR})")
+    r.add_argument("--reports-dir", help=f"where reports go (default: {paths.REPORTS_DIR})")
+    r.add_argument("--notebooks-dir", help=f"folder of notebooks (default: {paths.NOTEBOOKS_DIR})")
+    r.add_argument("--seed", type=int, default=0, help="random seed passed to every notebook")
+    r.add_argument("--kernel", default="workbench", help="Jupyter kernel (default: workbench)")
+
+    s = sub.add_parser("sample", help="generate the synthetic sample data with its planted truth")
+    s.add_argument("--customers", type=int, default=20_000)
+    s.add_argument("--months", type=int, default=12)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", default=None, help=f"output folder (default: {paths.RAW_DIR})")
+    c = sub.add_parser(
+        "commit-notebook",
+        help="execute notebooks on the sample and keep only # NBVAL_CHECK_OUTPUT outputs",
+    )
+    c.add_argument("notebooks", nargs="+", help="notebook files")
+    c.add_argument("--no-execute", action="store_true", help="only strip outputs")
+    c.add_argument("--kernel", default="workbench")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sample":
+        from workbench import sample
+
+        out = args.out or paths.RAW_DIR
+        sample.generate(out, customers=args.customers, months=args.months, seed=args.seed)
+        print(f"sample written to {out}")
+        return 0
+
+    from workbench import datasets, runner
+
+    if args.command == "commit-notebook":
+        for nb in args.notebooks:
+            runner.prepare_for_commit(nb, execute=not args.no_execute, kernel=args.kernel)
+            print(f"{nb}: ready to commit")
+        return 0
+
+    try:
+        result = runner.run(
+            month=args.month,
+            notebooks=args.notebooks,
+            data_dir=args.data_dir,
+            processed_dir=args.processed_dir,
+            reports_dir=args.reports_dir,
+            notebooks_dir=args.notebooks_dir,
+            seed=args.seed,
+            kernel=args.kernel,
+        )
+    except (datasets.DataError, ValueError, FileNotFoundError) as exc:
+        print(f"workbench run: {exc}", file=sys.stderr)
+        return 2
+    print(result.report_dir / "index.html")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+"""Monthly run: execute the notebooks in order with papermill and publish French HTML reports.
+
+`run(month=...)` executes every `notebooks/NN_*.ipynb` in the `workbench` kernel with the
+parameters month, data_dir, processed_dir, report_dir and seed; it keeps each executed
+notebook under `reports/<month>/executed/`, exports it to HTML without code
+(`reports/<month>/<stem>.html`, figures embedded) and writes `reports/<month>/index.html`
+and `reports/index.html`. A failing notebook still gets its HTML with the error visible, the
+others still run, the index marks the failure and the run returns a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from workbench import datasets, paths, reporting
+from workbench.schemas import TABLES
+
+__all__ = ["RUN_PARAMETERS", "NotebookRun", "RunResult", "discover_notebooks", "run", "export_html"]
+
+# Parameters every notebook receives (each notebook's `parameters` cell must declare them).
+RUN_PARAMETERS = ("month", "data_dir", "processed_dir", "report_dir", "seed")
+DEFAULT_KERNEL = "workbench"
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    title: str | None = None
+    html: str | None = None
+    executed: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    month: str
+    report_dir: Path
+    notebooks: list[NotebookRun] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(nb.status == "ok" for nb in self.notebooks)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+class _QuietUnknownParameter(logging.Filter):
+    """Papermill cannot parse `x: str | None = None` and warns 'unknown parameter' for it;
+    tests/test_project.py checks the parameters with `ast` instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return "Passed unknown parameter" not in msg and "Unable to parse line" not in msg
+
+
+def _log(msg: str) -> None:
+    print(f"[workbench] {msg}", file=sys.stderr, flush=True)
+
+
+def discover_notebooks(notebooks_dir=None, select=None) -> list[Path]:
+    """`NN_*.ipynb` notebooks in order; `select` keeps those whose stem, file name or number prefix
+    is listed (e.g. ['00', '03_journeys'])."""
+    folder = Path(notebooks_dir) if notebooks_dir is not None else paths.NOTEBOOKS_DIR
+    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("."))
+    if select:
+        chosen = []
+        for s in select:
+            s = str(s)
+            hits = [p for p in found if s in (p.stem, p.name) or p.stem.split("_", 1)[0] == s]
+            if not hits:
+                raise ValueError(
+                    f"no notebook matches {s!r} in {folder}; "
+                    f"available: {', '.join(p.stem for p in found)}"
+                )
+            chosen += [h for h in hits if h not in chosen]
+        found = sorted(chosen)
+    if not found:
+        raise ValueError(f"no notebook NN_*.ipynb found in {folder}")
+    return found
+
+
+def _has_tables(folder: Path) -> bool:
+    return folder.is_dir() and any(
+        (folder / f"{name}{ext}").is_file() for name in TABLES for ext in (".parquet", ".csv")
+    )
+
+
+def ensure_data(data_dir=None) -> Path:
+    """The raw data folder; the default one gets the sample data when it holds no table."""
+    folder = Path(data_dir) if data_dir is not None else paths.RAW_DIR
+    if _has_tables(folder):
+        return folder
+    if folder.resolve() != paths.RAW_DIR.resolve():
+        raise FileNotFoundError(f"no raw table (.parquet or .csv) found in {folder}")
+    from workbench import sample  # the lead's generator
+
+    _log(f"no data in {folder}: generating the sample data (a few seconds)...")
+    t0 = time.perf_counter()
+    sample.generate(folder)
+    _log(f"sample data generated in {time.perf_counter() - t0:.1f} s")
+    return folder
+
+
+def notebook_title(nb_or_path) -> str:
+    """The first markdown heading of a notebook (its title for readers), else its file stem."""
+    import nbformat
+
+    nb = (
+        nbformat.read(nb_or_path, as_version=4)
+        if isinstance(nb_or_path, (str, Path))
+        else nb_or_path
+    )
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):
+            return cell.source.lstrip().splitlines()[0].lstrip("#").strip()
+    return Path(nb.metadata.get("papermill", {}).get("input_path", "notebook")).stem
+
+
+def export_html(executed: Path, out_html: Path) -> None:
+    """HTML without code cells (figures embedded, errors visible) of an executed notebook."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    title = notebook_title(nb)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    out_html.write_text(body, encoding="utf-8")
+
+
+def _error_page(stem: str, message: str) -> str:
+    return (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{html.escape(stem)} — échec</title></head><body>"
+        f"<h1>{html.escape(stem)} : échec de l'exécution</h1>"
+        f"<pre>{html.escape(message)}</pre></body></html>"
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    name = getattr(exc, "ename", None) or type(exc).__name__
+    value = getattr(exc, "evalue", None) or str(exc)
+    first = str(value).strip().splitlines()[0] if str(value).strip() else ""
+    return f"{name}: {first}"[:500]
+
+
+def run(
+    month: str | None = None,
+    notebooks=None,
+    data_dir=None,
+    processed_dir=None,
+    reports_dir=None,
+    notebooks_dir=None,
+    seed: int = 0,
+    kernel: str = DEFAULT_KERNEL,
+    timeout: int | None = 600,
+) -> RunResult:
+    """Execute the notebooks for one month and write the reports; see the module docstring."""
+    import papermill as pm
+
+    for name in ("papermill", "papermill.translators"):
+        pm_logger = logging.getLogger(name)
+        if not any(isinstance(f, _QuietUnknownParameter) for f in pm_logger.filters):
+            pm_logger.addFilter(_QuietUnknownParameter())
+
+    data = ensure_data(data_dir)
+    period = datasets.report_month(data, month)
+    month_s = str(period)
+    processed = Path(processed_dir) if processed_dir is not None else paths.PROCESSED_DIR
+    reports = Path(reports_dir) if reports_dir is not None else paths.REPORTS_DIR
+    report_dir = reports / month_s
+    executed_dir = report_dir / "executed"
+    figures_dir = report_dir / reporting.FIGURES_DIR
+    for d in (processed, executed_dir, figures_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    nb_paths = discover_notebooks(notebooks_dir, notebooks)
+    if notebooks is None:  # full run: nothing stale from a previous run
+        (report_dir / reporting.SUMMARY_FILE).unlink(missing_ok=True)
+    try:
+        first, last = datasets.data_period(data)
+        data_period = [first.isoformat(), last.isoformat()]
+    except datasets.DataError:
+        data_period = None
+
+    result = RunResult(month_s, report_dir)
+    _log(f"report month {month_s}: {len(nb_paths)} notebook(s), data {data}, reports {report_dir}")
+    params = {
+        "month": month_s,
+        "data_dir": str(data.resolve()),
+        "processed_dir": str(processed.resolve()),
+        "report_dir": str(report_dir.resolve()),
+        "seed": int(seed),
+    }
+    assert tuple(params) == RUN_PARAMETERS
+    for i, nb_path in enumerate(nb_paths, 1):
+        stem = nb_path.stem
+        out_nb = executed_dir / nb_path.name
+        out_html = report_dir / f"{stem}.html"
+        (figures_dir / f"{stem}.json").unlink(missing_ok=True)
+        _log(f"[{i}/{len(nb_paths)}] {stem} ...")
+        t0 = time.perf_counter()
+        error = None
+        try:
+            pm.execute_notebook(
+                str(nb_path),
+                str(out_nb),
+                parameters=params,
+                kernel_name=kernel,
+                cwd=str(nb_path.parent),
+                progress_bar=False,
+                execution_timeout=timeout,
+            )
+        except Exception as exc:  # noqa: BLE001 - one notebook's failure must not stop the run
+            error = _error_text(exc)
+        seconds = time.perf_counter() - t0
+        try:
+            if out_nb.is_file():
+                export_html(out_nb, out_html)
+            else:
+                out_html.write_text(
+                    _error_page(stem, error or "notebook not executed"), encoding="utf-8"
+                )
+        except Exception as exc:  # noqa: BLE001
+            out_html.write_text(
+                _error_page(stem, f"{error or ''}\nHTML export failed: {exc}"), encoding="utf-8"
+            )
+            error = error or f"HTML export failed: {_error_text(exc)}"
+        status = "ok" if error is None else "failed"
+        try:
+            title = notebook_title(nb_path)
+        except Exception:  # noqa: BLE001 - an unreadable notebook already failed above
+            title = stem
+        result.notebooks.append(
+            NotebookRun(
+                stem,
+                status,
+                round(seconds, 2),
+                title,
+                out_html.name,
+                f"executed/{out_nb.name}",
+                error,
+            )
+        )
+        _log(
+            f"[{i}/{len(nb_paths)}] {stem}: "
+            f"{'ok' if error is None else 'FAILED - ' + error} ({seconds:.1f} s)"
+        )
+
+    run_info = {
+        "month": month_s,
+        "data_period": data_period,
+        "data_dir_label": "échantillon de démonstration" if _is_sample(data) else data.name,
+        "seed": int(seed),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "notebooks": _merge_runs(report_dir, result.notebooks, partial=notebooks is not None),
+    }
+    (report_dir / reporting.RUN_FILE).write_text(
+        json.dumps(run_info, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    index = reporting.write_month_index(report_dir)
+    reporting.write_reports_index(reports)
+    n_failed = sum(nb.status != "ok" for nb in result.notebooks)
+    _log(f"done: {len(result.notebooks) - n_failed} ok, {n_failed} failed -> {index}")
+    return result
+
+
+def _merge_runs(report_dir: Path, runs: list[NotebookRun], partial: bool) -> list[dict]:
+    """This run's notebooks; a partial run (--notebooks) keeps the month's other notebooks from
+    the previous run.json so the index stays complete."""
+    new = {nb.notebook: asdict(nb) for nb in runs}
+    if not partial:
+        return list(new.values())
+    try:
+        old = json.loads((report_dir / reporting.RUN_FILE).read_text(encoding="utf-8"))["notebooks"]
+    except (OSError, ValueError, KeyError):
+        old = []
+    merged = {nb["notebook"]: nb for nb in old if (report_dir / str(nb.get("html"))).is_file()}
+    merged.update(new)
+    return [merged[k] for k in sorted(merged)]
+
+
+def _is_sample(data: Path) -> bool:
+    return (paths.truth_dir(data) / "manifest.json").is_file()
+
+
+# --------------------------------------------------------------------------- committing notebooks
+
+CHECK_OUTPUT_MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def strip_outputs(nb):
+    """The notebook as it should be committed: no outputs or execution counts, except in cells
+    marked `# NBVAL_CHECK_OUTPUT`, whose outputs nbval checks (nbval needs them to look run:
+    their execution count is set to 1). Returns a new notebook."""
+    import copy
+
+    out = copy.deepcopy(nb)
+    for cell in out.cells:
+        if cell.cell_type != "code":
+            continue
+        keep = CHECK_OUTPUT_MARK in cell.source and bool(cell.outputs)
+        cell.execution_count = 1 if keep else None
+        if keep:
+            for o in cell.outputs:
+                if "execution_count" in o:
+                    o["execution_count"] = 1
+        else:
+            cell.outputs = []
+        for key in ("execution", "papermill"):
+            cell.metadata.pop(key, None)
+    out.metadata.pop("papermill", None)
+    return out
+
+
+def prepare_for_commit(
+    path, execute: bool = True, kernel: str = DEFAULT_KERNEL, timeout: int = 600
+) -> Path:
+    """Execute a notebook with its default parameters (the default sample) in its own folder and
+    save it back with only the NBVAL_CHECK_OUTPUT outputs kept; `execute=False` only strips."""
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    if execute:
+        from nbclient import NotebookClient
+
+        NotebookClient(
+            nb,
+            kernel_name=kernel,
+            timeout=timeout,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+    nbformat.write(strip_outputs(nb), path)
+    return path

@@ -1,0 +1,192 @@
+"""runner: failure isolation, HTML with the visible error, French indexes, non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from workbench import cli, reporting, runner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PARAMS = """month: str | None = None
+data_dir: str | None = None
+processed_dir: str | None = None
+report_dir: str | None = None
+seed: int = 0
+"""
+
+
+def _notebook(path: Path, title: str, body: str) -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(f"# {title}"),
+            new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+            new_code_cell(body),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "workbench",
+        "display_name": "workbench",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("proj")
+    nbs, data = root / "notebooks", root / "data"
+    nbs.mkdir()
+    data.mkdir()
+    shutil.copy(FIXTURES / "excel_utf8.csv", data / "transactions.csv")
+    _notebook(
+        nbs / "00_ok.ipynb",
+        "Carnet qui marche",
+        "from workbench import reporting\n"
+        "print('mois', month, 'graine', seed)\n"
+        "reporting.key_figures('00_ok', {'Réponse': 42, 'Mois': month}, report_dir)\n",
+    )
+    _notebook(
+        nbs / "01_boom.ipynb",
+        "Carnet qui casse",
+        "raise RuntimeError('colonne introuvable: montant_ttc')\n",
+    )
+    _notebook(
+        nbs / "02_after.ipynb",
+        "Carnet suivant",
+        "from workbench import reporting\n"
+        "reporting.key_figures('02_after', {'Encore': 1}, report_dir)\n",
+    )
+    (nbs / "notes.ipynb").write_text("not a numbered notebook: ignored", encoding="utf-8")
+    result = runner.run(
+        month="2026-01",
+        data_dir=data,
+        notebooks_dir=nbs,
+        reports_dir=root / "reports",
+        processed_dir=root / "processed",
+        seed=7,
+    )
+    return root, result
+
+
+def test_failure_is_isolated_and_exit_code_nonzero(project):
+    root, result = project
+    assert [(nb.notebook, nb.status) for nb in result.notebooks] == [
+        ("00_ok", "ok"),
+        ("01_boom", "failed"),
+        ("02_after", "ok"),
+    ]
+    assert result.exit_code == 1 and not result.ok
+    assert (
+        "RuntimeError" in result.notebooks[1].error and "montant_ttc" in result.notebooks[1].error
+    )
+
+
+def test_every_notebook_gets_html_and_executed_copy(project):
+    root, _ = project
+    month_dir = root / "reports" / "2026-01"
+    for stem in ("00_ok", "01_boom", "02_after"):
+        assert (month_dir / f"{stem}.html").is_file()
+        assert (month_dir / "executed" / f"{stem}.ipynb").is_file()
+    ok_html = (month_dir / "00_ok.html").read_text(encoding="utf-8")
+    assert "mois 2026-01 graine 7" in ok_html  # parameters reached the notebook
+    assert "print(" not in ok_html  # code cells are hidden
+    boom_html = (month_dir / "01_boom.html").read_text(encoding="utf-8")
+    assert "RuntimeError" in boom_html and "montant_ttc" in boom_html
+
+
+def test_month_index_marks_failure_and_shows_figures(project):
+    root, _ = project
+    index = (root / "reports" / "2026-01" / "index.html").read_text(encoding="utf-8")
+    assert "janvier 2026" in index
+    assert "ÉCHEC" in index and "Carnet qui casse" in index and "montant_ttc" in index
+    assert index.count("réussi") == 2
+    assert "Réponse" in index and "42" in index and "Encore" in index
+    assert "Données du 31/01/2026 au 01/02/2026" in index
+    top = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "2026-01/index.html" in top and "1 échec(s)" in top
+    run = json.loads(
+        (root / "reports" / "2026-01" / reporting.RUN_FILE).read_text(encoding="utf-8")
+    )
+    assert [nb["status"] for nb in run["notebooks"]] == ["ok", "failed", "ok"]
+
+
+def test_summary_shown_first(tmp_path):
+    month_dir = tmp_path / "2026-02"
+    reporting.key_figures("00_x", {"Clients": 12345}, month_dir)
+    reporting.executive_summary(
+        [{"title": "Crise", "text": "Pic d'avis négatifs sur la livraison", "link": "07_kpi.html"}],
+        month_dir,
+    )
+    html = reporting.write_month_index(month_dir).read_text(encoding="utf-8")
+    assert html.index("Synthèse") < html.index("Chiffres clés")
+    assert "Pic d&#x27;avis négatifs" in html and 'href="07_kpi.html"' in html
+    assert "12\u202f345" in html
+    with pytest.raises(ValueError, match="title"):
+        reporting.executive_summary([{"text": "x"}], month_dir)
+
+
+def test_cli_select_and_exit_codes(project, capsys):
+    root, _ = project
+    args = [
+        "run",
+        "--month",
+        "2026-01",
+        "--data-dir",
+        str(root / "data"),
+        "--notebooks-dir",
+        str(root / "notebooks"),
+        "--reports-dir",
+        str(root / "reports2"),
+        "--processed-dir",
+        str(root / "processed"),
+    ]
+    assert cli.main(args + ["--notebooks", "00"]) == 0
+    assert (root / "reports2" / "2026-01" / "00_ok.html").is_file()
+    assert not (root / "reports2" / "2026-01" / "01_boom.html").exists()
+    assert cli.main(args + ["--notebooks", "01_boom.ipynb"]) == 1  # partial runs accumulate
+    run = json.loads(
+        (root / "reports2" / "2026-01" / reporting.RUN_FILE).read_text(encoding="utf-8")
+    )
+    assert [(nb["notebook"], nb["status"]) for nb in run["notebooks"]] == [
+        ("00_ok", "ok"),
+        ("01_boom", "failed"),
+    ]
+    assert cli.main(args + ["--notebooks", "99_nope"]) == 2
+    assert "no notebook matches '99_nope'" in capsys.readouterr().err
+    assert cli.main(args[:2] + ["13-2026"] + args[3:]) == 2
+
+
+def test_french_formats():
+    assert reporting.fmt_int(1234567) == "1\u202f234\u202f567"
+    assert reporting.fmt_eur(1234.5) == "1\u202f234\u00a0€"
+    assert reporting.fmt_pct(0.1234) == "12,3\u00a0%"
+    assert reporting.fmt_num(-0.5, 2) == "-0,50"
+    assert reporting.fmt_value(None) == "–"
+
+
+def test_strip_outputs_keeps_only_checked_cells(tmp_path):
+    nb = new_notebook(
+        cells=[
+            new_code_cell("x = 1\nx", execution_count=3),
+            new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(2)", execution_count=4),
+        ]
+    )
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=3)
+    ]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    nb.cells[0].metadata["papermill"] = {"duration": 0.1}
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, path)
+    runner.prepare_for_commit(path, execute=False)
+    got = nbformat.read(path, as_version=4)
+    assert got.cells[0].outputs == [] and got.cells[0].execution_count is None
+    assert "papermill" not in got.cells[0].metadata
+    assert got.cells[1].outputs[0]["text"] == "2\n" and got.cells[1].execution_count == 1
+    assert nb.cells[0].outputs  # the input notebook object is not modified
