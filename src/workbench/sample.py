@@ -301,7 +301,12 @@ def _customers_chunk(
         l2 = _strip_accents(ln_).lower().replace(" ", "")
         local = (f"{f2}.{l2}", f"{f2}{l2}{k}", f"{f2[0]}{l2}", f"{f2}.{l2}{by % 100:02d}")[st]
         emails.append(f"{local}@{d}")
-    emails = np.array(emails, dtype=object)
+    # one address per person: a second "marie.martin@gmail.com" becomes "marie.martin2@gmail.com"
+    dup_rank = pd.Series(emails).groupby(emails).cumcount().to_numpy()
+    emails = np.array(
+        [e if k == 0 else e.replace("@", f"{k + 1}@", 1) for e, k in zip(emails, dup_rank, strict=True)],
+        dtype=object,
+    )
     has_email = r.random(n) < np.where(seg == 2, 0.55, 0.97)
     emails[~has_email] = None
     email_consent = has_email & (r.random(n) < _SEG_EMAIL_CONSENT[seg])
