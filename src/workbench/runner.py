@@ -321,7 +321,8 @@ def strip_outputs(nb):
             cell.outputs = []
         for key in ("execution", "papermill"):
             cell.metadata.pop(key, None)
-    out.metadata.pop("papermill", None)
+    for key in ("papermill", "widgets"):  # widget state is noise in git
+        out.metadata.pop(key, None)
     return out
 
 
