@@ -1,0 +1,919 @@
+"""Customer segmentation: profiles, channel typology, clusters, geography, audience, migration.
+
+Why: retailers segment customers by socio-demographics, purchase profile and social profile,
+and must tell apart "connected" profiles that research on the web before coming to the store
+from traditional ones. Every function here is pure: it takes DataFrames and explicit parameters
+and returns new DataFrames (inputs are never modified, nothing is read or written).
+
+Main entry points:
+  customer_features(tables, as_of)        one row per customer (demography, RFM, mixes, e-mail...)
+  channel_typology(features, rules)       explicit channel rules -> channel_type per customer
+  segment_customers(features, k, seed)    standardised clustering -> segment and French name
+  fit_segment_model / assign_segments     the same, split, for stable month-to-month definitions
+  segment_profiles, segment_tests         who is in each segment, and do segments really differ
+  geography, concentration                customers, sales and social audience by region/department
+  audience_growth                         followers per platform, monthly growth, fastest channel
+  segment_migration                       transitions between segments from one month to the next
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.schemas import CATEGORIES, LOYALTY_TIERS, SALES_CHANNELS
+
+ONLINE_CHANNELS = ("web", "app")
+RESEARCH_CHANNELS = ("search", "website", "app")
+AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
+AGE_BAND_LABELS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+
+# French labels for report tables (column headers shown to readers).
+CHANNEL_TYPE_LABELS = {
+    "digital_first": "Digital d'abord",
+    "web_to_store": "Web-to-store",
+    "omnichannel": "Omnicanal",
+    "store_only": "Magasin uniquement",
+    "inactive": "Inactif / perdu",
+}
+
+PROFILE_LABELS_FR = {
+    "customers": "Clients",
+    "share": "Part des clients",
+    "age": "Âge moyen",
+    "frequency": "Achats (12 mois)",
+    "monetary": "CA (12 mois, €)",
+    "avg_basket": "Panier moyen (€)",
+    "recency_days": "Récence (jours)",
+    "share_store": "Part magasin",
+    "share_web": "Part web",
+    "share_app": "Part appli",
+    "share_click_collect": "Part click & collect",
+    "research_share": "Achats magasin précédés d'une recherche web",
+    "promo_share": "Achats en soldes / Black Friday",
+    "open_rate": "Taux d'ouverture e-mail",
+    "click_rate": "Taux de clic e-mail",
+    "social_touchpoints": "Contacts réseaux sociaux",
+    "premium_tier_share": "Part Or / Platine",
+    "top_region": "Région principale",
+    "top_region_share": "Part de la région principale",
+}
+
+
+# ------------------------------------------------------------------------------------------
+# Small helpers
+# ------------------------------------------------------------------------------------------
+
+def _cutoff(as_of) -> pd.Timestamp:
+    """Exclusive end timestamp for data 'as of' a date or a month (the whole day/month counts)."""
+    if isinstance(as_of, pd.Period):
+        return (as_of + 1).start_time
+    if isinstance(as_of, str) and len(as_of) == 7:  # "YYYY-MM"
+        return (pd.Period(as_of, "M") + 1).start_time
+    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+
+
+def _require(tables: dict, name: str, columns) -> pd.DataFrame:
+    if name not in tables or tables[name] is None:
+        raise ValueError(f"table {name!r} is required (got {sorted(tables)})")
+    df = tables[name]
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"table {name!r} lacks column(s) {missing}")
+    return df
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """Age in years -> band label ('18-24' ... '65+'); missing or under 18 -> 'inconnu'."""
+    out = pd.Series("inconnu", index=age.index, dtype=object)
+    for (lo, hi), lab in zip(AGE_BANDS, AGE_BAND_LABELS, strict=True):
+        out[(age >= lo) & (age <= hi)] = lab
+    return out
+
+
+def sales_periods(years) -> pd.DataFrame:
+    """French national soldes and Black Friday periods for `years`: start, end (exclusive), name.
+
+    Code de commerce (art. D310-15-2, 4-week soldes since 2020): winter soldes start on the
+    second Wednesday of January, or the first one when the second falls after the 12th;
+    summer soldes start on the last Wednesday of June, or the one before when the last falls
+    after the 28th. "Black Friday" = the Black Week, from the Monday before the last Friday of
+    November to Cyber Monday included.
+    """
+    rows = []
+    for y in sorted(set(int(v) for v in years)):
+        jan = pd.date_range(f"{y}-01-01", f"{y}-01-31", freq="W-WED")
+        winter = jan[1] if jan[1].day <= 12 else jan[0]
+        june = pd.date_range(f"{y}-06-01", f"{y}-06-30", freq="W-WED")
+        summer = june[-1] if june[-1].day <= 28 else june[-2]
+        rows.append((winter, winter + pd.Timedelta(weeks=4), "soldes d'hiver"))
+        rows.append((summer, summer + pd.Timedelta(weeks=4), "soldes d'été"))
+        nov = pd.date_range(f"{y}-11-01", f"{y}-11-30", freq="W-FRI")
+        rows.append((nov[-1] - pd.Timedelta(days=4), nov[-1] + pd.Timedelta(days=4),
+                     "Black Friday"))
+    return pd.DataFrame(rows, columns=["start", "end", "name"])
+
+
+def in_sales_period(timestamps: pd.Series) -> pd.Series:
+    """True when a timestamp falls in a French soldes or Black Friday period."""
+    ts = pd.to_datetime(timestamps)
+    out = pd.Series(False, index=ts.index)
+    if len(ts) == 0:
+        return out
+    periods = sales_periods(range(ts.min().year, ts.max().year + 1))
+    for start, end in zip(periods["start"], periods["end"], strict=True):
+        out |= (ts >= start) & (ts < end)
+    return out
+
+
+def stitch_touchpoints(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Fill customer_id of anonymous touchpoints from the same device (visitor_id).
+
+    A visitor seen logged in as exactly one customer gives that customer to all its
+    touchpoints; visitors linked to several customers stay anonymous (counted, not guessed).
+    Returns (new touchpoints, counts).
+    """
+    tp = touchpoints.copy()
+    known = tp.loc[tp["customer_id"].notna(), ["visitor_id", "customer_id"]].drop_duplicates()
+    n_cust = known.groupby("visitor_id")["customer_id"].nunique()
+    ambiguous = n_cust.index[n_cust > 1]
+    mapping = known[~known["visitor_id"].isin(ambiguous)].drop_duplicates("visitor_id")
+    mapping = mapping.set_index("visitor_id")["customer_id"]
+    was_null = tp["customer_id"].isna()
+    tp["customer_id"] = tp["customer_id"].where(~was_null, tp["visitor_id"].map(mapping))
+    counts = {
+        "touchpoints": len(tp),
+        "anonymous_before": int(was_null.sum()),
+        "stitched": int((was_null & tp["customer_id"].notna()).sum()),
+        "still_anonymous": int(tp["customer_id"].isna().sum()),
+        "ambiguous_visitors": len(ambiguous),
+    }
+    return tp, counts
+
+
+def web_research_before_store(
+    transactions: pd.DataFrame,
+    touchpoints: pd.DataFrame,
+    *,
+    window_days: float = 7,
+    research_channels=RESEARCH_CHANNELS,
+) -> pd.DataFrame:
+    """Flag each store purchase preceded by online research of the same customer.
+
+    Research = a touchpoint on `research_channels` (stitched to the customer through its
+    device) within `window_days` before the purchase AND after the customer's previous
+    purchase (any channel): browsing that ended in a web order belongs to that order, not to
+    the next store visit. Returns transaction_id, customer_id, timestamp, researched (bool),
+    days_since_research.
+    """
+    known = transactions[transactions["customer_id"].notna()]
+    allp = known[["transaction_id", "customer_id", "channel", "timestamp"]].assign(
+        customer_id=known["customer_id"].astype(str),
+        timestamp=known["timestamp"].astype("datetime64[ns]"))
+    allp = allp.sort_values(["customer_id", "timestamp"], kind="stable")
+    allp["previous_purchase"] = allp.groupby("customer_id")["timestamp"].shift(1)
+    store = allp[allp["channel"] == "store"].drop(columns="channel").sort_values("timestamp",
+                                                                                 kind="stable")
+    res = touchpoints.loc[touchpoints["channel"].isin(research_channels)
+                          & touchpoints["customer_id"].notna(), ["customer_id", "timestamp"]]
+    res = pd.DataFrame({"customer_id": res["customer_id"].astype(str),
+                        "research_ts": res["timestamp"].astype("datetime64[ns]")})
+    res = res.sort_values("research_ts", kind="stable")
+    m = pd.merge_asof(store, res, left_on="timestamp", right_on="research_ts", by="customer_id",
+                      direction="backward", allow_exact_matches=True)
+    delta = (m["timestamp"] - m["research_ts"]).dt.total_seconds() / 86400
+    since_prev = m["previous_purchase"].isna() | (m["research_ts"] > m["previous_purchase"])
+    m["days_since_research"] = delta
+    m["researched"] = ((delta <= window_days) & since_prev).fillna(False).astype(bool)
+    return m[["transaction_id", "customer_id", "timestamp", "researched",
+              "days_since_research"]].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Customer features
+# ------------------------------------------------------------------------------------------
+
+def _score_quintile(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """1-5 score by quintile of rank; tied customers share a score (their average rank)."""
+    v = values if higher_is_better else -values
+    pct = v.rank(method="average", pct=True)
+    return np.ceil(pct * 5).clip(1, 5).astype("Int64")
+
+
+def _window(trx: pd.DataFrame, start, end) -> pd.DataFrame:
+    keep = (trx["timestamp"] < end) & trx["customer_id"].notna()
+    if start is not None:
+        keep &= trx["timestamp"] >= start
+    t = trx[keep]
+    return t.assign(customer_id=t["customer_id"].astype(str))
+
+
+def _purchase_block(t: pd.DataFrame, idx: pd.Index, end: pd.Timestamp,
+                    no_purchase_recency: float) -> pd.DataFrame:
+    """RFM, basket, channel mix and promo share of the purchases `t` for customers `idx`."""
+    f = pd.DataFrame(index=idx)
+    g = t.groupby("customer_id")
+    f["frequency"] = g.size().reindex(idx, fill_value=0).astype(float)
+    f["monetary"] = g["amount"].sum().reindex(idx, fill_value=0.0).astype(float)
+    f["avg_basket"] = (f["monetary"] / f["frequency"]).where(f["frequency"] > 0, 0.0)
+    f["avg_items"] = (g["n_items"].sum().reindex(idx, fill_value=0).astype(float)
+                      / f["frequency"]).where(f["frequency"] > 0, 0.0)
+    last = g["timestamp"].max().reindex(idx)
+    f["recency_days"] = ((end - last).dt.total_seconds() / 86400).fillna(no_purchase_recency)
+    days = pd.DataFrame({"c": t["customer_id"], "d": t["timestamp"].dt.normalize()}).drop_duplicates()
+    f["purchase_days"] = days.groupby("c").size().reindex(idx, fill_value=0).astype(float)
+    ch = pd.crosstab(t["customer_id"], t["channel"]).reindex(index=idx, columns=list(SALES_CHANNELS),
+                                                               fill_value=0)
+    for chn in SALES_CHANNELS:
+        f[f"n_{chn}"] = ch[chn].astype(float)
+        f[f"share_{chn}"] = (ch[chn] / f["frequency"]).where(f["frequency"] > 0, 0.0)
+    f["share_online"] = f[[f"share_{c_}" for c_ in ONLINE_CHANNELS]].sum(axis=1)
+    f["n_channels"] = (ch > 0).sum(axis=1).astype(float)
+    promo = in_sales_period(t["timestamp"])
+    f["promo_share"] = (promo.groupby(t["customer_id"]).mean().reindex(idx).fillna(0.0)).astype(float)
+    # RFM scores among buyers (0 for customers without purchase in the window)
+    buyers = f["frequency"] > 0
+    for col, name, better in (("recency_days", "r_score", False), ("frequency", "f_score", True),
+                              ("monetary", "m_score", True)):
+        sc = pd.Series(0, index=idx, dtype="Int64")
+        sc[buyers] = _score_quintile(f.loc[buyers, col], better)
+        f[name] = sc
+    f["rfm_score"] = (f["r_score"].astype(str) + f["f_score"].astype(str) + f["m_score"].astype(str))
+    f["rfm_segment"] = rfm_segment(f["r_score"], f["f_score"])
+    return f
+
+
+def purchase_features(transactions: pd.DataFrame, as_of, *, lookback_days: int | None = 365,
+                      customers=None) -> pd.DataFrame:
+    """Purchase-only features (RFM + scores, basket, channel mix, promo share) per customer.
+
+    Works on any `transactions`-shaped table (e.g. the CDNOW log from `datasets.read_cdnow`),
+    without a CRM. `lookback_days=None` uses the whole history before `as_of`. `customers`
+    (ids) fixes the rows; default = every buyer. Anonymous purchases are left out and counted
+    in `.attrs['anonymous_purchases']`.
+    """
+    for c in ("transaction_id", "customer_id", "channel", "timestamp", "amount", "n_items"):
+        if c not in transactions.columns:
+            raise ValueError(f"purchase_features: transactions lack column {c!r}")
+    end = _cutoff(as_of)
+    start = None if lookback_days is None else end - pd.Timedelta(days=lookback_days)
+    t = _window(transactions, start, end)
+    if t.empty:
+        raise ValueError(f"purchase_features: no purchase before {end.date()}")
+    idx = pd.Index(sorted(t["customer_id"].unique()) if customers is None
+                   else pd.Index(customers).astype(str), name="customer_id")
+    first = t["timestamp"].min()
+    none_rec = float(lookback_days) if lookback_days is not None else (end - first).days
+    f = _purchase_block(t, idx, end, float(none_rec))
+    before = transactions["timestamp"] < end
+    if start is not None:
+        before &= transactions["timestamp"] >= start
+    f.attrs["anonymous_purchases"] = int((before & transactions["customer_id"].isna()).sum())
+    return f
+
+
+RFM_SEGMENTS_FR = (
+    # (label, rule) on R and F scores 1-5, checked in order; 0 = no purchase
+    ("Champions", "R >= 4 et F >= 4"),
+    ("Fidèles", "R >= 3 et F >= 3"),
+    ("Nouveaux / prometteurs", "R >= 4 et F <= 2"),
+    ("À risque", "R <= 2 et F >= 3"),
+    ("À réveiller", "R = 3 et F <= 2"),
+    ("Perdus", "R <= 2 et F <= 2"),
+    ("Sans achat", "aucun achat sur la période"),
+)
+
+
+def rfm_segment(r_score: pd.Series, f_score: pd.Series) -> pd.Series:
+    """Classic RFM value segments (French labels) from R and F scores, rules in RFM_SEGMENTS_FR."""
+    r = r_score.astype(float).fillna(0)
+    f = f_score.astype(float).fillna(0)
+    conds = [(r >= 4) & (f >= 4), (r >= 3) & (f >= 3), (r >= 4) & (f <= 2) & (f >= 1),
+             (r <= 2) & (r >= 1) & (f >= 3), (r == 3) & (f <= 2) & (f >= 1),
+             (r <= 2) & (r >= 1) & (f <= 2) & (f >= 1)]
+    labels = [lab for lab, _ in RFM_SEGMENTS_FR]
+    return pd.Series(np.select(conds, labels[:6], labels[6]), index=r_score.index, dtype=object)
+
+
+def customer_features(
+    tables: dict,
+    as_of,
+    *,
+    lookback_days: int = 365,
+    research_window_days: float = 7,
+    research_channels=RESEARCH_CHANNELS,
+) -> pd.DataFrame:
+    """One row per CRM customer with the features used by typology, clustering and reports.
+
+    `tables`: dict of raw tables; `customers` and `transactions` are required,
+    `transaction_lines`, `touchpoints`, `email_events` and `identity_links`
+    (customer_id, account_id, e.g. from `workbench.identity`) with `social_accounts` are
+    optional (their features are 0 / missing when absent). Behaviour is measured over the
+    `lookback_days` before `as_of` (a date or a "YYYY-MM" month: the whole day/month counts).
+    Purchases of customers unknown to the CRM are refused with a clear error.
+    """
+    cust = _require(tables, "customers", ["customer_id", "birth_year", "sex", "csp", "region",
+                                          "department", "loyalty_tier", "signup_date"])
+    trx = _require(tables, "transactions", ["transaction_id", "customer_id", "channel",
+                                            "timestamp", "amount", "n_items"])
+    end = _cutoff(as_of)
+    start = end - pd.Timedelta(days=lookback_days)
+    idx = pd.Index(cust["customer_id"].astype(str), name="customer_id")
+    if idx.has_duplicates:
+        raise ValueError(f"customers: {int(idx.duplicated().sum())} duplicated customer_id")
+
+    f = pd.DataFrame(index=idx)
+    c = cust.set_index(idx)
+    f["age"] = ((end - pd.Timedelta(days=1)).year - c["birth_year"].astype("Float64")).astype(float)
+    f["age_band"] = age_band(f["age"])
+    f["sex"] = c["sex"].astype(object)
+    f["csp"] = c["csp"].astype(object)
+    f["region"] = c["region"].astype(object)
+    f["department"] = c["department"].astype(object)
+    f["loyalty_tier"] = c["loyalty_tier"].astype(object)
+    f["loyalty_rank"] = c["loyalty_tier"].map({t: i for i, t in enumerate(LOYALTY_TIERS)}).astype(float)
+    f["tenure_days"] = (end - pd.to_datetime(c["signup_date"])).dt.days.astype(float)
+
+    # --- purchases in the window
+    t = _window(trx, start, end)
+    unknown = ~t["customer_id"].isin(idx)
+    if unknown.any():
+        raise ValueError(f"transactions: {int(unknown.sum())} purchase(s) by "
+                         f"{t.loc[unknown, 'customer_id'].nunique()} customer_id(s) absent from the "
+                         "customers table")
+    f = f.join(_purchase_block(t, idx, end, float(lookback_days)))
+
+    # --- category mix (share of spend)
+    lines = tables.get("transaction_lines")
+    if lines is not None:
+        ln = lines.merge(t[["transaction_id", "customer_id"]], on="transaction_id", how="inner")
+        spend = ln.pivot_table(index="customer_id", columns="category", values="amount",
+                               aggfunc="sum", fill_value=0.0)
+        spend = spend.reindex(index=idx, columns=list(CATEGORIES), fill_value=0.0)
+        tot = spend.sum(axis=1)
+        for cat in CATEGORIES:
+            f[f"cat_{cat}"] = (spend[cat] / tot).where(tot > 0, 0.0)
+        f["n_categories"] = (spend > 0).sum(axis=1).astype(float)
+
+    # --- touchpoints: web research before store, channel touch counts
+    tps = tables.get("touchpoints")
+    if tps is not None:
+        tp, _counts = stitch_touchpoints(tps[(tps["timestamp"] >= start) & (tps["timestamp"] < end)])
+        tp = tp[tp["customer_id"].notna()]
+        tp = tp.assign(customer_id=tp["customer_id"].astype(str))
+        wr = web_research_before_store(t, tp, window_days=research_window_days,
+                                       research_channels=research_channels)
+        wg = wr.groupby("customer_id")["researched"]
+        f["store_researched"] = wg.sum().reindex(idx, fill_value=0).astype(float)
+        f["research_share"] = wg.mean().reindex(idx).fillna(0.0).astype(float)
+        cnt = pd.crosstab(tp["customer_id"], tp["channel"])
+        for chn in ("search", "social", "email", "display", "website", "app", "store_visit"):
+            col = cnt[chn] if chn in cnt.columns else pd.Series(dtype=float)
+            f[f"{chn}_touchpoints"] = col.reindex(idx, fill_value=0).astype(float)
+        soc = tp[tp["channel"] == "social"]
+        f["social_platforms"] = (soc.groupby("customer_id")["platform"].nunique()
+                                 .reindex(idx, fill_value=0).astype(float))
+
+    # --- e-mail engagement
+    ev = tables.get("email_events")
+    if ev is not None:
+        e = ev[(ev["timestamp"] >= start) & (ev["timestamp"] < end)]
+        cnt = pd.crosstab(e["customer_id"].astype(str), e["event"])
+        cnt = cnt.reindex(index=idx, columns=["sent", "open", "click"], fill_value=0).astype(float)
+        f["emails_sent"] = cnt["sent"]
+        f["open_rate"] = (cnt["open"] / cnt["sent"]).where(cnt["sent"] > 0, 0.0).clip(0, 1)
+        f["click_rate"] = (cnt["click"] / cnt["sent"]).where(cnt["sent"] > 0, 0.0).clip(0, 1)
+
+    # --- linked social accounts (identity resolution is done elsewhere and passed in)
+    links = tables.get("identity_links")
+    if links is not None:
+        lk = links[["customer_id", "account_id"]].drop_duplicates()
+        lk = lk.assign(customer_id=lk["customer_id"].astype(str))
+        f["social_accounts"] = lk.groupby("customer_id").size().reindex(idx, fill_value=0).astype(float)
+        acc = tables.get("social_accounts")
+        if acc is not None:
+            la = lk.merge(acc[["account_id", "followers"]], on="account_id", how="left")
+            f["social_followers"] = (la.groupby("customer_id")["followers"].sum()
+                                     .reindex(idx, fill_value=0).astype(float))
+        men = tables.get("mentions")
+        if men is not None:
+            mm = men[(men["timestamp"] >= start) & (men["timestamp"] < end)]
+            mc = mm.merge(lk, on="account_id", how="inner").groupby("customer_id").size()
+            f["social_mentions"] = mc.reindex(idx, fill_value=0).astype(float)
+    return f
+
+
+# ------------------------------------------------------------------------------------------
+# Channel typology (explicit rules)
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TypologyRules:
+    """Thresholds of the channel typology (shown in reports so analysts can discuss them).
+
+    Rules, applied in this order:
+      1. inactive     : no purchase in the last `lapsed_days`.
+      2. web_to_store : at least `min_store_purchases` store purchases, store share of purchases
+                        >= `store_share_min`, and >= `research_share_min` of store purchases
+                        preceded by online research (search, site, app) within the window.
+      3. digital_first: web + app share of purchases >= `online_share_min`.
+      4. store_only   : every purchase in store (and not web-to-store).
+      5. omnichannel  : everything else (several channels, incl. click & collect).
+    """
+
+    lapsed_days: float = 180
+    min_store_purchases: int = 3
+    store_share_min: float = 0.6
+    research_share_min: float = 0.6
+    online_share_min: float = 0.6
+
+
+def channel_typology(features: pd.DataFrame, rules: TypologyRules | None = None) -> pd.DataFrame:
+    """Classify each customer by channel behaviour with `rules` (see `TypologyRules`).
+
+    Needs columns frequency, recency_days, share_store, share_online, n_store and
+    research_share (from `customer_features` with touchpoints). Returns customer_id,
+    channel_type (code) and channel_type_fr (French label).
+    """
+    rules = rules or TypologyRules()
+    need = ["frequency", "recency_days", "share_store", "share_online", "n_store", "research_share"]
+    missing = [c for c in need if c not in features.columns]
+    if missing:
+        raise ValueError(f"channel_typology: features lack {missing} "
+                         "(build them with customer_features including touchpoints)")
+    fr = features
+    inactive = (fr["frequency"] == 0) | (fr["recency_days"] > rules.lapsed_days)
+    w2s = ((fr["n_store"] >= rules.min_store_purchases)
+           & (fr["share_store"] >= rules.store_share_min)
+           & (fr["research_share"] >= rules.research_share_min))
+    digital = fr["share_online"] >= rules.online_share_min
+    store_only = fr["share_store"] >= 1.0 - 1e-12
+    kind = np.select([inactive, w2s, digital, store_only],
+                     ["inactive", "web_to_store", "digital_first", "store_only"], "omnichannel")
+    out = pd.DataFrame({"customer_id": fr.index.to_numpy(), "channel_type": kind})
+    out["channel_type_fr"] = out["channel_type"].map(CHANNEL_TYPE_LABELS)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Clustering
+# ------------------------------------------------------------------------------------------
+
+CLUSTER_FEATURES = (
+    "age",
+    "log_frequency",
+    "log_avg_basket",
+    "share_store",
+    "share_online",
+    "share_click_collect",
+    "research_share",
+    "promo_share",
+    "open_rate",
+    "click_rate",
+    "log_social_touchpoints",
+    "loyalty_rank",
+)
+
+
+def clustering_matrix(features: pd.DataFrame, columns=CLUSTER_FEATURES) -> pd.DataFrame:
+    """The (unscaled) numeric matrix used for clustering; derived log features added here.
+
+    Missing age is imputed with the median age (the count is in `.attrs['imputed_age']`);
+    columns absent from `features` are refused.
+    """
+    f = features
+    derived = {
+        "log_frequency": lambda: np.log1p(f["frequency"]),
+        "log_avg_basket": lambda: np.log1p(f["avg_basket"]),
+        "log_monetary": lambda: np.log1p(f["monetary"]),
+        "log_social_touchpoints": lambda: np.log1p(f["social_touchpoints"]),
+        "log_search_touchpoints": lambda: np.log1p(f["search_touchpoints"]),
+    }
+    cols = {}
+    for c in columns:
+        if c in f.columns:
+            cols[c] = f[c].astype(float)
+        elif c in derived:
+            try:
+                cols[c] = derived[c]().astype(float)
+            except KeyError as err:
+                raise ValueError(f"clustering_matrix: feature {c!r} needs column {err}") from None
+        else:
+            raise ValueError(f"clustering_matrix: unknown feature {c!r}")
+    X = pd.DataFrame(cols, index=f.index)
+    n_age = int(X["age"].isna().sum()) if "age" in X else 0
+    if n_age:
+        X["age"] = X["age"].fillna(X["age"].median())
+    bad = X.isna().any(axis=1)
+    if bad.any():
+        raise ValueError(f"clustering_matrix: {int(bad.sum())} customer(s) with missing values in "
+                         f"{X.columns[X.isna().any()].tolist()}")
+    X.attrs["imputed_age"] = n_age
+    return X
+
+
+@dataclass(frozen=True)
+class SegmentModel:
+    """A fitted segmentation: scaling, cluster centres, names. Reuse it to assign other months."""
+
+    columns: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    centers: np.ndarray  # in standardised units, one row per segment
+    names: tuple[str, ...]
+    k: int
+    seed: int
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)  # k, silhouette, bic
+
+    def standardise(self, X: pd.DataFrame) -> np.ndarray:
+        return (X[list(self.columns)].to_numpy(float) - self.mean) / self.scale
+
+
+def silhouette(D: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette width from a precomputed distance matrix (singletons score 0)."""
+    labels = np.asarray(labels)
+    uniq, lab = np.unique(labels, return_inverse=True)
+    if len(uniq) < 2:
+        return float("nan")
+    onehot = np.zeros((len(lab), len(uniq)))
+    onehot[np.arange(len(lab)), lab] = 1.0
+    counts = onehot.sum(axis=0)
+    sums = D @ onehot  # total distance of each point to each cluster
+    own = counts[lab]
+    a = sums[np.arange(len(lab)), lab] / np.maximum(own - 1, 1)
+    mean_other = sums / counts
+    mean_other[np.arange(len(lab)), lab] = np.inf
+    b = mean_other.min(axis=1)
+    s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(np.mean(s))
+
+
+def choose_k(Z: np.ndarray, k_values=range(2, 9), seed: int = 0, sample_size: int = 4000):
+    """Silhouette of k-means and BIC of a Gaussian mixture for each k (one table).
+
+    Silhouette is computed on a fixed random subsample of `sample_size` customers to keep
+    it fast; k with the highest silhouette is the recommended one.
+    """
+    from scipy.spatial.distance import cdist
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(seed)
+    sub = rng.choice(len(Z), size=min(sample_size, len(Z)), replace=False)
+    D = cdist(Z[sub], Z[sub])  # computed once, shared by every k
+    rows = []
+    # one thread: on a shared machine OpenMP oversubscription makes k-means 20x slower
+    with threadpool_limits(1):
+        for k in k_values:
+            if k >= len(Z):
+                break
+            km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
+            lab = km.labels_[sub]
+            sil = silhouette(D, lab)
+            gm = GaussianMixture(n_components=k, covariance_type="diag", random_state=seed,
+                                 n_init=1).fit(Z[sub])
+            rows.append({"k": k, "silhouette": float(sil), "bic": float(gm.bic(Z[sub])),
+                         "inertia": float(km.inertia_)})
+    return pd.DataFrame(rows)
+
+
+def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 0,
+                      columns=CLUSTER_FEATURES, k_values=range(2, 9)) -> SegmentModel:
+    """Standardise features, pick k by silhouette (unless given), fit k-means, name segments."""
+    from sklearn.cluster import KMeans
+
+    X = clustering_matrix(features, columns)
+    if len(X) < 10:
+        raise ValueError(f"fit_segment_model: need at least 10 customers, got {len(X)}")
+    mean = X.mean().to_numpy()
+    scale = X.std(ddof=0).replace(0, 1.0).to_numpy()
+    Z = (X.to_numpy(float) - mean) / scale
+    selection = pd.DataFrame()
+    if k is None:
+        selection = choose_k(Z, k_values, seed)
+        k = int(selection.loc[selection["silhouette"].idxmax(), "k"])
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
+    # order segments by size (largest = 1) so numbering is stable and readable
+    sizes = np.bincount(km.labels_, minlength=k)
+    order = np.argsort(-sizes, kind="stable")
+    centers = km.cluster_centers_[order]
+    centers_raw = pd.DataFrame(centers * scale + mean, columns=X.columns)
+    names = name_segments(centers_raw, X.mean())
+    return SegmentModel(tuple(X.columns), mean, scale, centers, tuple(names), k, seed, selection)
+
+
+def assign_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
+    """Nearest-centre segment of each customer under a fitted model (stable definitions)."""
+    Z = model.standardise(clustering_matrix(features, model.columns))
+    d = ((Z[:, None, :] - model.centers[None, :, :]) ** 2).sum(axis=2)
+    lab = d.argmin(axis=1)
+    return pd.DataFrame({"customer_id": features.index.to_numpy(), "segment": lab + 1,
+                         "segment_name": np.asarray(model.names, dtype=object)[lab]})
+
+
+def segment_customers(features: pd.DataFrame, k: int | None = None, seed: int = 0,
+                      columns=CLUSTER_FEATURES) -> pd.DataFrame:
+    """Cluster customers: customer_id, segment (1 = largest) and a French segment_name."""
+    model = fit_segment_model(features, k=k, seed=seed, columns=columns)
+    return assign_segments(model, features)
+
+
+# Archetypes used to name segments: (French name, {feature: direction}) where direction +1
+# means "high", -1 "low". A segment gets the archetype whose signature best matches its
+# standardised profile; names are unique (greedy best matches first).
+SEGMENT_ARCHETYPES = (
+    ("Connectés digitaux", {"share_app": 1, "share_web": 1, "age": -1, "log_social_touchpoints": 1,
+                            "click_rate": 1}),
+    ("Web-to-store", {"research_share": 1, "share_store": 1}),
+    ("Traditionnels magasin", {"share_store": 1, "age": 1, "log_frequency": 1, "log_avg_basket": -1,
+                               "research_share": -1, "open_rate": -1}),
+    ("Premium omnicanaux", {"log_avg_basket": 1, "share_click_collect": 1, "loyalty_rank": 1}),
+    ("Occasionnels chasseurs de promos", {"promo_share": 1, "log_frequency": -1, "open_rate": -1}),
+)
+
+
+def name_segments(centers: pd.DataFrame, overall_mean: pd.Series | None = None) -> list[str]:
+    """French names derived from segment profiles (centres in original units).
+
+    Each centre is compared with the others (z-score across segments); the archetype whose
+    signature it matches best names it. Leftover segments are named by their two most
+    distinctive traits ("Segment 6 : panier élevé, âge bas").
+    """
+    z = (centers - centers.mean()) / centers.std(ddof=0).replace(0, 1.0)
+    scores = []
+    for i in range(len(centers)):
+        for j, (_name, sig) in enumerate(SEGMENT_ARCHETYPES):
+            used = [c for c in sig if c in z.columns]
+            if not used:
+                continue
+            s = float(np.mean([sig[c] * z.iloc[i][c] for c in used]))
+            scores.append((s, i, j))
+    names: list[str | None] = [None] * len(centers)
+    taken = set()
+    for s, i, j in sorted(scores, reverse=True):
+        if names[i] is None and j not in taken and s > 0.3:
+            names[i] = SEGMENT_ARCHETYPES[j][0]
+            taken.add(j)
+    trait_fr = {  # feature: (French label when high, when low)
+        "age": ("plus âgés", "plus jeunes"), "log_frequency": ("achats fréquents", "achats rares"),
+        "log_avg_basket": ("gros panier", "petit panier"),
+        "share_store": ("surtout en magasin", "peu en magasin"),
+        "share_online": ("surtout en ligne", "peu en ligne"),
+        "share_click_collect": ("click & collect", "sans click & collect"),
+        "research_share": ("recherche web avant magasin", "sans recherche web"),
+        "promo_share": ("achats en promotion", "hors promotions"),
+        "open_rate": ("lisent les e-mails", "ouvrent peu les e-mails"),
+        "click_rate": ("cliquent dans les e-mails", "cliquent peu"),
+        "log_social_touchpoints": ("actifs sur les réseaux", "absents des réseaux"),
+        "loyalty_rank": ("haut niveau de fidélité", "faible niveau de fidélité"),
+    }
+    for i in range(len(centers)):
+        if names[i] is None:
+            row = z.iloc[i]
+            top = row.abs().sort_values(ascending=False).index[:2]
+            parts = [trait_fr.get(c, (f"{c} élevé", f"{c} faible"))[0 if row[c] > 0 else 1]
+                     for c in top]
+            names[i] = f"Segment {i + 1} : " + ", ".join(parts)
+    return [str(n) for n in names]
+
+
+# ------------------------------------------------------------------------------------------
+# Profiles and tests
+# ------------------------------------------------------------------------------------------
+
+def segment_profiles(features: pd.DataFrame, segments: pd.DataFrame,
+                     group_col: str = "segment_name") -> pd.DataFrame:
+    """Segment profile table: size, value, channel mix, age, main region, engagement.
+
+    Columns are codes (see PROFILE_LABELS_FR for the French headers shown in reports).
+    """
+    df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
+    if len(df) != len(segments):
+        raise ValueError(f"segment_profiles: {len(segments) - len(df)} segmented customer(s) "
+                         "are missing from features")
+    g = df.groupby(group_col, observed=True)
+    out = pd.DataFrame({"customers": g.size()})
+    out["share"] = out["customers"] / out["customers"].sum()
+    for c in ("age", "frequency", "monetary", "avg_basket", "recency_days", "share_store",
+              "share_web", "share_app", "share_click_collect", "research_share", "promo_share",
+              "open_rate", "click_rate", "social_touchpoints"):
+        if c in df.columns:
+            out[c] = g[c].mean()
+    out["premium_tier_share"] = g["loyalty_tier"].agg(lambda s: s.isin(["gold", "platinum"]).mean())
+    top = g["region"].agg(lambda s: s.value_counts().index[0] if s.notna().any() else None)
+    out["top_region"] = top
+    out["top_region_share"] = g["region"].agg(
+        lambda s: s.value_counts(normalize=True).iloc[0] if s.notna().any() else np.nan)
+    return out.sort_values("customers", ascending=False)
+
+
+def social_profile(features: pd.DataFrame, segments: pd.DataFrame,
+                   group_col: str = "segment_name") -> pd.DataFrame:
+    """Social and e-mail engagement per segment: share reached on social networks, platforms,
+    e-mail open / click rates among customers e-mailed and, when identity links were given to
+    `customer_features`, share with a linked social account, followers and brand mentions."""
+    df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
+    g = df.groupby(group_col, observed=True)
+    out = pd.DataFrame({"customers": g.size()})
+    if "social_touchpoints" in df:
+        out["social_reached"] = g["social_touchpoints"].agg(lambda v: (v > 0).mean())
+        out["social_touchpoints"] = g["social_touchpoints"].mean()
+        out["social_platforms"] = g["social_platforms"].mean()
+    if "emails_sent" in df:
+        mailed = df[df["emails_sent"] > 0].groupby(group_col, observed=True)
+        out["emailed"] = g["emails_sent"].agg(lambda v: (v > 0).mean())
+        out["open_rate"] = mailed["open_rate"].mean()
+        out["click_rate"] = mailed["click_rate"].mean()
+    if "social_accounts" in df:
+        out["linked_account"] = g["social_accounts"].agg(lambda v: (v > 0).mean())
+        if "social_followers" in df:
+            out["followers"] = g["social_followers"].mean()
+        if "social_mentions" in df:
+            out["mentions"] = g["social_mentions"].mean()
+    return out.sort_values("customers", ascending=False)
+
+
+def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
+                  numeric=("age", "frequency", "avg_basket", "share_store", "research_share",
+                           "open_rate"),
+                  categorical=("age_band", "csp", "region", "loyalty_tier"),
+                  group_col: str = "segment") -> pd.DataFrame:
+    """Do segments differ? One-way ANOVA (eta²) per numeric feature, chi-square (Cramér's V)
+    per categorical feature, with statsmodels. Rows: variable, test, statistic, df, p_value,
+    effect_size, effect."""
+    import statsmodels.api as sm
+    from statsmodels.formula.api import ols
+
+    df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
+    rows = []
+    for c in numeric:
+        if c not in df.columns:
+            continue
+        d = pd.DataFrame({"y": df[c].astype(float), "g": df[group_col].astype(str)}).dropna()
+        fit = ols("y ~ C(g)", data=d).fit()
+        tab = sm.stats.anova_lm(fit, typ=1)
+        ss_b, ss_r = tab["sum_sq"].iloc[0], tab["sum_sq"].iloc[1]
+        rows.append({"variable": c, "test": "ANOVA", "statistic": float(tab["F"].iloc[0]),
+                     "df": float(tab["df"].iloc[0]), "p_value": float(tab["PR(>F)"].iloc[0]),
+                     "effect_size": float(ss_b / (ss_b + ss_r)), "effect": "eta²",
+                     "excluded": int(len(df) - len(d))})
+    for c in categorical:
+        if c not in df.columns:
+            continue
+        d = df[[c, group_col]].dropna()
+        ct = pd.crosstab(d[c], d[group_col])
+        ct = ct.loc[ct.sum(axis=1) > 0]
+        res = sm.stats.Table(ct).test_nominal_association()
+        n = ct.to_numpy().sum()
+        v = np.sqrt(res.statistic / (n * max(1, min(ct.shape) - 1)))
+        rows.append({"variable": c, "test": "khi-deux", "statistic": float(res.statistic),
+                     "df": float(res.df), "p_value": float(res.pvalue), "effect_size": float(v),
+                     "effect": "V de Cramér", "excluded": int(len(df) - len(d))})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------
+# Geography
+# ------------------------------------------------------------------------------------------
+
+def _bio_regions(accounts: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
+    """Region/department of social accounts whose bio names a known city (first match)."""
+    acc = accounts[accounts["bio"].notna()][["account_id", "bio", "followers"]]
+    cities = places.dropna(subset=["city"]).drop_duplicates("city")
+    cities = cities.assign(_len=cities["city"].str.len()).sort_values("_len", ascending=False)
+    bio = acc["bio"].str.lower()
+    found = pd.Series(pd.NA, index=acc.index, dtype=object)
+    for city in cities["city"]:
+        hit = found.isna() & bio.str.contains(rf"\b{city.lower()}\b", regex=True)
+        found[hit] = city
+    loc = cities.set_index("city")[["department", "region"]]
+    out = acc.assign(city=found).dropna(subset=["city"])
+    return out.join(loc, on="city")[["account_id", "followers", "city", "department", "region"]]
+
+
+def geography(tables: dict, as_of=None, *, lookback_days: int = 365,
+              level: str = "region") -> pd.DataFrame:
+    """Customers, sales and social audience by region (or department).
+
+    Sales are located at the store for store / click & collect purchases and at the
+    customer's home for web / app orders. Social audience = person accounts whose bio names a
+    city known from the stores / customers tables (accounts without a located bio are counted
+    in `.attrs['unlocated_accounts']`, not guessed). Returns one row per area with counts and
+    shares, largest customer base first.
+    """
+    if level not in ("region", "department"):
+        raise ValueError("level must be 'region' or 'department'")
+    cust = _require(tables, "customers", ["customer_id", level])
+    trx = _require(tables, "transactions", ["customer_id", "store_id", "channel", "amount",
+                                            "timestamp"])
+    stores = _require(tables, "stores", ["store_id", "city", "department", "region"])
+    out = pd.DataFrame({"customers": cust.groupby(level).size()})
+    t = trx
+    if as_of is not None:
+        end = _cutoff(as_of)
+        t = trx[(trx["timestamp"] >= end - pd.Timedelta(days=lookback_days)) & (trx["timestamp"] < end)]
+    by_store = t["store_id"].map(stores.set_index("store_id")[level])
+    by_home = t["customer_id"].map(cust.set_index("customer_id")[level])
+    area = by_store.where(t["channel"].isin(["store", "click_collect"]) & by_store.notna(), by_home)
+    out = out.join(t["amount"].groupby(area).sum().rename("sales"), how="outer")
+    attrs = {"unlocated_sales": float(t.loc[area.isna(), "amount"].sum())}
+    acc = tables.get("social_accounts")
+    if acc is not None:
+        persons = acc[acc["account_type"] == "person"]
+        places = pd.concat([stores[["city", "department", "region"]],
+                            cust[["city", "department", "region"]] if "city" in cust else None])
+        loc = _bio_regions(persons, places)
+        aud = loc.groupby(level).agg(social_accounts=("account_id", "size"),
+                                     social_followers=("followers", "sum"))
+        out = out.join(aud, how="outer")
+        attrs["unlocated_accounts"] = int(len(persons) - len(loc))
+        attrs["located_accounts"] = int(len(loc))
+    out = out.fillna(0)
+    for c in [c for c in ("customers", "sales", "social_accounts", "social_followers") if c in out]:
+        out[f"{c}_share"] = out[c] / out[c].sum() if out[c].sum() else 0.0
+    out.index.name = level
+    out = out.sort_values("customers", ascending=False)
+    out.attrs.update(attrs)
+    return out
+
+
+def concentration(values: pd.Series, top: int = 3) -> dict:
+    """Concentration of a distribution: share of the `top` areas and Herfindahl index (0-1)."""
+    v = values.astype(float).clip(lower=0)
+    tot = v.sum()
+    if tot <= 0:
+        raise ValueError("concentration: nothing to measure (total is 0)")
+    s = (v / tot).sort_values(ascending=False)
+    return {"top_share": float(s.iloc[:top].sum()), "top_areas": list(s.index[:top]),
+            "herfindahl": float((s ** 2).sum()), "areas": int((s > 0).sum())}
+
+
+# ------------------------------------------------------------------------------------------
+# Audience growth
+# ------------------------------------------------------------------------------------------
+
+def audience_growth(audience: pd.DataFrame, brand: str | None = None) -> pd.DataFrame:
+    """Followers per platform at each month end and month-over-month growth.
+
+    Returns month, platform, brand, followers, growth (ratio - 1 vs previous month),
+    net_new. `brand` keeps one brand (None = all brands).
+    """
+    a = audience if brand is None else audience[audience["brand"] == brand]
+    if a.empty:
+        raise ValueError(f"audience_growth: no audience rows for brand {brand!r}")
+    a = a.assign(month=pd.to_datetime(a["date"]).dt.to_period("M"))
+    last = a.sort_values("date").groupby(["brand", "platform", "month"], observed=True).tail(1)
+    m = last[["month", "platform", "brand", "followers"]].sort_values(["brand", "platform", "month"])
+    m = m.reset_index(drop=True)
+    prev = m.groupby(["brand", "platform"])["followers"].shift(1)
+    m["followers"] = m["followers"].astype(float)
+    m["net_new"] = m["followers"] - prev
+    m["growth"] = m["followers"] / prev - 1
+    return m
+
+
+def fastest_growing(growth: pd.DataFrame, month=None) -> pd.DataFrame:
+    """Platforms ranked by growth over the last month (or `month`) and over the whole period."""
+    g = growth
+    month = pd.Period(month, "M") if month is not None else g["month"].max()
+    cur = g[g["month"] == month].set_index(["brand", "platform"])
+    first = g.sort_values("month").groupby(["brand", "platform"])["followers"].first()
+    last = g[g["month"] <= month].sort_values("month").groupby(["brand", "platform"])["followers"].last()
+    out = pd.DataFrame({"followers": cur["followers"], "growth_month": cur["growth"],
+                        "growth_period": last / first - 1})
+    return out.sort_values("growth_month", ascending=False).reset_index()
+
+
+# ------------------------------------------------------------------------------------------
+# Segment migration
+# ------------------------------------------------------------------------------------------
+
+def segment_migration(tables: dict, month, *, k: int | None = None, seed: int = 0,
+                      lookback_days: int = 365, columns=CLUSTER_FEATURES,
+                      features: pd.DataFrame | None = None):
+    """Transitions of customers between segments, previous month -> `month`.
+
+    Stable definitions: the model is fitted on features as of the end of the previous month
+    (history up to then only), then both months are assigned with that same model. `features`
+    = this month's `customer_features` if already computed (same lookback). Returns
+    (transitions, model): a crosstab (rows: previous month's segment, columns: this month's).
+    """
+    cur = pd.Period(month, "M")
+    prev = cur - 1
+    f_prev = customer_features(tables, prev, lookback_days=lookback_days)
+    f_cur = (features if features is not None
+             else customer_features(tables, cur, lookback_days=lookback_days))
+    model = fit_segment_model(f_prev, k=k, seed=seed, columns=columns)
+    a = assign_segments(model, f_prev).set_index("customer_id")["segment_name"]
+    b = assign_segments(model, f_cur).set_index("customer_id")["segment_name"]
+    both = pd.DataFrame({"avant": a, "apres": b}).dropna()
+    tab = pd.crosstab(both["avant"], both["apres"], margins=True, margins_name="Total")
+    tab.index.name = f"segment {prev}"
+    tab.columns.name = f"segment {cur}"
+    return tab, model

@@ -1,0 +1,320 @@
+"""Segmentation: features, typology rules, clustering, tests, geography, audience, migration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from workbench import segmentation as seg
+
+TABLES = ["customers", "transactions", "transaction_lines", "touchpoints", "email_events"]
+
+
+# --------------------------------------------------------------------------------------------
+# tiny fixtures
+# --------------------------------------------------------------------------------------------
+
+def _ts(*values):
+    return pd.to_datetime(list(values))
+
+
+@pytest.fixture
+def tiny():
+    customers = pd.DataFrame({
+        "customer_id": ["A", "B", "C"],
+        "birth_year": pd.array([1990, 1960, pd.NA], dtype="Int64"),
+        "sex": ["F", "M", None],
+        "csp": ["cadres", "retraites", None],
+        "city": ["Paris", "Lyon", "Lyon"],
+        "region": ["Île-de-France", "Auvergne-Rhône-Alpes", "Auvergne-Rhône-Alpes"],
+        "department": ["75", "69", "69"],
+        "loyalty_tier": ["gold", "none", "silver"],
+        "signup_date": _ts("2020-01-01", "2021-01-01", "2022-01-01"),
+    })
+    transactions = pd.DataFrame({
+        "transaction_id": ["t1", "t2", "t3", "t4", "t5", "t6"],
+        "customer_id": ["A", "A", "A", "B", None, "C"],
+        "store_id": ["S1", None, "S1", "S2", "S2", "S1"],
+        "channel": ["store", "web", "store", "store", "store", "store"],
+        "timestamp": _ts("2026-09-10 15:00", "2026-09-20 20:00", "2026-10-05 11:00",
+                         "2026-10-10 10:00", "2026-10-11 10:00", "2025-01-01 10:00"),
+        "amount": [40.0, 60.0, 20.0, 10.0, 99.0, 5.0],
+        "n_items": [2, 3, 1, 1, 4, 1],
+    })
+    lines = pd.DataFrame({
+        "transaction_id": ["t1", "t1", "t2", "t3", "t4"],
+        "line_no": [1, 2, 1, 1, 1],
+        "category": ["mode", "maison", "mode", "sport", "maison"],
+        "quantity": [1, 1, 3, 1, 1],
+        "amount": [30.0, 10.0, 60.0, 20.0, 10.0],
+    })
+    touchpoints = pd.DataFrame({
+        "touchpoint_id": [f"p{i}" for i in range(6)],
+        "visitor_id": ["v1", "v1", "v1", "v2", "v9", "v9"],
+        "customer_id": [None, "A", None, "B", "A", "B"],
+        "timestamp": _ts("2026-09-08 20:00", "2026-09-19 21:00", "2026-10-03 20:00",
+                         "2026-10-01 09:00", "2026-09-01 09:00", "2026-09-01 09:00"),
+        "channel": ["search", "website", "app", "search", "social", "social"],
+        "platform": [None, None, None, None, "instagram", "tiktok"],
+        "transaction_id": [None] * 6,
+    })
+    email = pd.DataFrame({
+        "campaign_id": ["m1", "m1", "m1", "m2", "m1"],
+        "customer_id": ["A", "A", "A", "A", "B"],
+        "event": ["sent", "open", "click", "sent", "sent"],
+        "timestamp": _ts("2026-09-01", "2026-09-01", "2026-09-01", "2026-10-01", "2026-09-01"),
+    })
+    return {"customers": customers, "transactions": transactions, "transaction_lines": lines,
+            "touchpoints": touchpoints, "email_events": email}
+
+
+def test_stitch_touchpoints_fills_from_device_and_counts_ambiguous(tiny):
+    tp, counts = seg.stitch_touchpoints(tiny["touchpoints"])
+    assert tp["customer_id"].tolist()[:3] == ["A", "A", "A"]  # v1 logged in once as A
+    assert counts == {"touchpoints": 6, "anonymous_before": 2, "stitched": 2,
+                      "still_anonymous": 0, "ambiguous_visitors": 1}  # v9 seen as A and B
+    assert tiny["touchpoints"]["customer_id"].isna().sum() == 2  # input untouched
+
+
+def test_web_research_before_store_window_and_previous_purchase(tiny):
+    tp, _ = seg.stitch_touchpoints(tiny["touchpoints"])
+    wr = seg.web_research_before_store(tiny["transactions"], tp).set_index("transaction_id")
+    # t1: search 1.8 days before, no previous purchase -> researched
+    assert bool(wr.loc["t1", "researched"])
+    assert wr.loc["t1", "days_since_research"] == pytest.approx(43 / 24)
+    # t3: app 1.6 days before, after the web order t2 -> researched
+    assert bool(wr.loc["t3", "researched"])
+    # t4: B's last search is 9 days before -> outside the 7-day window
+    assert not bool(wr.loc["t4", "researched"])
+    assert "t5" not in wr.index and "t2" not in wr.index  # anonymous and web purchases
+    wide = seg.web_research_before_store(tiny["transactions"], tp, window_days=10)
+    assert bool(wide.set_index("transaction_id").loc["t4", "researched"])
+
+
+def test_research_before_a_web_order_does_not_count_for_the_next_store_visit():
+    trx = pd.DataFrame({"transaction_id": ["w", "s"], "customer_id": ["A", "A"],
+                        "channel": ["web", "store"],
+                        "timestamp": _ts("2026-03-02 20:00", "2026-03-04 15:00")})
+    tp = pd.DataFrame({"customer_id": ["A"], "channel": ["search"],
+                       "timestamp": _ts("2026-03-02 19:00")})
+    wr = seg.web_research_before_store(trx, tp)
+    assert wr["researched"].tolist() == [False]
+
+
+def test_customer_features_exact_values(tiny):
+    f = seg.customer_features(tiny, "2026-10")
+    assert list(f.index) == ["A", "B", "C"]
+    a = f.loc["A"]
+    assert a["frequency"] == 3 and a["monetary"] == 120 and a["avg_basket"] == 40
+    assert a["share_store"] == pytest.approx(2 / 3) and a["share_web"] == pytest.approx(1 / 3)
+    assert a["n_channels"] == 2 and a["n_store"] == 2
+    assert a["recency_days"] == pytest.approx(26 + 13 / 24)  # 2026-10-05 11:00 -> 2026-11-01
+    assert a["research_share"] == 1.0
+    assert a["cat_mode"] == pytest.approx(90 / 120) and a["cat_sport"] == pytest.approx(20 / 120)
+    assert a["open_rate"] == 0.5 and a["click_rate"] == 0.5
+    assert a["age"] == 36 and a["age_band"] == "35-44"
+    assert f.loc["B", "research_share"] == 0.0
+    assert f.loc["C", "frequency"] == 0  # only purchase is older than the 365-day lookback
+    assert f.loc["C", "age_band"] == "inconnu" and f.loc["C", "r_score"] == 0
+    assert f.loc["A", "m_score"] > f.loc["B", "m_score"]
+    # lookback: 2 years brings C's old purchase back
+    assert seg.customer_features(tiny, "2026-10", lookback_days=730).loc["C", "frequency"] == 1
+
+
+def test_customer_features_refuses_unknown_customers(tiny):
+    bad = dict(tiny)
+    bad["transactions"] = tiny["transactions"].assign(customer_id=["A", "A", "A", "Z", None, "C"])
+    with pytest.raises(ValueError, match="absent from the customers table"):
+        seg.customer_features(bad, "2026-10")
+    with pytest.raises(ValueError, match="table 'customers' is required"):
+        seg.customer_features({"transactions": tiny["transactions"]}, "2026-10")
+
+
+def test_sales_periods_follow_the_legal_calendar():
+    p = seg.sales_periods([2025, 2026])
+    starts = dict(zip(p["name"] + p["start"].dt.year.astype(str), p["start"], strict=True))
+    assert starts["soldes d'hiver2025"] == pd.Timestamp("2025-01-08")
+    assert starts["soldes d'hiver2026"] == pd.Timestamp("2026-01-07")  # 2nd Wed is the 14th
+    assert starts["soldes d'été2025"] == pd.Timestamp("2025-06-25")
+    flags = seg.in_sales_period(pd.Series(_ts("2025-11-28 12:00", "2025-12-02 00:00",
+                                              "2026-02-03 10:00", "2026-02-04 10:00")))
+    assert flags.tolist() == [True, False, True, False]
+
+
+def test_purchase_features_without_crm_and_rfm_segments(tiny):
+    f = seg.purchase_features(tiny["transactions"], "2026-10", lookback_days=None)
+    assert list(f.index) == ["A", "B", "C"]  # every buyer, whole history
+    assert f.loc["C", "frequency"] == 1
+    assert f.attrs["anonymous_purchases"] == 1
+    assert f.loc["A", "r_score"] >= 4  # most recent buyers score best on recency
+    r = pd.Series([5, 4, 4, 2, 3, 1, 0, 3])
+    fq = pd.Series([5, 3, 1, 4, 2, 1, 0, 3])
+    assert seg.rfm_segment(r, fq).tolist() == ["Champions", "Fidèles", "Nouveaux / prometteurs",
+                                               "À risque", "À réveiller", "Perdus", "Sans achat",
+                                               "Fidèles"]
+
+
+def test_social_profile_rates(tiny):
+    f = seg.customer_features(tiny, "2026-10")
+    segs = pd.DataFrame({"customer_id": ["A", "B", "C"], "segment_name": ["x", "x", "y"]})
+    sp = seg.social_profile(f, segs)
+    # A and B each logged in once on social (device v9 is shared, so not stitched further)
+    assert sp.loc["x", "social_reached"] == 1.0 and sp.loc["y", "social_reached"] == 0.0
+    assert sp.loc["x", "emailed"] == 1.0
+    assert sp.loc["x", "open_rate"] == pytest.approx((0.5 + 0.0) / 2)  # A: 1 open / 2 sent; B: 0/1
+
+
+def test_channel_typology_rules():
+    f = pd.DataFrame({
+        "frequency":      [0, 5, 6, 4, 10, 5, 8],
+        "recency_days":   [365, 200, 10, 10, 5, 5, 3],
+        "share_store":    [0, 1, 1, 1, 0.1, 1, 0.5],
+        "share_online":   [0, 0, 0, 0, 0.9, 0, 0.3],
+        "n_store":        [0, 5, 6, 4, 1, 5, 4],
+        "research_share": [0, 1, 0.8, 0.5, 1, 0, 0.9],
+    }, index=pd.Index(list("abcdefg"), name="customer_id"))
+    t = seg.channel_typology(f).set_index("customer_id")
+    assert t["channel_type"].tolist() == ["inactive", "inactive", "web_to_store", "store_only",
+                                          "digital_first", "store_only", "omnichannel"]
+    assert t.loc["c", "channel_type_fr"] == "Web-to-store"
+    strict = seg.channel_typology(f, seg.TypologyRules(research_share_min=0.9))
+    assert strict.set_index("customer_id").loc["c", "channel_type"] == "store_only"
+    with pytest.raises(ValueError, match="research_share"):
+        seg.channel_typology(f.drop(columns="research_share"))
+
+
+def test_silhouette_matches_sklearn():
+    from scipy.spatial.distance import cdist
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    lab = rng.integers(0, 3, 300)
+    lab[0] = 7  # a singleton scores 0
+    assert seg.silhouette(cdist(X, X), lab) == pytest.approx(silhouette_score(X, lab), abs=1e-12)
+
+
+def test_name_segments_from_profiles():
+    cols = list(seg.CLUSTER_FEATURES)
+    base = dict.fromkeys(cols, 0.5)
+    rows = []
+    for changes in ({"share_online": 0.9, "age": 0.1, "log_social_touchpoints": 0.9, "click_rate": 0.9,
+                     "share_store": 0.05},
+                    {"research_share": 0.95, "share_store": 0.95},
+                    {"share_store": 0.99, "age": 0.9, "log_frequency": 0.8, "log_avg_basket": 0.1,
+                     "research_share": 0.05, "open_rate": 0.05},
+                    {"log_avg_basket": 0.95, "share_click_collect": 0.9, "loyalty_rank": 0.9},
+                    {"promo_share": 0.9, "log_frequency": 0.1, "open_rate": 0.1}):
+        rows.append({**base, **changes})
+    names = seg.name_segments(pd.DataFrame(rows, columns=cols))
+    assert names == [n for n, _ in seg.SEGMENT_ARCHETYPES]
+    # a segment like no archetype gets a descriptive name from its traits
+    odd = seg.name_segments(pd.DataFrame([base, {**base, "age": 0.9}], columns=cols))
+    assert any(n.startswith("Segment") for n in odd)
+
+
+def test_segment_tests_match_reference_statistics():
+    rng = np.random.default_rng(1)
+    g = np.repeat([1, 2, 3], 50)
+    f = pd.DataFrame({"age": rng.normal(40, 5, 150) + (g == 3) * 6,
+                      "csp": rng.choice(["cadres", "employes"], 150)},
+                     index=pd.Index([f"c{i}" for i in range(150)], name="customer_id"))
+    segs = pd.DataFrame({"customer_id": f.index, "segment": g})
+    out = seg.segment_tests(f, segs, numeric=["age"], categorical=["csp"]).set_index("variable")
+    ref = stats.f_oneway(*(f["age"][g == k] for k in (1, 2, 3)))
+    assert out.loc["age", "statistic"] == pytest.approx(ref.statistic)
+    assert out.loc["age", "p_value"] == pytest.approx(ref.pvalue)
+    ct = pd.crosstab(f["csp"], g)
+    chi2 = stats.chi2_contingency(ct, correction=False)[0]
+    assert out.loc["csp", "effect_size"] == pytest.approx(np.sqrt(chi2 / 150))
+
+
+def test_concentration_and_audience_growth():
+    c = seg.concentration(pd.Series({"a": 50, "b": 30, "c": 20}), top=2)
+    assert c["top_share"] == pytest.approx(0.8) and c["top_areas"] == ["a", "b"]
+    assert c["herfindahl"] == pytest.approx(0.25 + 0.09 + 0.04)
+    aud = pd.DataFrame({
+        "date": _ts("2026-01-15", "2026-01-31", "2026-02-28", "2026-01-31", "2026-02-28"),
+        "platform": ["tiktok", "tiktok", "tiktok", "instagram", "instagram"],
+        "brand": ["Maison Lys"] * 5,
+        "followers": [90, 100, 150, 1000, 1100],
+    })
+    g = seg.audience_growth(aud, "Maison Lys")
+    feb = g[g["month"] == pd.Period("2026-02", "M")].set_index("platform")
+    assert feb.loc["tiktok", "growth"] == pytest.approx(0.5)
+    assert feb.loc["instagram", "net_new"] == 100
+    fast = seg.fastest_growing(g)
+    assert fast["platform"].iloc[0] == "tiktok"
+    with pytest.raises(ValueError, match="no audience rows"):
+        seg.audience_growth(aud, "Orbe")
+
+
+# --------------------------------------------------------------------------------------------
+# default sample: planted structure
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample_tables(sample_dir):
+    from workbench import datasets
+
+    return datasets.read_tables(TABLES + ["stores", "social_accounts", "audience"], sample_dir)
+
+
+@pytest.fixture(scope="module")
+def sample_features(sample_tables):
+    return seg.customer_features(sample_tables, "2026-10")
+
+
+def test_typology_recovers_planted_web_to_store(sample_features, truth):
+    t = seg.channel_typology(sample_features)
+    pred = set(t.loc[t["channel_type"] == "web_to_store", "customer_id"])
+    planted = set(truth["web_to_store"]["customer_id"])
+    tp = len(pred & planted)
+    assert tp / len(pred) >= 0.9, f"precision {tp / len(pred):.3f}"
+    assert tp / len(planted) >= 0.9, f"recall {tp / len(planted):.3f}"
+
+
+def test_clustering_recovers_planted_segments(sample_features, truth):
+    from sklearn.metrics import adjusted_rand_score
+
+    s = seg.segment_customers(sample_features, seed=0).set_index("customer_id")
+    planted = truth["segments"].set_index("customer_id")["segment"].reindex(s.index)
+    assert planted.notna().all()
+    assert adjusted_rand_score(planted, s["segment"]) >= 0.8
+    # names follow profiles: each planted segment's majority cluster carries the matching name
+    majority = pd.crosstab(planted, s["segment_name"]).idxmax(axis=1)
+    assert majority["digital_natives"] == "Connectés digitaux"
+    assert majority["web_to_store"] == "Web-to-store"
+    assert majority["store_traditional"] == "Traditionnels magasin"
+    assert majority["premium_omnichannel"] == "Premium omnicanaux"
+    assert majority["occasional_bargain"] == "Occasionnels chasseurs de promos"
+
+
+def test_profiles_tests_geography_on_sample(sample_features, sample_tables):
+    segs = seg.segment_customers(sample_features, k=5, seed=0)
+    prof = seg.segment_profiles(sample_features, segs)
+    assert prof["customers"].sum() == len(sample_features)
+    assert prof.loc["Premium omnicanaux", "avg_basket"] == prof["avg_basket"].max()
+    assert prof.loc["Traditionnels magasin", "age"] == prof["age"].max()
+    tests = seg.segment_tests(sample_features, segs).set_index("variable")
+    assert (tests["p_value"] < 1e-6).all()
+    assert tests.loc["age", "effect_size"] > 0.5  # segments are mostly age-driven on the sample
+    geo = seg.geography(sample_tables, "2026-10")
+    assert geo["customers"].sum() == sample_features["region"].notna().sum()
+    total_sales = sample_tables["transactions"]
+    in_window = total_sales[(total_sales["timestamp"] >= pd.Timestamp("2025-11-01"))
+                            & (total_sales["timestamp"] < pd.Timestamp("2026-11-01"))]
+    located = geo["sales"].sum() + geo.attrs["unlocated_sales"]
+    assert located == pytest.approx(in_window["amount"].sum())
+    assert geo["social_accounts"].sum() > 0
+
+
+def test_migration_uses_stable_definitions(sample_tables):
+    tab, model = seg.segment_migration(sample_tables, "2026-10", k=5, seed=0)
+    body = tab.drop(index="Total", columns="Total")
+    assert tab.loc["Total", "Total"] == len(sample_tables["customers"])
+    assert set(body.index) <= set(model.names) and set(body.columns) <= set(model.names)
+    stay = np.trace(body.reindex(index=body.columns).fillna(0).to_numpy()) / body.to_numpy().sum()
+    assert stay > 0.8  # one month more of history moves few customers
