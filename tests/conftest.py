@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from workbench import paths
+
+# nbval kernels inherit this: notebooks build no live widgets in tests (see reporting.interactive)
+os.environ.setdefault("WORKBENCH_STATIC", "1")
 
 DEFAULT_SAMPLE = {"customers": 20_000, "months": 12, "seed": 0}
 

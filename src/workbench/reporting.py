@@ -105,6 +105,22 @@ def _axis_formatter(fn):
     return FuncFormatter(lambda v, _pos: fn(v))
 
 
+STATIC_ENV = "WORKBENCH_STATIC"  # set to 1 by `workbench run` and the tests: no live widgets
+STATIC_NOTE = (
+    "*Explorateur interactif : ouvrez ce notebook dans JupyterLab (`make lab`) pour l'utiliser ; "
+    "le rapport HTML en montre le contenu sous forme de tableaux et de graphiques ci-dessus.*"
+)
+
+
+def interactive() -> bool:
+    """True when live ipywidgets should be built (JupyterLab), False in batch runs.
+
+    Batch runs (papermill, nbval) set WORKBENCH_STATIC=1: a widget frozen in an HTML page is
+    useless to readers, and nbclient can hang on widget messages (jupyter/nbclient#312).
+    """
+    return os.environ.get(STATIC_ENV, "") not in ("1", "true", "yes")
+
+
 def setup_plots() -> None:
     """Seaborn theme and sizes shared by all reports (call once at the top of a notebook)."""
     import matplotlib as mpl

@@ -14,6 +14,7 @@ import datetime as dt
 import html
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -176,6 +177,7 @@ def run(
         if not any(isinstance(f, _QuietUnknownParameter) for f in pm_logger.filters):
             pm_logger.addFilter(_QuietUnknownParameter())
 
+    os.environ[reporting.STATIC_ENV] = "1"  # kernels inherit it: no live widgets in batch
     data = ensure_data(data_dir)
     period = datasets.report_month(data, month)
     month_s = str(period)
@@ -332,6 +334,8 @@ def prepare_for_commit(
     """Execute a notebook with its default parameters (the default sample) in its own folder and
     save it back with only the NBVAL_CHECK_OUTPUT outputs kept; `execute=False` only strips."""
     import nbformat
+
+    os.environ[reporting.STATIC_ENV] = "1"  # as in `workbench run` and the tests
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
