@@ -1,0 +1,26 @@
+"""Small helpers shared by the benchmark scripts: timing and peak memory of one call."""
+
+from __future__ import annotations
+
+import resource
+import time
+import tracemalloc
+
+
+def measure(fn, *args, trace_memory: bool = False, **kwargs):
+    """Run fn once; return (result, seconds, peak_mb).
+
+    peak_mb is the process's peak resident memory so far (ru_maxrss), or with trace_memory the
+    peak of Python allocations during the call (slower, but per call).
+    """
+    if trace_memory:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    seconds = time.perf_counter() - t0
+    if trace_memory:
+        peak = tracemalloc.get_traced_memory()[1] / 1024**2
+        tracemalloc.stop()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out, seconds, round(peak, 1)

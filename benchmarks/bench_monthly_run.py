@@ -1,0 +1,59 @@
+"""Benchmark: one whole monthly run (every notebook + HTML) at growing sizes.
+
+Each size gets its own generated sample (under a temp folder) and its own reports folder, so
+nothing touches data/raw or reports/<month>. Peak memory is the largest child process's RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZES = (20_000, 200_000, 1_000_000)
+QUICK_SIZES = (20_000,)
+TARGETS = {20_000: ("sample run <= 120 s", 120), 1_000_000: ("1M run <= 20 min, peak <= 16 GB", 1200)}
+
+
+def _run(customers: int) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"bench_run_{customers}_"))
+    raw, reports, processed = work / "raw", work / "reports", work / "processed"
+    try:
+        subprocess.run([sys.executable, "-m", "workbench.cli", "sample", "--customers", str(customers),
+                        "--out", str(raw)], check=True, capture_output=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "workbench.cli", "run", "--data-dir", str(raw), "--reports-dir", str(reports),
+             "--processed-dir", str(processed)], capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        target, limit = TARGETS.get(customers, ("", None))
+        ok = proc.returncode == 0
+        check = ("ok" if ok else f"exit {proc.returncode}") + (
+            "" if limit is None else (", within target" if seconds <= limit else ", OVER target"))
+        failed = [ln for ln in proc.stdout.splitlines() + proc.stderr.splitlines() if "FAIL" in ln.upper()][:3]
+        return {"stage": "monthly run (all notebooks + HTML)", "size": customers, "seconds": round(seconds, 1),
+                "peak_mb": round(peak), "target": target, "check": check, "note": "; ".join(failed)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None) -> list[dict]:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    rows = []
+    for n in QUICK_SIZES if args.quick else SIZES:
+        row = _run(n)
+        rows.append(row)
+        print(f"monthly run {n:>9,} customers: {row['seconds']} s, peak {row['peak_mb']} MB, {row['check']}", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
