@@ -52,8 +52,8 @@ lab: setup ## Open JupyterLab on the notebooks
 lint: setup ## Check the code style with ruff
 	$(VENV)/bin/ruff check src tests benchmarks
 
-bench: sample ## Run the benchmarks (figures in reports/benchmarks.md)
-	$(PY) benchmarks/run_all.py
+bench: sample ## Run the benchmarks, QUICK=1 for small sizes (figures in reports/benchmarks.md)
+	$(PY) benchmarks/run_all.py $(if $(QUICK),--quick)
 
 clean: ## Remove generated reports, processed data and caches (keeps data/raw and .venv)
 	find reports -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +

@@ -382,3 +382,12 @@ def test_read_available_reports_invalid_and_absent(tmp_path):
     )
     assert "channel" in st.loc["transactions", "message"]
     assert "télé" not in st.loc["transactions", "message"]  # no cell values in reports
+
+
+def test_write_csv_is_french_excel_ready_and_atomic(tmp_path):
+    df = pd.DataFrame({"theme": ["livraison", "prix"], "z": [4.5, 12.25]})
+    path = datasets.write_csv(df, "alerts", tmp_path)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 correctly
+    assert "livraison;4,5" in raw.decode("utf-8-sig")
+    assert [p.name for p in tmp_path.iterdir()] == ["alerts.csv"]

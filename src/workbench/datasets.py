@@ -633,33 +633,47 @@ def _check_name(name: str) -> None:
         raise ValueError(f"invalid table name {name!r}: use letters, digits, '_', '-' and '.' only")
 
 
-def write_table(df: pd.DataFrame, name: str, out_dir=None) -> Path:
-    """Write `df` as `<out_dir>/<name>.parquet` atomically (temp file + rename); returns the path.
-
-    Default folder: `data/processed`. Writing into the raw data folder is refused.
-    """
+def _write_atomic(df: pd.DataFrame, name: str, out_dir, suffix: str, writer) -> Path:
+    """Write `df` to `<out_dir>/<name><suffix>` through a temp file renamed into place."""
     _check_name(name)
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"write_table expects a pandas DataFrame, got {type(df).__name__}")
+        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     folder = Path(out_dir) if out_dir is not None else paths.PROCESSED_DIR
     if folder.resolve().is_relative_to(paths.RAW_DIR.resolve()):
         raise ValueError(
             f"refusing to write into the raw data folder {paths.RAW_DIR}; use data/processed"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.parquet"
+    target = folder / f"{name}{suffix}"
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
         frame = df.copy(deep=False)
         frame.attrs = {}
-        frame.to_parquet(tmp, index=False)
+        writer(frame, tmp)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_table(df: pd.DataFrame, name: str, out_dir=None) -> Path:
+    """Write `df` as `<out_dir>/<name>.parquet` atomically (temp file + rename); returns the path.
+
+    Default folder: `data/processed`. Writing into the raw data folder is refused.
+    """
+    return _write_atomic(df, name, out_dir, ".parquet", lambda f, p: f.to_parquet(p, index=False))
+
+
+def write_csv(df: pd.DataFrame, name: str, out_dir=None) -> Path:
+    """Write `df` as `<out_dir>/<name>.csv` for French Excel (`;`, decimal comma, UTF-8 with BOM),
+    atomically; returns the path. Used for tables handed to other teams (e.g. alerts)."""
+    return _write_atomic(
+        df, name, out_dir, ".csv",
+        lambda f, p: f.to_csv(p, sep=";", decimal=",", index=False, encoding="utf-8-sig"),
+    )
 
 
 def read_processed(name: str, processed_dir=None, required: bool = True) -> pd.DataFrame | None:
