@@ -787,47 +787,27 @@ def read_cdnow(path) -> pd.DataFrame:
             ],
             "transactions",
         )
-    problems = []
     date = pd.to_datetime(raw["date"], format="%Y%m%d", errors="coerce")
-    bad = date.isna().to_numpy()
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        problems.append(
-            _problem(
-                "date",
-                "unparsable date",
-                "a date as YYYYMMDD",
-                rows=idx[:MAX_SHOWN] + 1,
-                values=raw["date"].iloc[idx[:MAX_SHOWN]],
-                n=len(idx),
-            )
-        )
     n_cds, bad_n, exp_n = _to_int(raw["number_of_cds"])
-    if bad_n.any():
-        idx = np.flatnonzero(bad_n)
-        problems.append(
-            _problem(
-                "number_of_cds",
-                "not a whole number",
-                exp_n,
-                rows=idx[:MAX_SHOWN] + 1,
-                values=raw["number_of_cds"].iloc[idx[:MAX_SHOWN]],
-                n=len(idx),
-            )
-        )
     amount, bad_a, exp_a = _to_float(raw["dollar_value"], decimal_comma=False)
-    if bad_a.any():
-        idx = np.flatnonzero(bad_a)
-        problems.append(
-            _problem(
-                "dollar_value",
-                "not a number",
-                exp_a,
-                rows=idx[:MAX_SHOWN] + 1,
-                values=raw["dollar_value"].iloc[idx[:MAX_SHOWN]],
-                n=len(idx),
+    problems = []
+    for column, bad, problem, expected in (
+        ("date", date.isna().to_numpy(), "unparsable date", "a date as YYYYMMDD"),
+        ("number_of_cds", bad_n, "not a whole number", exp_n),
+        ("dollar_value", bad_a, "not a number", exp_a),
+    ):
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            problems.append(
+                _problem(
+                    column,
+                    problem,
+                    expected,
+                    rows=idx[:MAX_SHOWN] + 1,
+                    values=raw[column].iloc[idx[:MAX_SHOWN]],
+                    n=len(idx),
+                )
             )
-        )
     if problems:
         raise DataError(path, problems, "transactions")
     cust = raw["customer_id"].astype("str").str.strip()

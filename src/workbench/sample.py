@@ -1482,8 +1482,3 @@ def load_truth(data_dir: str | Path | None = None) -> dict:
             out[p.stem] = json.loads(p.read_text(encoding="utf-8"))
     return out
 
-
-def has_tables(data_dir: str | Path | None = None) -> bool:
-    """True when the folder already holds raw tables (Parquet or CSV)."""
-    d = Path(data_dir or paths.RAW_DIR)
-    return d.is_dir() and any(p.suffix in (".parquet", ".csv") for p in d.iterdir())
