@@ -24,3 +24,18 @@ def measure(fn, *args, trace_memory: bool = False, **kwargs):
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out, seconds, round(peak, 1)
+
+
+def run_sizes(argv, sizes, quick_sizes, one, describe) -> list[dict]:
+    """Parse --quick, run `one(size)` for each size, print `describe(row)`, return the rows."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    rows = []
+    for n in quick_sizes if args.quick else sizes:
+        row = one(n)
+        rows.append(row)
+        print(describe(row), flush=True)
+    return rows

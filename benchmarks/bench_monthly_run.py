@@ -6,7 +6,6 @@ nothing touches data/raw or reports/<month>. Peak memory is the largest child pr
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import shutil
@@ -16,6 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import run_sizes
 
 SIZES = (20_000, 200_000, 1_000_000)
 QUICK_SIZES = (20_000,)
@@ -47,7 +48,7 @@ def _run(customers: int) -> dict:
         ok = proc.returncode == 0
         check = ("ok" if ok else f"exit {proc.returncode}") + (
             "" if limit is None else (", within target" if seconds <= limit else ", OVER target"))
-        failed = [ln for ln in out.splitlines() + err.splitlines() if "FAIL" in ln.upper()][:3]
+        failed = [ln for ln in out.splitlines() + err.splitlines() if ": fail" in ln.lower()][:3]
         return {"stage": "monthly run (all notebooks + HTML)", "size": customers, "seconds": round(seconds, 1),
                 "peak_mb": round(peak), "target": target, "check": check, "note": "; ".join(failed)}
     finally:
@@ -55,16 +56,7 @@ def _run(customers: int) -> dict:
 
 
 def main(argv=None) -> list[dict]:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args(argv)
-    rows = []
-    for n in QUICK_SIZES if args.quick else SIZES:
-        row = _run(n)
-        rows.append(row)
-        print(f"monthly run {n:>9,} customers: {row['seconds']} s, peak {row['peak_mb']} MB, {row['check']}", flush=True)
-    return rows
-
+    return run_sizes(argv, SIZES, QUICK_SIZES, _run, lambda r: f"monthly run {r['size']:>9,} customers: {r.get('seconds')} s, peak {r.get('peak_mb')} MB, {r['check']}")
 
 if __name__ == "__main__":
     main()

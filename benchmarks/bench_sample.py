@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from _common import run_sizes
 
 SIZES = (20_000, 200_000, 1_000_000)
 QUICK_SIZES = (2_000, 20_000)
@@ -38,18 +37,7 @@ def _one(customers: int) -> dict:
 
 
 def main(argv=None) -> list[dict]:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args(argv)
-    rows = []
-    for n in QUICK_SIZES if args.quick else SIZES:
-        t = time.perf_counter()
-        row = _one(n)
-        rows.append(row)
-        print(f"sample generation {n:>9,} customers: {row.get('seconds')} s, peak {row.get('peak_mb')} MB "
-              f"({time.perf_counter() - t:.0f} s with checks) {row.get('note', '')}", flush=True)
-    return rows
-
+    return run_sizes(argv, SIZES, QUICK_SIZES, _one, lambda r: f"sample generation {r['size']:>9,} customers: {r.get('seconds')} s, peak {r.get('peak_mb')} MB {r.get('note', '')}")
 
 if __name__ == "__main__":
     main()

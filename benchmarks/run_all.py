@@ -47,6 +47,7 @@ def _run_one(script: Path, quick: bool) -> tuple[list[dict], str]:
     """Run one benchmark script in a child process; rows come back as JSON on the last line."""
     code = (
         "import json, runpy, sys; sys.argv=[sys.argv[0]]+sys.argv[1:]; "
+        f"sys.path.insert(0, {str(HERE)!r}); "
         f"mod = runpy.run_path({str(script)!r}); "
         "rows = mod['main'](sys.argv[1:]) or []; "
         "print('@@ROWS@@' + json.dumps(rows, default=str))"
