@@ -34,6 +34,9 @@ TRICKY = [
     "Mr. Smith est excellent. Vraiment.", ":'( triste", "<3 <3", "j'adore l'appli :D",
     "je n'aime pas", "bien. :) super", "prix D'Artagnan", "l’;) top", "&rsquo ; bon",
     "Bon ! ( ! ) nul", "'bon' \"mauvais\" ‘excellent’", "beau\r\n\r\nlaid", "8-) 8 - ) 8 )",
+    "pas \x00 bon", "pas \x01 bon", "\x01", "très \x01 bien.", "x D", "max Dupont : D", "bien..",
+    "Mr. bon...", "M. bien. etc.)", "(bien.", "bien.)", "l&rsquo ; bon", "c&rsquo", "a ’ ; b",
+    "vraiment; END-OF-SENTENCE )o", "mauvais * \n\n ) ;", "bon END-OF-SENTENCE : END-OF-SENTENCE )",
 ]
 
 

@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import compress, repeat
+from operator import itemgetter, not_
 
 import numpy as np
 import pandas as pd
@@ -65,42 +66,148 @@ def _pattern():
 
 
 _SEP = "\x00"  # text separator in the batch string: never split, never matched by any rule
+_DELIM = "\x01"  # raw-token separator when new raw tokens are split together
 _END = r"(?:\.\.\.|[.!?]|END-OF-SENTENCE)(?!\S)"  # pattern's sentence terminators (whole tokens)
 _CLOSE = r"(?:\.\.\.|[.!?)'\"”’]|END-OF-SENTENCE)(?!\S)"  # tokens absorbed after a terminator
 _SENTENCE_END = re.compile(rf"((?<!\S){_END}(?: {_CLOSE})*) ")
 _EOS_TOKEN = re.compile(r"(?<!\S)END-OF-SENTENCE(?!\S)")
+# token codes: >= 0 a scoring token (lexicon word, negation, "!", "(!)", emoticon); below 0 a
+# token that does not score, by what it clears in pattern's `assessments` (see _TextblobBatch)
+_SHORT, _CLEARS_N, _CLEARS_NM, _SEP_CODE, _DELIM_CODE, _UNKNOWN = -1, -2, -3, -4, -5, -9
+_PLAIN, _BANG, _OTHER = 0, 1, 2  # kinds of scoring tokens (see _Lexicon.kind)
 
 
 def _join_emoticon(m: re.Match) -> str:
     return m.group(1).replace(" ", "") + m.group(2)
 
 
+@dataclass(frozen=True)
+class _Lexicon:
+    """textblob-fr's scoring tokens with what `assessments` needs of each (built once)."""
+
+    code: dict  # lower-cased scoring token -> id; the text separator -> its negative code
+    code_cut: dict  # the same, and the raw-token delimiter -> its negative code
+    words: list  # id -> token
+    facts: list  # id -> (in lexicon, emoticon polarity or None, len(w.strip("'")) > 1, len(w) > 2)
+    emoticon_finder: re.Pattern
+    splitters: tuple  # compiled punctuation-splitting passes (see _TextblobBatch._split_plain)
+    emoticon_chars: dict  # character of an emoticon or of "(!)" -> code > 0
+    emoticon_pairs: np.ndarray  # [code, code] -> the two characters follow each other in one
+    kind: np.ndarray  # id -> _PLAIN (adds one fixed assessment), _BANG ("!") or _OTHER
+    polarity: np.ndarray  # id -> polarity of its assessment (for _PLAIN tokens)
+    subjectivity: np.ndarray  # id -> subjectivity of its assessment (for _PLAIN tokens)
+
+
+@lru_cache(maxsize=1)
+def _tb_lexicon() -> _Lexicon:
+    pt, _fr, lex = _pattern()
+    emoticons: dict[str, float] = {}  # lower-cased emoticon -> polarity, first group wins
+    for (_kind, p), group in pt.EMOTICONS.items():
+        for e in group:
+            emoticons.setdefault(e.lower(), p)
+    # pattern only looks emoticons up for short tokens that are neither words nor punctuation
+    emo = {e: p for e, p in emoticons.items()
+           if not (e.isalpha() or len(e) > 5 or e in pt.PUNCTUATION)}
+    words = sorted(set(dict.keys(lex)) | set(lex.negations) | {"!", "(!)"} | set(emo))
+    facts = [(dict.__contains__(lex, w), emo.get(w), len(w.strip("'")) > 1, len(w) > 2)
+             for w in words]
+    code = dict(zip(words, range(len(words)), strict=True))
+    code[_SEP] = _SEP_CODE
+    # tokens whose effect never depends on their neighbours when no negation or modifier is
+    # pending: lexicon words that are neither modifiers nor negations, and plain emoticons
+    kind = np.full(len(words), _OTHER, dtype=np.int8)
+    pol = np.zeros(len(words))
+    subj = np.zeros(len(words))
+    negations = set(lex.negations)
+    for k, (w, (known, e, _l1, _l2)) in enumerate(zip(words, facts, strict=True)):
+        if w in negations or w == "(!)":
+            continue
+        if known:
+            entry = dict.__getitem__(lex, w)
+            if not any(map(entry.__contains__, lex.modifiers)):
+                kind[k] = _PLAIN
+                pol[k], subj[k] = entry[None][0], entry[None][1]
+        elif w == "!":
+            kind[k] = _BANG
+        elif e is not None:
+            kind[k], pol[k], subj[k] = _PLAIN, e, 1.0
+    # textblob-fr's emoticon regex with its alternatives grouped by first character: the same
+    # match at every position (order kept within a group; alternatives with different first
+    # characters cannot both match at one position), twice as fast to scan
+    groups: dict[str, list[str]] = {}
+    for group in pt.EMOTICONS.values():  # same iteration order as pattern's RE_EMOTICONS
+        for e in group:
+            groups.setdefault(e[0], []).append(r" ?".join(re.escape(ch) for ch in e[1:]))
+    alts = "|".join(
+        re.escape(first) + "(?:" + "|".join(" ?" + rest if rest else "" for rest in rests) + ")"
+        for first, rests in groups.items()
+    )
+    p = re.escape(pt.PUNCTUATION.replace(".", ""))
+    pd_ = p + r"\."
+    splitters = (
+        # leading runs of 2+ marks, then a space after a single leading mark (every token follows
+        # a space); trailing runs of 2+ marks after a character that is not a mark, then a
+        # space before a single trailing mark
+        re.compile(rf"[{p}](?<=\s[{p}])[{p}]+"),
+        re.compile(rf"(?<=\s[{p}])(?=\S)"),
+        re.compile(rf"[{p}](?<=[^\s{pd_}][{p}])[{p}]+(?!\S)"),
+        re.compile(rf"(?<=[^\s{pd_}])(?=[{p}](?!\S))"),
+    )
+    shapes = [e for group in pt.EMOTICONS.values() for e in group] + ["(!)"]
+    chars = {ch: k + 1 for k, ch in enumerate(sorted({ch for e in shapes for ch in e}))}
+    pairs = np.zeros((len(chars) + 1, len(chars) + 1), dtype=bool)
+    for e in shapes:
+        for a, b in zip(e[:-1], e[1:], strict=True):
+            pairs[chars[a], chars[b]] = True
+    return _Lexicon(code, {**code, _DELIM: _DELIM_CODE}, words, facts,
+                    re.compile(rf"({alts})($|\s)"), splitters, chars, pairs, kind, pol, subj)
+
+
+def _spaced(m: re.Match) -> str:
+    return " ".join(m.group())
+
+
+def _spaced_after(m: re.Match) -> str:
+    return " " + " ".join(m.group())
+
+
 class _TextblobBatch:
     """Batch re-implementation of textblob-fr's `Sentiment.__call__` for plain strings.
 
-    Exactness rests on three observations about pattern's code (textblob_fr/_text.py):
+    Exactness rests on four observations about pattern's code (textblob_fr/_text.py):
     1. every tokenisation rule is local (regex substitutions, per-token punctuation splits), so
        texts joined by a separator token are tokenised as if alone; the per-sentence rules
        (re-joining a split emoticon or "( ! )", dropping paragraph marks, "&rsquo ;") change a
        text only where they match: those texts are redone with the sentence splitter, text by
        text (texts containing the separator itself go through textblob-fr's own tokenizer);
     2. splitting leading/trailing punctuation depends on the raw token alone (cached per raw
-       token, with the ids of its lower-cased pieces);
+       token). New raw tokens are split together, in one string: leading marks one by one,
+       trailing marks one by one, by four regex passes; the loop's period, ellipsis and
+       abbreviation rules run token by token, only for raw tokens that contain a period;
     3. in `assessments`, a token that is neither in the lexicon, nor a negation, "!", "(!)" or
        an emoticon only clears the pending negation (if len(w.strip("'")) > 1) and the pending
        modifier (if len(w) > 2); both effects are independent between two scoring tokens, so
-       only scoring tokens are visited, with two flags summarising the tokens in between.
+       only scoring tokens are visited, with two flags summarising the tokens in between;
+    4. after the quote rules every "'" is a token of its own, so for a token that does not
+       score, len(w.strip("'")) > 1 is len(w) > 1: its length class is all that is kept.
     """
 
     def __init__(self):
         pt, fr, lex = _pattern()
         self.pt, self.fr, self.lex = pt, fr, lex
+        L = _tb_lexicon()
+        self.code, self.tok_words, self.tok_facts = L.code, L.words, L.facts
+        self.emoticon_finder, self.splitters = L.emoticon_finder, L.splitters
+        marks = re.escape(pt.PUNCTUATION.replace(".", ""))
+        # a word (neither starting with a mark nor ending with a mark or period before its
+        # final periods) followed by one period, or by three or more
+        self.dotted_shapes = (re.compile(rf"[^{marks}].*[^{marks}.]\."),
+                              re.compile(rf"[^{marks}].*[^{marks}.]\.{{3,}}"))
         self.negations = set(lex.negations)
         self.modifiers = tuple(lex.modifiers)
         self.punct = tuple(pt.PUNCTUATION.replace(".", ""))
         self.punct_dot = self.punct + (".",)
         self.punct_set, self.punct_dot_set = set(self.punct), set(self.punct_dot)
-        self.punct_chars = "".join(self.punct)
         self.replace = fr.replacements
         self.abbreviations = fr.ABBREVIATIONS
         # only the curly-apostrophe contractions change tokens: every ASCII "'" is padded with
@@ -108,43 +215,17 @@ class _TextblobBatch:
         curly = [k for k in fr.replacements if "’" in k]
         if curly != ["(l|c|d|j|m|n|qu|s|t|jusqu|lorsqu|puisqu)’", "(L|C|D|J|M|N|QU|S|T|JUSQU|LORSQU|PUISQU)’"]:
             raise RuntimeError("textblob-fr's contraction rules changed; update _TextblobBatch")
-        # emoticons (lower-cased) -> polarity, first group wins as in pattern's loop
-        self.emoticons: dict[str, float] = {}
-        for (_kind, p), group in pt.EMOTICONS.items():
-            for e in group:
-                self.emoticons.setdefault(e.lower(), p)
-        # per registered token: word, facts, and the three flags used in vectorised form
-        self.tok_id: dict[str, int] = {}
-        self.tok_words: list[str] = []
-        self.tok_facts: list[tuple] = []
-        self.scoring: list[bool] = []
-        self.clear_n: list[bool] = []
-        self.clear_m: list[bool] = []
-        # textblob-fr's emoticon regex with its alternatives grouped by first character: the
-        # same match at every position (order kept within a group; alternatives with different
-        # first characters cannot both match at one position), twice as fast to scan
-        groups: dict[str, list[str]] = {}
-        for group in pt.EMOTICONS.values():  # same iteration order as pattern's RE_EMOTICONS
-            for e in group:
-                groups.setdefault(e[0], []).append(r" ?".join(re.escape(ch) for ch in e[1:]))
-        alts = "|".join(
-            re.escape(first) + "(?:" + "|".join(" ?" + rest if rest else "" for rest in rests) + ")"
-            for first, rests in groups.items()
-        )
-        self.emoticon_finder = re.compile(rf"({alts})($|\s)")
-        # per raw token: its pieces' token ids, as a ragged table (uid -> start, length)
+        # per raw token: its pieces' codes, as a ragged table (uid -> start, length)
         self.raw_uid: dict[str, int] = {}
-        self.raw_start: list[int] = []
-        self.raw_len: list[int] = []
-        self.raw_flat: list[int] = []
-        self.raw_pieces: list[str] = []
-        self.rsquo_end: set[str] = set()
-        self._arrays = None
-        self._facts = None
+        self.raw_len = np.zeros(0, dtype=np.int64)
+        self.raw_start = np.zeros(0, dtype=np.int64)
+        self.raw_flat = np.zeros(0, dtype=np.int64)
+        self.raw_pieces = np.zeros(0, dtype=object)
+        self.raw_flag = np.zeros(0, dtype=bool)
+        self.raw_first = np.zeros(0, dtype=np.int16)
+        self.raw_last = np.zeros(0, dtype=np.int16)
         self._memo: dict[tuple, tuple[float, float]] = {}
-        self._register([_SEP])
-        self.sep_id = self.tok_id[_SEP]
-        self._raw_uids([_SEP])
+        self.sep_uid = int(self._raw_uids([_SEP])[0])
 
     # -- tokenisation ------------------------------------------------------------------------
     @staticmethod
@@ -166,14 +247,6 @@ class _TextblobBatch:
     def _split_token(self, t: str) -> str:
         """pattern's find_tokens loop for one raw token -> its pieces joined by spaces."""
         pt, punctuation, replace, abbreviations = self.pt, self.punct, self.replace, self.abbreviations
-        if not t.startswith(punctuation) and not t.endswith(self.punct_dot):
-            return t
-        if "." not in t and "'" not in t and "’" not in t:
-            # no period, no contraction: the loop only peels punctuation marks one by one
-            core = t.strip(self.punct_chars)
-            start = len(t) - len(t.lstrip(self.punct_chars))
-            pieces = list(t[:start]) + ([core] if core else []) + list(t[start + len(core):])
-            return " ".join(pieces)
         out, tail = [], []
         while t.startswith(punctuation) and t not in replace:
             out.append(t[0])
@@ -199,6 +272,34 @@ class _TextblobBatch:
             out.append(t)
         out.extend(reversed(tail))
         return " ".join(out)
+
+    def _split_dotted(self, raw: list[str]) -> list[str]:
+        """Pieces of raw tokens with a period: "mot." and "mot..." directly (the loop's only
+        steps for them), any other shape by the loop itself."""
+        pt, abbreviations = self.pt, self.abbreviations
+        one, ellipsis = self.dotted_shapes
+        out = []
+        for t in raw:
+            if ellipsis.fullmatch(t):  # "...": split off, remaining periods dropped, done
+                out.append(t[:-3].rstrip(".") + " ...")
+            elif one.fullmatch(t):  # one period: split off unless an abbreviation, done
+                abbr = (t in abbreviations or pt.RE_ABBR1.match(t) is not None
+                        or pt.RE_ABBR2.match(t) is not None or pt.RE_ABBR3.match(t) is not None)
+                out.append(t if abbr else t[:-1] + " .")
+            else:
+                out.append(self._split_token(t))
+        return out
+
+    def _split_plain(self, raw: list[str]) -> list[str]:
+        """Pieces of raw tokens without a period, all at once: the loop then only peels marks,
+        one by one, from the start and from the end of the token."""
+        lead_run, lead_one, trail_run, trail_one = self.splitters
+        s = " " + f" {_DELIM} ".join(raw) + " "
+        s = lead_run.sub(_spaced, s)
+        s = lead_one.sub(" ", s)
+        s = trail_run.sub(_spaced_after, s)
+        s = trail_one.sub(" ", s)
+        return s[1:-1].split(f" {_DELIM} ")
 
     def _tokens_one(self, text: str) -> list[str]:
         """textblob-fr's own tokenisation of one text (slow path, exact by definition)."""
@@ -227,141 +328,157 @@ class _TextblobBatch:
         paragraph marks dropped, sarcasm "(!)" and split emoticons re-joined, "&rsquo;" fixed."""
         pt = self.pt
         j = _SENTENCE_END.sub("\\1\n", j)  # sentence ends -> line breaks: no match across
-        if pt.EOS in j:
-            j = _EOS_TOKEN.sub("", j)
+        if pt.EOS in j:  # dropped from the sentence's tokens, which are then joined again
+            j = re.sub(" {2,}", " ", _EOS_TOKEN.sub("", j))
         j = pt.RE_SARCASM.sub("(!)", j)
-        j = pt.RE_EMOTICONS.sub(_join_emoticon, j)
+        j = self.emoticon_finder.sub(_join_emoticon, j)  # same matches as pt.RE_EMOTICONS
         return j.replace("&rsquo ;", "’")
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
         """Lower-cased tokens of each text, exactly as textblob-fr's sentiment sees them."""
-        flat = self._sentence_rules(
-            " ".join(self._split_raw(self._prepare(texts).split()))
+        flat = self._sentence_rules(  # (a final space: the last sentence end needs one too)
+            " ".join(self._split_raw(self._prepare(texts).split())) + " "
         ).lower()
         return [p.split() for p in flat.split(_SEP)]
 
+    def _codes(self, words: list[str], code: dict | None = None) -> np.ndarray:
+        """Code of each lower-cased token: its id if it scores, else its length class."""
+        get = (code or self.code).get
+        c = np.fromiter(map(get, words, repeat(_UNKNOWN)), dtype=np.int64, count=len(words))
+        other = c == _UNKNOWN
+        if other.any():
+            n = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+            c[other] = -np.clip(n[other], 1, 3)  # _SHORT, _CLEARS_N, _CLEARS_NM
+        return c
+
+    def _register_raw(self, new: list[str]) -> None:
+        """Split new raw tokens into pieces; store the pieces' codes, the emoticon characters at
+        the token's ends and whether a per-sentence rule can apply inside the token."""
+        L, eos = _tb_lexicon(), self.pt.EOS
+        if _DELIM in "".join(new):  # the delimiter in the text itself: token by token
+            clean, plain, dotted = [], [], new
+        else:
+            marks, marks_dot = self.punct_set, self.punct_dot_set
+            edge = [t[0] in marks or t[-1] in marks_dot for t in new]
+            clean = list(compress(new, map(not_, edge)))  # nothing to split off: one piece
+            edge = list(compress(new, edge))
+            plain = [t for t in edge if "." not in t]
+            dotted = [t for t in edge if "." in t]
+        order = clean + plain + dotted
+        split = (self._split_plain(plain) if plain else []) + self._split_dotted(dotted)
+        # codes: one per clean token, then the split tokens' pieces cut at the delimiters
+        clean_joined = " ".join(clean)
+        words = clean_joined.lower().split()
+        if len(words) != len(clean):  # lower-casing never makes whitespace; just in case
+            clean, split = [], clean + split
+            words = []
+        codes = [self._codes(words)]
+        lengths = [np.ones(len(clean), dtype=np.int64)]
+        joined = f" {_DELIM} ".join(split)
+        if split and _DELIM in order:
+            per = [self._codes(p.replace("&rsquo ;", "’").lower().split()) for p in split]
+            lengths.append(np.array([len(c) for c in per], dtype=np.int64))
+            codes += per
+        elif split:
+            c = self._codes(joined.replace("&rsquo ;", "’").lower().split(), L.code_cut)
+            cut = np.flatnonzero(c == _DELIM_CODE)
+            lengths.append(np.diff(np.concatenate(([-1], cut, [len(c)]))) - 1)
+            codes.append(np.delete(c, cut))
+        lengths = np.concatenate(lengths)
+        codes = np.concatenate(codes)
+        # tokens inside which a per-sentence rule may apply: a split emoticon or "( ! )" to
+        # re-join, a paragraph mark, a last piece ending in "&rsquo" (before a ";" token)
+        flag = np.zeros(len(order), dtype=bool)
+        if split and _DELIM not in order:
+            hits = [m.start() for m in L.emoticon_finder.finditer(joined) if " " in m.group(1)]
+            if "(" in joined:
+                hits += [m.start() for m in self.pt.RE_SARCASM.finditer(joined) if " " in m.group(0)]
+            if hits:
+                delims = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32) == 1)
+                flag[len(clean) + np.searchsorted(delims, hits)] = True
+        elif split:
+            flag[len(clean):] = True
+        pieces = clean + split
+        if eos in joined or eos in clean_joined:
+            flag |= np.array([eos in t for t in order])
+        for text, sep, first in ((clean_joined, " ", 0), (joined, f" {_DELIM} ", len(clean))):
+            if "&rsquo" in text:  # pieces ending in "&rsquo" (rare: "&rsquo;" is usually whole)
+                for m in re.finditer(f"&rsquo(?={re.escape(sep)}|$)", text):
+                    flag[first + text.count(sep, 0, m.start())] = True
+        n_raw = len(self.raw_len)
+        self.raw_uid.update(zip(order, range(n_raw, n_raw + len(order)), strict=True))
+        self.raw_start = np.concatenate((self.raw_start, len(self.raw_flat) + np.cumsum(lengths) - lengths))
+        self.raw_len = np.concatenate((self.raw_len, lengths))
+        self.raw_flat = np.concatenate((self.raw_flat, codes))
+        self.raw_pieces = np.concatenate((self.raw_pieces, np.array(pieces, dtype=object)))
+        self.raw_flag = np.concatenate((self.raw_flag, flag))
+        chars = L.emoticon_chars
+        self.raw_first = np.concatenate((self.raw_first, np.fromiter(
+            map(chars.get, map(itemgetter(0), order), repeat(0)), dtype=np.int16, count=len(order))))
+        self.raw_last = np.concatenate((self.raw_last, np.fromiter(
+            map(chars.get, map(itemgetter(-1), order), repeat(0)), dtype=np.int16, count=len(order))))
+
     def _raw_uids(self, raw: list[str]) -> np.ndarray:
-        """Ids of raw tokens (registering new ones: pieces split off, ids of the pieces)."""
-        get = self.raw_uid.get
-        u = np.fromiter(map(get, raw, repeat(-1)), dtype=np.int64, count=len(raw))
-        missing = np.flatnonzero(u < 0)
-        if len(missing):
-            new = list(set(raw).difference(self.raw_uid))
-            first, last = self.punct_set, self.punct_dot_set
-            clean = [t for t in new if t[0] not in first and t[-1] not in last]
-            split = [t for t in new if t[0] in first or t[-1] in last]
-            # a raw token without punctuation at its edges is one token (lower-cased)
-            clean_words = [t.lower() for t in clean]
-            split_pieces = [self._split_token(t) for t in split]
-            self.rsquo_end.update(t for t, p in zip(split, split_pieces, strict=True) if p.endswith("&rsquo"))
-            split_words = [p.replace("&rsquo ;", "’").lower().split() for p in split_pieces]
-            tok_id = self.tok_id
-            fresh = set(clean_words).union(*split_words).difference(tok_id)
-            if fresh:
-                self._register(list(fresh))
-            base = len(self.raw_len)
-            start = len(self.raw_flat)
-            self.raw_uid.update(zip(clean + split, range(base, base + len(new)), strict=True))
-            self.raw_pieces.extend(clean)
-            self.raw_pieces.extend(split_pieces)
-            self.raw_start.extend(range(start, start + len(clean)))
-            self.raw_len.extend(repeat(1, len(clean)))
-            self.raw_flat.extend(map(tok_id.__getitem__, clean_words))
-            start += len(clean)
-            for ws in split_words:
-                self.raw_start.append(start)
-                self.raw_len.append(len(ws))
-                start += len(ws)
-                self.raw_flat.extend(map(tok_id.__getitem__, ws))
-            u = np.fromiter(map(get, raw, repeat(-1)), dtype=np.int64, count=len(raw))
-        if self._arrays is None or len(self._arrays[0]) != len(self.raw_len):
-            self._arrays = (
-                np.asarray(self.raw_len, dtype=np.int64),
-                np.asarray(self.raw_start, dtype=np.int64),
-                np.asarray(self.raw_flat, dtype=np.int64),
-                np.asarray(self.raw_pieces, dtype=object),
-            )
-        return u
+        """Ids of raw tokens (registering new ones: pieces split off, codes of the pieces)."""
+        known = self.raw_uid
+        new = list(dict.fromkeys(raw).keys() - known.keys())
+        if new:
+            self._register_raw(new)
+        return np.fromiter(map(known.__getitem__, raw), dtype=np.int64, count=len(raw))
 
     def _split_raw(self, raw: list[str]) -> list[str]:
         """Raw tokens -> their pieces (leading/trailing punctuation split off)."""
         u = self._raw_uids(raw)  # may grow the tables: index them afterwards
-        return self._arrays[3][u].tolist()
+        return self.raw_pieces[u].tolist()
 
-    def _uids_to_ids(self, u: np.ndarray) -> np.ndarray:
-        """Flat token ids of raw tokens given by id."""
-        lengths, starts, flat, _ = self._arrays
-        n = lengths[u]
+    def _uids_to_codes(self, u: np.ndarray) -> np.ndarray:
+        """Flat token codes of raw tokens given by id."""
+        n = self.raw_len[u]
         total = int(n.sum())
         if total == len(u):  # every raw token is one token
-            return flat[starts[u]]
-        first = np.repeat(starts[u] - (np.cumsum(n) - n), n)
-        return flat[first + np.arange(total)]
+            return self.raw_flat[self.raw_start[u]]
+        first = np.repeat(self.raw_start[u] - (np.cumsum(n) - n), n)
+        return self.raw_flat[first + np.arange(total)]
 
-    def _ids(self, words: list[str]) -> list[int]:
-        tok_id = self.tok_id
-        new = [w for w in set(words) if w not in tok_id]
-        if new:
-            self._register(new)
-        return [tok_id[w] for w in words]
-
-    def token_ids(self, texts: list[str]) -> tuple[np.ndarray, dict[int, list[int]]]:
-        """Token ids of all texts in one flat array, texts separated by the separator id, and
-        {text position: exact token ids} for the texts that needed a per-sentence rule.
+    def token_codes(self, texts: list[str]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """Token codes of all texts in one flat array, texts separated by the separator code,
+        and {text position: exact token codes} for the texts that needed a per-sentence rule.
 
         Tokens are looked up per raw token (cached); texts where a per-sentence rule applies
         (a split emoticon or "( ! )" to re-join, a paragraph mark, "&rsquo ;") are redone with
         those rules, text by text.
         """
-        pt = self.pt
         slow = [i for i, t in enumerate(texts) if _SEP in t]
         batch = texts if not slow else [("" if _SEP in t else t) for t in texts]
         raw = self._prepare(batch).split()
         u = self._raw_uids(raw)
-        j = " ".join(self._arrays[3][u].tolist())
-        hits = [m.start() for m in self.emoticon_finder.finditer(j) if " " in m.group(1)]
-        if "(" in j:
-            hits += [m.start() for m in pt.RE_SARCASM.finditer(j) if " " in m.group(0)]
-        if pt.EOS in j:
-            hits += [m.start() for m in _EOS_TOKEN.finditer(j)]
-        if self.rsquo_end and "&rsquo ;" in j and not self.rsquo_end.isdisjoint(raw):
-            hits += [m.start() for m in re.finditer("&rsquo ;", j)]  # "&rsquo" ";" across tokens
-        ids = self._uids_to_ids(u)
+        # texts where a per-sentence rule may apply: a flagged raw token, or two raw tokens whose
+        # facing characters are consecutive in an emoticon or in "(!)" (split by a space)
+        L = _tb_lexicon()
+        hit = self.raw_flag[u]
+        hit[:-1] |= L.emoticon_pairs[self.raw_last[u[:-1]], self.raw_first[u[1:]]]
+        codes = self._uids_to_codes(u)
         redo = {}
-        if hits:
-            seps = np.flatnonzero(np.frombuffer(j.encode("utf-32-le"), dtype=np.uint32) == 0)
-            parts = None
-            for i in set(np.searchsorted(seps, hits, side="right").tolist()):
-                if parts is None:
-                    parts = j.split(_SEP)
-                redo[i] = self._ids(self._sentence_rules(parts[i]).lower().split())
-        for i in slow:
-            redo[i] = self._ids(self._tokens_one(texts[i]))
-        return ids, redo
-
-    # -- lexicon facts per token ---------------------------------------------------------------
-    def _register(self, words: list[str]) -> None:
-        """Register new lower-cased tokens: scoring or not, and what a non-scoring token clears
-        (pending negation if len(w.strip("'")) > 1, pending modifier if len(w) > 2)."""
-        punctuation, negations, emoticons = self.pt.PUNCTUATION, self.negations, self.emoticons
-        known = list(map(dict.__contains__, repeat(self.lex, len(words)), words))
-        emo = list(map(emoticons.get, words))
-        for k, e in enumerate(emo):  # pattern only looks emoticons up for short non-words
-            if e is not None and (words[k].isalpha() or len(words[k]) > 5 or words[k] in punctuation):
-                emo[k] = None
-        long1 = [len(w.strip("'")) > 1 for w in words]
-        long2 = [len(w) > 2 for w in words]
-        scoring = [
-            w != _SEP and (kn or w in negations or w == "!" or w == "(!)" or e is not None)
-            for w, kn, e in zip(words, known, emo, strict=True)
-        ]
-        self.tok_facts.extend(zip(known, emo, long1, long2, strict=True))
-        self.scoring.extend(scoring)
-        self.clear_n.extend([not sc and lg for sc, lg in zip(scoring, long1, strict=True)])
-        self.clear_m.extend([not sc and lg for sc, lg in zip(scoring, long2, strict=True)])
-        base = len(self.tok_words)
-        self.tok_id.update(zip(words, range(base, base + len(words)), strict=True))
-        self.tok_words.extend(words)
+        hits = np.flatnonzero(hit)
+        if len(hits):  # check the candidates, then redo those where a rule applies
+            seps = np.flatnonzero(u == self.sep_uid)
+            bounds = np.concatenate(([-1], seps, [len(u)]))
+            cand = np.unique(np.searchsorted(seps, hits)).tolist()
+            # (a space after the last token, as between texts: sentence ends need one)
+            parts = [" ".join(self.raw_pieces[u[bounds[i] + 1:bounds[i + 1]]].tolist()) + " "
+                     for i in cand]
+            # the rules on all candidates at once (no rule matches across the separator token);
+            # a candidate where no rule applies simply keeps its tokens
+            flat = self._codes(self._sentence_rules(f" {_SEP} ".join(parts)).lower().split())
+            cuts = np.flatnonzero(flat == _SEP_CODE)
+            redo.update(zip(cand, np.split(flat, cuts + 1), strict=True))
+            for i in cand:  # drop the separator that ends each piece but the last
+                if len(redo[i]) and redo[i][-1] == _SEP_CODE:
+                    redo[i] = redo[i][:-1]
+        for i in slow:  # there, a separator token is a mere one-character token
+            c = self._codes(self._tokens_one(texts[i]))
+            redo[i] = np.where(c == _SEP_CODE, _SHORT, c)
+        return codes, redo
 
     # -- scores ------------------------------------------------------------------------------
     def _assess(self, events: tuple) -> tuple[float, float]:
@@ -443,51 +560,81 @@ class _TextblobBatch:
         gc_was_enabled = gc.isenabled()
         gc.disable()  # many small objects, nothing cyclic: the collector would only slow us
         try:
-            ids, redo = self.token_ids(texts)
-            self._score_ids(ids, np.arange(len(texts)), pol, sub)
+            codes, redo = self.token_codes(texts)
+            self._score_codes(codes, np.arange(len(texts)), pol, sub)
             if redo:
                 order = sorted(redo)
-                flat = []
-                for i in order:
-                    flat.append(self.sep_id)
-                    flat.extend(redo[i])
-                self._score_ids(np.array(flat[1:], dtype=np.int64), np.array(order), pol, sub)
+                sep = np.array([_SEP_CODE], dtype=np.int64)
+                flat = np.concatenate([x for i in order for x in (sep, redo[i])][1:])
+                self._score_codes(flat, np.array(order), pol, sub)
         finally:
             if gc_was_enabled:
                 gc.enable()
         return pol, sub
 
-    def _score_ids(self, ids: np.ndarray, where: np.ndarray, pol: np.ndarray, sub: np.ndarray):
-        """Score texts given as one flat id array (separator-delimited) into pol/sub[where]."""
-        is_sep = ids == self.sep_id
+    def _score_codes(self, codes: np.ndarray, where: np.ndarray, pol: np.ndarray, sub: np.ndarray):
+        """Score texts given as one flat code array (separator-delimited) into pol/sub[where].
+
+        Texts whose scoring tokens are all plain (see _Lexicon.kind) or "!" are averaged in
+        numpy, in pattern's order of additions; the others go through `_assess`.
+        """
+        L = _tb_lexicon()
+        is_sep = codes == _SEP_CODE
         text_of = np.cumsum(is_sep)
-        if self._facts is None or len(self._facts[0]) != len(self.scoring):
-            self._facts = (
-                np.asarray(self.scoring, dtype=bool),
-                np.asarray(self.clear_n, dtype=bool),
-                np.asarray(self.clear_m, dtype=bool),
-            )
-        scoring, clear_n, clear_m = self._facts
-        pos = np.flatnonzero(scoring[ids])
+        pos = np.flatnonzero(codes >= 0)
         pol[where] = 0.0
         sub[where] = 0.0
         if len(pos) == 0:
             return
-        # clearing tokens between two scoring tokens (a text separator clears everything)
-        c_n = np.cumsum(clear_n[ids] | is_sep)
-        c_m = np.cumsum(clear_m[ids] | is_sep)
-        prev = np.concatenate(([0], pos[:-1]))
-        gap_n = (c_n[pos] - c_n[prev]) > 0
-        gap_m = (c_m[pos] - c_m[prev]) > 0
+        sc = codes[pos]
         txt = text_of[pos]
+        kind = L.kind[sc]
+        other = np.zeros(len(where), dtype=bool)
+        other[txt[kind == _OTHER]] = True
+        simple = ~other[txt]
+        if simple.any():
+            self._score_plain(sc[simple], txt[simple], kind[simple], where, pol, sub)
+        if not other.any():
+            return
+        # tokens between two scoring tokens that clear (a text separator clears everything)
+        c_n = np.cumsum(codes <= _CLEARS_N)
+        c_m = np.cumsum(codes <= _CLEARS_NM)
+        prev = np.concatenate(([0], pos[:-1]))
+        keep = ~simple
+        pos_o, txt = pos[keep], txt[keep]
+        gap_n = (c_n[pos_o] - c_n[prev[keep]]) > 0
+        gap_m = (c_m[pos_o] - c_m[prev[keep]]) > 0
         bounds = np.flatnonzero(np.diff(txt)) + 1
         starts = np.concatenate(([0], bounds)).tolist()
-        stops = np.concatenate((bounds, [len(pos)])).tolist()
-        events = tuple(zip(ids[pos].tolist(), gap_n.tolist(), gap_m.tolist(), strict=True))
+        stops = np.concatenate((bounds, [len(pos_o)])).tolist()
+        events = tuple(zip(sc[keep].tolist(), gap_n.tolist(), gap_m.tolist(), strict=True))
         assess = self._assess
         targets = where[txt[starts]].tolist()
         for t, a, b in zip(targets, starts, stops, strict=True):
             pol[t], sub[t] = assess(events[a:b])
+
+    @staticmethod
+    def _score_plain(sc, txt, kind, where, pol, sub):
+        """Texts with plain tokens and "!" only: one assessment per plain token, each "!" raises
+        the last one's polarity by 25 % (clipped), the scores are the means."""
+        L = _tb_lexicon()
+        adds = kind == _PLAIN
+        p = L.polarity[sc[adds]]
+        s = L.subjectivity[sc[adds]]
+        t_add = txt[adds]
+        bang = ~adds
+        if bang.any():
+            last = np.cumsum(adds)[bang] - 1  # the assessment each "!" follows
+            ok = last >= 0
+            ok[ok] = t_add[last[ok]] == txt[bang][ok]  # ... in its own text
+            times = np.bincount(last[ok], minlength=len(p))
+            for r in range(int(times.max(initial=0))):
+                m = times > r
+                p[m] = np.maximum(-1.0, np.minimum(p[m] * 1.25, 1.0))
+        n = np.bincount(t_add, minlength=len(where))
+        has = np.flatnonzero(n)
+        pol[where[has]] = np.bincount(t_add, weights=p, minlength=len(where))[has] / n[has]
+        sub[where[has]] = np.bincount(t_add, weights=s, minlength=len(where))[has] / n[has]
 
 
 @lru_cache(maxsize=1)
