@@ -95,3 +95,71 @@ def test_rejects_impossible_arguments(tmp_path):
         sample.generate(tmp_path, customers=10)
     with pytest.raises(ValueError, match="months"):
         sample.generate(tmp_path, customers=1_000, months=0)
+
+
+# --- chunked generation (a million customers are written chunk by chunk) ---------------------
+
+
+@pytest.fixture(scope="module")
+def chunked(tmp_path_factory):
+    """5,000 customers written in 3 chunks (2,000 + 2,000 + 1,000)."""
+    out = tmp_path_factory.mktemp("chunked")
+    sample.generate(out, customers=5_000, months=3, seed=7, chunk_size=2_000)
+    return out
+
+
+def test_chunked_generation_is_deterministic(chunked, tmp_path):
+    again = sample.generate(tmp_path / "again", customers=5_000, months=3, seed=7, chunk_size=2_000)
+    assert _digest(chunked) == _digest(again)
+
+
+def test_ids_run_on_across_chunks(chunked):
+    customers = pd.read_parquet(chunked / "customers.parquet")
+    assert customers["customer_id"].tolist() == [f"C{i:07d}" for i in range(1, 5_001)]
+    for table, column, prefix, width in (
+        ("transactions", "transaction_id", "T", 9),
+        ("touchpoints", "touchpoint_id", "P", 10),
+    ):
+        ids = pd.read_parquet(chunked / f"{table}.parquet", columns=[column])[column]
+        assert ids.tolist() == [f"{prefix}{i:0{width}d}" for i in range(1, len(ids) + 1)], table
+
+
+def test_each_person_keeps_own_email_and_devices_across_chunks(chunked):
+    customers = pd.read_parquet(chunked / "customers.parquet")
+    emails = customers["email"].dropna()
+    assert not emails.duplicated().any(), emails[emails.duplicated(keep=False)].tolist()[:6]
+    tp = pd.read_parquet(chunked / "touchpoints.parquet", columns=["visitor_id", "customer_id"])
+    owners = tp.dropna(subset=["customer_id"]).groupby("visitor_id")["customer_id"].nunique()
+    assert owners.max() == 1  # a device is never shared by customers of different chunks
+    # every chunk contributes: the last chunk's customers have journeys too
+    tx = pd.read_parquet(chunked / "transactions.parquet", columns=["customer_id"])
+    assert tx["customer_id"].dropna().str[1:].astype(int).max() > 4_900
+
+
+def test_volumes_per_customer_do_not_depend_on_chunk_size(chunked, tmp_path):
+    whole = sample.generate(tmp_path / "whole", customers=5_000, months=3, seed=7)
+    for table in ("transactions", "touchpoints", "email_events", "mentions"):
+        a = pd.read_parquet(chunked / f"{table}.parquet").shape[0]
+        b = pd.read_parquet(whole / f"{table}.parquet").shape[0]
+        assert abs(a - b) / b < 0.08, (table, a, b)
+
+
+def test_fast_helpers_match_what_they_replace():
+    """The sample stays byte-identical only if these equal numpy's choice and Python's f-strings."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    numbers = rng.integers(0, 10**9, 2_000)
+    assert list(sample._id_strings("V", numbers, 9)) == [f"V{v:09d}" for v in numbers]
+    assert list(sample._id_strings("C", [5, 10**7, 3], 7, valid=[True, True, False]))[:2] == [
+        "C0000005", "C10000000"]
+    assert pd.isna(sample._id_strings("C", [5, 7], 7, valid=[False, True])[0])
+    assert list(sample._labels([1, -1, 0], ["a", "b"]).fillna("-")) == ["b", "-", "a"]
+    p = np.array([0.30, 0.35, 0.20, 0.15])
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    for size in [1, 2, 3, 4, 2, 1] * 50:
+        assert a.choice(4, size=size, replace=False, p=p).tolist() == sample._pick_distinct(b, p, size)
+        assert a.choice(4, p=p) == sample._pick_one(b, cdf)
+    assert a.random() == b.random()  # same stream position afterwards

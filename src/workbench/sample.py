@@ -14,6 +14,7 @@ import json
 import shutil
 import unicodedata
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -50,6 +51,7 @@ CHANNEL_EFFECTS = {
     "store_visit": 1.2,
 }
 EXPOSURE_CHANNELS = tuple(CHANNEL_EFFECTS)
+TOUCHPOINT_CHANNELS = (*EXPOSURE_CHANNELS, "purchase")
 RESEARCH_CHANNELS = ("search", "website", "app")
 
 CRISIS_THEME = "livraison"
@@ -89,8 +91,54 @@ def _rng(seed: int, *stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, *stream])
 
 
+@lru_cache(maxsize=65_536)
 def _strip_accents(s: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=65_536)
+def _email_part(name: str) -> str:
+    """A name as written in an e-mail address: no accents, lower case, no spaces."""
+    return _strip_accents(name).lower().replace(" ", "")
+
+
+def _id_strings(prefix: str, numbers, width: int, valid=None) -> pd.api.extensions.ExtensionArray:
+    """f"{prefix}{n:0{width}d}" for every n (missing where `valid` is False), built in numpy.
+
+    Ids are written by the million (touchpoints, visitors, transactions): building them
+    digit by digit instead of one f-string per row is what keeps that cheap at retail scale.
+    """
+    v = np.asarray(numbers, dtype=np.int64)
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        v = np.where(valid, v, 0)
+    if v.size and (v.min() < 0 or v.max() >= 10**width):  # wider than the padding: rare, plain Python
+        ids = [f"{prefix}{i:0{width}d}" for i in v.tolist()]
+        if valid is not None:
+            ids = [x if ok else None for x, ok in zip(ids, valid.tolist(), strict=True)]
+        return pd.array(ids, dtype="str")
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    rest = v.astype(np.uint32) if width <= 9 else v.copy()  # 32-bit division is faster
+    chars = np.empty((head.size + width, v.size), dtype=np.uint8)  # one row per character
+    chars[: head.size] = head[:, None]
+    for k in range(head.size + width - 1, head.size - 1, -1):
+        q = rest // 10
+        chars[k] = rest - q * 10 + 48
+        rest = q
+    buf = np.ascontiguousarray(chars.T)
+    offsets = np.arange(v.size + 1, dtype=np.int64) * buf.shape[1]
+    nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arr = pa.LargeStringArray.from_buffers(v.size, pa.py_buffer(offsets), pa.py_buffer(buf), nulls)
+    return arr.to_pandas().array
+
+
+def _labels(codes, labels) -> pd.api.extensions.ExtensionArray:
+    """labels[code] for every code (missing where code < 0), without Python string objects."""
+    codes = np.asarray(codes)
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(list(labels), pa.large_string())
+    )
+    return arr.dictionary_decode().to_pandas().array
 
 
 def _read_lines(name: str) -> list[str]:
@@ -251,9 +299,36 @@ _SEG_CATEGORY = np.array(
 _CATEGORY_PRICE = np.array([32.0, 40.0, 16.0, 38.0, 20.0, 95.0])
 
 
+class _AddressBook:
+    """E-mail addresses handed out so far, kept from chunk to chunk so they stay unique.
+
+    One address per person: a second "marie.martin@gmail.com" becomes "marie.martin2@gmail.com".
+    """
+
+    def __init__(self) -> None:
+        self.count: dict[str, int] = {}  # wished address -> people who wished it so far
+        self.used: set[str] = set()
+
+    def unique(self, emails: list[str]) -> list[str]:
+        out = []
+        for e in emails:
+            k = self.count.get(e, 0)
+            cand = e if k == 0 else e.replace("@", f"{k + 1}@", 1)
+            while cand in self.used:  # "mariemartin1" + 2 may be someone else's "mariemartin12"
+                k += 1
+                cand = e.replace("@", f"{k + 1}@", 1)
+            self.count[e] = k + 1
+            self.used.add(cand)
+            out.append(cand)
+        return out
+
+
 def _customers_chunk(
-    offset: int, n: int, stores: pd.DataFrame, cities: pd.DataFrame, first: pd.Timestamp, seed: int
+    offset: int, n: int, stores: pd.DataFrame, cities: pd.DataFrame, first: pd.Timestamp, seed: int,
+    book: _AddressBook | None = None,
 ) -> pd.DataFrame:
+    """Customers offset+1 .. offset+n; `book` holds the e-mail addresses of earlier chunks."""
+    book = _AddressBook() if book is None else book
     r = _rng(seed, 3, offset)
     seg = r.choice(len(SEGMENTS), size=n, p=SEGMENT_SHARES)
     mu = np.array([_SEG_AGE[s][0] for s in range(5)])[seg]
@@ -279,10 +354,12 @@ def _customers_chunk(
     by_city = stores.groupby("city")["store_id"].apply(list).to_dict()
     by_region = stores.groupby("region")["store_id"].apply(list).to_dict()
     u = r.random(n)
-    home = [
-        (lst := by_city.get(ci) or by_region.get(rg) or list(stores["store_id"]))[int(x * len(lst))]
-        for ci, rg, x in zip(c["city"], c["region"], u, strict=True)
-    ]
+    home = np.empty(n, dtype=object)
+    for k in np.unique(city_idx):  # one pick list per city (its region determines the fallback)
+        ci, rg = cities["city"].iloc[k], cities["region"].iloc[k]
+        lst = np.array(by_city.get(ci) or by_region.get(rg) or list(stores["store_id"]), dtype=object)
+        m = city_idx == k
+        home[m] = lst[(u[m] * len(lst)).astype(int)]
     # names and e-mail
     ff, fm, ln = _read_lines("first_names_f.txt"), _read_lines("first_names_m.txt"), _read_lines("last_names.txt")
     fw = 1.0 / np.arange(1, len(ff) + 1) ** 0.2
@@ -295,18 +372,15 @@ def _customers_chunk(
     dom = domains[r.choice(len(domains), size=n, p=[0.42, 0.18, 0.12, 0.12, 0.06, 0.05, 0.05])]
     style = r.integers(0, 4, n)
     num = r.integers(1, 99, n)
-    emails = []
-    for f, ln_, d, st, k, by in zip(first_name, last_name, dom, style, num, birth_year, strict=True):
-        f2 = _strip_accents(f).lower().replace(" ", "")
-        l2 = _strip_accents(ln_).lower().replace(" ", "")
-        local = (f"{f2}.{l2}", f"{f2}{l2}{k}", f"{f2[0]}{l2}", f"{f2}.{l2}{by % 100:02d}")[st]
-        emails.append(f"{local}@{d}")
-    # one address per person: a second "marie.martin@gmail.com" becomes "marie.martin2@gmail.com"
-    dup_rank = pd.Series(emails).groupby(emails).cumcount().to_numpy()
-    emails = np.array(
-        [e if k == 0 else e.replace("@", f"{k + 1}@", 1) for e, k in zip(emails, dup_rank, strict=True)],
-        dtype=object,
-    )
+    emails = [
+        f"{local}@{d}"
+        for f2, l2, d, st, k, by in zip(
+            map(_email_part, first_name.tolist()), map(_email_part, last_name.tolist()),
+            dom.tolist(), style.tolist(), num.tolist(), birth_year.tolist(), strict=True,
+        )
+        for local in ((f"{f2}.{l2}", f"{f2}{l2}{k}", f"{f2[0]}{l2}", f"{f2}.{l2}{by % 100:02d}")[st],)
+    ]
+    emails = np.array(book.unique(emails), dtype=object)
     has_email = r.random(n) < np.where(seg == 2, 0.55, 0.97)
     emails[~has_email] = None
     email_consent = has_email & (r.random(n) < _SEG_EMAIL_CONSENT[seg])
@@ -318,7 +392,7 @@ def _customers_chunk(
     missing_demo = r.random(n) < 0.03  # a few incomplete CRM records
     df = pd.DataFrame(
         {
-            "customer_id": [f"C{offset + i + 1:07d}" for i in range(n)],
+            "customer_id": _id_strings("C", np.arange(offset + 1, offset + n + 1), 7),
             "first_name": first_name,
             "last_name": last_name,
             "email": pd.array(emails, dtype="str"),
@@ -415,9 +489,11 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
             if c in ("website", "app"):
                 off = np.where(~is_store[sel] & (intent[sel] > 0), r.uniform(0.001, 0.03, sel.size), off)
             t = t_end[sel] - (off * 86400e9).astype("timedelta64[ns]")
-        rows.append(pd.DataFrame({"j": sel, "channel": c, "timestamp": t}))
-    tp = pd.concat(rows, ignore_index=True)
-    tp["timestamp"] = tp["timestamp"].where(tp["timestamp"] >= first, first)
+        rows.append((sel, np.full(sel.size, TOUCHPOINT_CHANNELS.index(c), dtype=np.int8), t))
+    tp_j = np.concatenate([s for s, _, _ in rows])
+    tp_ch = np.concatenate([c for _, c, _ in rows])
+    tp_t = np.concatenate([t for _, _, t in rows])
+    tp_t = np.where(tp_t >= first, tp_t, first)
     conv_idx = np.flatnonzero(converted)
     # purchases
     store_of = np.where(
@@ -436,23 +512,24 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
             "_seg": j_seg[conv_idx],
         }
     )
-    tp = pd.concat(
-        [tp, pd.DataFrame({"j": conv_idx, "channel": "purchase", "timestamp": t_end[conv_idx]})],
-        ignore_index=True,
-    )
+    tp_j = np.concatenate([tp_j, conv_idx])
+    tp_ch = np.concatenate([tp_ch, np.full(conv_idx.size, TOUCHPOINT_CHANNELS.index("purchase"), dtype=np.int8)])
+    tp_t = np.concatenate([tp_t, t_end[conv_idx]])
     # identities: device per touchpoint, customer_id known when logged in / offline / e-mail
-    tcust = j_cust[tp["j"].to_numpy()]
-    dev = dev_start[tcust] + (r.random(len(tp)) * n_dev[tcust]).astype(int)
-    offline = tp["channel"].isin(["store_visit", "purchase"]).to_numpy()
+    n_tp = tp_j.size
+    tcust = j_cust[tp_j]
+    dev = dev_start[tcust] + (r.random(n_tp) * n_dev[tcust]).astype(int)
+    offline = np.isin(tp_ch, [TOUCHPOINT_CHANNELS.index("store_visit"), TOUCHPOINT_CHANNELS.index("purchase")])
     dev = np.where(offline, dev_start[tcust], dev)
-    known = offline | (tp["channel"].to_numpy() == "email") | (r.random(len(tp)) < 0.55)
-    tp["visitor_id"] = pd.Series(dev).map(lambda v: f"V{v:09d}").to_numpy()
-    tp["customer_id"] = np.where(known, cust["customer_id"].to_numpy()[tcust], None)
-    tp["platform"] = None
-    soc = tp["channel"].to_numpy() == "social"
-    tp.loc[soc, "platform"] = np.array(schemas.PLATFORMS)[
-        r.choice(4, size=soc.sum(), p=[0.2, 0.4, 0.25, 0.15])
-    ]
+    known = offline | (tp_ch == TOUCHPOINT_CHANNELS.index("email")) | (r.random(n_tp) < 0.55)
+    plat = np.full(n_tp, -1, dtype=np.int8)
+    soc = tp_ch == TOUCHPOINT_CHANNELS.index("social")
+    plat[soc] = r.choice(4, size=soc.sum(), p=[0.2, 0.4, 0.25, 0.15])
+    # numbers, not strings: ids and labels are written once, after the chunk is sorted
+    tp = {
+        "j": tp_j, "channel": tp_ch, "timestamp": tp_t, "visitor": dev,
+        "customer": np.where(known, offset + tcust + 1, -1), "platform": plat,
+    }
     return tp, tx, converted, j_seg
 
 
@@ -461,18 +538,12 @@ def _anonymous_touchpoints(n: int, cal: Calendar, seed: int, offset: int) -> pd.
     r = _rng(seed, 5, offset)
     day = r.choice(len(cal.days), size=n, p=cal.online_weight / cal.online_weight.sum())
     t = cal.days.values[day] + (_hours(r, n, "online") * 3600e9).astype("timedelta64[ns]")
-    ch = np.array(["search", "social", "display", "website", "app"])[r.choice(5, size=n, p=[0.25, 0.2, 0.2, 0.3, 0.05])]
-    plat = np.where(ch == "social", np.array(schemas.PLATFORMS)[r.integers(0, 4, n)], None)
+    codes = np.array([TOUCHPOINT_CHANNELS.index(c) for c in ("search", "social", "display", "website", "app")],
+                     dtype=np.int8)
+    ch = codes[r.choice(5, size=n, p=[0.25, 0.2, 0.2, 0.3, 0.05])]
+    plat = np.where(ch == TOUCHPOINT_CHANNELS.index("social"), r.integers(0, 4, n), -1).astype(np.int8)
     vis = r.integers(0, n // 2 + 1, n) + 900_000_000 + offset
-    return pd.DataFrame(
-        {
-            "channel": ch,
-            "timestamp": t,
-            "visitor_id": [f"V{v:09d}" for v in vis],
-            "customer_id": None,
-            "platform": plat,
-        }
-    )
+    return {"channel": ch, "timestamp": t, "visitor": vis, "customer": np.full(n, -1), "platform": plat}
 
 
 def _lines_for(tx: pd.DataFrame, cal: Calendar, seed: int, offset: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -795,9 +866,14 @@ _REVIEWS = {
 }
 
 
+@cache
+def _brand_refs(brand: str) -> tuple[str, ...]:
+    """The ways people name a brand: @handle, name, #hashtag, lower case."""
+    return (f"@{BRAND_HANDLES[brand]}", brand, "#" + _strip_accents(brand).replace(" ", ""), brand.lower())
+
+
 def _brand_ref(r: np.random.Generator, brand: str) -> str:
-    h = BRAND_HANDLES[brand]
-    options = [f"@{h}", brand, "#" + _strip_accents(brand).replace(" ", ""), brand.lower()]
+    options = _brand_refs(brand)
     return options[r.integers(0, len(options))]
 
 
@@ -849,12 +925,47 @@ def _display_variant(r, first: str, last: str) -> str:
     return name
 
 
+@lru_cache(maxsize=65_536)
+def _handle_part(name: str) -> str:
+    return _strip_accents(name).lower().replace(" ", "").replace("-", "")
+
+
 def _handle(r, first: str, last: str, birth_year) -> str:
-    f = _strip_accents(first).lower().replace(" ", "").replace("-", "")
-    l_ = _strip_accents(last).lower().replace(" ", "").replace("-", "")
+    f = _handle_part(first)
+    l_ = _handle_part(last)
     yy = f"{int(birth_year) % 100:02d}" if pd.notna(birth_year) else str(r.integers(1, 99))
     opts = [f"{f}.{l_}", f"{f}_{l_}{yy}", f"{f}{l_[:3]}", f"{f[0]}{l_}", f"{l_}{f}{r.integers(1, 999)}", f"{f}_officiel"]
     return opts[r.integers(0, len(opts))]
+
+
+def _pick_one(r: np.random.Generator, cdf: np.ndarray) -> int:
+    """Same draw as r.choice(len(cdf), p=...) (cdf = normalised cumsum of p), without its overhead."""
+    return int(cdf.searchsorted(r.random(), side="right"))
+
+
+def _pick_distinct(r: np.random.Generator, p: np.ndarray, size: int) -> list[int]:
+    """Same draws as r.choice(len(p), size, replace=False, p=p), without its overhead.
+
+    Follows numpy's algorithm step by step (draw, drop the repeats, re-weight, draw again),
+    so a sample stays byte-identical to the one written with r.choice.
+    """
+    found: list[int] = []
+    q = p.copy()
+    while len(found) < size:
+        x = r.random(size - len(found))
+        if found:
+            q[found] = 0
+        cdf = np.cumsum(q)
+        cdf /= cdf[-1]
+        new = cdf.searchsorted(x, side="right")
+        _, first_seen = np.unique(new, return_index=True)
+        first_seen.sort()
+        found.extend(new.take(first_seen).tolist())
+    return found
+
+
+_BIO_PLACE = ["📍 ", "", "Vit à ", ""]
+_BIO_ABOUT = ["Maman de 2 enfants", "Fan de déco", "Sport et nature", "Amoureuse de mode", "Geek assumé"]
 
 
 def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFrame, seed: int):
@@ -862,34 +973,39 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
     r = _rng(seed, 9)
     rows, pairs = [], []
     plat_p = np.array([0.30, 0.35, 0.20, 0.15])
+    plat_cdf = np.cumsum(plat_p)
+    plat_cdf /= plat_cdf[-1]
     k = 0
-    for rec in linked.itertuples(index=False):
+    for cid, first, last, email, city, by, seg in zip(
+        *(linked[c].tolist() for c in ("customer_id", "first_name", "last_name", "email", "city", "birth_year")),
+        linked["segment"].to_numpy(), strict=True,
+    ):
         n_acc = 1 + (r.random() < 0.15)
-        plats = r.choice(4, size=n_acc, replace=False, p=plat_p)
-        for p in plats:
+        for p in _pick_distinct(r, plat_p, n_acc):
             k += 1
             aid = f"A{k:08d}"
             bio_parts = []
             if r.random() < 0.97:
-                bio_parts.append(["📍 ", "", "Vit à ", ""][r.integers(0, 4)] + rec.city)
-            if r.random() < 0.6 and isinstance(rec.email, str):
-                bio_parts.append(f"contact : {rec.email}")
+                bio_parts.append(_BIO_PLACE[r.integers(0, 4)] + city)
+            if r.random() < 0.6 and isinstance(email, str):
+                bio_parts.append(f"contact : {email}")
             if r.random() < 0.4:
-                bio_parts.append(["Maman de 2 enfants", "Fan de déco", "Sport et nature", "Amoureuse de mode", "Geek assumé"][r.integers(0, 5)])
+                bio_parts.append(_BIO_ABOUT[r.integers(0, 5)])
             rows.append(
-                (aid, schemas.PLATFORMS[p], _handle(r, rec.first_name, rec.last_name, rec.birth_year),
-                 _display_variant(r, rec.first_name, rec.last_name), " · ".join(bio_parts) or None, rec.segment)
+                (aid, schemas.PLATFORMS[p], _handle(r, first, last, by),
+                 _display_variant(r, first, last), " · ".join(bio_parts) or None, seg)
             )
-            pairs.append((rec.customer_id, aid))
+            pairs.append((cid, aid))
     ff, fm, ln = _read_lines("first_names_f.txt"), _read_lines("first_names_m.txt"), _read_lines("last_names.txt")
+    ffm, city_names = ff + fm, cities["city"].tolist()
     n_other = int(len(rows) * 1.4) + 50
     for _ in range(n_other):
         k += 1
-        first = (ff + fm)[r.integers(0, len(ff) + len(fm))]
+        first = ffm[r.integers(0, len(ffm))]
         last = ln[r.integers(0, len(ln))]
-        city = cities["city"].iloc[r.integers(0, len(cities))]
+        city = city_names[r.integers(0, len(city_names))]
         bio = (city if r.random() < 0.5 else None)
-        p = r.choice(4, p=plat_p)
+        p = _pick_one(r, plat_cdf)
         rows.append((f"A{k:08d}", schemas.PLATFORMS[p], _handle(r, first, last, None), _display_variant(r, first, last), bio, -1))
     acc = pd.DataFrame(rows, columns=["account_id", "platform", "handle", "display_name", "bio", "_segment"])
     # handles are unique per platform
@@ -981,7 +1097,8 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     cat = np.where(qneg & (r.random(len(m)) < 0.6), "maison", cat)
     m["category"] = np.where(has_cat, cat, None)
     texts = []
-    for t, s, b, kind, c in zip(m["theme"], m["sentiment"], m["brand"], m["kind"], m["category"], strict=True):
+    for t, s, b, kind, c in zip(*(m[col].tolist() for col in ("theme", "sentiment", "brand", "kind", "category")),
+                                strict=True):
         if kind == "question":
             opts = _QUESTIONS[t]
         elif kind == "suggestion_recurring":
@@ -994,7 +1111,7 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
         texts.append(_decorate(r, txt, s, b))
     m["text"] = texts
     m = m.sort_values(["timestamp", "account_id"], kind="stable").reset_index(drop=True)
-    m["mention_id"] = [f"M{i + 1:08d}" for i in range(len(m))]
+    m["mention_id"] = _ids("M", 0, len(m), 8)
     m["reply_to"] = None
     m["retweet_of"] = None
     # reshares and replies: influencers' posts travel far, others' barely
@@ -1027,8 +1144,8 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
             "platform": "twitter",
             "timestamp": m["timestamp"].to_numpy()[src[tw]] + delay[tw],
             "text": ["RT @" + h + ": " + t for h, t in zip(
-                acc.set_index("account_id").loc[m["account_id"].to_numpy()[src[tw]], "handle"],
-                m["text"].to_numpy()[src[tw]], strict=True)],
+                acc.set_index("account_id").loc[m["account_id"].to_numpy()[src[tw]], "handle"].tolist(),
+                m["text"].to_numpy()[src[tw]].tolist(), strict=True)],
             "brand": m["brand"].to_numpy()[src[tw]],
             "reply_to": None,
             "retweet_of": m["mention_id"].to_numpy()[src[tw]],
@@ -1082,7 +1199,7 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     ans = np.flatnonzero(answered.to_numpy())
     replies = pd.DataFrame(
         {
-            "account_id": brand_acc.loc[[(BRAND, p) for p in m["platform"].to_numpy()[ans]]].to_numpy(),
+            "account_id": pd.Series(m["platform"].to_numpy()[ans]).map(brand_acc.loc[BRAND]).to_numpy(),
             "platform": m["platform"].to_numpy()[ans],
             "brand": BRAND,
             "timestamp": m["timestamp"].to_numpy()[ans] + (delay_h[ans] * 3600).astype("int64").astype("timedelta64[s]"),
@@ -1091,7 +1208,7 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
         }
     )
     extra_m = pd.concat([rt, rep], ignore_index=True).sort_values(["timestamp", "account_id"], kind="stable")
-    extra_m["mention_id"] = [f"M{len(m) + i + 1:08d}" for i in range(len(extra_m))]
+    extra_m["mention_id"] = _ids("M", len(m), len(extra_m), 8)
     cols = schemas.TABLES["mentions"].column_names
     mentions = pd.concat([m[cols], extra_m[cols]], ignore_index=True)
     inter = pd.concat([shares, likes], ignore_index=True)
@@ -1315,8 +1432,8 @@ class _Writers:
             (self.out / f".{table}.parquet.tmp").replace(self.out / f"{table}.parquet")
 
 
-def _ids(prefix: str, start: int, n: int, width: int) -> list[str]:
-    return [f"{prefix}{i:0{width}d}" for i in range(start + 1, start + n + 1)]
+def _ids(prefix: str, start: int, n: int, width: int) -> pd.api.extensions.ExtensionArray:
+    return _id_strings(prefix, np.arange(start + 1, start + n + 1), width)
 
 
 def generate(
@@ -1330,8 +1447,10 @@ def generate(
 ) -> Path:
     """Write the raw tables of a fictional retailer and their planted truth; returns the folder.
 
-    Same arguments give byte-identical files. `customers` scales every table (about 15
-    transactions, 80 touchpoints and 3 mentions per customer and year).
+    Same arguments give byte-identical files (a different `chunk_size` gives another draw).
+    `customers` scales every table (per customer and year about 12 transactions, 63
+    touchpoints, 16 e-mail events and 2.3 mentions); customers are generated and written
+    `chunk_size` at a time, so a million customers fit in a few GB.
     """
     if customers < 200:
         raise ValueError(f"customers must be at least 200 (got {customers})")
@@ -1357,6 +1476,7 @@ def generate(
     app_day = np.zeros(n_days)
     tx_n = tp_n = 0
     seg_truth, linked, nomin_cand, review_cust = [], [], [], []
+    book = _AddressBook()
     chunks = range(0, customers, chunk_size)
     if progress:
         from tqdm.auto import tqdm
@@ -1364,7 +1484,7 @@ def generate(
         chunks = tqdm(chunks, desc="clients", unit="lot")
     for offset in chunks:
         n = min(chunk_size, customers - offset)
-        cust = _customers_chunk(offset, n, stores, cities, first, seed)
+        cust = _customers_chunk(offset, n, stores, cities, first, seed, book)
         wr.write("customers", cust)
         seg = cust["_segment"].to_numpy()
         seg_truth.append(pd.DataFrame({"customer_id": cust["customer_id"], "segment": np.array(SEGMENTS)[seg]}))
@@ -1374,31 +1494,43 @@ def generate(
                       .assign(segment=seg[has_social]))
         nomin_cand.append(cust.loc[r.random(n) < 0.2, ["customer_id", "home_store_id", "_segment"]])
         review_cust.append(cust.loc[r.random(n) < 0.1, ["customer_id"]])
-        tp, tx, _conv, _jseg = _journeys_chunk(cust, stores, cal, seed, offset)
+        tp, tx, converted, _jseg = _journeys_chunk(cust, stores, cal, seed, offset)
         # anonymous store purchases (no loyalty card) and visitors never identified
         r2 = _rng(seed, 21, offset)
         store_tx = tx[tx["channel"] == "store"]
         anon = store_tx.sample(frac=0.1, random_state=int(r2.integers(0, 2**31 - 1)))
         anon = anon.assign(customer_id=None, j=-1, timestamp=anon["timestamp"] + pd.Timedelta(minutes=7))
         tx = pd.concat([tx, anon], ignore_index=True)
-        tx["transaction_id"] = _ids("T", tx_n, len(tx), 9)
+        tx_num = np.arange(tx_n + 1, tx_n + len(tx) + 1)
+        tx["transaction_id"] = _id_strings("T", tx_num, 9)
         tx_n += len(tx)
         lines, total, items = _lines_for(tx, cal, seed, offset)
         tx["amount"] = total
         tx["n_items"] = items
         tx["timestamp"] = tx["timestamp"].dt.floor("s")
-        j2tx = pd.Series(tx["transaction_id"].to_numpy()[tx["j"].to_numpy() >= 0], index=tx["j"].to_numpy()[tx["j"].to_numpy() >= 0])
-        tp["transaction_id"] = None
-        is_p = (tp["channel"] == "purchase").to_numpy()
-        tp.loc[is_p, "transaction_id"] = j2tx.loc[tp.loc[is_p, "j"].to_numpy()].to_numpy()
-        an = _anonymous_touchpoints(int(len(tp) * 0.2), cal, seed, offset)
-        an["transaction_id"] = None
-        tp = pd.concat([tp.drop(columns="j"), an], ignore_index=True)
-        tp["timestamp"] = tp["timestamp"].dt.floor("s")
-        tp = tp.sort_values(["timestamp", "visitor_id"], kind="stable").reset_index(drop=True)
-        tp["touchpoint_id"] = _ids("P", tp_n, len(tp), 10)
-        tp_n += len(tp)
-        wr.write("transactions", tx.sort_values("transaction_id"))
+        tx_j = tx["j"].to_numpy()
+        j2tx = np.full(len(converted), -1, dtype=np.int64)  # journey -> transaction number
+        j2tx[tx_j[tx_j >= 0]] = tx_num[tx_j >= 0]
+        tp["transaction"] = np.where(tp["channel"] == TOUCHPOINT_CHANNELS.index("purchase"), j2tx[tp.pop("j")], -1)
+        an = _anonymous_touchpoints(int(len(tp["channel"]) * 0.2), cal, seed, offset)
+        an["transaction"] = np.full(len(an["channel"]), -1)
+        tp = {k: np.concatenate([v, an[k]]) for k, v in tp.items()}
+        tp["timestamp"] = tp["timestamp"].astype("datetime64[s]").astype("datetime64[ns]")  # floor to the second
+        # by time then visitor: sorting the visitor numbers orders the fixed-width ids the same way
+        order = np.lexsort((tp["visitor"], tp["timestamp"].view("int64")))
+        tp = {k: v[order] for k, v in tp.items()}
+        n_tp = len(order)
+        tp = pd.DataFrame({
+            "touchpoint_id": _ids("P", tp_n, n_tp, 10),
+            "visitor_id": _id_strings("V", tp["visitor"], 9),
+            "customer_id": _id_strings("C", tp["customer"], 7, valid=tp["customer"] >= 0),
+            "channel": _labels(tp["channel"], TOUCHPOINT_CHANNELS),
+            "platform": _labels(tp["platform"], schemas.PLATFORMS),
+            "timestamp": tp["timestamp"],
+            "transaction_id": _id_strings("T", tp["transaction"], 9, valid=tp["transaction"] >= 0),
+        })
+        tp_n += n_tp
+        wr.write("transactions", tx)  # already in transaction_id order
         wr.write("transaction_lines", lines)
         wr.write("touchpoints", tp)
         wr.write("email_events", _email_events_chunk(cust, campaigns, seed, offset))
