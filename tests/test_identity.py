@@ -167,3 +167,69 @@ def test_link_identities_errors(fixture):
     empty = identity.link_identities(customers, accounts[accounts["account_type"] == "brand"])
     assert empty.empty and list(empty.columns[:3]) == ["customer_id", "account_id",
                                                        "match_probability"]
+
+
+def test_display_name_shapes_compound_first_names_and_particles():
+    names = ["Jean-François Le Moigne", "Marie-Thérèse R.", "F. Le Gall", "Anne Laure Schmitt",
+             "Amira Da Silva", "Paul Martin"]
+    acc = pd.DataFrame({"account_id": [f"a{i}" for i in range(len(names))], "handle": "x",
+                        "display_name": names, "bio": None, "account_type": "person"})
+    f = identity.account_features(acc, ["Paris"]).set_index("unique_id")
+    got = list(zip(f["first_name"], f["last_name"], strict=True))
+    assert got == [("jeanfrancois", "lemoigne"), ("marietherese", "r"), ("f", "legall"),
+                   ("annelaure", "schmitt"), ("amira", "dasilva"), ("paul", "martin")]
+    # the full name never depends on where the split falls
+    assert f.loc["a0", "full_name"] == "jeanfrancoislemoigne"
+
+
+def test_shared_email_is_not_evidence(fixture):
+    customers, accounts, _, _ = fixture
+    family = pd.DataFrame(
+        {"customer_id": ["F1", "F2"], "first_name": ["Paulin", "Judith"],
+         "last_name": ["Quernec", "Quernec"], "email": ["famille.quernec@mail.fr"] * 2,
+         "city": ["Brest", "Brest"], "birth_year": [1970, 1972]})
+    acc = pd.DataFrame({"account_id": ["AF"], "handle": ["judith.q"],
+                        "display_name": ["Judith Quernec"],
+                        "bio": ["Brest · contact : famille.quernec@mail.fr"],
+                        "account_type": ["person"]})
+    both = pd.concat([customers, family], ignore_index=True)
+    feats = identity.customer_features(both).set_index("unique_id")
+    assert feats.loc[["F1", "F2"], "email"].isna().all()
+    assert feats["email"].notna().sum() == customers["email"].notna().sum()
+    links = identity.link_identities(both, pd.concat([accounts, acc], ignore_index=True),
+                                     linked_share=0.9)
+    assert links.attrs["shared_emails_ignored"] == 2
+    row = links.set_index("account_id").loc["AF"]
+    assert row["customer_id"] == "F2" and row["level_email"] == "absent"
+
+
+def test_duckdb_is_limited_to_two_threads():
+    con = identity._connect()
+    try:
+        threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+    finally:
+        con.close()
+    assert threads == identity.DUCKDB_THREADS == 2
+
+
+def test_blocking_finds_true_pairs_with_near_linear_candidates(sample_dir, truth):
+    """On the default sample: nearly every true pair shares a blocking key, and the candidate
+    pairs stay a small multiple of the accounts (no "same first name and city" block)."""
+    from workbench import datasets
+
+    cust = datasets.read_table("customers", sample_dir)
+    acc = datasets.read_table("social_accounts", sample_dir)
+    crm = identity.customer_features(cust)
+    social = identity.account_features(acc, cust["city"].dropna().unique().tolist())
+    candidates = sum(identity._block_pairs(crm, social, [k]) for k in identity.BLOCKING_KEYS)
+    assert candidates <= 10 * len(social), candidates
+    pairs = truth["identity_pairs"].rename(columns={"customer_id": "c", "account_id": "a"})
+    keys = list(identity.BLOCKING_KEYS)
+    left = pairs.merge(crm[["unique_id", *keys]], left_on="c", right_on="unique_id")
+    both = left.merge(social[["unique_id", *keys]], left_on="a", right_on="unique_id",
+                      suffixes=("_c", "_a"))
+    shared = np.zeros(len(both), dtype=bool)
+    for k in keys:
+        shared |= (both[f"{k}_c"] == both[f"{k}_a"]).fillna(False).to_numpy(dtype=bool)
+    assert len(both) == len(pairs)
+    assert shared.mean() >= 0.98, f"{shared.mean():.3f} of the true pairs are candidates"
