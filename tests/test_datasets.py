@@ -391,3 +391,33 @@ def test_write_csv_is_french_excel_ready_and_atomic(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 correctly
     assert "livraison;4,5" in raw.decode("utf-8-sig")
     assert [p.name for p in tmp_path.iterdir()] == ["alerts.csv"]
+
+
+# --------------------------------------------------------------------------- reading part of a table
+
+
+def test_columns_reads_and_validates_only_those(tmp_path):
+    # n_items is unreadable in row 2: reading other columns works, reading n_items names it
+    part = datasets.read_file(FIXTURES / "bad_wrong_type.csv", "transactions",
+                              columns=["transaction_id", "amount"])
+    assert list(part.columns) == ["transaction_id", "amount"]
+    assert part["amount"].dtype == "float64"
+    with pytest.raises(DataError) as info:
+        datasets.read_file(FIXTURES / "bad_wrong_type.csv", "transactions", columns=["n_items"])
+    assert [p["column"] for p in info.value.problems] == ["n_items"]
+    with pytest.raises(KeyError, match="no column"):
+        datasets.read_file(FIXTURES / "bad_wrong_type.csv", "transactions", columns=["nope"])
+
+
+def test_columns_key_checked_only_when_read(tmp_path):
+    datasets.read_file(FIXTURES / "bad_duplicate_key.csv", "transactions", columns=["amount"])
+    with pytest.raises(DataError, match="duplicate key"):
+        datasets.read_file(FIXTURES / "bad_duplicate_key.csv", "transactions",
+                           columns=["transaction_id", "amount"])
+
+
+def test_columns_from_parquet_equal_full_read(sample_dir):
+    full = datasets.read_table("touchpoints", sample_dir)
+    cols = ["visitor_id", "customer_id", "timestamp", "channel"]
+    part = datasets.read_tables(["touchpoints"], sample_dir, columns={"touchpoints": cols})
+    pd.testing.assert_frame_equal(part["touchpoints"], full[cols])

@@ -266,3 +266,14 @@ def test_sample_social_vs_purchase(built):
     assert out["conversation_share"].sum() == pytest.approx(1)
     assert out["revenue_share"].sum() == pytest.approx(1)
     assert (out["purchases"] <= out["journeys"]).all()
+
+
+def test_map_ids_matches_pandas_map():
+    from workbench.journey import _map_ids
+
+    mapping = pd.Series(["c1", "c2"], index=pd.Index(["v1", "v2"], dtype="str"), dtype="str")
+    values = pd.Series(["v2", None, "v9", "v1", "v2"], index=[5, 6, 7, 8, 9], dtype="str")
+    got = _map_ids(values, mapping)
+    pd.testing.assert_series_equal(got, values.map(mapping), check_dtype=False)
+    assert got.isna().tolist() == [False, True, True, False, False]
+    assert _map_ids(pd.Series([1, 2]), mapping.iloc[:0]).isna().all()

@@ -115,3 +115,24 @@ def test_flags_summary():
         "tables_absent": 1,
         "rows_flagged": 6,
     }
+
+
+def test_fast_duplicate_and_link_counts_match_pandas():
+    import numpy as np
+
+    from workbench.quality import _is_in, _n_duplicated
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({
+        "a": pd.Series(rng.choice(["x", "y", None], 500), dtype="str"),
+        "b": rng.integers(0, 4, 500),
+        "c": pd.Series(rng.choice([1.5, np.nan], 500)),
+    })
+    assert _n_duplicated(df, ["a", "b", "c"]) == int(df.duplicated().sum()) > 0
+    assert _n_duplicated(df, ["a"]) == int(df.duplicated(subset=["a"]).sum()) == 497
+    assert _n_duplicated(df.iloc[:0], ["a"]) == 0
+    ref = pd.Series(["x", "z"], dtype="str")
+    vals = df["a"].dropna()
+    assert (_is_in(vals, ref) == vals.isin(ref).to_numpy()).all()
+    # ids of another type: same answer as pandas (no match), no crash
+    assert not _is_in(pd.Series([1, 2]), ref).any()

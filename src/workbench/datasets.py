@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.parquet as pq
 
 from workbench import paths
 from workbench.schemas import TABLES, Table, pandera_schema
@@ -141,16 +143,33 @@ def find_table_file(name: str, data_dir=None) -> Path:
     )
 
 
-def read_table(name: str, data_dir=None) -> pd.DataFrame:
-    """Read and validate raw table `name` (see `workbench.schemas.TABLES`) from `data_dir`."""
+def read_table(name: str, data_dir=None, columns=None) -> pd.DataFrame:
+    """Read and validate raw table `name` (see `workbench.schemas.TABLES`) from `data_dir`.
+
+    `columns` (contract column names) reads only those columns (Parquet: the others are not
+    even loaded, which matters for 50M-row event tables); what is read is validated, and the
+    key is checked only when all its columns are read (the data overview checks whole tables).
+    """
     if name not in TABLES:
         raise KeyError(f"unknown table '{name}'; known tables: {', '.join(TABLES)}")
-    return read_file(find_table_file(name, data_dir), name)
+    return read_file(find_table_file(name, data_dir), name, columns=columns)
 
 
-def read_tables(names, data_dir=None) -> dict[str, pd.DataFrame]:
-    """Read and validate several raw tables: {name: DataFrame}."""
-    return {n: read_table(n, data_dir) for n in names}
+def read_tables(names, data_dir=None, columns: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Read and validate several raw tables: {name: DataFrame}; `columns` = {name: [columns]}
+    for the tables to read only in part (see `read_table`)."""
+    columns = columns or {}
+    return {n: read_table(n, data_dir, columns=columns.get(n)) for n in names}
+
+
+def _restrict(t: Table, columns) -> Table:
+    """The contract of `t` limited to `columns` (key kept only when fully read)."""
+    unknown = [c for c in columns if c not in t.column_names]
+    if unknown:
+        raise KeyError(f"table '{t.name}' has no column(s) {unknown}; contract: {t.column_names}")
+    cols = tuple(c for c in t.columns if c.name in set(columns))
+    key = t.key if all(k in columns for k in t.key) else ()
+    return dataclasses.replace(t, columns=cols, key=key)
 
 
 def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -199,14 +218,17 @@ def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], 
 # --------------------------------------------------------------------------- reading one file
 
 
-def read_file(path, table: str | Table) -> pd.DataFrame:
+def read_file(path, table: str | Table, columns=None) -> pd.DataFrame:
     """Read any Parquet or CSV file and validate it against the contract of `table`.
 
     Returns a new DataFrame with the contract's types (dates as datetime64[ns], ints as Int64,
-    bools as boolean, text as str); extra columns are kept as read.
+    bools as boolean, text as str); extra columns are kept as read. `columns`: read only these
+    contract columns (see `read_table`).
     """
     path = Path(path)
     t = TABLES[table] if isinstance(table, str) else table
+    if columns is not None:
+        t = _restrict(t, list(columns))
     if not path.is_file():
         raise DataError(
             path, [_problem(None, "file not found", "an existing .parquet or .csv file")], t.name
@@ -214,7 +236,12 @@ def read_file(path, table: str | Table) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
-            df = pd.read_parquet(path)
+            if columns is None:
+                df = pd.read_parquet(path)
+            else:  # header names match the contract case-insensitively, as in _conform
+                wanted = {c.lower() for c in t.column_names}
+                names = [n for n in pq.read_schema(path).names if n.lower() in wanted]
+                df = pd.read_parquet(path, columns=names)
         except Exception as exc:  # noqa: BLE001 - any reader failure becomes a DataError
             raise DataError(
                 path,
@@ -228,6 +255,9 @@ def read_file(path, table: str | Table) -> pd.DataFrame:
         raise DataError(
             path, [_problem(None, f"unsupported file type '{suffix}'", ".parquet or .csv")], t.name
         )
+    if columns is not None and suffix != ".parquet":
+        wanted = {c.lower() for c in t.column_names}
+        df = df[[c for c in df.columns if str(c).strip().lower() in wanted]]
     return _conform(df, t, path, decimal_comma)
 
 

@@ -43,6 +43,10 @@ ONLINE_SALES = ("web", "app")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
+# touchpoint columns the journey functions use (read only these: the table is the largest one)
+TOUCHPOINT_COLUMNS = ("visitor_id", "customer_id", "timestamp", "channel", "platform",
+                      "transaction_id")
+
 def _require(df: pd.DataFrame, name: str, columns) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -66,6 +70,21 @@ def _join_paths(touches: pd.DataFrame) -> pd.Series:
     return pd.Series(joined.to_numpy(zero_copy_only=False), index=jid[starts])
 
 
+def _map_ids(values: pd.Series, mapping: pd.Series) -> pd.Series:
+    """`values.map(mapping)` for text ids (mapping's index unique), looked up with pyarrow:
+    pandas' hash lookup of millions of strings is the slow part of stitching at 1M."""
+    try:
+        v = pa.array(values, from_pandas=True).cast(pa.large_string())
+        k = pa.array(mapping.index, from_pandas=True).cast(pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):
+        return values.map(mapping)
+    pos = pc.fill_null(pc.index_in(v, value_set=k), -1).to_numpy()
+    found = pos >= 0
+    out = mapping.iloc[np.where(found, pos, 0)].set_axis(values.index) if len(mapping) else \
+        pd.Series(pd.NA, index=values.index, dtype=mapping.dtype)
+    return out.where(found)
+
+
 def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Anonymous-to-known stitching through `visitor_id`.
 
@@ -76,7 +95,7 @@ def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     known = tp.loc[tp["customer_id"].notna(), ["visitor_id", "customer_id"]].drop_duplicates()
     n_cust = known.groupby("visitor_id")["customer_id"].nunique()
     owner = known[known["visitor_id"].isin(n_cust.index[n_cust == 1])].set_index("visitor_id")
-    mapped = tp["visitor_id"].map(owner["customer_id"])
+    mapped = _map_ids(tp["visitor_id"], owner["customer_id"])
     was_known = tp["customer_id"].notna()
     tp["customer_key"] = tp["customer_id"].where(was_known, mapped)
     tp["stitched"] = ~was_known & tp["customer_key"].notna()
@@ -121,8 +140,12 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
         tp["transaction_id"] = None
     is_purchase = (tp["channel"] == PURCHASE).to_numpy()
     tp["_p"] = is_purchase
-    tp = tp.sort_values(["person_id", "timestamp", "_p"], kind="stable", ignore_index=True)
-    person = tp["person_id"].to_numpy()
+    # same order as a stable sort_values(["person_id", "timestamp", "_p"]), but on integer codes
+    # (codes of the sorted distinct ids): sorting millions of text ids is the slow part at 1M
+    codes, _ = pd.factorize(tp["person_id"], sort=True)
+    order = np.lexsort((is_purchase, tp["timestamp"].to_numpy(), codes))
+    tp = tp.take(order).reset_index(drop=True)
+    person = codes[order]
     t = tp["timestamp"].to_numpy()
     p = tp["_p"].to_numpy()
     window = np.timedelta64(int(window_days * 86400e9), "ns")
@@ -506,7 +529,9 @@ def daily_decomposition(touches: pd.DataFrame, channel: str | None = None,
     from statsmodels.tsa.seasonal import STL
 
     t = touches if channel is None else touches[touches["channel"] == channel]
-    daily = t.set_index("timestamp").resample("D").size().astype(float)
+    days = t["timestamp"].dt.normalize()  # counted per day without copying the touches
+    span = pd.date_range(days.min(), days.max(), freq="D", name="timestamp")
+    daily = days.value_counts().reindex(span, fill_value=0).astype(float)
     if len(daily) < 14:
         raise ValueError(f"need at least 14 days of touches for a weekly decomposition, got {len(daily)}")
     res = STL(daily, period=7, robust=True).fit()

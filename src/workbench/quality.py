@@ -7,7 +7,11 @@ analysts whether this month's data can be trusted before any analysis is read.
 
 from __future__ import annotations
 
+import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.schemas import TABLES
 
@@ -94,6 +98,34 @@ LINKS = [
     ("store_reviews", "store_id", "stores", "store_id"),
     ("store_reviews", "customer_id", "customers", "customer_id"),
 ]
+
+
+def _n_duplicated(df: pd.DataFrame, columns: list[str]) -> int:
+    """Rows equal on `columns` to an earlier row (as `df.duplicated(subset=columns).sum()`,
+    missing values equal to each other), counted by duckdb: seconds instead of minutes at 1M."""
+    if len(df) == 0:
+        return 0
+    frame = df[columns].set_axis([f"c{i}" for i in range(len(columns))], axis=1)
+    cols = ", ".join(frame.columns)
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame)
+        groups = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM frame GROUP BY {cols})").fetchone()
+    finally:
+        con.close()
+    return int(len(df) - groups[0])
+
+
+def _is_in(values: pd.Series, ref: pd.Series) -> np.ndarray:
+    """`values.isin(ref)` as a numpy mask, through pyarrow for text ids (pandas' isin of strings
+    against millions of ids is ~20x slower)."""
+    try:
+        a, r = pa.array(values, from_pandas=True), pa.array(ref, from_pandas=True)
+        if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+            a, r = a.cast(pa.large_string()), r.cast(pa.large_string())
+        return pc.is_in(a, value_set=r.unique()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return values.isin(ref).to_numpy()
 
 
 def main_date_column(table: str) -> str | None:
@@ -193,7 +225,7 @@ def duplicate_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 {
                     "table": name,
                     "check": f"identifiants en double ({', '.join(key)})",
-                    "count": int(df.duplicated(subset=key).sum()),
+                    "count": _n_duplicated(df, key),
                 }
             )
         if len(key) == 1:
@@ -203,7 +235,7 @@ def duplicate_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                     {
                         "table": name,
                         "check": "lignes identiques hors identifiant",
-                        "count": int(df.duplicated(subset=others).sum()),
+                        "count": _n_duplicated(df, others),
                     }
                 )
     cust = tables.get("customers")
@@ -264,7 +296,7 @@ def link_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if col not in df or ref_col not in ref:
             continue
         values = df[col].dropna()
-        broken = int((~values.isin(ref[ref_col])).sum())
+        broken = int((~_is_in(values, ref[ref_col].dropna())).sum())
         rows.append(
             {
                 "table": table,
