@@ -1,12 +1,15 @@
 """Benchmark: sample generation at growing sizes (wall time, peak memory, rows written).
 
 Each size is generated in a fresh Python process (so its peak RSS is its own) into a temp
-folder that is removed afterwards. The check reads the written tables back: every table
-present, one row per customer, e-mail addresses unique across chunks.
+folder that is removed afterwards, or kept as BENCH_SAMPLES_DIR/<size> when that variable is
+set (`make bench` sets it so that the monthly-run benchmark reuses the samples instead of
+generating them again). The check reads the written tables back: every table present, one row
+per customer, e-mail addresses unique across chunks.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -48,7 +51,13 @@ def _check(out: Path, customers: int) -> str:
 
 
 def _one(customers: int) -> dict:
-    out = Path(tempfile.mkdtemp(prefix=f"bench_sample_{customers}_"))
+    keep = os.environ.get("BENCH_SAMPLES_DIR")
+    if keep:
+        out = Path(keep) / str(customers)
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+    else:
+        out = Path(tempfile.mkdtemp(prefix=f"bench_sample_{customers}_"))
     row = {"stage": "sample generation", "size": customers}
     try:
         proc = subprocess.run([sys.executable, "-c", _CODE, str(out), str(customers)],
@@ -67,7 +76,8 @@ def _one(customers: int) -> dict:
         return {**row, "seconds": round(seconds, 1), "peak_mb": round(peak), "target": target,
                 "check": check, "note": note}
     finally:
-        shutil.rmtree(out, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(out, ignore_errors=True)
 
 
 def main(argv=None) -> list[dict]:

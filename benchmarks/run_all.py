@@ -13,8 +13,10 @@ import importlib.metadata as md
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,17 +102,30 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes (minutes, not an hour)")
     ap.add_argument("--only", nargs="*", help="benchmark names (e.g. sentiment attribution)")
+    ap.add_argument("--samples-dir", default=None,
+                    help="where generated samples are kept for the monthly run (default: a temp "
+                         "folder removed at the end)")
     args = ap.parse_args(argv)
-    scripts = sorted(HERE.glob("bench_*.py"))
+    # sample generation first: the monthly-run benchmark then runs on the samples it wrote
+    scripts = sorted(HERE.glob("bench_*.py"), key=lambda p: (p.stem != "bench_sample", p.stem))
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
     machine = _machine()
     rows: list[dict] = []
-    for s in scripts:
-        print(f"== {s.stem}", flush=True)
-        got, _ = _run_one(s, args.quick)
-        rows.extend(got)
-        write_report(rows, machine, args.quick)  # keep partial results if a later stage dies
+    samples = Path(args.samples_dir or tempfile.mkdtemp(prefix="workbench_bench_samples_"))
+    os.environ["BENCH_SAMPLES_DIR"] = str(samples)
+    try:
+        for s in scripts:
+            print(f"== {s.stem}", flush=True)
+            kept = sorted((p for p in samples.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+            if kept and "BENCH_RUN_DATA" not in os.environ:
+                os.environ["BENCH_RUN_DATA"] = ",".join(f"{p.name}={p}" for p in kept)
+            got, _ = _run_one(s, args.quick)
+            rows.extend(got)
+            write_report(rows, machine, args.quick)  # keep partial results if a later stage dies
+    finally:
+        if not args.samples_dir:
+            shutil.rmtree(samples, ignore_errors=True)
     path = write_report(rows, machine, args.quick)
     print(f"\nwritten {path.relative_to(ROOT)}")
     return 0
