@@ -1,7 +1,9 @@
 """Benchmark: one whole monthly run (every notebook + HTML) at growing sizes.
 
 Each size gets its own generated sample (under a temp folder) and its own reports folder, so
-nothing touches data/raw or reports/<month>. Peak memory is the largest child process's RSS.
+nothing touches data/raw or reports/<month>. Peak memory is the resident memory of all the run's
+processes together (runner + notebook kernels), sampled every 0.5 s; a run is stopped when it
+goes over 16 GB or 1.25x its time target. One row per notebook follows the whole-run row.
 An existing sample can be reused for a size instead of generating one (a 1M sample takes long):
 `--data 1000000=/tmp/s1m` (repeatable) or BENCH_RUN_DATA="1000000=/tmp/s1m,200000=/tmp/s200k";
 a reused folder is only read, never deleted.
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -44,36 +47,91 @@ def _existing_data(pairs) -> dict[int, Path]:
 DATA: dict[int, Path] = {}
 
 
-def _run(customers: int) -> dict:
+MEMORY_LIMIT_MB = 16_000  # a run is stopped when its processes hold more (the 1M target)
+_NB_LINE = re.compile(r"\[(\d+)/(\d+)\] (\S+)(?::| \.\.\.)(?: (ok|FAILED).*\(([\d.]+) s\))?")
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants (MB), from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", encoding="utf-8") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(d))
+        rss[int(d)] = int(fields[21]) * page
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / 1024**2
+
+
+def _run(customers: int) -> list[dict]:
+    """One monthly run: a row for the whole run, then one per notebook (time, peak memory)."""
     work = Path(tempfile.mkdtemp(prefix=f"bench_run_{customers}_"))
     raw, reports, processed = DATA.get(customers, work / "raw"), work / "reports", work / "processed"
+    stage = "monthly run (all notebooks + HTML)"
     try:
         if customers not in DATA:
             subprocess.run([sys.executable, "-m", "workbench.cli", "sample", "--customers",
                             str(customers), "--out", str(raw)], check=True, capture_output=True)
         target, limit = TARGETS.get(customers, ("", None))
+        timeout = 1.25 * limit if limit else 2400  # stopped at 1.25x its target (or 40 min)
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.cli", "run", "--data-dir", str(raw), "--reports-dir", str(reports),
-             "--processed-dir", str(processed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+             "--processed-dir", str(processed)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
-        try:  # a run is stopped at 1.25x its target (or 40 min): the figure then says so
-            out, err = proc.communicate(timeout=1.25 * limit if limit else 2400)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            seconds = time.perf_counter() - t0
-            return {"stage": "monthly run (all notebooks + HTML)", "size": customers, "seconds": round(seconds),
-                    "target": target, "check": "OVER target: stopped", "note": f"stopped after {seconds / 60:.0f} min"}
+        lines: list[str] = []
+        current = {"nb": None}
+        peaks: dict[str, float] = {}
+        reader = threading.Thread(target=lambda: [lines.append(ln) for ln in proc.stdout], daemon=True)
+        reader.start()
+        peak, stopped = 0.0, ""
+        while proc.poll() is None:
+            mb = _tree_rss_mb(proc.pid)
+            peak = max(peak, mb)
+            for ln in lines[-5:]:
+                m = _NB_LINE.search(ln)
+                if m and m.group(4) is None:
+                    current["nb"] = m.group(3)
+            if current["nb"]:
+                peaks[current["nb"]] = max(peaks.get(current["nb"], 0.0), mb)
+            elapsed = time.perf_counter() - t0
+            if mb > MEMORY_LIMIT_MB or elapsed > timeout:
+                stopped = (f"stopped at {mb / 1024:.1f} GB" if mb > MEMORY_LIMIT_MB
+                           else f"stopped after {elapsed / 60:.0f} min") + f" in {current['nb']}"
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.5)
+        proc.wait()
+        reader.join(timeout=5)
         seconds = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        ok = proc.returncode == 0
-        check = ("ok" if ok else f"exit {proc.returncode}") + (
-            "" if limit is None else (", within target" if seconds <= limit else ", OVER target"))
-        failed = [ln for ln in out.splitlines() + err.splitlines() if ": fail" in ln.lower()][:3]
-        return {"stage": "monthly run (all notebooks + HTML)", "size": customers, "seconds": round(seconds, 1),
-                "peak_mb": round(peak), "target": target, "check": check,
-                "note": "; ".join(failed + ([f"data {raw}"] if customers in DATA else []))}
+        done = [m for m in map(_NB_LINE.search, lines) if m and m.group(4)]
+        if stopped:
+            check = "OVER target: " + stopped
+        else:
+            check = ("ok" if proc.returncode == 0 else f"exit {proc.returncode}") + (
+                "" if limit is None else (", within target" if seconds <= limit and peak <= MEMORY_LIMIT_MB
+                                          else ", OVER target"))
+        failed = [f"{m.group(3)} failed" for m in done if m.group(4) == "FAILED"]
+        rows = [{"stage": stage, "size": customers, "seconds": round(seconds, 1), "peak_mb": round(peak),
+                 "target": target, "check": check,
+                 "note": "; ".join(failed + ["peak = all processes of the run (sampled every 0.5 s)"]
+                                   + ([f"data {raw}"] if customers in DATA else []))}]
+        for m in done:
+            rows.append({"stage": f"  {m.group(3)}", "size": customers, "seconds": float(m.group(5)),
+                         "peak_mb": round(peaks.get(m.group(3), 0)), "check": m.group(4).lower(),
+                         "note": "one notebook of the run (papermill + HTML)"})
+        return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -84,7 +142,10 @@ def main(argv=None) -> list[dict]:
     own, rest = ap.parse_known_args(argv if argv is not None else sys.argv[1:])
     DATA.clear()
     DATA.update(_existing_data(own.data))
-    return run_sizes(rest, SIZES, QUICK_SIZES, _run, lambda r: f"monthly run {r['size']:>9,} customers: {r.get('seconds')} s, peak {r.get('peak_mb')} MB, {r['check']}")
+    rows = run_sizes(rest, SIZES, QUICK_SIZES, _run, lambda rs: "\n".join(
+        f"{r['stage']:<36} {r['size']:>9,} customers: {r.get('seconds')} s, peak {r.get('peak_mb')} MB, "
+        f"{r.get('check', '')}" for r in rs))
+    return [r for rs in rows for r in rs]
 
 if __name__ == "__main__":
     main()
