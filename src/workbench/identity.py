@@ -96,6 +96,19 @@ def _nicknames_sql() -> str:
     return ", ".join(f"('{k}', '{v}')" for k, v in NICKNAMES.items())
 
 
+def _features_of(frame: pd.DataFrame, base_sql: str, con, is_account: bool) -> pd.DataFrame:
+    """Run a feature query on `frame` (registered as "frame") in DuckDB."""
+    own = con is None
+    con = _connect(con)
+    try:
+        con.register("frame", frame)
+        return _finish(con, base_sql, is_account=is_account)
+    finally:
+        con.unregister("frame")
+        if own:
+            con.close()
+
+
 def _finish(con, base_sql: str, is_account: bool) -> pd.DataFrame:
     """Derived columns (canonical first name, initial, blocking keys) of a feature table.
 
@@ -161,15 +174,7 @@ def customer_features(customers: pd.DataFrame, con=None) -> pd.DataFrame:
                     || coalesce({_sql_key("last_name")}, '') END AS full_name
         FROM frame
     """
-    own = con is None
-    con = _connect(con)
-    try:
-        con.register("frame", frame)
-        return _finish(con, base, is_account=False)
-    finally:
-        con.unregister("frame")
-        if own:
-            con.close()
+    return _features_of(frame, base, con, is_account=False)
 
 
 # Surname particles: "Jean-François Le Moigne" is Jean-François + Le Moigne, while other
@@ -234,15 +239,7 @@ def account_features(accounts: pd.DataFrame, known_cities: list[str], con=None) 
         FROM s
     """
     frame = acc.assign(row_nr=np.arange(len(acc)))
-    own = con is None
-    con = _connect(con)
-    try:
-        con.register("frame", frame)
-        return _finish(con, base, is_account=True)
-    finally:
-        con.unregister("frame")
-        if own:
-            con.close()
+    return _features_of(frame, base, con, is_account=True)
 
 
 def _level(sql: str, label: str, m: float, null: bool = False) -> dict:
