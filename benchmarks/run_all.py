@@ -74,7 +74,58 @@ def _fmt(v) -> str:
     return str(v).replace("|", "/")
 
 
+def _with_ratio(r: dict) -> dict:
+    """ratio = peer time / our time (above 1: the workbench is faster), the same for every row."""
+    try:
+        ratio = float(r["peer_seconds"]) / float(r["seconds"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        ratio = None
+    return {**r, "ratio": ratio}
+
+
+def _num(v) -> float | None:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _summary(rows: list[dict]) -> list[str]:
+    """The issue's targets, each with the figures of this run that answer it."""
+    def find(pred):
+        return [r for r in rows if pred(str(r.get("stage", "")).strip(), str(r.get("size", "")))]
+
+    out = []
+    for r in find(lambda st, sz: st.startswith("monthly run") and sz in ("20000", "1000000")):
+        tgt = "<= 120 s" if r["size"] in (20000, "20000") else "<= 20 min and peak <= 16 GB"
+        out.append(f"| whole monthly run, {int(float(r['size'])):,} customers | {tgt} | "
+                   f"{_fmt(r.get('seconds'))} s, peak {_fmt(r.get('peak_mb'))} MB | {r.get('check', '')} |")
+    tb = find(lambda st, sz: st.startswith("textblob_fr batch"))
+    if tb:
+        figs = "; ".join(f"{r['stage'].removeprefix('textblob_fr batch ')}: {_num(r.get('ratio')) or 0:.1f}x"
+                         for r in tb)
+        met = all((_num(r.get("ratio")) or 0) >= 10 for r in tb)
+        out.append(f"| batch textblob-fr vs the per-text loop, identical polarity | >= 10x | {figs} | "
+                   f"{'met' if met else 'not met everywhere'}; "
+                   f"{'identical' if all(r.get('check') == 'identical' for r in tb) else 'DIFFERENT'} |")
+    for r in find(lambda st, sz: st.startswith("markov_attribution")):
+        ratio = _num(r.get("ratio")) or 0
+        out.append(f"| Markov attribution, {int(float(r['size'])):,} paths, vs ChannelAttribution | no slower, exact | "
+                   f"{_fmt(r.get('seconds'))} s vs {_fmt(r.get('peer_seconds'))} s ({ratio:.1f}x) | "
+                   f"{'met' if ratio >= 1 else 'not met'}; {r.get('check', '')} |")
+    for r in find(lambda st, sz: st.startswith("identity: link") and "x 200000 accounts" in sz):
+        out.append(f"| identity resolution {r['size']} | <= 300 s, precision and recall >= 0.95 | "
+                   f"{_fmt(r.get('seconds'))} s | {r.get('check', '')} |")
+    for r in find(lambda st, sz: st.startswith("influence: scipy")):
+        out.append(f"| influence, {r['size']} | <= 30 s | {_fmt(r.get('seconds'))} s | "
+                   f"{'met' if (_num(r.get('seconds')) or 1e9) <= 30 else 'not met'} |")
+    if not out:
+        return []
+    return ["## Targets", "", "| target | goal | this run | status |", "|---|---|---|---|", *out, ""]
+
+
 def write_report(rows: list[dict], machine: dict, quick: bool, path: Path = OUT) -> Path:
+    rows = [_with_ratio(r) for r in rows]
     lines = [
         "# Benchmarks",
         "",
@@ -84,6 +135,13 @@ def write_report(rows: list[dict], machine: dict, quick: bool, path: Path = OUT)
         f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB, Python {machine['python']}, {machine['platform']}.",
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()) + ".",
+        "",
+        *_summary(rows),
+        "## All figures",
+        "",
+        "`ratio` = peer seconds / our seconds (above 1: the workbench is faster). `peak_mb` as each "
+        "benchmark measures it: the process's peak RSS, the whole run's processes for monthly runs, "
+        "Python allocations of the call (tracemalloc) for the KPI and BG/NBD stages.",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
