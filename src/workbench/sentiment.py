@@ -91,6 +91,7 @@ class _Lexicon:
     facts: list  # id -> (in lexicon, emoticon polarity or None, len(w.strip("'")) > 1, len(w) > 2)
     emoticon_finder: re.Pattern
     splitters: tuple  # compiled punctuation-splitting passes (see _TextblobBatch._split_plain)
+    dotted_shapes: tuple  # "word." and "word..." (see _TextblobBatch._split_dotted)
     emoticon_chars: dict  # character of an emoticon or of "(!)" -> code > 0
     emoticon_pairs: np.ndarray  # [code, code] -> the two characters follow each other in one
     kind: np.ndarray  # id -> _PLAIN (adds one fixed assessment), _BANG ("!") or _OTHER
@@ -159,8 +160,11 @@ def _tb_lexicon() -> _Lexicon:
     for e in shapes:
         for a, b in zip(e[:-1], e[1:], strict=True):
             pairs[chars[a], chars[b]] = True
+    # a word (neither starting with a mark nor ending with a mark or period before its final
+    # periods) followed by one period, or by three or more
+    dotted = (re.compile(rf"[^{p}].*[^{p}.]\."), re.compile(rf"[^{p}].*[^{p}.]\.{{3,}}"))
     return _Lexicon(code, {**code, _DELIM: _DELIM_CODE}, words, facts,
-                    re.compile(rf"({alts})($|\s)"), splitters, chars, pairs, kind, pol, subj)
+                    re.compile(rf"({alts})($|\s)"), splitters, dotted, chars, pairs, kind, pol, subj)
 
 
 def _spaced(m: re.Match) -> str:
@@ -178,8 +182,8 @@ class _TextblobBatch:
     1. every tokenisation rule is local (regex substitutions, per-token punctuation splits), so
        texts joined by a separator token are tokenised as if alone; the per-sentence rules
        (re-joining a split emoticon or "( ! )", dropping paragraph marks, "&rsquo ;") change a
-       text only where they match: those texts are redone with the sentence splitter, text by
-       text (texts containing the separator itself go through textblob-fr's own tokenizer);
+       text only where they match: texts where one may apply are redone with those rules, in
+       one batch (texts containing the separator itself go through textblob-fr's own tokenizer);
     2. splitting leading/trailing punctuation depends on the raw token alone (cached per raw
        token). New raw tokens are split together, in one string: leading marks one by one,
        trailing marks one by one, by four regex passes; the loop's period, ellipsis and
@@ -198,11 +202,6 @@ class _TextblobBatch:
         L = _tb_lexicon()
         self.code, self.tok_words, self.tok_facts = L.code, L.words, L.facts
         self.emoticon_finder, self.splitters = L.emoticon_finder, L.splitters
-        marks = re.escape(pt.PUNCTUATION.replace(".", ""))
-        # a word (neither starting with a mark nor ending with a mark or period before its
-        # final periods) followed by one period, or by three or more
-        self.dotted_shapes = (re.compile(rf"[^{marks}].*[^{marks}.]\."),
-                              re.compile(rf"[^{marks}].*[^{marks}.]\.{{3,}}"))
         self.negations = set(lex.negations)
         self.modifiers = tuple(lex.modifiers)
         self.punct = tuple(pt.PUNCTUATION.replace(".", ""))
@@ -277,7 +276,7 @@ class _TextblobBatch:
         """Pieces of raw tokens with a period: "mot." and "mot..." directly (the loop's only
         steps for them), any other shape by the loop itself."""
         pt, abbreviations = self.pt, self.abbreviations
-        one, ellipsis = self.dotted_shapes
+        one, ellipsis = _tb_lexicon().dotted_shapes
         out = []
         for t in raw:
             if ellipsis.fullmatch(t):  # "...": split off, remaining periods dropped, done
@@ -444,9 +443,9 @@ class _TextblobBatch:
         """Token codes of all texts in one flat array, texts separated by the separator code,
         and {text position: exact token codes} for the texts that needed a per-sentence rule.
 
-        Tokens are looked up per raw token (cached); texts where a per-sentence rule applies
+        Tokens are looked up per raw token (cached); texts where a per-sentence rule may apply
         (a split emoticon or "( ! )" to re-join, a paragraph mark, "&rsquo ;") are redone with
-        those rules, text by text.
+        those rules, all in one batch.
         """
         slow = [i for i, t in enumerate(texts) if _SEP in t]
         batch = texts if not slow else [("" if _SEP in t else t) for t in texts]
@@ -460,7 +459,7 @@ class _TextblobBatch:
         codes = self._uids_to_codes(u)
         redo = {}
         hits = np.flatnonzero(hit)
-        if len(hits):  # check the candidates, then redo those where a rule applies
+        if len(hits):  # redo the candidates with the rules
             seps = np.flatnonzero(u == self.sep_uid)
             bounds = np.concatenate(([-1], seps, [len(u)]))
             cand = np.unique(np.searchsorted(seps, hits)).tolist()
