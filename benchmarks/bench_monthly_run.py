@@ -91,24 +91,23 @@ def _run(customers: int) -> list[dict]:
              "--processed-dir", str(processed)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         lines: list[str] = []
-        current = {"nb": None}
-        peaks: dict[str, float] = {}
-        reader = threading.Thread(target=lambda: [lines.append(ln) for ln in proc.stdout], daemon=True)
+        reader = threading.Thread(target=lines.extend, args=(proc.stdout,), daemon=True)
         reader.start()
-        peak, stopped = 0.0, ""
+        peaks: dict[str, float] = {}
+        peak, stopped, current, seen = 0.0, "", None, 0
         while proc.poll() is None:
             mb = _tree_rss_mb(proc.pid)
             peak = max(peak, mb)
-            for ln in lines[-5:]:
-                m = _NB_LINE.search(ln)
-                if m and m.group(4) is None:
-                    current["nb"] = m.group(3)
-            if current["nb"]:
-                peaks[current["nb"]] = max(peaks.get(current["nb"], 0.0), mb)
+            new, seen = lines[seen:], len(lines)
+            for m in filter(None, map(_NB_LINE.search, new)):
+                if m.group(4) is None:  # "[i/n] notebook ..." : it starts
+                    current = m.group(3)
+            if current:
+                peaks[current] = max(peaks.get(current, 0.0), mb)
             elapsed = time.perf_counter() - t0
             if mb > MEMORY_LIMIT_MB or elapsed > timeout:
                 stopped = (f"stopped at {mb / 1024:.1f} GB" if mb > MEMORY_LIMIT_MB
-                           else f"stopped after {elapsed / 60:.0f} min") + f" in {current['nb']}"
+                           else f"stopped after {elapsed / 60:.0f} min") + f" in {current}"
                 os.killpg(proc.pid, signal.SIGKILL)
                 break
             time.sleep(0.5)

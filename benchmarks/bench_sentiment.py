@@ -70,12 +70,16 @@ def _known_vocabulary_row(repeat: int) -> dict:
         p, s = batch.scores(test)
         best = min(best, time.perf_counter() - t0)
         same &= bool(np.array_equal(p, ref_p) and np.array_equal(s, ref_s))
+    return _row("(new texts, known vocabulary) on xlmt test", len(test), best, loop_s, same,
+                f"best of {repeat}; scorer has seen xlmt train+val")
+
+
+def _row(what: str, size: int, secs: float, loop_s: float, same: bool, note: str) -> dict:
     return {
-        "stage": "textblob_fr batch (new texts, known vocabulary) on xlmt test", "size": len(test),
-        "seconds": round(best, 4), "peak_mb": _peak_mb(), "target": ">= 10x the loop",
-        "peer": "PatternAnalyzer().analyze per text", "peer_seconds": round(loop_s, 4),
-        "ratio": round(loop_s / best, 1), "check": "identical" if same else "DIFFERENT",
-        "note": f"best of {repeat}; scorer has seen xlmt train+val",
+        "stage": f"textblob_fr batch {what}", "size": size, "seconds": round(secs, 4),
+        "peak_mb": _peak_mb(), "target": ">= 10x the loop", "peer": "PatternAnalyzer().analyze per text",
+        "peer_seconds": round(loop_s, 4), "ratio": round(loop_s / secs, 1),
+        "check": "identical" if same else "DIFFERENT", "note": note,
     }
 
 
@@ -88,13 +92,7 @@ def _textblob_rows(name: str, texts: list[str], repeat: int) -> list[dict]:
     rows = []
     for kind, (p, s), secs in (("cold", cold, cold_s), ("warm", warm, warm_s)):
         same = bool(np.array_equal(p, ref_p) and np.array_equal(s, ref_s))
-        rows.append({
-            "stage": f"textblob_fr batch ({kind}) on {name}", "size": len(texts),
-            "seconds": round(secs, 4), "peak_mb": _peak_mb(), "target": ">= 10x the loop",
-            "peer": "PatternAnalyzer().analyze per text", "peer_seconds": round(loop_s, 4),
-            "ratio": round(loop_s / secs, 1), "check": "identical" if same else "DIFFERENT",
-            "note": f"best of {repeat}",
-        })
+        rows.append(_row(f"({kind}) on {name}", len(texts), secs, loop_s, same, f"best of {repeat}"))
     return rows
 
 
