@@ -267,6 +267,13 @@ def test_route_departments_uses_the_alerts_routing():
     assert list(d.index) == mentions["mention_id"].tolist()
     assert d.tolist() == concepts.tag_themes(mentions["text"])["department"].tolist()
     assert d["M2"] == "logistique"  # an undelivered parcel goes to logistics
+    # the listening notebook's saved themes of the month are reused where they cover a mention
+    first = mentions.iloc[:2]
+    saved = concepts.mention_scores_table(first.join(concepts.mention_tags(first)), "2026-10").assign(
+        department="marketing")
+    reused = care.route_departments(mentions, saved, "2026-10")
+    assert reused.iloc[:2].tolist() == ["marketing", "marketing"]
+    assert reused.iloc[2:].tolist() == d.iloc[2:].tolist()
 
 
 def test_care_items_missing_columns():

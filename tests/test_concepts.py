@@ -233,3 +233,29 @@ def test_alerts_route_the_crisis(scored, truth):
     assert (a["theme"], a["brand"], a["department"]) == (crisis["theme"], crisis["brand"], crisis["department"])
     assert a["start"] == date
     assert len(alerts) <= 3  # the crisis stands out: few other alerts over the year
+
+
+def test_mention_tags_reuses_the_listening_scores_of_the_same_month_only():
+    m = pd.DataFrame({"mention_id": ["M1", "M2", "M3"],
+                      "text": ["Colis jamais livré, service client injoignable", "Super accueil en magasin !",
+                               "Promo du week-end sur les robes"]}, index=[10, 11, 12])
+    fresh = C.mention_tags(m)
+    expected = C.tag_themes(m["text"]).join(S.score(m["text"]))[list(C.TAG_COLUMNS + C.SENTIMENT_COLUMNS)]
+    pd.testing.assert_frame_equal(fresh, expected)
+    assert fresh.attrs["reused"] == 0
+    # a saved table (as 03 writes it) covering two mentions, with a visibly different theme
+    saved = C.mention_scores_table(m.join(fresh), "2026-10")
+    assert list(saved.columns[:3]) == ["mention_id", "month", "text_hash"] and len(saved) == 3
+    saved = saved.iloc[:2].copy()
+    saved.loc[0, "theme"] = "planted"
+    out = C.mention_tags(m, saved, pd.Period("2026-10", "M"))
+    assert out.attrs["reused"] == 2
+    assert list(out.index) == [10, 11, 12]
+    assert out.loc[10, "theme"] == "planted"  # taken from the saved table, not recomputed
+    pd.testing.assert_series_equal(out.loc[12], fresh.loc[12])
+    other_month = C.mention_tags(m, saved, pd.Period("2026-09", "M"))
+    assert other_month.attrs["reused"] == 0 and other_month.loc[10, "theme"] != "planted"
+    tags_only = C.mention_tags(m, saved, "2026-10", with_sentiment=False)
+    assert list(tags_only.columns) == list(C.TAG_COLUMNS) and tags_only.loc[10, "theme"] == "planted"
+    edited = m.assign(text=m["text"].where(m["mention_id"] != "M1", "Texte modifié depuis"))
+    assert C.mention_tags(edited, saved, "2026-10").attrs["reused"] == 1  # a changed text is redone

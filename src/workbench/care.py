@@ -245,14 +245,15 @@ def polarity(texts) -> pd.Series:
     return sentiment.textblob_fr(s)["polarity"].rename("polarity")
 
 
-def route_departments(mentions: pd.DataFrame) -> pd.Series:
+def route_departments(mentions: pd.DataFrame, saved: pd.DataFrame | None = None, month=None) -> pd.Series:
     """Department in charge of each mention (Series indexed by mention_id), with the same
     routing as the alerts: theme by the listening taxonomy (`concepts.tag_themes`), department
-    of that theme ('non routé' when no theme matches)."""
+    of that theme ('non routé' when no theme matches). `saved`/`month`: the listening
+    notebook's `mention_scores` of that month, reused where it has the mention."""
     from workbench import concepts
 
     _need(mentions, ("mention_id", "text"), "mentions")
-    tags = concepts.tag_themes(mentions["text"])
+    tags = concepts.mention_tags(mentions, saved, month, with_sentiment=False)
     return pd.Series(tags["department"].to_numpy(), index=mentions["mention_id"].to_numpy(),
                      name="department")
 

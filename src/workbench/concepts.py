@@ -144,13 +144,20 @@ class _Matcher:
         for k in self.prefix:
             self.prefix_by_len.setdefault(len(k), []).append(k)
         self.order = {m: i for i, m in enumerate(tax.themes)}
+        # words a rule can start with: most words start none, and are skipped at once
+        self.starts = {k[0] for k in self.exact} | {k[0] for k in self.prefix if len(k) > 1}
+        self.start_prefixes = tuple(k[0] for k in self.prefix if len(k) == 1)
 
     def _hits(self, toks: list[str]):
         """Rules hit by the words, longest keyword first, without overlaps."""
         n = len(toks)
         exact, prefix = self.exact, self.prefix
+        starts, start_prefixes = self.starts, self.start_prefixes
         i = 0
         while i < n:
+            if toks[i] not in starts and not toks[i].startswith(start_prefixes):
+                i += 1
+                continue
             for k in range(min(self.max_len, n - i), 0, -1):
                 key = tuple(toks[i : i + k])
                 rules = list(exact.get(key, ()))
@@ -241,6 +248,62 @@ def tag_themes(texts_or_df, taxonomy: Taxonomy | None = None, *, text_col: str =
         rows.append(r)
     return pd.DataFrame(rows, columns=["theme", "micro_theme", "department", "themes", "theme_score"],
                         index=index)
+
+
+TAG_COLUMNS = ("theme", "micro_theme", "department", "themes", "theme_score")
+SENTIMENT_COLUMNS = ("polarity", "label")
+
+
+def _text_hash(texts: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(texts.astype(str), index=False).to_numpy()
+
+
+def mention_scores_table(scored: pd.DataFrame, month) -> pd.DataFrame:
+    """The listening notebook's themes and sentiment per mention, to save for the later notebooks
+    of the month (`mention_tags` reuses them): mention_id, month, text_hash (a changed text is
+    not reused), TAG_COLUMNS, SENTIMENT_COLUMNS."""
+    _need(scored, ["mention_id", "text", *TAG_COLUMNS, *SENTIMENT_COLUMNS], "scored mentions")
+    out = scored[["mention_id", *TAG_COLUMNS, *SENTIMENT_COLUMNS]].reset_index(drop=True)
+    out.insert(1, "month", str(month))
+    out.insert(2, "text_hash", _text_hash(scored["text"]))
+    return out
+
+
+def mention_tags(mentions: pd.DataFrame, saved: pd.DataFrame | None = None, month=None,
+                 taxonomy: Taxonomy | None = None, with_sentiment: bool = True) -> pd.DataFrame:
+    """Themes (and sentiment) of each mention, reusing those the listening notebook saved.
+
+    `saved`: the `mention_scores` table written by 03_social_listening (`mention_scores_table`);
+    a row is reused only when saved for `month` with the same mention_id and text (same tagging
+    and scorer as the listening report, no second pass over millions of texts). Other mentions
+    are tagged with `tag_themes` and scored with `sentiment.score`. Returns a DataFrame aligned
+    with `mentions` (same index) with TAG_COLUMNS (+ SENTIMENT_COLUMNS); `attrs["reused"]`
+    counts the reused rows."""
+    from workbench import sentiment
+
+    _need(mentions, ["mention_id", "text"], "mentions")
+    cols = list(TAG_COLUMNS) + (list(SENTIMENT_COLUMNS) if with_sentiment else [])
+    usable = (saved is not None and month is not None and len(saved) > 0
+              and {"mention_id", "month", "text_hash", *cols} <= set(saved.columns))
+    found = np.zeros(len(mentions), bool)
+    if usable:
+        same = saved[saved["month"].astype(str) == str(month)].drop_duplicates("mention_id")
+        lookup = same.set_index("mention_id")
+        pos = lookup.index.get_indexer(mentions["mention_id"])
+        found = pos >= 0
+        found[found] = lookup["text_hash"].to_numpy()[pos[found]] == _text_hash(mentions.loc[found, "text"])
+        out = lookup[cols].iloc[pos[found]].set_axis(mentions.index[found])
+    todo = mentions.loc[~found, "text"]
+    if len(todo):
+        fresh = tag_themes(todo, taxonomy)
+        if with_sentiment:
+            fresh = fresh.join(sentiment.score(todo))
+        out = pd.concat([out, fresh[cols]]) if found.any() else fresh[cols]
+    elif not found.any():
+        out = pd.DataFrame(columns=cols, index=mentions.index)
+    out = out.reindex(mentions.index)
+    out.attrs["reused"] = int(found.sum())
+    return out
 
 
 def untagged_share(tags: pd.DataFrame) -> float:
