@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from workbench.frames import is_in
+
 RULES_FILE = Path(__file__).with_name("care_rules.yaml")
 KINDS = ("question", "complaint", "suggestion")
 SOURCES = ("online", "store")  # where an idea comes from: social mentions or in-store reviews
@@ -273,16 +275,14 @@ def _need(df: pd.DataFrame, cols, what: str) -> None:
 
 def _in_scope(mentions: pd.DataFrame, brand: str) -> pd.Series:
     """Reason each mention is out of the care queue's scope ('' when in scope)."""
-    reason = pd.Series("", index=mentions.index, dtype=object)
-    reason[mentions["brand"] != brand] = "autre marque"
-    rt = mentions["retweet_of"].notna() & (reason == "")
-    reason[rt] = "repartage (retweet)"
+    other = (mentions["brand"] != brand).to_numpy(bool)
+    rt = mentions["retweet_of"].notna().to_numpy(bool) & ~other
     # replies to another person's mention are conversations between customers; replies to a
     # post (not a mention id) are addressed to whoever posted it and stay in scope
-    ids = set(mentions["mention_id"])
-    conv = mentions["reply_to"].isin(ids) & (reason == "")
-    reason[conv] = "réponse entre internautes"
-    return reason
+    conv = is_in(mentions["reply_to"], mentions["mention_id"]) & ~other & ~rt
+    reason = np.select([other, rt, conv], ["autre marque", "repartage (retweet)", "réponse entre internautes"],
+                       "").astype(object)
+    return pd.Series(reason, index=mentions.index, dtype=object)
 
 
 def first_responses(mentions: pd.DataFrame, brand_posts: pd.DataFrame, brand: str) -> pd.DataFrame:
@@ -319,7 +319,7 @@ def care_scope(mentions: pd.DataFrame, brand: str, flags: pd.DataFrame | None = 
     need = flags["is_question"].fillna(False).astype(bool) | flags["is_complaint"].fillna(False).astype(bool)
     if brand_posts is not None:
         answered = first_responses(mentions.loc[scope], brand_posts, brand)["mention_id"]
-        need |= mentions["mention_id"].isin(answered)
+        need |= is_in(mentions["mention_id"], answered)
     reason[scope & ~need] = "ni question ni réclamation"
     reason[scope & need] = "dans la file"
     return reason.value_counts().rename_axis("motif").reset_index(name="mentions")

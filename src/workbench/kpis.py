@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.frames import is_in
+
 __all__ = [
     "KPIS",
     "hard_kpis",
@@ -257,7 +259,7 @@ def soft_kpis(
         posts = brand_posts[brand_posts["brand"] == brand]
         if "reply_to" in posts.columns:  # replies to customers are care, not publications
             posts = posts[posts["reply_to"].isna()]
-        inter = interactions[interactions["post_id"].isin(posts["post_id"])]
+        inter = interactions[is_in(interactions["post_id"], posts["post_id"])]
         eng = inter.groupby(_month(inter["timestamp"])).size()
         n_posts = posts.groupby(_month(posts["timestamp"])).size()
         idx = out.index.union(eng.index).union(n_posts.index)
@@ -432,7 +434,7 @@ def weekly_kpis(
         posts = brand_posts[brand_posts["brand"] == brand]
         if "reply_to" in posts.columns:
             posts = posts[posts["reply_to"].isna()]
-        inter = interactions[interactions["post_id"].isin(posts["post_id"])]
+        inter = interactions[is_in(interactions["post_id"], posts["post_id"])]
         out["engagement"] = inter.set_index("timestamp")["post_id"].resample(freq).count()
     ends = out.index.normalize().to_series()
     starts = ends - pd.Timedelta(days=6)
