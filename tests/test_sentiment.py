@@ -37,6 +37,12 @@ TRICKY = [
     "pas \x00 bon", "pas \x01 bon", "\x01", "très \x01 bien.", "x D", "max Dupont : D", "bien..",
     "Mr. bon...", "M. bien. etc.)", "(bien.", "bien.)", "l&rsquo ; bon", "c&rsquo", "a ’ ; b",
     "vraiment; END-OF-SENTENCE )o", "mauvais * \n\n ) ;", "bon END-OF-SENTENCE : END-OF-SENTENCE )",
+    # raw-token delimiter and lone surrogates inside tokens, whitespace that is not ASCII
+    "#zoneshumides\x01 ]8-)", "x\ud800 : ) ]8-)", "bon\xa0!\u2009:-) x\x1cy", "\u3000\u2028 ",
+    "bon\r\n\r\n:-)", ": comment", "super : D", "top : - )", "(8 ) génial ( ! )",
+    # case: Python's str.lower vs pyarrow's (İ grows, final sigma, Latin-1 and Œ)
+    "İl est BON", "İ", "ÉNORME Œuvre ŸES", "ΑΣ bon", "KELVIN \u212a bon",
+    "!!! ?!", "@#bien!!,", "l’’avis", "QU’IL est bon", "jusqu’à l’extrême", "“Bon”…",
 ]
 
 
@@ -63,6 +69,14 @@ def test_textblob_fr_equals_textblob_on_random_texts():
     pol, sub = _reference(texts)
     bad = np.flatnonzero((got["polarity"].to_numpy() != pol) | (got["subjectivity"].to_numpy() != sub))
     assert len(bad) == 0, [texts[i] for i in bad[:5]]
+    # one scorer, texts in several batches: raw tokens seen before are looked up, not redone
+    batch, got_p, got_s = S._TextblobBatch(), [], []
+    for part in (TRICKY, texts[:500], texts[500:], texts, TRICKY):
+        p, s = batch.scores(list(part))
+        got_p += p.tolist()
+        got_s += s.tolist()
+    ref_p, ref_s = _reference(TRICKY + texts + texts + TRICKY)
+    assert got_p == ref_p.tolist() and got_s == ref_s.tolist()
 
 
 @pytest.mark.real_data

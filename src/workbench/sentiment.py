@@ -2,8 +2,9 @@
 a supervised model an analyst trains on the brand's own labelled mentions.
 
 * `textblob_fr(texts)`: exactly textblob-fr's `PatternAnalyzer().analyze(text)` for every
-  text, computed in one batch (tokenisation on one joined string, lexicon look-ups cached per
-  unique token, the assessment rules run only on the tokens that can change the score).
+  text, computed in one batch (text-level rules and the whitespace split by pyarrow, each
+  distinct raw token split and looked up once, the assessment rules run only on the tokens
+  that can change the score).
 * `score(texts)`: the default scorer (no training): textblob-fr's lexicon plus negation scope,
   intensifiers/diminishers, contrast ("mais"), emojis/emoticons, retail vocabulary and a
   neutral band calibrated on the xlmt train/val splits.
@@ -19,8 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import itemgetter, not_
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -65,15 +65,27 @@ def _pattern():
     return pt, fr, lex
 
 
+# whitespace for str.split() and pattern's regexes but not for pyarrow's ASCII splitting
+# (U+3000 is the last whitespace character in Unicode)
+_OTHER_SPACES = "".join(ch for ch in map(chr, range(0x3001))
+                        if ch.isspace() and ch not in " \t\n\v\f\r")
+_RARE_SPACES = np.array(sorted(map(ord, _OTHER_SPACES.replace("\xa0", ""))), dtype=np.uint32)
+
+
+def _rare_spaces(s: str) -> list[str]:
+    """The whitespace characters of `s` other than ASCII's and the no-break space (found on
+    the code points: faster than a regex search)."""
+    cp = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cp = cp[(cp - np.uint32(0x1C) < 4) | (cp >= 0x85)]
+    return [chr(c) for c in np.intersect1d(cp, _RARE_SPACES).tolist()]
 _SEP = "\x00"  # text separator in the batch string: never split, never matched by any rule
-_DELIM = "\x01"  # raw-token separator when new raw tokens are split together
 _END = r"(?:\.\.\.|[.!?]|END-OF-SENTENCE)(?!\S)"  # pattern's sentence terminators (whole tokens)
 _CLOSE = r"(?:\.\.\.|[.!?)'\"”’]|END-OF-SENTENCE)(?!\S)"  # tokens absorbed after a terminator
 _SENTENCE_END = re.compile(rf"((?<!\S){_END}(?: {_CLOSE})*) ")
 _EOS_TOKEN = re.compile(r"(?<!\S)END-OF-SENTENCE(?!\S)")
 # token codes: >= 0 a scoring token (lexicon word, negation, "!", "(!)", emoticon); below 0 a
 # token that does not score, by what it clears in pattern's `assessments` (see _TextblobBatch)
-_SHORT, _CLEARS_N, _CLEARS_NM, _SEP_CODE, _DELIM_CODE, _UNKNOWN = -1, -2, -3, -4, -5, -9
+_SHORT, _CLEARS_N, _CLEARS_NM, _SEP_CODE, _UNKNOWN = -1, -2, -3, -4, -9
 _PLAIN, _BANG, _OTHER = 0, 1, 2  # kinds of scoring tokens (see _Lexicon.kind)
 
 
@@ -86,14 +98,20 @@ class _Lexicon:
     """textblob-fr's scoring tokens with what `assessments` needs of each (built once)."""
 
     code: dict  # lower-cased scoring token -> id; the text separator -> its negative code
-    code_cut: dict  # the same, and the raw-token delimiter -> its negative code
     words: list  # id -> token
+    words_arrow: object  # the same as a pyarrow array (position = id)
+    python_lower: str  # RE2 class: characters pyarrow's utf8_lower is not known to lower as Python
     facts: list  # id -> (in lexicon, emoticon polarity or None, len(w.strip("'")) > 1, len(w) > 2)
     emoticon_finder: re.Pattern
-    splitters: tuple  # compiled punctuation-splitting passes (see _TextblobBatch._split_plain)
+    ascii_mark: np.ndarray  # code point (128 for any non-ASCII) -> a mark split off, not "."
     dotted_shapes: tuple  # "word." and "word..." (see _TextblobBatch._split_dotted)
     emoticon_chars: dict  # character of an emoticon or of "(!)" -> code > 0
     emoticon_pairs: np.ndarray  # [code, code] -> the two characters follow each other in one
+    emoticon_head: re.Pattern  # a first piece made of emoticon characters only
+    end_chars: object  # emoticon characters and marks, pyarrow (see _TextblobBatch._end_chars)
+    end_emoticon: np.ndarray  # position in end_chars (or its length) -> emoticon_chars code or 0
+    end_mark: np.ndarray  # position -> a mark split off (leading or trailing), not the period
+    end_mark_dot: np.ndarray  # position -> a mark or the period (split off when trailing)
     kind: np.ndarray  # id -> _PLAIN (adds one fixed assessment), _BANG ("!") or _OTHER
     polarity: np.ndarray  # id -> polarity of its assessment (for _PLAIN tokens)
     subjectivity: np.ndarray  # id -> subjectivity of its assessment (for _PLAIN tokens)
@@ -144,16 +162,8 @@ def _tb_lexicon() -> _Lexicon:
         for first, rests in groups.items()
     )
     p = re.escape(pt.PUNCTUATION.replace(".", ""))
-    pd_ = p + r"\."
-    splitters = (
-        # leading runs of 2+ marks, then a space after a single leading mark (every token follows
-        # a space); trailing runs of 2+ marks after a character that is not a mark, then a
-        # space before a single trailing mark
-        re.compile(rf"[{p}](?<=\s[{p}])[{p}]+"),
-        re.compile(rf"(?<=\s[{p}])(?=\S)"),
-        re.compile(rf"[{p}](?<=[^\s{pd_}][{p}])[{p}]+(?!\S)"),
-        re.compile(rf"(?<=[^\s{pd_}])(?=[{p}](?!\S))"),
-    )
+    ascii_mark = np.zeros(129, dtype=bool)
+    ascii_mark[[ord(ch) for ch in pt.PUNCTUATION.replace(".", "")]] = True
     shapes = [e for group in pt.EMOTICONS.values() for e in group] + ["(!)"]
     chars = {ch: k + 1 for k, ch in enumerate(sorted({ch for e in shapes for ch in e}))}
     pairs = np.zeros((len(chars) + 1, len(chars) + 1), dtype=bool)
@@ -163,16 +173,53 @@ def _tb_lexicon() -> _Lexicon:
     # a word (neither starting with a mark nor ending with a mark or period before its final
     # periods) followed by one period, or by three or more
     dotted = (re.compile(rf"[^{p}].*[^{p}.]\."), re.compile(rf"[^{p}].*[^{p}.]\.{{3,}}"))
-    return _Lexicon(code, {**code, _DELIM: _DELIM_CODE}, words, facts,
-                    re.compile(rf"({alts})($|\s)"), splitters, dotted, chars, pairs, kind, pol, subj)
+    head = re.compile("[" + re.escape("".join(chars)) + "]+(?: |$)")
+    marks = set(pt.PUNCTUATION.replace(".", ""))
+    ends = tuple(sorted(set(chars) | set(pt.PUNCTUATION)))
+    end_emo = np.array([chars.get(ch, 0) for ch in ends] + [0], dtype=np.int16)
+    end_mark = np.array([ch in marks for ch in ends] + [False])
+    end_mark_dot = np.array([ch in marks or ch == "." for ch in ends] + [False])
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # French text is Latin-1 (and Œ, œ, Ÿ): those characters pyarrow lower-cases as str.lower
+    latin = [chr(c) for c in range(0x80, 0x100)] + ["Œ", "œ", "Ÿ"]
+    same = [ch for ch, low in zip(latin, pc.utf8_lower(pa.array(latin)).to_pylist(), strict=True)
+            if ch.lower() == low]
+    python_lower = "[^" + _re2_ranges("".join(map(chr, range(0x80))) + "".join(same)) + "]"
+    return _Lexicon(code, words, pa.array(words, type=pa.large_string()), python_lower, facts,
+                    re.compile(rf"({alts})($|\s)"), ascii_mark, dotted, chars, pairs, head,
+                    pa.array(ends), end_emo, end_mark, end_mark_dot, kind, pol, subj)
 
 
-def _spaced(m: re.Match) -> str:
-    return " ".join(m.group())
+def _re2_ranges(chars: str) -> str:
+    """The characters as the inside of an RE2 character class (ranges of consecutive ones)."""
+    codes = sorted(set(map(ord, chars)))
+    out, start = [], 0
+    for k in range(1, len(codes) + 1):
+        if k == len(codes) or codes[k] != codes[k - 1] + 1:
+            a, b = codes[start], codes[k - 1]
+            out.append(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b > a else ""))
+            start = k
+    return "".join(out)
 
 
-def _spaced_after(m: re.Match) -> str:
-    return " " + " ".join(m.group())
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _own_tokenizer_texts(texts: list[str], joined: str, surrogates: bool = False) -> set[int]:
+    """Positions of the texts left to textblob-fr's own tokenizer: those containing the batch
+    separator and, if `surrogates`, those with lone surrogates (not UTF-8, so not for pyarrow).
+    `joined`: "".join(texts)."""
+    if _SEP not in joined and not surrogates:
+        return set()
+    return {i for i, t in enumerate(texts) if _SEP in t or (surrogates and _SURROGATE.search(t))}
+
+
+def _separator_strings():
+    import pyarrow as pa
+
+    return pa.array([_SEP], type=pa.large_string())
 
 
 class _TextblobBatch:
@@ -180,14 +227,19 @@ class _TextblobBatch:
 
     Exactness rests on four observations about pattern's code (textblob_fr/_text.py):
     1. every tokenisation rule is local (regex substitutions, per-token punctuation splits), so
-       texts joined by a separator token are tokenised as if alone; the per-sentence rules
-       (re-joining a split emoticon or "( ! )", dropping paragraph marks, "&rsquo ;") change a
-       text only where they match: texts where one may apply are redone with those rules, in
-       one batch (texts containing the separator itself go through textblob-fr's own tokenizer);
-    2. splitting leading/trailing punctuation depends on the raw token alone (cached per raw
-       token). New raw tokens are split together, in one string: leading marks one by one,
-       trailing marks one by one, by four regex passes; the loop's period, ellipsis and
-       abbreviation rules run token by token, only for raw tokens that contain a period;
+       texts are tokenised independently and, in the token stream, separated by a separator
+       token; the text-level rules (contractions, quotes, paragraph marks, whitespace) run on
+       all texts at once in pyarrow, which also splits them at whitespace. The per-sentence
+       rules (re-joining a split emoticon or "( ! )", dropping paragraph marks, "&rsquo ;")
+       change a text only where they match: texts where one may apply (a flagged raw token, or
+       facing emoticon characters of two raw tokens) are redone with those rules, in one
+       batch. Texts containing the separator, or lone surrogates (not UTF-8), go through
+       textblob-fr's own tokenizer;
+    2. splitting leading/trailing punctuation depends on the raw token alone, so it is done
+       once per distinct raw token (pyarrow finds the new ones). For tokens without a period
+       the loop only peels marks one by one from both ends: done for all of them at once on
+       their code points; the loop's period, ellipsis and abbreviation rules run token by
+       token, only for raw tokens that contain a period;
     3. in `assessments`, a token that is neither in the lexicon, nor a negation, "!", "(!)" or
        an emoticon only clears the pending negation (if len(w.strip("'")) > 1) and the pending
        modifier (if len(w) > 2); both effects are independent between two scoring tokens, so
@@ -201,12 +253,11 @@ class _TextblobBatch:
         self.pt, self.fr, self.lex = pt, fr, lex
         L = _tb_lexicon()
         self.code, self.tok_words, self.tok_facts = L.code, L.words, L.facts
-        self.emoticon_finder, self.splitters = L.emoticon_finder, L.splitters
+        self.emoticon_finder = L.emoticon_finder
         self.negations = set(lex.negations)
         self.modifiers = tuple(lex.modifiers)
         self.punct = tuple(pt.PUNCTUATION.replace(".", ""))
         self.punct_dot = self.punct + (".",)
-        self.punct_set, self.punct_dot_set = set(self.punct), set(self.punct_dot)
         self.replace = fr.replacements
         self.abbreviations = fr.ABBREVIATIONS
         # only the curly-apostrophe contractions change tokens: every ASCII "'" is padded with
@@ -215,16 +266,18 @@ class _TextblobBatch:
         if curly != ["(l|c|d|j|m|n|qu|s|t|jusqu|lorsqu|puisqu)’", "(L|C|D|J|M|N|QU|S|T|JUSQU|LORSQU|PUISQU)’"]:
             raise RuntimeError("textblob-fr's contraction rules changed; update _TextblobBatch")
         # per raw token: its pieces' codes, as a ragged table (uid -> start, length)
-        self.raw_uid: dict[str, int] = {}
-        self.raw_len = np.zeros(0, dtype=np.int64)
-        self.raw_start = np.zeros(0, dtype=np.int64)
-        self.raw_flat = np.zeros(0, dtype=np.int64)
-        self.raw_pieces = np.zeros(0, dtype=object)
-        self.raw_flag = np.zeros(0, dtype=bool)
-        self.raw_first = np.zeros(0, dtype=np.int16)
-        self.raw_last = np.zeros(0, dtype=np.int16)
+        # the tables start with the separator token (id 0): one piece, coded _SEP_CODE
+        self.raw_known = _separator_strings()  # raw token by id
+        self.sep_uid = 0
+        self.raw_len = np.ones(1, dtype=np.int64)
+        self.raw_start = np.zeros(1, dtype=np.int64)
+        self.raw_flat = np.full(1, _SEP_CODE, dtype=np.int64)
+        self.raw_pieces: list[str] = [_SEP]
+        self.raw_flag = np.zeros(1, dtype=bool)
+        self.raw_first = np.zeros(1, dtype=np.int16)
+        self.raw_last = np.zeros(1, dtype=np.int16)
+        self._head: dict[int, bool] = {}
         self._memo: dict[tuple, tuple[float, float]] = {}
-        self.sep_uid = int(self._raw_uids([_SEP])[0])
 
     # -- tokenisation ------------------------------------------------------------------------
     @staticmethod
@@ -289,38 +342,30 @@ class _TextblobBatch:
                 out.append(self._split_token(t))
         return out
 
-    def _split_plain(self, raw: list[str]) -> list[str]:
+    @staticmethod
+    def _split_plain(raw: list[str]) -> list[str]:
         """Pieces of raw tokens without a period, all at once: the loop then only peels marks,
-        one by one, from the start and from the end of the token."""
-        lead_run, lead_one, trail_run, trail_one = self.splitters
-        s = " " + f" {_DELIM} ".join(raw) + " "
-        s = lead_run.sub(_spaced, s)
-        s = lead_one.sub(" ", s)
-        s = trail_run.sub(_spaced_after, s)
-        s = trail_one.sub(" ", s)
-        return s[1:-1].split(f" {_DELIM} ")
+        one by one, from the start and from the end of the token. Done on the code points of
+        the tokens joined by line breaks: a space after each leading mark (but a last one) and
+        before each trailing mark."""
+        cp = np.frombuffer("\n".join(raw).encode("utf-32-le"), dtype=np.uint32)
+        mark = _tb_lexicon().ascii_mark[np.minimum(cp, 128)]
+        brk = cp == 10
+        start = np.cumsum(brk)  # token of each character (a break starts the next one)
+        plain = np.cumsum(~mark & ~brk)  # characters that are not marks, up to here
+        before = plain[np.flatnonzero(brk)]  # ... up to each break
+        seen = plain - np.concatenate(([0], before))[start]  # ... since the token's start
+        total = np.concatenate((before, [plain[-1]]))[start] - np.concatenate(([0], before))[start]
+        lead = mark & (seen == 0)
+        trail = mark & (seen == total) & ~lead
+        last = np.append(brk[1:], True)  # last character of a token
+        at = np.concatenate((np.flatnonzero(lead & ~last) + 1, np.flatnonzero(trail)))
+        out = np.insert(cp, np.sort(at), 32)
+        return out.tobytes().decode("utf-32-le").split("\n")
 
     def _tokens_one(self, text: str) -> list[str]:
         """textblob-fr's own tokenisation of one text (slow path, exact by definition)."""
         return [w.lower() for w in " ".join(self.lex.tokenizer(text)).split()]
-
-    def _prepare(self, texts: list[str]) -> str:
-        """Text-level rules on the joined batch: contractions, quotes, paragraph marks."""
-        s = f" {_SEP} ".join(texts)
-        if "’" in s:
-            s = self._curly(s)
-        s = (
-            s.replace("“", " “ ")
-            .replace("”", " ” ")
-            .replace("‘", " ‘ ")
-            .replace("’", " ’ ")
-            .replace("'", " ' ")
-            .replace('"', ' " ')
-        )
-        if "\n" in s or "\r" in s:
-            s = s.replace("\r\n", "\n")
-            s = re.sub(r"\n{2,}", f" {self.pt.EOS} ", s)
-        return s
 
     def _sentence_rules(self, j: str) -> str:
         """Per-sentence rules of textblob-fr's tokenizer on space-joined tokens of whole texts:
@@ -335,14 +380,17 @@ class _TextblobBatch:
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
         """Lower-cased tokens of each text, exactly as textblob-fr's sentiment sees them."""
-        flat = self._sentence_rules(  # (a final space: the last sentence end needs one too)
-            " ".join(self._split_raw(self._prepare(texts).split())) + " "
-        ).lower()
+        joined = "".join(texts)
+        if _own_tokenizer_texts(texts, joined, surrogates=bool(_SURROGATE.search(joined))):
+            return [self._tokens_one(t) for t in texts]
+        pieces = map(self.raw_pieces.__getitem__, self._batch_uids(texts, joined).tolist())
+        # (a final space: the last sentence end needs one too)
+        flat = self._sentence_rules(" ".join(pieces) + " ").lower()
         return [p.split() for p in flat.split(_SEP)]
 
-    def _codes(self, words: list[str], code: dict | None = None) -> np.ndarray:
+    def _codes(self, words: list[str]) -> np.ndarray:
         """Code of each lower-cased token: its id if it scores, else its length class."""
-        get = (code or self.code).get
+        get = self.code.get
         c = np.fromiter(map(get, words, repeat(_UNKNOWN)), dtype=np.int64, count=len(words))
         other = c == _UNKNOWN
         if other.any():
@@ -350,85 +398,157 @@ class _TextblobBatch:
             c[other] = -np.clip(n[other], 1, 3)  # _SHORT, _CLEARS_N, _CLEARS_NM
         return c
 
-    def _register_raw(self, new: list[str]) -> None:
-        """Split new raw tokens into pieces; store the pieces' codes, the emoticon characters at
-        the token's ends and whether a per-sentence rule can apply inside the token."""
+    def _codes_arrow(self, words) -> np.ndarray:
+        """`_codes` of the tokens of a pyarrow array, lower-cased here: by pyarrow when made of
+        characters it lower-cases exactly as Python (checked once, see _tb_lexicon), the others
+        by Python's str.lower."""
+        import pyarrow.compute as pc
+
+        L = _tb_lexicon()
+        c = pc.index_in(pc.utf8_lower(words), value_set=L.words_arrow).fill_null(-1).to_numpy()
+        c = c.astype(np.int64)
+        n = pc.utf8_length(words).to_numpy()
+        c = np.where(c >= 0, c, -np.clip(n, 1, 3))  # _SHORT, _CLEARS_N, _CLEARS_NM
+        other = np.flatnonzero(~pc.string_is_ascii(words).to_numpy(zero_copy_only=False))
+        if len(other):
+            rare = pc.match_substring_regex(words.take(other), L.python_lower)
+            other = other[rare.to_numpy(zero_copy_only=False)]
+        if len(other):
+            c[other] = self._codes(list(map(str.lower, words.take(other).to_pylist())))
+        return c
+
+    def _register_raw(self, arr) -> np.ndarray:
+        """Register new distinct raw tokens (a pyarrow string array): their pieces (leading and
+        trailing punctuation split off), the pieces' codes, the emoticon characters at the
+        token's ends and whether a per-sentence rule can apply inside the token. Returns the
+        order in which the tokens got their ids (positions in `arr`)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         L, eos = _tb_lexicon(), self.pt.EOS
-        if _DELIM in "".join(new):  # the delimiter in the text itself: token by token
-            clean, plain, dotted = [], [], new
-        else:
-            marks, marks_dot = self.punct_set, self.punct_dot_set
-            edge = [t[0] in marks or t[-1] in marks_dot for t in new]
-            clean = list(compress(new, map(not_, edge)))  # nothing to split off: one piece
-            edge = list(compress(new, edge))
-            plain = [t for t in edge if "." not in t]
-            dotted = [t for t in edge if "." in t]
-        order = clean + plain + dotted
-        split = (self._split_plain(plain) if plain else []) + self._split_dotted(dotted)
-        # codes: one per clean token, then the split tokens' pieces cut at the delimiters
-        clean_joined = " ".join(clean)
-        words = clean_joined.lower().split()
-        if len(words) != len(clean):  # lower-casing never makes whitespace; just in case
-            clean, split = [], clean + split
-            words = []
-        codes = [self._codes(words)]
-        lengths = [np.ones(len(clean), dtype=np.int64)]
-        joined = f" {_DELIM} ".join(split)
-        if split and _DELIM in order:
-            per = [self._codes(p.replace("&rsquo ;", "’").lower().split()) for p in split]
-            lengths.append(np.array([len(c) for c in per], dtype=np.int64))
-            codes += per
-        elif split:
-            c = self._codes(joined.replace("&rsquo ;", "’").lower().split(), L.code_cut)
-            cut = np.flatnonzero(c == _DELIM_CODE)
-            lengths.append(np.diff(np.concatenate(([-1], cut, [len(c)]))) - 1)
-            codes.append(np.delete(c, cut))
+        first_at, last_at = self._end_chars(arr)
+        # clean tokens (nothing to split off: one piece), then the others without and with a
+        # period
+        edge = L.end_mark[first_at] | L.end_mark_dot[last_at]
+        dot = np.zeros(len(arr), dtype=bool)
+        if edge.any():
+            dot[edge] = pc.match_substring(arr.filter(pa.array(edge)), ".").to_numpy(
+                zero_copy_only=False)
+        plain = edge & ~dot
+        perm = np.concatenate((np.flatnonzero(~edge), np.flatnonzero(plain), np.flatnonzero(dot)))
+        clean = arr.filter(pa.array(~edge))
+        n_clean = len(clean)
+        split = self._split_plain(arr.filter(pa.array(plain)).to_pylist()) if plain.any() else []
+        split += self._split_dotted(arr.filter(pa.array(dot)).to_pylist())
+        pieces = clean.to_pylist() + split
+        # codes: one per clean token, then the split tokens' pieces
+        words, lengths = [clean], [np.ones(n_clean, dtype=np.int64)]
+        if split:
+            per = pc.ascii_split_whitespace(
+                pc.replace_substring(pa.array(split, type=pa.large_string()), "&rsquo ;", "’"))
+            words.append(pc.list_flatten(per))
+            lengths.append(np.diff(per.offsets.to_numpy()))
+        codes = self._codes_arrow(pa.concat_arrays(words))
         lengths = np.concatenate(lengths)
-        codes = np.concatenate(codes)
         # tokens inside which a per-sentence rule may apply: a split emoticon or "( ! )" to
         # re-join, a paragraph mark, a last piece ending in "&rsquo" (before a ";" token)
-        flag = np.zeros(len(order), dtype=bool)
-        if split and _DELIM not in order:
-            hits = [m.start() for m in L.emoticon_finder.finditer(joined) if " " in m.group(1)]
-            if "(" in joined:
-                hits += [m.start() for m in self.pt.RE_SARCASM.finditer(joined) if " " in m.group(0)]
-            if hits:
-                delims = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32) == 1)
-                flag[len(clean) + np.searchsorted(delims, hits)] = True
-        elif split:
-            flag[len(clean):] = True
-        pieces = clean + split
-        if eos in joined or eos in clean_joined:
-            flag |= np.array([eos in t for t in order])
-        for text, sep, first in ((clean_joined, " ", 0), (joined, f" {_DELIM} ", len(clean))):
-            if "&rsquo" in text:  # pieces ending in "&rsquo" (rare: "&rsquo;" is usually whole)
-                for m in re.finditer(f"&rsquo(?={re.escape(sep)}|$)", text):
-                    flag[first + text.count(sep, 0, m.start())] = True
-        n_raw = len(self.raw_len)
-        self.raw_uid.update(zip(order, range(n_raw, n_raw + len(order)), strict=True))
+        flag = pc.match_substring(arr, eos).to_numpy(zero_copy_only=False)[perm]
+        flag[:n_clean] |= pc.ends_with(clean, "&rsquo").to_numpy(zero_copy_only=False)
+        joined = "\n".join(split)  # (no rule matches across a line break)
+        hits = [m.start() for m in L.emoticon_finder.finditer(joined) if " " in m.group(1)]
+        if "(" in joined:
+            hits += [m.start() for m in self.pt.RE_SARCASM.finditer(joined) if " " in m.group(0)]
+        if "&rsquo" in joined:
+            hits += [m.start() for m in re.finditer("&rsquo(?=\n|$)", joined)]
+        if hits:
+            cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+            breaks = np.flatnonzero(cp == 10)
+            flag[n_clean + np.searchsorted(breaks, hits)] = True
+        self.raw_known = pa.concat_arrays([self.raw_known, arr.take(pa.array(perm))])
         self.raw_start = np.concatenate((self.raw_start, len(self.raw_flat) + np.cumsum(lengths) - lengths))
         self.raw_len = np.concatenate((self.raw_len, lengths))
         self.raw_flat = np.concatenate((self.raw_flat, codes))
-        self.raw_pieces = np.concatenate((self.raw_pieces, np.array(pieces, dtype=object)))
+        self.raw_pieces += pieces
         self.raw_flag = np.concatenate((self.raw_flag, flag))
-        chars = L.emoticon_chars
-        self.raw_first = np.concatenate((self.raw_first, np.fromiter(
-            map(chars.get, map(itemgetter(0), order), repeat(0)), dtype=np.int16, count=len(order))))
-        self.raw_last = np.concatenate((self.raw_last, np.fromiter(
-            map(chars.get, map(itemgetter(-1), order), repeat(0)), dtype=np.int16, count=len(order))))
+        self.raw_first = np.concatenate((self.raw_first, L.end_emoticon[first_at[perm]]))
+        self.raw_last = np.concatenate((self.raw_last, L.end_emoticon[last_at[perm]]))
+        return perm
 
-    def _raw_uids(self, raw: list[str]) -> np.ndarray:
-        """Ids of raw tokens (registering new ones: pieces split off, codes of the pieces)."""
-        known = self.raw_uid
-        new = list(dict.fromkeys(raw).keys() - known.keys())
-        if new:
-            self._register_raw(new)
-        return np.fromiter(map(known.__getitem__, raw), dtype=np.int64, count=len(raw))
+    @staticmethod
+    def _end_chars(arr) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the first and last characters of each token in _Lexicon.end_chars (its
+        length if not there), by pyarrow."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-    def _split_raw(self, raw: list[str]) -> list[str]:
-        """Raw tokens -> their pieces (leading/trailing punctuation split off)."""
-        u = self._raw_uids(raw)  # may grow the tables: index them afterwards
-        return self.raw_pieces[u].tolist()
+        L = _tb_lexicon()
+        ends = pa.concat_arrays([pc.utf8_slice_codeunits(arr, 0, 1),
+                                 pc.utf8_slice_codeunits(arr, -1, 2**31 - 1)])
+        at = pc.index_in(ends, value_set=L.end_chars).fill_null(len(L.end_chars)).to_numpy()
+        at = at.astype(np.int64)
+        return at[:len(arr)], at[len(arr):]
+
+    def _emoticon_heads(self, uids: np.ndarray) -> np.ndarray:
+        """Per raw token: is its first piece made of emoticon characters only? (cached)"""
+        head, cache, pieces = _tb_lexicon().emoticon_head.match, self._head, self.raw_pieces
+        out = []
+        for k in uids.tolist():
+            v = cache.get(k)
+            if v is None:
+                v = cache[k] = head(pieces[k]) is not None
+            out.append(v)
+        return np.array(out, dtype=bool)
+
+    def _raw_uids(self, raw) -> np.ndarray:
+        """Ids of raw tokens (a pyarrow string array), registering new ones (pieces split off,
+        codes of the pieces). Tokens are looked up and the new ones deduplicated by pyarrow:
+        only the new distinct ones are handled in Python."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        uid = pc.index_in(raw, value_set=self.raw_known).fill_null(-1).to_numpy().astype(np.int64)
+        new = np.flatnonzero(uid < 0)
+        if len(new):
+            fresh = pc.dictionary_encode(raw.take(pa.array(new)) if len(new) < len(raw) else raw)
+            n_raw = len(self.raw_len)
+            perm = self._register_raw(fresh.dictionary)
+            ids = np.empty(len(perm), dtype=np.int64)
+            ids[perm] = np.arange(n_raw, n_raw + len(perm))
+            uid[new] = ids[fresh.indices.to_numpy()]
+        return uid
+
+    def _batch_uids(self, texts: list[str], joined: str) -> np.ndarray:
+        """Raw-token ids of texts without lone surrogates (`joined`: their concatenation, for
+        quick checks), texts separated by the separator's id. textblob-fr's text-level rules
+        (contractions, quotes, paragraph marks, whitespace) and the whitespace split are done
+        by pyarrow on all texts at once, on UTF-8."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if "’" in joined:  # (one call for all texts: the rule never looks across a separator)
+            texts = self._curly(_SEP.join(texts)).split(_SEP)
+        arr = pa.array(texts, type=pa.large_string())
+        for q in "“”‘’'\"":
+            if q in joined:
+                arr = pc.replace_substring(arr, q, f" {q} ")
+        if "\n" in joined or "\r" in joined:
+            arr = pc.replace_substring(arr, "\r\n", "\n")
+            arr = pc.replace_substring_regex(arr, "\n{2,}", f" {self.pt.EOS} ")
+        # whitespace for pattern, not for pyarrow's ASCII split (the no-break space is common)
+        if "\xa0" in joined:
+            arr = pc.replace_substring(arr, "\xa0", " ")
+        for ch in _rare_spaces(joined):
+            arr = pc.replace_substring(arr, ch, " ")
+        words = pc.ascii_split_whitespace(arr)
+        raw = pc.list_flatten(words)
+        text_of = np.repeat(np.arange(len(texts)), np.diff(words.offsets.to_numpy()))
+        filled = pc.binary_length(raw).to_numpy() > 0  # (whitespace at a text's ends gives "")
+        if not filled.all():
+            raw, text_of = raw.filter(pa.array(filled)), text_of[filled]
+        u = self._raw_uids(raw)
+        out = np.full(len(u) + max(len(texts) - 1, 0), self.sep_uid, dtype=np.int64)
+        out[np.arange(len(u)) + text_of] = u
+        return out
 
     def _uids_to_codes(self, u: np.ndarray) -> np.ndarray:
         """Flat token codes of raw tokens given by id."""
@@ -447,15 +567,23 @@ class _TextblobBatch:
         (a split emoticon or "( ! )" to re-join, a paragraph mark, "&rsquo ;") are redone with
         those rules, all in one batch.
         """
-        slow = [i for i, t in enumerate(texts) if _SEP in t]
-        batch = texts if not slow else [("" if _SEP in t else t) for t in texts]
-        raw = self._prepare(batch).split()
-        u = self._raw_uids(raw)
+        joined = "".join(texts)
+        slow = _own_tokenizer_texts(texts, joined)
+        batch = texts if not slow else [("" if i in slow else t) for i, t in enumerate(texts)]
+        try:
+            u = self._batch_uids(batch, joined)
+        except UnicodeEncodeError:  # lone surrogates (found only then: the search takes time)
+            slow = _own_tokenizer_texts(texts, joined, surrogates=True)
+            u = self._batch_uids([("" if i in slow else t) for i, t in enumerate(texts)], joined)
         # texts where a per-sentence rule may apply: a flagged raw token, or two raw tokens whose
         # facing characters are consecutive in an emoticon or in "(!)" (split by a space)
         L = _tb_lexicon()
         hit = self.raw_flag[u]
-        hit[:-1] |= L.emoticon_pairs[self.raw_last[u[:-1]], self.raw_first[u[1:]]]
+        # (an emoticon spanning a space ends before whitespace, so it covers the whole first
+        # piece of every raw token it enters: that piece is made of emoticon characters only)
+        pair = np.flatnonzero(L.emoticon_pairs[self.raw_last[u[:-1]], self.raw_first[u[1:]]])
+        if len(pair):
+            hit[pair[self._emoticon_heads(u[pair + 1])]] = True
         codes = self._uids_to_codes(u)
         redo = {}
         hits = np.flatnonzero(hit)
@@ -464,7 +592,8 @@ class _TextblobBatch:
             bounds = np.concatenate(([-1], seps, [len(u)]))
             cand = np.unique(np.searchsorted(seps, hits)).tolist()
             # (a space after the last token, as between texts: sentence ends need one)
-            parts = [" ".join(self.raw_pieces[u[bounds[i] + 1:bounds[i + 1]]].tolist()) + " "
+            pieces = self.raw_pieces.__getitem__
+            parts = [" ".join(map(pieces, u[bounds[i] + 1:bounds[i + 1]].tolist())) + " "
                      for i in cand]
             # the rules on all candidates at once (no rule matches across the separator token);
             # a candidate where no rule applies simply keeps its tokens
