@@ -255,3 +255,32 @@ def test_batch_tokens_are_textblobs_tokens():
     batch = S._TextblobBatch()
     texts = [t for t in TRICKY if "\x00" not in t]
     assert batch.tokenize(texts) == [batch._tokens_one(t) for t in texts]
+
+
+def test_batch_whitespace_is_pythons():
+    # the batch splits with pyarrow's Unicode whitespace when it is Python's (checked once)
+    spaces = [ch for ch in map(chr, range(0x3001)) if ch.isspace()]
+    assert S._tb_lexicon().unicode_split == S._unicode_split_exact()
+    texts = [f"bon{ch}:){ch}pas{ch}{ch}mauvais{ch}" for ch in spaces] + ["x".join(spaces) + "bon"]
+    got = S._TextblobBatch().scores(texts)
+    pol, sub = _reference(texts)
+    assert got[0].tolist() == pol.tolist() and got[1].tolist() == sub.tolist()
+
+
+def test_batch_end_characters_and_dotted_tokens():
+    import pyarrow as pa
+
+    L = S._tb_lexicon()
+    ends = list(L.end_chars)
+    rng = np.random.default_rng(1)
+    alphabet = ends + ["é", "à", "a", "Œ", "🙂", "±", "♤", "²", "Ā", "M", "r", "U", "S", "…"]
+    toks = ["".join(rng.choice(alphabet, size=rng.integers(1, 6))) for _ in range(20000)]
+    pos = {ch: k for k, ch in enumerate(ends)}
+    for arr in (pa.array(toks, type=pa.large_string()), pa.array(toks).slice(3, 5000)):
+        first, last = S._TextblobBatch._end_chars(arr)
+        ref = arr.to_pylist()
+        assert first.tolist() == [pos.get(t[0], len(ends)) for t in ref]
+        assert last.tolist() == [pos.get(t[-1], len(ends)) for t in ref]
+    batch = S._TextblobBatch()
+    dotted = sorted({t for t in toks if "." in t}) + ["etc.", "U.S.", "Mr.", "T.", "a.b.", "bien..."]
+    assert batch._split_dotted(dotted) == [batch._split_token(t) for t in dotted]

@@ -101,18 +101,22 @@ class _Lexicon:
     words: list  # id -> token
     words_arrow: object  # the same as a pyarrow array (position = id)
     python_lower: str  # RE2 class: characters pyarrow's utf8_lower is not known to lower as Python
+    latin_lower: bool  # ... none of them below U+0100 (UTF-8 lead byte 0xC4)
     facts: list  # id -> (in lexicon, emoticon polarity or None, len(w.strip("'")) > 1, len(w) > 2)
     emoticon_finder: re.Pattern
     ascii_mark: np.ndarray  # code point (128 for any non-ASCII) -> a mark split off, not "."
-    dotted_shapes: tuple  # "word." and "word..." (see _TextblobBatch._split_dotted)
     emoticon_chars: dict  # character of an emoticon or of "(!)" -> code > 0
     emoticon_pairs: np.ndarray  # [code, code] -> the two characters follow each other in one
+    emoticon_of_cp: np.ndarray  # code point -> emoticon_chars code or 0 (last: all above)
     emoticon_head: re.Pattern  # a first piece made of emoticon characters only
-    end_chars: object  # emoticon characters and marks, pyarrow (see _TextblobBatch._end_chars)
+    end_chars: tuple  # emoticon characters and marks (see _TextblobBatch._end_chars)
+    end_byte: np.ndarray  # UTF-8 byte -> position in end_chars of that ASCII character, or its length
+    end_wide: tuple  # (UTF-8 bytes, position in end_chars) of its non-ASCII characters
     end_emoticon: np.ndarray  # position in end_chars (or its length) -> emoticon_chars code or 0
     end_mark: np.ndarray  # position -> a mark split off (leading or trailing), not the period
     end_mark_dot: np.ndarray  # position -> a mark or the period (split off when trailing)
     kind: np.ndarray  # id -> _PLAIN (adds one fixed assessment), _BANG ("!") or _OTHER
+    unicode_split: bool  # pyarrow's utf8_split_whitespace splits at Python's whitespace
     polarity: np.ndarray  # id -> polarity of its assessment (for _PLAIN tokens)
     subjectivity: np.ndarray  # id -> subjectivity of its assessment (for _PLAIN tokens)
 
@@ -161,7 +165,6 @@ def _tb_lexicon() -> _Lexicon:
         re.escape(first) + "(?:" + "|".join(" ?" + rest if rest else "" for rest in rests) + ")"
         for first, rests in groups.items()
     )
-    p = re.escape(pt.PUNCTUATION.replace(".", ""))
     ascii_mark = np.zeros(129, dtype=bool)
     ascii_mark[[ord(ch) for ch in pt.PUNCTUATION.replace(".", "")]] = True
     shapes = [e for group in pt.EMOTICONS.values() for e in group] + ["(!)"]
@@ -170,15 +173,21 @@ def _tb_lexicon() -> _Lexicon:
     for e in shapes:
         for a, b in zip(e[:-1], e[1:], strict=True):
             pairs[chars[a], chars[b]] = True
-    # a word (neither starting with a mark nor ending with a mark or period before its final
-    # periods) followed by one period, or by three or more
-    dotted = (re.compile(rf"[^{p}].*[^{p}.]\."), re.compile(rf"[^{p}].*[^{p}.]\.{{3,}}"))
+    of_cp = np.zeros(max(map(ord, chars)) + 2, dtype=np.int64)
+    for ch, k in chars.items():
+        of_cp[ord(ch)] = k
     head = re.compile("[" + re.escape("".join(chars)) + "]+(?: |$)")
     marks = set(pt.PUNCTUATION.replace(".", ""))
     ends = tuple(sorted(set(chars) | set(pt.PUNCTUATION)))
     end_emo = np.array([chars.get(ch, 0) for ch in ends] + [0], dtype=np.int16)
     end_mark = np.array([ch in marks for ch in ends] + [False])
     end_mark_dot = np.array([ch in marks or ch == "." for ch in ends] + [False])
+    end_byte = np.full(256, len(ends), dtype=np.int64)
+    for k, ch in enumerate(ends):
+        if ch.isascii():
+            end_byte[ord(ch)] = k
+    end_wide = tuple((np.frombuffer(ch.encode(), dtype=np.uint8), k) for k, ch in enumerate(ends)
+                     if not ch.isascii())
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -187,9 +196,32 @@ def _tb_lexicon() -> _Lexicon:
     same = [ch for ch, low in zip(latin, pc.utf8_lower(pa.array(latin)).to_pylist(), strict=True)
             if ch.lower() == low]
     python_lower = "[^" + _re2_ranges("".join(map(chr, range(0x80))) + "".join(same)) + "]"
-    return _Lexicon(code, words, pa.array(words, type=pa.large_string()), python_lower, facts,
-                    re.compile(rf"({alts})($|\s)"), ascii_mark, dotted, chars, pairs, head,
-                    pa.array(ends), end_emo, end_mark, end_mark_dot, kind, pol, subj)
+    return _Lexicon(code, words, pa.array(words, type=pa.large_string()), python_lower,
+                    len(same) == len(latin), facts,
+                    re.compile(rf"({alts})($|\s)"), ascii_mark, chars, pairs, of_cp, head,
+                    ends, end_byte, end_wide, end_emo, end_mark, end_mark_dot, kind,
+                    _unicode_split_exact(), pol, subj)
+
+
+def _unicode_split_exact() -> bool:
+    """Does pyarrow's utf8_split_whitespace split exactly where str.split() does (on each
+    character of the Basic Multilingual Plane, where all whitespace is)?"""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    s = "a".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    return pc.utf8_split_whitespace(pa.array([s])).to_pylist()[0] == s.split()
+
+
+def _utf8_view(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The UTF-8 bytes behind a pyarrow string array and each string's start and stop in them."""
+    import pyarrow as pa
+
+    _valid, offsets, data = arr.buffers()[:3]
+    off = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+    off = off[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
+    b = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return b, off[:-1], off[1:]
 
 
 def _re2_ranges(chars: str) -> str:
@@ -257,6 +289,7 @@ class _TextblobBatch:
         self.negations = set(lex.negations)
         self.modifiers = tuple(lex.modifiers)
         self.punct = tuple(pt.PUNCTUATION.replace(".", ""))
+        self.marks = frozenset(self.punct)
         self.punct_dot = self.punct + (".",)
         self.replace = fr.replacements
         self.abbreviations = fr.ABBREVIATIONS
@@ -272,7 +305,7 @@ class _TextblobBatch:
         self.raw_len = np.ones(1, dtype=np.int64)
         self.raw_start = np.zeros(1, dtype=np.int64)
         self.raw_flat = np.full(1, _SEP_CODE, dtype=np.int64)
-        self.raw_pieces: list[str] = [_SEP]
+        self.raw_pieces: list[str | None] = [_SEP]  # None: the raw token itself (see _pieces)
         self.raw_flag = np.zeros(1, dtype=bool)
         self.raw_first = np.zeros(1, dtype=np.int16)
         self.raw_last = np.zeros(1, dtype=np.int16)
@@ -327,17 +360,21 @@ class _TextblobBatch:
 
     def _split_dotted(self, raw: list[str]) -> list[str]:
         """Pieces of raw tokens with a period: "mot." and "mot..." directly (the loop's only
-        steps for them), any other shape by the loop itself."""
-        pt, abbreviations = self.pt, self.abbreviations
-        one, ellipsis = _tb_lexicon().dotted_shapes
+        steps for them: a word neither starting with a mark nor ending with a mark before its
+        final periods, of two characters or more, followed by one period or by three or
+        more), any other shape by the loop itself."""
+        pt, abbreviations, marks = self.pt, self.abbreviations, self.marks
         out = []
         for t in raw:
-            if ellipsis.fullmatch(t):  # "...": split off, remaining periods dropped, done
-                out.append(t[:-3].rstrip(".") + " ...")
-            elif one.fullmatch(t):  # one period: split off unless an abbreviation, done
+            word = t.rstrip(".")
+            if len(word) < 2 or word[0] in marks or word[-1] in marks:
+                out.append(self._split_token(t))
+            elif len(t) - len(word) >= 3:  # "...": split off, remaining periods dropped, done
+                out.append(word + " ...")
+            elif len(t) - len(word) == 1:  # one period: split off unless an abbreviation, done
                 abbr = (t in abbreviations or pt.RE_ABBR1.match(t) is not None
                         or pt.RE_ABBR2.match(t) is not None or pt.RE_ABBR3.match(t) is not None)
-                out.append(t if abbr else t[:-1] + " .")
+                out.append(t if abbr else word + " .")
             else:
                 out.append(self._split_token(t))
         return out
@@ -383,7 +420,7 @@ class _TextblobBatch:
         joined = "".join(texts)
         if _own_tokenizer_texts(texts, joined, surrogates=bool(_SURROGATE.search(joined))):
             return [self._tokens_one(t) for t in texts]
-        pieces = map(self.raw_pieces.__getitem__, self._batch_uids(texts, joined).tolist())
+        pieces = self._pieces(self._batch_uids(texts, joined).tolist())
         # (a final space: the last sentence end needs one too)
         flat = self._sentence_rules(" ".join(pieces) + " ").lower()
         return [p.split() for p in flat.split(_SEP)]
@@ -409,7 +446,12 @@ class _TextblobBatch:
         c = c.astype(np.int64)
         n = pc.utf8_length(words).to_numpy()
         c = np.where(c >= 0, c, -np.clip(n, 1, 3))  # _SHORT, _CLEARS_N, _CLEARS_NM
-        other = np.flatnonzero(~pc.string_is_ascii(words).to_numpy(zero_copy_only=False))
+        if L.latin_lower:  # only characters from U+0100 on can need Python (lead byte >= 0xC4)
+            b, start, stop = _utf8_view(words)
+            high = np.concatenate(([0], np.cumsum(b >= 0xC4)))
+            other = np.flatnonzero(high[stop] > high[start])
+        else:
+            other = np.flatnonzero(~pc.string_is_ascii(words).to_numpy(zero_copy_only=False))
         if len(other):
             rare = pc.match_substring_regex(words.take(other), L.python_lower)
             other = other[rare.to_numpy(zero_copy_only=False)]
@@ -427,43 +469,41 @@ class _TextblobBatch:
 
         L, eos = _tb_lexicon(), self.pt.EOS
         first_at, last_at = self._end_chars(arr)
+        b, start, stop = _utf8_view(arr)
+        data = b[start[0]:stop[-1]].tobytes()  # (for quick substring checks)
         # clean tokens (nothing to split off: one piece), then the others without and with a
         # period
         edge = L.end_mark[first_at] | L.end_mark_dot[last_at]
-        dot = np.zeros(len(arr), dtype=bool)
-        if edge.any():
-            dot[edge] = pc.match_substring(arr.filter(pa.array(edge)), ".").to_numpy(
-                zero_copy_only=False)
+        periods = np.concatenate(([0], np.cumsum(b == 46)))  # (46: ".")
+        dot = edge & (periods[stop] > periods[start])
         plain = edge & ~dot
         perm = np.concatenate((np.flatnonzero(~edge), np.flatnonzero(plain), np.flatnonzero(dot)))
         clean = arr.filter(pa.array(~edge))
         n_clean = len(clean)
         split = self._split_plain(arr.filter(pa.array(plain)).to_pylist()) if plain.any() else []
         split += self._split_dotted(arr.filter(pa.array(dot)).to_pylist())
-        pieces = clean.to_pylist() + split
+        pieces = [None] * n_clean + split  # (a clean token is its one piece: read when needed)
         # codes: one per clean token, then the split tokens' pieces
         words, lengths = [clean], [np.ones(n_clean, dtype=np.int64)]
         if split:
-            per = pc.ascii_split_whitespace(
-                pc.replace_substring(pa.array(split, type=pa.large_string()), "&rsquo ;", "’"))
+            per = pa.array(split, type=pa.large_string())
+            if b"&rsquo" in data:
+                per = pc.replace_substring(per, "&rsquo ;", "’")
+            per = pc.ascii_split_whitespace(per)
             words.append(pc.list_flatten(per))
             lengths.append(np.diff(per.offsets.to_numpy()))
         codes = self._codes_arrow(pa.concat_arrays(words))
         lengths = np.concatenate(lengths)
         # tokens inside which a per-sentence rule may apply: a split emoticon or "( ! )" to
         # re-join, a paragraph mark, a last piece ending in "&rsquo" (before a ";" token)
-        flag = pc.match_substring(arr, eos).to_numpy(zero_copy_only=False)[perm]
-        flag[:n_clean] |= pc.ends_with(clean, "&rsquo").to_numpy(zero_copy_only=False)
-        joined = "\n".join(split)  # (no rule matches across a line break)
-        hits = [m.start() for m in L.emoticon_finder.finditer(joined) if " " in m.group(1)]
-        if "(" in joined:
-            hits += [m.start() for m in self.pt.RE_SARCASM.finditer(joined) if " " in m.group(0)]
-        if "&rsquo" in joined:
-            hits += [m.start() for m in re.finditer("&rsquo(?=\n|$)", joined)]
-        if hits:
-            cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-            breaks = np.flatnonzero(cp == 10)
-            flag[n_clean + np.searchsorted(breaks, hits)] = True
+        if eos.encode() in data:
+            flag = pc.match_substring(arr, eos).to_numpy(zero_copy_only=False)[perm]
+        else:
+            flag = np.zeros(len(arr), dtype=bool)
+        if b"&rsquo" in data:
+            flag[:n_clean] |= pc.ends_with(clean, "&rsquo").to_numpy(zero_copy_only=False)
+            flag[n_clean:] |= np.array([x.endswith("&rsquo") for x in split], dtype=bool)
+        flag[n_clean + self._split_rejoins(split)] = True
         self.raw_known = pa.concat_arrays([self.raw_known, arr.take(pa.array(perm))])
         self.raw_start = np.concatenate((self.raw_start, len(self.raw_flat) + np.cumsum(lengths) - lengths))
         self.raw_len = np.concatenate((self.raw_len, lengths))
@@ -474,30 +514,75 @@ class _TextblobBatch:
         self.raw_last = np.concatenate((self.raw_last, L.end_emoticon[last_at[perm]]))
         return perm
 
+    def _split_rejoins(self, split: list[str]) -> np.ndarray:
+        """Positions of the split tokens (pieces joined by spaces) inside which an emoticon or
+        "(!)" is re-joined: a match of the rule with a space in it. Such a space lies between
+        two characters consecutive in an emoticon or in "(!)": the rules run only on the
+        tokens with such a space."""
+        if not split:
+            return np.zeros(0, dtype=np.int64)
+        L = _tb_lexicon()
+        joined = "\n".join(split)
+        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        spaces = np.flatnonzero(cp == 32)  # (never first or last: pieces are not empty)
+        if not len(spaces):
+            return np.zeros(0, dtype=np.int64)
+        emo = L.emoticon_of_cp
+        a = emo[np.minimum(cp[spaces - 1], len(emo) - 1)]
+        c = emo[np.minimum(cp[spaces + 1], len(emo) - 1)]
+        near = spaces[L.emoticon_pairs[a, c]]
+        if not len(near):
+            return np.zeros(0, dtype=np.int64)
+        cand = np.unique(np.searchsorted(np.flatnonzero(cp == 10), near)).tolist()
+        finder, sarcasm = L.emoticon_finder, self.pt.RE_SARCASM
+        out = [i for i in cand
+               if any(" " in m.group(1) for m in finder.finditer(split[i]))
+               or any(" " in m.group(0) for m in sarcasm.finditer(split[i]))]
+        return np.array(out, dtype=np.int64)
+
     @staticmethod
     def _end_chars(arr) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of the first and last characters of each token in _Lexicon.end_chars (its
-        length if not there), by pyarrow."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        """Positions of the first and last characters of each token (a pyarrow string array of
+        non-empty valid UTF-8 strings) in _Lexicon.end_chars (its length if not there), read on
+        the UTF-8 bytes: an ASCII first (last) byte is the first (last) character; a non-ASCII
+        one is that character only if its whole encoding starts (ends) the token."""
         L = _tb_lexicon()
-        ends = pa.concat_arrays([pc.utf8_slice_codeunits(arr, 0, 1),
-                                 pc.utf8_slice_codeunits(arr, -1, 2**31 - 1)])
-        at = pc.index_in(ends, value_set=L.end_chars).fill_null(len(L.end_chars)).to_numpy()
-        at = at.astype(np.int64)
-        return at[:len(arr)], at[len(arr):]
+        b, start, stop = _utf8_view(arr)
+        first, last = L.end_byte[b[start]], L.end_byte[b[stop - 1]]
+        size = stop - start
+        for code, k in L.end_wide:  # (°, ♥)
+            m = len(code)
+            head = size >= m
+            tail = head.copy()
+            for j in range(m):
+                head[head] &= b[start[head] + j] == code[j]
+                tail[tail] &= b[stop[tail] - m + j] == code[j]
+            first[head], last[tail] = k, k
+        return first, last
 
     def _emoticon_heads(self, uids: np.ndarray) -> np.ndarray:
         """Per raw token: is its first piece made of emoticon characters only? (cached)"""
-        head, cache, pieces = _tb_lexicon().emoticon_head.match, self._head, self.raw_pieces
-        out = []
-        for k in uids.tolist():
-            v = cache.get(k)
-            if v is None:
-                v = cache[k] = head(pieces[k]) is not None
-            out.append(v)
-        return np.array(out, dtype=bool)
+        head, cache = _tb_lexicon().emoticon_head.match, self._head
+        uids = uids.tolist()
+        new = [k for k in uids if k not in cache]
+        for k, p in zip(new, self._pieces(new), strict=True):
+            cache[k] = head(p) is not None
+        return np.array([cache[k] for k in uids], dtype=bool)
+
+    def _pieces(self, uids: list[int]) -> list[str]:
+        """The pieces (joined by spaces) of raw tokens given by id; those of clean tokens, not
+        kept as Python strings when registered, are read from `raw_known` (and kept)."""
+        pieces = self.raw_pieces
+        out = [pieces[k] for k in uids]
+        missing = [i for i, p in enumerate(out) if p is None]
+        if missing:
+            import pyarrow as pa
+
+            ids = [uids[i] for i in missing]
+            for i, k, p in zip(missing, ids, self.raw_known.take(pa.array(ids)).to_pylist(),
+                               strict=True):
+                out[i] = pieces[k] = p
+        return out
 
     def _raw_uids(self, raw) -> np.ndarray:
         """Ids of raw tokens (a pyarrow string array), registering new ones (pieces split off,
@@ -521,34 +606,34 @@ class _TextblobBatch:
         """Raw-token ids of texts without lone surrogates (`joined`: their concatenation, for
         quick checks), texts separated by the separator's id. textblob-fr's text-level rules
         (contractions, quotes, paragraph marks, whitespace) and the whitespace split are done
-        by pyarrow on all texts at once, on UTF-8."""
+        by pyarrow on all texts at once, on UTF-8, as one string where the texts are separated
+        by the separator token (no rule matches across it)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if "’" in joined:  # (one call for all texts: the rule never looks across a separator)
-            texts = self._curly(_SEP.join(texts)).split(_SEP)
-        arr = pa.array(texts, type=pa.large_string())
+        if "’" in joined:
+            curly = self._curly
+            texts = [curly(t) if "’" in t else t for t in texts]
+        arr = pa.array([f" {_SEP} ".join(texts)], type=pa.large_string())
         for q in "“”‘’'\"":
             if q in joined:
                 arr = pc.replace_substring(arr, q, f" {q} ")
         if "\n" in joined or "\r" in joined:
             arr = pc.replace_substring(arr, "\r\n", "\n")
             arr = pc.replace_substring_regex(arr, "\n{2,}", f" {self.pt.EOS} ")
-        # whitespace for pattern, not for pyarrow's ASCII split (the no-break space is common)
-        if "\xa0" in joined:
-            arr = pc.replace_substring(arr, "\xa0", " ")
-        for ch in _rare_spaces(joined):
-            arr = pc.replace_substring(arr, ch, " ")
-        words = pc.ascii_split_whitespace(arr)
+        if _tb_lexicon().unicode_split:  # pattern's whitespace is Python's
+            words = pc.utf8_split_whitespace(arr)
+        else:  # the other whitespace characters made spaces for pyarrow's ASCII split
+            if "\xa0" in joined:
+                arr = pc.replace_substring(arr, "\xa0", " ")
+            for ch in _rare_spaces(joined):
+                arr = pc.replace_substring(arr, ch, " ")
+            words = pc.ascii_split_whitespace(arr)
         raw = pc.list_flatten(words)
-        text_of = np.repeat(np.arange(len(texts)), np.diff(words.offsets.to_numpy()))
-        filled = pc.binary_length(raw).to_numpy() > 0  # (whitespace at a text's ends gives "")
+        filled = pc.binary_length(raw).to_numpy() > 0  # (whitespace at the ends gives "")
         if not filled.all():
-            raw, text_of = raw.filter(pa.array(filled)), text_of[filled]
-        u = self._raw_uids(raw)
-        out = np.full(len(u) + max(len(texts) - 1, 0), self.sep_uid, dtype=np.int64)
-        out[np.arange(len(u)) + text_of] = u
-        return out
+            raw = raw.filter(pa.array(filled))
+        return self._raw_uids(raw)
 
     def _uids_to_codes(self, u: np.ndarray) -> np.ndarray:
         """Flat token codes of raw tokens given by id."""
@@ -592,9 +677,9 @@ class _TextblobBatch:
             bounds = np.concatenate(([-1], seps, [len(u)]))
             cand = np.unique(np.searchsorted(seps, hits)).tolist()
             # (a space after the last token, as between texts: sentence ends need one)
-            pieces = self.raw_pieces.__getitem__
-            parts = [" ".join(map(pieces, u[bounds[i] + 1:bounds[i + 1]].tolist())) + " "
-                     for i in cand]
+            spans = [u[bounds[i] + 1:bounds[i + 1]].tolist() for i in cand]
+            pieces = iter(self._pieces([k for span in spans for k in span]))
+            parts = [" ".join([next(pieces) for _ in span]) + " " for span in spans]
             # the rules on all candidates at once (no rule matches across the separator token);
             # a candidate where no rule applies simply keeps its tokens
             flat = self._codes(self._sentence_rules(f" {_SEP} ".join(parts)).lower().split())
