@@ -259,3 +259,14 @@ def test_mention_tags_reuses_the_listening_scores_of_the_same_month_only():
     assert list(tags_only.columns) == list(C.TAG_COLUMNS) and tags_only.loc[10, "theme"] == "planted"
     edited = m.assign(text=m["text"].where(m["mention_id"] != "M1", "Texte modifié depuis"))
     assert C.mention_tags(edited, saved, "2026-10").attrs["reused"] == 1  # a changed text is redone
+
+
+def test_themes_and_sentiment_same_in_one_or_two_processes():
+    m = datasets.read_table("mentions").head(3000).set_index("mention_id", drop=False)
+    one = C.themes_and_sentiment(m, S.score, background_from=0)
+    expected = C.tag_themes(m).join(S.score(m["text"]))
+    pd.testing.assert_frame_equal(one, expected)
+    two = C.themes_and_sentiment(m, S.score, background_from=100)  # tags in a second process
+    pd.testing.assert_frame_equal(two, expected)
+    with pytest.raises(KeyError, match="missing column"):
+        C.themes_and_sentiment(m.drop(columns="text"), S.score)

@@ -254,6 +254,30 @@ TAG_COLUMNS = ("theme", "micro_theme", "department", "themes", "theme_score")
 SENTIMENT_COLUMNS = ("polarity", "label")
 
 
+def themes_and_sentiment(mentions: pd.DataFrame, scorer, taxonomy: Taxonomy | None = None, *,
+                         text_col: str = "text", background_from: int = 50_000) -> pd.DataFrame:
+    """`tag_themes` joined with `scorer(texts)` (polarity, label), aligned with `mentions`.
+
+    Both are independent passes over the distinct texts: from `background_from` distinct texts
+    on, the themes are tagged in a second process while this one scores the sentiment (about
+    half the wait on 2 cores at millions of mentions; same results)."""
+    _need(mentions, [text_col], "mentions")
+    texts = mentions[text_col]
+    n_distinct = texts.nunique() if background_from and len(texts) >= background_from else 0
+    if n_distinct < max(background_from, 1):
+        return tag_themes(texts, taxonomy).join(scorer(texts).set_axis(texts.index))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    codes, uniq = pd.factorize(texts, sort=False)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = pool.submit(tag_themes, list(uniq), taxonomy or default_taxonomy())
+        scores = scorer(pd.Series(uniq, dtype=object))
+        tags = pending.result()
+    out = tags.reset_index(drop=True).join(scores.reset_index(drop=True))
+    return out.iloc[codes].set_axis(texts.index)
+
+
 def _text_hash(texts: pd.Series) -> np.ndarray:
     return pd.util.hash_pandas_object(texts.astype(str), index=False).to_numpy()
 
