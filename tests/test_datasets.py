@@ -421,3 +421,261 @@ def test_columns_from_parquet_equal_full_read(sample_dir):
     cols = ["visitor_id", "customer_id", "timestamp", "channel"]
     part = datasets.read_tables(["touchpoints"], sample_dir, columns={"touchpoints": cols})
     pd.testing.assert_frame_equal(part["touchpoints"], full[cols])
+
+
+# --------------------------------------------------------------------------- compact reads
+
+
+def _as_text(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(**{c: df[c].astype("str") for c in df.columns
+                        if isinstance(df[c].dtype, (pd.CategoricalDtype, pd.ArrowDtype))})
+
+
+def test_read_table_compact_equals_read_table(sample_dir):
+    import pyarrow.types as pa_types
+
+    cols = ["visitor_id", "customer_id", "timestamp", "channel", "platform", "transaction_id"]
+    full = datasets.read_table("touchpoints", sample_dir, columns=cols)
+    compact = datasets.read_table_compact("touchpoints", sample_dir, columns=cols)
+    assert all(isinstance(compact[c].dtype, pd.CategoricalDtype) for c in cols if c != "timestamp")
+    for c in cols:
+        if c != "timestamp":
+            assert compact[c].cat.categories.is_monotonic_increasing, c
+            assert compact[c].cat.categories.is_unique, c
+    pd.testing.assert_frame_equal(_as_text(compact), full)
+    assert compact.memory_usage(deep=True).sum() < full.memory_usage(deep=True).sum() / 2
+    until = pd.Timestamp("2026-06-30 23:59:59")
+    part = datasets.read_table_compact("touchpoints", sample_dir, columns=cols, until=until)
+    expected = full[full["timestamp"] <= until].reset_index(drop=True)
+    pd.testing.assert_frame_equal(_as_text(part), expected)
+    # categories are the values present in the rows kept
+    assert set(part["customer_id"].cat.categories) == set(expected["customer_id"].dropna())
+    # ids as pyarrow dictionary columns: same values, sorted dictionary of the values present
+    ids = ["visitor_id", "customer_id", "transaction_id"]
+    coded = datasets.read_table_compact("touchpoints", sample_dir, columns=cols, until=until,
+                                        dictionary=ids)
+    pd.testing.assert_frame_equal(_as_text(coded), expected)
+    for c in ids:
+        assert pa_types.is_dictionary(coded[c].dtype.pyarrow_dtype), c
+        values = coded[c].array._pa_array.chunk(0).dictionary.to_pylist()
+        assert values == sorted(set(expected[c].dropna())), c
+    assert isinstance(coded["channel"].dtype, pd.CategoricalDtype)
+
+
+def test_read_table_compact_csv_and_numbers(tmp_path):
+    tx = datasets.read_file(FIXTURES / "excel_utf8.csv", "transactions")
+    tx.to_csv(tmp_path / "transactions.csv", index=False)
+    compact = datasets.read_table_compact("transactions", tmp_path,
+                                          columns=["transaction_id", "channel", "amount"])
+    pd.testing.assert_frame_equal(_as_text(compact), tx[["transaction_id", "channel", "amount"]])
+    coded = datasets.read_table_compact("transactions", tmp_path, columns=["transaction_id"],
+                                        dictionary=["transaction_id"])
+    pd.testing.assert_frame_equal(_as_text(coded), tx[["transaction_id"]])
+    tx.to_parquet(tmp_path / "transactions.parquet")
+    compact = datasets.read_table_compact("transactions", tmp_path)
+    pd.testing.assert_frame_equal(_as_text(compact), tx)
+
+
+def test_read_table_compact_errors_name_file_column_rows(tmp_path):
+    tp = pd.DataFrame({
+        "touchpoint_id": ["P1", "P2", "P3", "P4"],
+        "visitor_id": ["V1", None, "V2", "V3"],
+        "customer_id": ["C1", None, None, "C2"],
+        "timestamp": pd.to_datetime(["2026-01-01", "2026-01-02", None, "2026-01-04"]),
+        "channel": ["search", "télé", "email", "télé"],
+        "platform": [None, None, None, None],
+        "transaction_id": [None, None, None, None],
+    })
+    tp.to_parquet(tmp_path / "touchpoints.parquet")
+    cols = ["visitor_id", "customer_id", "timestamp", "channel"]
+    with pytest.raises(DataError) as compact:
+        datasets.read_table_compact("touchpoints", tmp_path, columns=cols)
+    with pytest.raises(DataError) as reference:
+        datasets.read_table("touchpoints", tmp_path, columns=cols)
+    msg = str(compact.value)
+    assert "touchpoints.parquet" in msg and "column 'channel'" in msg and "'télé'" in msg
+
+    def problems(err):
+        return sorted((p["column"], p["problem"], tuple(p["rows"]), p["n"]) for p in err.problems)
+
+    assert problems(compact.value) == problems(reference.value)
+    assert ("channel", "value outside the allowed list", (2, 4), 2) in problems(compact.value)
+    assert ("visitor_id", "missing value", (2,), 1) in problems(compact.value)
+    # duplicate key read compactly
+    tp.assign(visitor_id="V1", timestamp=pd.Timestamp("2026-01-01"), channel="search",
+              touchpoint_id=["P1", "P2", "P1", "P4"]).to_parquet(tmp_path / "touchpoints.parquet")
+    with pytest.raises(DataError, match="duplicate key") as dup:
+        datasets.read_table_compact("touchpoints", tmp_path)
+    assert dup.value.problems[0]["rows"] == [1, 3]
+    with pytest.raises(ValueError, match="until"):
+        datasets.read_table_compact("touchpoints", tmp_path, columns=["visitor_id"], until="2026-01-01")
+
+
+# --------------------------------------------------------------------------- customer_activity
+
+
+def _activity_tables():
+    ts = pd.to_datetime(["2026-10-01 10:00", "2026-10-02 10:00", "2026-10-03 10:00"])
+    return {
+        "touchpoints": pd.DataFrame({
+            "touchpoint_id": ["p1", "p2", "p3"], "visitor_id": ["v1", "v1", "v2"],
+            "customer_id": ["A", None, None], "timestamp": ts,
+            "channel": ["search", "website", "social"], "platform": [None, None, "tiktok"],
+            "transaction_id": [None, None, None]}),
+        "transactions": pd.DataFrame({
+            "transaction_id": ["t1", "t2"], "customer_id": ["A", "B"], "store_id": ["S1", "S1"],
+            "channel": ["store", "store"], "timestamp": ts[1:] + pd.Timedelta(hours=1),
+            "amount": [10.0, 5.0], "n_items": [1, 1]}),
+        "transaction_lines": pd.DataFrame({
+            "transaction_id": ["t1", "t1", "t2"], "line_no": [1, 2, 1],
+            "category": ["mode", "mode", "sport"], "quantity": [1, 1, 1],
+            "amount": [4.0, 6.0, 5.0]}),
+        "email_events": pd.DataFrame({
+            "campaign_id": ["m1", "m1"], "customer_id": ["A", "A"], "event": ["sent", "open"],
+            "timestamp": ts[:2]}),
+    }
+
+
+def _write(tables, folder):
+    for name, df in tables.items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def test_customer_activity_counts_and_stitches(tmp_path):
+    _write(_activity_tables(), tmp_path)
+    win = {"oct": (pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01")),
+           "day1": (pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-02"))}
+    act = datasets.customer_activity(tmp_path, win)
+    a = act["oct"].loc["A"]
+    assert a["tp_search"] == 1 and a["tp_website"] == 1  # v1's anonymous visit stitched to A
+    assert a["store_purchases"] == 1 and a["store_researched"] == 1
+    assert a["spend_mode"] == 10.0 and a["emails_sent"] == 1 and a["emails_open"] == 1
+    assert act["oct"].loc["B", "store_researched"] == 0
+    assert act["oct"].attrs["touchpoints"] == {"touchpoints": 3, "anonymous_before": 2,
+                                               "stitched": 1, "still_anonymous": 1,
+                                               "ambiguous_visitors": 0}
+    assert list(act["day1"].index) == ["A"] and act["day1"].loc["A", "tp_website"] == 0
+    with pytest.raises(ValueError, match="ends"):
+        datasets.customer_activity(tmp_path, {"x": (pd.Timestamp("2026-10-02"),
+                                                    pd.Timestamp("2026-10-01"))})
+
+
+def test_customer_activity_names_file_column_and_rows_of_bad_data(tmp_path):
+    tables = _activity_tables()
+    tables["touchpoints"].loc[1, "visitor_id"] = None
+    tables["touchpoints"].loc[2, "channel"] = "télé"
+    _write(tables, tmp_path)
+    win = {"oct": (pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01"))}
+    with pytest.raises(DataError) as info:
+        datasets.customer_activity(tmp_path, win)
+    msg = str(info.value)
+    assert "touchpoints.parquet" in msg
+    probs = {p["column"]: p for p in info.value.problems}
+    assert probs["visitor_id"]["rows"] == [2] and probs["visitor_id"]["problem"] == "missing value"
+    assert probs["channel"]["rows"] == [3] and probs["channel"]["values"] == ["'télé'"]
+    tables = _activity_tables()
+    tables["transactions"].loc[1, "transaction_id"] = "t1"
+    _write(tables, tmp_path)
+    with pytest.raises(DataError, match="duplicate key") as info:
+        datasets.customer_activity(tmp_path, win)
+    assert info.value.problems[0]["rows"] == [1, 2]
+    tables = _activity_tables()  # a text timestamp: read and validated by read_table
+    tables["email_events"]["timestamp"] = ["01/10/2026 10:00", "31/02/2026"]
+    _write(tables, tmp_path)
+    with pytest.raises(DataError, match="not readable as datetime") as info:
+        datasets.customer_activity(tmp_path, win)
+    assert "email_events.parquet" in str(info.value) and info.value.problems[0]["rows"] == [2]
+
+
+# --------------------------------------------------------------------------- whole-table scan
+
+
+def _bad_transactions_parquet(path):
+    df = pd.DataFrame(
+        {
+            "transaction_id": ["T1", "T2", "T3", "T4", "T5", "T1"],
+            "customer_id": ["C1", None, "C2", "C3", "C4", "C5"],
+            "store_id": ["S1"] * 6,
+            "channel": ["store", "web", "télé", "app", "store", "web"],
+            "timestamp": pd.to_datetime(["2026-01-0%d 10:00" % i for i in range(1, 7)]),
+            "amount": [10.0, np.nan, 5.0, -1.0, 3.0, 4.0],
+            "n_items": [1, 1, 1, 1, 1, 1],
+        }
+    )
+    df.to_parquet(path, index=False)
+
+
+def test_scan_chunks_give_the_read_file_error(tmp_path, monkeypatch):
+    # problems spread over several chunks: same message as the whole-file read (rows, values)
+    path = tmp_path / "transactions.parquet"
+    _bad_transactions_parquet(path)
+    with pytest.raises(DataError) as whole:
+        datasets.read_file(path, "transactions")
+    monkeypatch.setattr(datasets, "SCAN_CHUNK_ROWS", 2)
+    _, status, _ = datasets.scan_available(["transactions"], tmp_path)
+    assert status.loc[0, "status"] == "invalide"
+    with pytest.raises(DataError) as chunked:
+        import duckdb
+
+        datasets._conform_parquet_chunks(
+            duckdb.connect(), path, datasets.TABLES["transactions"], tmp_path / "out.parquet"
+        )
+    assert str(chunked.value) == str(whole.value)
+    _, expected = datasets.read_available(["transactions"], tmp_path)
+    pd.testing.assert_frame_equal(status, expected)
+    assert "duplicate key" in status.loc[0, "message"] and "channel" in status.loc[0, "message"]
+
+
+def test_scan_parses_odd_parquet_like_read_file(tmp_path, monkeypatch):
+    # text numbers and time-zone aware timestamps go through pandas, in chunks
+    monkeypatch.setattr(datasets, "SCAN_CHUNK_ROWS", 2)
+    df = pd.DataFrame(
+        {
+            "transaction_id": ["T1", "T2", "T3"],
+            "customer_id": ["C1", None, None],
+            "store_id": [None, None, None],
+            "channel": ["store", "web", "web"],
+            "timestamp": pd.to_datetime(["2026-01-01 10:00", "2026-01-02 23:30", "2026-01-02 23:30"]).tz_localize("UTC"),
+            "amount": ["10,5", "2", "2"],
+            "n_items": [1, 2, 2],
+        }
+    )
+    df.to_parquet(tmp_path / "transactions.parquet", index=False)
+    tables, status, prof = datasets.scan_available(["transactions"], tmp_path)
+    assert tables == {} and status.loc[0, "status"] == "valide" and status.loc[0, "rows"] == 3
+    full = datasets.read_table("transactions", tmp_path)
+    from workbench import quality
+
+    expected = quality.profile({"transactions": full})
+    for k in ["shapes", "missing", "day_counts", "duplicates"]:
+        pd.testing.assert_frame_equal(prof[k], expected[k], check_dtype=False)
+    assert prof["duplicates"].set_index("kind").loc["rows_without_key", "count"] == 1
+
+
+def test_hash_duplicates_equal_pandas(tmp_path):
+    import duckdb
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({
+        "a": pd.Series(rng.choice(["x", "y", None], 3000), dtype="str"),
+        "b": rng.integers(0, 5, 3000),
+        "c": pd.Series(rng.choice([1.5, np.nan], 3000)),
+    })
+    df.to_parquet(tmp_path / "f.parquet", index=False)
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW v AS SELECT *, file_row_number AS {datasets.SCAN_ROW} "
+                f"FROM read_parquet('{tmp_path / 'f.parquet'}', file_row_number = true)")
+    sets = [["a", "b", "c"], ["a"], ["b", "c"]]
+    expected = [int(df.duplicated(subset=s).sum()) for s in sets]
+    assert datasets._hash_duplicates(con, "v", sets, len(df), by_row=True) == expected
+    assert datasets._hash_duplicates(con, "v", sets, len(df), by_row=False) == expected
+
+
+def test_data_period_fast_path_equals_pandas(sample_dir, tmp_path):
+    ts = datasets.read_table("transactions", sample_dir)["timestamp"]
+    assert datasets.data_period(sample_dir) == (ts.min(), ts.max())
+    df = pd.DataFrame({"transaction_id": ["T1"], "customer_id": ["C1"], "store_id": ["S1"],
+                       "channel": ["store"], "amount": [1.0], "n_items": [1],
+                       "timestamp": pd.to_datetime(["2026-01-01 10:00"]).tz_localize("UTC")})
+    df.to_parquet(tmp_path / "transactions.parquet", index=False)  # time zone: pandas path
+    assert datasets.data_period(tmp_path)[0] == pd.Timestamp("2026-01-01 11:00")

@@ -39,6 +39,7 @@ __all__ = [
     "find_table_file",
     "data_period",
     "read_available",
+    "scan_available",
 ]
 
 MAX_SHOWN = 5  # rows / values shown per problem in error messages
@@ -733,11 +734,36 @@ def read_processed(name: str, processed_dir=None, required: bool = True) -> pd.D
 # --------------------------------------------------------------------------- report month
 
 
+def _parquet_time_range(path: Path, column: str):
+    """(min, max) of a plain (time-zone naive) timestamp column of a Parquet file, read alone
+    with pyarrow; (None, None) when it has no value; None when pandas must parse it."""
+    import pyarrow
+    import pyarrow.compute as pc
+    import pyarrow.types as pat
+
+    try:
+        field = pq.ParquetFile(path).schema_arrow.field(column)
+        if not (pat.is_timestamp(field.type) and field.type.tz is None):
+            return None
+        col = pq.read_table(path, columns=[column]).column(0).cast(pyarrow.timestamp("ns"))
+        lo, hi = pc.min_max(col).values()
+    except Exception:  # noqa: BLE001 - the pandas path below gives the clear message
+        return None
+    if not lo.is_valid:
+        return None, None
+    return pd.Timestamp(lo.value, unit="ns"), pd.Timestamp(hi.value, unit="ns")
+
+
 def data_period(data_dir=None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last transaction timestamps: the period the data covers."""
     path = find_table_file("transactions", data_dir)
     ts = None
-    if path.suffix == ".parquet":
+    fast = _parquet_time_range(path, "timestamp") if path.suffix == ".parquet" else None
+    if fast is not None and fast[0] is not None:
+        return fast
+    if fast is not None:  # no dated transaction at all
+        ts = pd.Series([], dtype="datetime64[ns]")
+    elif path.suffix == ".parquet":
         try:
             raw = pd.read_parquet(path, columns=["timestamp"])["timestamp"]
             ts, bad, _ = _to_datetime(raw, date_only=False)
@@ -858,3 +884,1299 @@ def read_cdnow(path) -> pd.DataFrame:
     out = _conform(df, TABLES["transactions"], path, decimal_comma=False)
     out.attrs["flags"] = {"n_items_below_1_set_to_1": int(below.sum())}
     return out
+
+
+# --------------------------------------------------------------------------- whole-table scan (data overview)
+
+SCAN_CHUNK_ROWS = 1_000_000  # rows per piece when a Parquet file has to be parsed by pandas
+SCAN_DUCKDB_CONFIG = {"threads": 2, "memory_limit": "5GB", "preserve_insertion_order": False}
+_SCAN_ARROW_TYPES = {  # arrow types of conformed contract columns (what `_conform` returns)
+    "str": "large_string",
+    "int": "int64",
+    "float": "float64",
+    "bool": "bool_",
+    "date": "timestamp_ns",
+    "datetime": "timestamp_ns",
+}
+
+
+def _sql_id(name) -> str:
+    """A quoted SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _sql_text(value) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _first_date_column(t: Table) -> str | None:
+    """The first date/datetime column of a contract (its activity date)."""
+    return next((c.name for c in t.columns if c.dtype in ("date", "datetime")), None)
+
+
+def _arrow_type(dtype: str):
+    import pyarrow
+
+    name = _SCAN_ARROW_TYPES[dtype]
+    return pyarrow.timestamp("ns") if name == "timestamp_ns" else getattr(pyarrow, name)()
+
+
+def _direct_sql(arrow_type, dtype: str, q: str) -> str | None:
+    """SQL giving a contract column's values (as `_conform` parses them) straight from a Parquet
+    column of `arrow_type`; None when the column needs pandas parsing (text numbers, time
+    zones, other types)."""
+    import pyarrow
+    import pyarrow.types as pat
+
+    t = arrow_type.value_type if pat.is_dictionary(arrow_type) else arrow_type
+    is_int = pat.is_integer(t) and t != pyarrow.uint64()
+    plain_ts = pat.is_timestamp(t) and t.tz is None
+    if dtype == "str" and (pat.is_string(t) or pat.is_large_string(t) or pat.is_string_view(t)):
+        return q
+    if dtype == "int" and is_int:
+        return f"CAST({q} AS BIGINT)"
+    if dtype == "float" and (is_int or pat.is_float32(t) or pat.is_float64(t)):
+        value = f"CAST({q} AS DOUBLE)"
+        return f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END"  # NaN is missing, as in pandas
+    if dtype == "bool" and pat.is_boolean(t):
+        return q
+    if dtype == "date" and (plain_ts or pat.is_date(t)):
+        return f"CAST(CAST({q} AS DATE) AS TIMESTAMP)"
+    if dtype == "datetime" and plain_ts:
+        return q
+    if dtype == "datetime" and pat.is_date(t):
+        return f"CAST({q} AS TIMESTAMP)"
+    return None
+
+
+def _direct_plan(path: Path, t: Table) -> tuple[str, int, int] | None:
+    """(SQL selecting the contract columns, rows, columns as pandas reads them) for a Parquet
+    file whose contract columns hold their values as they are; None when pandas must parse it."""
+    try:
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
+        rows = pf.metadata.num_rows
+        meta = schema.pandas_metadata or {}
+    except Exception:  # noqa: BLE001 - the pandas path gives the clear message
+        return None
+    index_cols = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+    names = [n for n in schema.names if n not in index_cols]
+    if rows == 0 or len(set(names)) != len(names):
+        return None
+    by_lower: dict[str, list[str]] = {}
+    for n in names:
+        by_lower.setdefault(n.lower(), []).append(n)
+    select = []
+    for c in t.columns:
+        found = by_lower.get(c.name.lower(), [])
+        if len(found) != 1:
+            return None
+        expr = _direct_sql(schema.field(found[0]).type, c.dtype, _sql_id(found[0]))
+        if expr is None:
+            return None
+        select.append(f"{expr} AS {_sql_id(c.name)}")
+    select.append(f"file_row_number AS {SCAN_ROW}")
+    sql = f"SELECT {', '.join(select)} FROM read_parquet({_sql_text(path)}, file_row_number = true)"
+    return sql, rows, len(names)
+
+
+def _column_counts(con, view: str, t: Table, with_rules: bool):
+    """(rows, missing values per contract column, whether some row breaks the contract, rows
+    per day of the first date column) of `view`. The contract (`with_rules`): no missing value
+    where not nullable, values in the allowed lists, bounds; the counts come from cheap scans
+    (Parquet statistics, min/max, the distinct values of the allowed-list columns)."""
+    aggs = ["count(*)"] + [f"count(*) - count({_sql_id(c.name)})" for c in t.columns]
+    bounded = [c for c in t.columns if c.ge is not None or c.le is not None] if with_rules else []
+    for c in bounded:
+        aggs += [f"min({_sql_id(c.name)})", f"max({_sql_id(c.name)})"]
+    res = con.execute(f"SELECT {', '.join(aggs)} FROM {view}").fetchall()[0]
+    n_rows = int(res[0])
+    missing = {c.name: int(m) for c, m in zip(t.columns, res[1 : 1 + len(t.columns)], strict=True)}
+    broken = False
+    if with_rules:
+        broken = any(missing[c.name] for c in t.columns if not c.nullable)
+        bounds = res[1 + len(t.columns) :]
+        for i, c in enumerate(bounded):
+            lo, hi = bounds[2 * i], bounds[2 * i + 1]
+            broken |= lo is not None and (
+                (c.ge is not None and lo < c.ge) or (c.le is not None and hi > c.le)
+            )
+        for c in t.columns:
+            if c.allowed is None or broken:
+                continue
+            q = _sql_id(c.name)
+            seen = con.execute(
+                f"SELECT {q} FROM {view} WHERE {q} IS NOT NULL GROUP BY {q} LIMIT 10000"
+            ).fetchall()
+            broken |= any(v not in c.allowed for (v,) in seen)
+    date_col = _first_date_column(t)
+    days = []
+    if date_col is not None:
+        q = _sql_id(date_col)
+        res = con.execute(
+            f"SELECT CAST({q} AS DATE) AS d, count(*) FROM {view} WHERE {q} IS NOT NULL GROUP BY d"
+        ).fetchall()
+        days = sorted((pd.Timestamp(d), int(n)) for d, n in res)
+    return n_rows, missing, broken, days
+
+
+SCAN_ROW = "_scan_row"  # row number (0 = first data row) in the views over Parquet files
+_IN_LIST_MAX = 50_000  # candidate rows looked up by row number (Parquet skips the rest)
+
+
+def _hash_duplicates(
+    con, view: str, column_sets: list[list[str]], n_rows: int, by_row: bool = False
+) -> list[int]:
+    """For each list of columns: rows equal on those columns to an earlier row (missing values
+    equal to each other, as `DataFrame.duplicated`). One scan computes a 64-bit hash of each row
+    per list, numpy sorts them; rows whose hash is seen twice are then compared on their values
+    (found by their row number `SCAN_ROW` when `by_row`, else by hash)."""
+    if not column_sets or n_rows == 0:
+        return [0] * len(column_sets)
+    exprs = [f"hash({', '.join(_sql_id(c) for c in cols)})" for cols in column_sets]
+    arrays = [np.empty(n_rows, dtype=np.uint64) for _ in column_sets]
+    rows = np.empty(n_rows, dtype=np.int64) if by_row else None
+    select = [f"{e} AS h{i}" for i, e in enumerate(exprs)] + ([SCAN_ROW] if by_row else [])
+    pos = 0
+    for batch in con.sql(f"SELECT {', '.join(select)} FROM {view}").to_arrow_reader(1_000_000):
+        n = batch.num_rows
+        for i, arr in enumerate(arrays):
+            arr[pos : pos + n] = batch.column(i).to_numpy()
+        if by_row:
+            rows[pos : pos + n] = batch.column(len(arrays)).to_numpy()
+        pos += n
+    out = []
+    for cols, expr, arr in zip(column_sets, exprs, arrays, strict=True):
+        arr = arr[:pos]
+        ordered = np.sort(arr) if by_row else arr
+        if not by_row:
+            ordered.sort()
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        del ordered
+        if len(repeated) == 0:
+            out.append(0)
+            continue
+        col_list = ", ".join(_sql_id(c) for c in cols)
+        where, cand = None, None
+        if by_row:
+            # rows whose hash repeats: a 2**20 bucket table first, exact test on what passes
+            shift = np.uint64(44)
+            buckets = np.zeros(1 << 20, dtype=bool)
+            buckets[(repeated >> shift).astype(np.intp)] = True
+            maybe = np.flatnonzero(buckets[(arr >> shift).astype(np.intp)])
+            cand_rows = np.sort(rows[:pos][maybe[np.isin(arr[maybe], repeated)]])
+            if len(cand_rows) <= _IN_LIST_MAX:
+                where = f"{SCAN_ROW} IN ({', '.join(map(str, cand_rows.tolist()))})"
+            else:
+                cand = pd.DataFrame({"r": cand_rows})
+                where = f"{SCAN_ROW} IN (SELECT r FROM _dup_candidates)"
+        else:
+            cand = pd.DataFrame({"h": repeated})
+            where = f"{expr} IN (SELECT h FROM _dup_candidates)"
+        if cand is not None:
+            con.register("_dup_candidates", cand)
+        try:
+            n_cand, n_groups = con.execute(
+                f"WITH r AS (SELECT {col_list} FROM {view} WHERE {where}) "
+                f"SELECT (SELECT count(*) FROM r), "
+                f"(SELECT count(*) FROM (SELECT 1 FROM r GROUP BY {col_list}))"
+            ).fetchall()[0]
+        finally:
+            if cand is not None:
+                con.unregister("_dup_candidates")
+        out.append(int(n_cand - n_groups))
+    return out
+
+
+def _merge_problems(merged: dict, problems: list[dict], offset: int) -> None:
+    """Add one chunk's problems (rows counted from the chunk's first row) to `merged`."""
+    for p in problems:
+        k = (p["column"], p["problem"], p["expected"])
+        rows = [r + offset for r in p["rows"]]
+        values = list(p["values"])
+        if k not in merged:
+            merged[k] = {**p, "rows": rows[:MAX_SHOWN], "values": values[:MAX_SHOWN]}
+            continue
+        m = merged[k]
+        room = MAX_SHOWN - len(m["rows"])
+        if len(values) == len(rows) and len(m["values"]) == len(m["rows"]):
+            values = values[: max(room, 0)]
+        else:
+            values = [v for v in values if v not in m["values"]][: MAX_SHOWN - len(m["values"])]
+        m["rows"] += rows[: max(room, 0)]
+        m["values"] += values
+        m["n"] += p["n"]
+
+
+def _problem_rank(p: dict, t: Table) -> tuple[int, int]:
+    """Order of problems as a whole-file `_conform` lists them: header, parsing, contract
+    checks (both by column), duplicate key."""
+    text = p["problem"]
+    if text.startswith(
+        ("column appears more than once", "required column is missing", "the file has no data")
+    ):
+        return 0, 0
+    col = t.column_names.index(p["column"]) if p["column"] in t.column_names else -1
+    if text.startswith("not readable as"):
+        return 1, col
+    if text == "duplicate key":
+        return 3, 0
+    return 2, col
+
+
+def _conform_parquet_chunks(con, path: Path, t: Table, out_file: Path) -> tuple[int, int]:
+    """Parse and validate a Parquet file piece by piece (`SCAN_CHUNK_ROWS` rows, `_conform` on
+    each), the key over the whole file; write the contract columns to `out_file`.
+
+    Returns (rows, columns); raises the DataError `read_file` would raise (same problems, rows
+    numbered from the first row of the file).
+    """
+    import pyarrow
+
+    try:
+        pf = pq.ParquetFile(path)
+        n_rows = pf.metadata.num_rows
+        batches = pf.iter_batches(batch_size=SCAN_CHUNK_ROWS) if n_rows else None
+        empty = pf.schema_arrow.empty_table() if not n_rows else None
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes a DataError
+        raise DataError(
+            path, [_problem(None, f"not a readable Parquet file ({exc})", "a Parquet file")], t.name
+        ) from exc
+    no_key = dataclasses.replace(t, key=())
+    schema = pyarrow.schema([(c.name, _arrow_type(c.dtype)) for c in t.columns])
+    key_schema = pyarrow.schema([(k, _arrow_type(t.col(k).dtype)) for k in t.key])
+    key_file = out_file.with_name(out_file.stem + ".keys.parquet")
+    merged: dict = {}
+    writer = pq.ParquetWriter(out_file, schema)
+    key_writer = pq.ParquetWriter(key_file, key_schema) if t.key else None
+    has_keys, offset, n_cols = bool(t.key), 0, 0
+    try:
+        chunks = (b.to_pandas() for b in batches) if batches is not None else [empty.to_pandas()]
+        for df in chunks:
+            n_cols = df.shape[1]
+            lower = {c.name.lower(): c.name for c in t.columns}
+            renamed = df.rename(
+                columns={
+                    c: lower[c.lower()]
+                    for c in df.columns
+                    if c not in lower.values() and c.lower() in lower
+                }
+            )
+            has_keys = (
+                has_keys
+                and not renamed.columns.duplicated().any()
+                and all(k in renamed.columns for k in t.key)
+            )
+            try:
+                out = _conform(df, no_key, path, decimal_comma=False)
+            except DataError as exc:
+                _merge_problems(merged, exc.problems, offset)
+                out = None
+            if has_keys:
+                keys = (
+                    out[list(t.key)]
+                    if out is not None
+                    else pd.DataFrame(
+                        {k: _parse(renamed[k], t.col(k).dtype, False)[0] for k in t.key}
+                    )
+                )
+                key_writer.write_table(
+                    pyarrow.Table.from_pandas(keys, schema=key_schema, preserve_index=False)
+                )
+            if out is not None and not merged:
+                writer.write_table(
+                    pyarrow.Table.from_pandas(
+                        out[t.column_names], schema=schema, preserve_index=False
+                    )
+                )
+            offset += len(df)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failure while reading becomes a DataError
+        raise DataError(
+            path, [_problem(None, f"not a readable Parquet file ({exc})", "a Parquet file")], t.name
+        ) from exc
+    finally:
+        writer.close()
+        if key_writer is not None:
+            key_writer.close()
+    if has_keys and offset:
+        dup = _duplicate_key_problem(con, key_file, t)
+        if dup is not None:
+            merged[("key",)] = dup
+    key_file.unlink(missing_ok=True)
+    if merged:
+        problems = sorted(merged.values(), key=lambda p: _problem_rank(p, t))
+        raise DataError(path, problems, t.name)
+    return offset, n_cols
+
+
+def _duplicate_key_problem(con, key_file: Path, t: Table) -> dict | None:
+    """The 'duplicate key' problem of `_conform` over a whole file of parsed key columns."""
+    key = list(t.key)
+    cols = ", ".join(_sql_id(k) for k in key)
+    src = f"read_parquet({_sql_text(key_file)}, file_row_number = true)"
+    on = " AND ".join(f"k.{_sql_id(c)} IS NOT DISTINCT FROM d.{_sql_id(c)}" for c in key)
+    sql = (
+        f"WITH k AS (SELECT * FROM {src}), "
+        f"d AS (SELECT {cols} FROM k GROUP BY {cols} HAVING count(*) > 1) "
+        f"SELECT k.file_row_number FROM k SEMI JOIN d ON {on}"
+    )
+    rows = np.sort(con.execute(sql).fetchnumpy()["file_row_number"].astype(np.int64))
+    if len(rows) == 0:
+        return None
+    import pyarrow
+
+    shown = (
+        pq.read_table(key_file)
+        .take(pyarrow.array(rows[:MAX_SHOWN]))
+        .to_pandas(
+            types_mapper={pyarrow.int64(): pd.Int64Dtype(), pyarrow.bool_(): pd.BooleanDtype()}.get
+        )
+    )
+    vals = shown[key].astype(str).agg("/".join, axis=1) if len(key) > 1 else shown[key[0]]
+    return _problem(
+        "/".join(key),
+        "duplicate key",
+        f"each {'/'.join(key)} once (key of table '{t.name}')",
+        rows=rows[:MAX_SHOWN] + 1,
+        values=vals,
+        n=len(rows),
+    )
+
+
+def _problems_message(problems: list[dict]) -> str:
+    """The problems of a DataError for reports: column, what, how many rows (no cell values)."""
+    return "; ".join(
+        f"{p['column'] or 'fichier'} : {p['problem']}" + (f" ({p['n']} lignes)" if p["n"] else "")
+        for p in problems
+    )
+
+
+def scan_available(
+    names=None,
+    data_dir=None,
+    keep=(),
+    links=(),
+    tolerance: float = 0.01,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, pd.DataFrame | None]]:
+    """Validate every present table like `read_available`, keeping in memory only the tables
+    named in `keep`, and profile every valid table with DuckDB over its file.
+
+    No big table is loaded whole: a Parquet file whose columns already have the contract's
+    types is checked in SQL (missing values, allowed values, bounds; key through hashes); when
+    that finds a problem, or the file needs parsing (text numbers, time zones...), it is parsed
+    and validated by pandas piece by piece, so the error is the one `read_file` gives (same
+    problems, same row numbers). CSV files and the `keep` tables are read by `read_file`.
+
+    Returns (tables, status, profile):
+
+    - tables: {name: DataFrame} of the valid tables named in `keep`;
+    - status: as `read_available` (table, status, file, rows, message);
+    - profile: small DataFrames on the valid tables, equal to what `quality.profile` computes
+      in pandas from the whole tables: `shapes` (table, rows, columns), `missing` (table,
+      column, missing, rows; every contract column), `day_counts` (table, day, rows; first
+      date column of each contract), `duplicates` (table, kind 'key' or 'rows_without_key'
+      for tables with a one-column key, columns, count: rows equal on `columns` to an earlier
+      row), `links` (table, column, ref_table, ref_column, values, broken: non-missing values
+      of `column` absent from `ref_column`) for each (table, column, ref_table, ref_column) of
+      `links` whose tables are both valid, and `purchase_mismatches` (transaction_id, amount,
+      n_items, lines_amount, lines_quantity: purchases without lines, whose amount differs from
+      the sum of their lines by more than `tolerance` or whose n_items differs from the sum of
+      their quantities; None unless transactions and transaction_lines are both valid).
+    """
+    import duckdb
+
+    names = list(TABLES) if names is None else list(names)
+    folder = Path(data_dir) if data_dir is not None else paths.RAW_DIR
+    keep = set(keep or ())
+    tables, status = {}, []
+    shapes, missing, days, dups = [], [], [], []
+    views: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="workbench-scan-") as tmp:
+        con = duckdb.connect(config={**SCAN_DUCKDB_CONFIG, "temp_directory": str(Path(tmp))})
+        try:
+            for name in names:
+                t = TABLES[name]
+                try:
+                    path = find_table_file(name, folder)
+                except DataError:
+                    status.append(
+                        {
+                            "table": name,
+                            "status": "absente",
+                            "file": "",
+                            "rows": 0,
+                            "message": "fichier absent",
+                        }
+                    )
+                    continue
+                view = f"t_{name}"
+                try:
+                    key_set = [list(t.key)] if t.key else []
+                    other_set = (
+                        [[c for c in t.column_names if c != t.key[0]]]
+                        if len(t.key) == 1 and len(t.columns) > 1
+                        else []
+                    )
+                    other_dups = None
+                    plan = (
+                        _direct_plan(path, t)
+                        if path.suffix.lower() == ".parquet" and name not in keep
+                        else None
+                    )
+                    valid = False
+                    if plan is not None:  # checked in SQL, in place
+                        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {plan[0]}")
+                        n_rows, miss, broken, day_rows = _column_counts(con, view, t, True)
+                        if not broken:
+                            counts = _hash_duplicates(
+                                con, view, key_set + other_set, n_rows, by_row=True
+                            )
+                            broken = bool(key_set) and counts[0] > 0
+                            other_dups = counts[-1] if other_set else None
+                        valid = n_rows > 0 and not broken
+                        n_cols = plan[2]
+                    if not valid and path.suffix.lower() == ".parquet" and name not in keep:
+                        out_file = Path(tmp) / f"{name}.parquet"
+                        n_rows, n_cols = _conform_parquet_chunks(con, path, t, out_file)
+                        plan = _direct_plan(out_file, t)
+                        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {plan[0]}")
+                        n_rows, miss, broken, day_rows = _column_counts(con, view, t, False)
+                    elif not valid:  # CSV or kept: read whole by pandas
+                        df = read_file(path, name)
+                        if name in keep:
+                            tables[name] = df
+                        plan = _direct_plan(path, t) if path.suffix.lower() == ".parquet" else None
+                        if plan is not None:  # the file holds the parsed values: scan it
+                            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {plan[0]}")
+                        else:
+                            con.register(f"{view}_frame", df[t.column_names])
+                            con.execute(
+                                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_frame"
+                            )
+                        n_rows, n_cols = len(df), df.shape[1]
+                        _, miss, _, day_rows = _column_counts(con, view, t, False)
+                        del df
+                    if not valid and other_set:
+                        other_dups = _hash_duplicates(
+                            con, view, other_set, n_rows, by_row=plan is not None
+                        )[0]
+                except DataError as exc:
+                    status.append(
+                        {
+                            "table": name,
+                            "status": "invalide",
+                            "file": path.name,
+                            "rows": 0,
+                            "message": _problems_message(exc.problems),
+                        }
+                    )
+                    continue
+                views[name] = view
+                status.append(
+                    {"table": name, "status": "valide", "file": path.name, "rows": n_rows,
+                     "message": ""}
+                )
+                shapes.append({"table": name, "rows": n_rows, "columns": n_cols})
+                missing += [
+                    {"table": name, "column": c, "missing": m, "rows": n_rows}
+                    for c, m in miss.items()
+                ]
+                days += [{"table": name, "day": d, "rows": r} for d, r in day_rows]
+                if t.key:  # valid: no duplicate key
+                    dups.append(
+                        {"table": name, "kind": "key", "columns": ", ".join(t.key), "count": 0}
+                    )
+                if other_set:
+                    dups.append(
+                        {
+                            "table": name,
+                            "kind": "rows_without_key",
+                            "columns": ", ".join(other_set[0]),
+                            "count": other_dups,
+                        }
+                    )
+            link_rows = _link_counts(con, views, links, missing)
+            mismatches = (
+                _purchase_mismatches(con, views, tolerance)
+                if "transactions" in views and "transaction_lines" in views
+                else None
+            )
+        finally:
+            con.close()
+    profile = {
+        "shapes": pd.DataFrame(shapes, columns=["table", "rows", "columns"]),
+        "missing": pd.DataFrame(missing, columns=["table", "column", "missing", "rows"]),
+        "day_counts": pd.DataFrame(days, columns=["table", "day", "rows"]).astype(
+            {"day": "datetime64[ns]"}
+        ),
+        "duplicates": pd.DataFrame(dups, columns=["table", "kind", "columns", "count"]),
+        "links": link_rows,
+        "purchase_mismatches": mismatches,
+    }
+    return (
+        tables,
+        pd.DataFrame(status, columns=["table", "status", "file", "rows", "message"]),
+        profile,
+    )
+
+
+def _link_counts(con, views: dict, links, missing: list[dict]) -> pd.DataFrame:
+    """Per link (table, column, ref_table, ref_column) between valid tables: non-missing
+    values of the column and those absent from the referenced column."""
+    present = {(m["table"], m["column"]): m["rows"] - m["missing"] for m in missing}
+    rows = []
+    for table, col, ref_table, ref_col in links:
+        if table not in views or ref_table not in views or (table, col) not in present:
+            continue
+        # a valid table's one-column key is unique: no DISTINCT needed
+        distinct = "" if TABLES[ref_table].key == (ref_col,) else "DISTINCT "
+        broken = con.execute(
+            f"SELECT count(*) FROM {views[table]} l ANTI JOIN "
+            f"(SELECT {distinct}{_sql_id(ref_col)} AS k FROM {views[ref_table]} "
+            f"WHERE {_sql_id(ref_col)} IS NOT NULL) r ON l.{_sql_id(col)} = r.k "
+            f"WHERE l.{_sql_id(col)} IS NOT NULL"
+        ).fetchall()[0][0]
+        rows.append(
+            {
+                "table": table,
+                "column": col,
+                "ref_table": ref_table,
+                "ref_column": ref_col,
+                "values": int(present[(table, col)]),
+                "broken": int(broken),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["table", "column", "ref_table", "ref_column", "values", "broken"]
+    )
+
+
+def _purchase_mismatches(con, views: dict, tolerance: float) -> pd.DataFrame:
+    """Purchases without lines or whose lines do not add up (amount, number of items)."""
+    tx, lines = views["transactions"], views["transaction_lines"]
+    df = con.execute(
+        f"""WITH agg AS (
+                SELECT transaction_id, fsum(amount) AS lines_amount,
+                       CAST(sum(quantity) AS BIGINT) AS lines_quantity
+                FROM {lines} GROUP BY transaction_id)
+            SELECT t.transaction_id, t.amount, t.n_items, a.lines_amount, a.lines_quantity
+            FROM {tx} t LEFT JOIN agg a ON t.transaction_id = a.transaction_id
+            WHERE a.transaction_id IS NULL
+               OR abs(t.amount - a.lines_amount) > {float(tolerance)!r}
+               OR CAST(t.n_items AS DOUBLE) <> CAST(a.lines_quantity AS DOUBLE)
+            ORDER BY t.transaction_id"""
+    ).df()
+    return pd.DataFrame(
+        {
+            "transaction_id": df["transaction_id"].astype("str"),
+            "amount": df["amount"].astype("float64"),
+            "n_items": df["n_items"].astype("Int64"),
+            "lines_amount": df["lines_amount"].astype("float64"),
+            "lines_quantity": df["lines_quantity"].astype("Int64"),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- per-customer activity
+
+ACTIVITY_TOUCHPOINT_CHANNELS = ("search", "social", "email", "display", "website", "app", "store_visit")
+ACTIVITY_RESEARCH_CHANNELS = ("search", "website", "app")
+_DUCKDB_TYPES = {  # DuckDB column types read as they are (others go through read_table)
+    "str": ("VARCHAR",),
+    "datetime": ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+    "float": ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT"),
+}
+
+
+def _sql_str(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _sql_list(values) -> str:
+    return ", ".join(_sql_str(v) for v in values)
+
+
+def _duckdb_source(con, name: str, data_dir, columns: list[str], view: str) -> None:
+    """Create the DuckDB view `view` over raw table `name` with `columns` and `file_row_number`
+    (0 = first data row), validated like `read_table` for those columns.
+
+    A Parquet file whose columns have the contract's types is scanned in place and checked in
+    SQL (missing values, allowed values, minimum), with the same messages as `read_table`
+    (file, column, first rows, values); anything else (CSV, other types, time zones, odd
+    headers, no rows) is read and validated by `read_table`, then registered.
+    """
+    path = find_table_file(name, data_dir)
+    t = _restrict(TABLES[name], columns)
+    actual = None
+    if path.suffix.lower() == ".parquet":
+        try:
+            desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})").fetchall()
+            meta = pq.ParquetFile(path).metadata
+            n_rows = meta.num_rows
+        except Exception:  # noqa: BLE001 - read_table gives the clear message
+            desc, n_rows = [], 0
+        by_lower: dict[str, list] = {}
+        for col_name, col_type, *_ in desc:
+            by_lower.setdefault(col_name.lower(), []).append((col_name, col_type))
+        actual = {}
+        for c in t.columns:
+            found = by_lower.get(c.name.lower(), [])
+            if len(found) != 1 or found[0][1] not in _DUCKDB_TYPES.get(c.dtype, ()):
+                actual = None
+                break
+            actual[c.name] = found[0][0]
+        if n_rows == 0:
+            actual = None
+    if actual is None:  # general path: pandas parsing and validation
+        df = read_file(path, name, columns=columns)
+        df = df[[c.name for c in t.columns]].assign(file_row_number=np.arange(len(df)))
+        con.register(f"{view}_frame", df)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_frame")
+        return
+    select = ", ".join(f'"{actual[c.name]}" AS "{c.name}"' for c in t.columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select}, file_row_number "
+        f"FROM read_parquet({_sql_str(path)}, file_row_number = true)"
+    )
+    checks = []  # (column, SQL condition of a bad row, problem, expected)
+    for c in t.columns:
+        q = f'"{c.name}"'
+        if not c.nullable and not _parquet_no_nulls(meta, actual[c.name]):
+            checks.append((c.name, f"{q} IS NULL", "missing value",
+                           "a value in every row (column is not nullable)"))
+        if c.allowed is not None:
+            checks.append((c.name, f"{q} NOT IN ({_sql_list(c.allowed)})",
+                           "value outside the allowed list",
+                           "one of: " + ", ".join(map(str, c.allowed))))
+        if c.ge is not None:
+            checks.append((c.name, f"{q} < {c.ge}", "value too small", f">= {c.ge}"))
+        if c.le is not None:
+            checks.append((c.name, f"{q} > {c.le}", "value too large", f"<= {c.le}"))
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _, _ in checks)
+        + f" FROM {view}"
+    ).fetchone() if checks else ()
+    problems = []
+    for (column, cond, problem, expected), n in zip(checks, counts, strict=True):
+        if not n:
+            continue
+        first = con.execute(
+            f'SELECT file_row_number, "{column}" FROM {view} WHERE {cond} '
+            f"ORDER BY file_row_number LIMIT {MAX_SHOWN}"
+        ).fetchall()
+        values = [] if problem == "missing value" else [v for _, v in first]
+        problems.append(_problem(column, problem, expected, rows=[r + 1 for r, _ in first],
+                                 values=values, n=n))
+    if len(t.key) == 1:  # the key is checked when read, as by read_table
+        k = f'"{t.key[0]}"'
+        dup = con.execute(f"""
+            WITH d AS (SELECT {k} FROM {view} GROUP BY {k} HAVING count(*) > 1)
+            SELECT count(*), list(file_row_number ORDER BY file_row_number)[1:{MAX_SHOWN}],
+                   list({k} ORDER BY file_row_number)[1:{MAX_SHOWN}]
+            FROM {view} WHERE {k} IN (SELECT {k} FROM d)""").fetchone()
+        if dup[0]:
+            problems.append(_problem(t.key[0], "duplicate key",
+                                     f"each {t.key[0]} once (key of table '{t.name}')",
+                                     rows=[r + 1 for r in dup[1]], values=dup[2], n=dup[0]))
+    if problems:
+        raise DataError(path, problems, name)
+
+
+def _parquet_no_nulls(meta, column: str) -> bool:
+    """True when the Parquet statistics of every row group say `column` has no missing value."""
+    try:
+        i = meta.schema.names.index(column)
+        for g in range(meta.num_row_groups):
+            st = meta.row_group(g).column(i).statistics
+            if st is None or not st.has_null_count or st.null_count:
+                return False
+    except (ValueError, AttributeError):
+        return False
+    return True
+
+
+def _duckdb_connection(temp_dir: str):
+    import duckdb
+
+    return duckdb.connect(config={"threads": 2, "memory_limit": "4GB", "temp_directory": temp_dir,
+                                  "preserve_insertion_order": False})
+
+
+def customer_activity(
+    data_dir=None,
+    windows: dict | None = None,
+    *,
+    research_window_days: float = 7,
+    research_channels=ACTIVITY_RESEARCH_CHANNELS,
+) -> dict:
+    """Per-customer aggregates of the event tables over behaviour windows, counted by DuckDB.
+
+    `windows` = {key: (start, end)} (e.g. `segmentation.feature_windows`); for each window
+    [start, end), from `touchpoints`, `email_events`, `transaction_lines` and `transactions`
+    of `data_dir` (only the columns needed, validated as by `read_table`, in one pass for all
+    windows):
+
+    - `spend_<category>`: spend per product category of the customer's purchases in the window
+      (summed in file order with Kahan compensation: bit for bit pandas' groupby sum);
+    - `tp_<channel>` per touchpoint channel and `social_platforms` (distinct platforms of social
+      touchpoints), after stitching: an anonymous touchpoint takes the customer of its device
+      (`visitor_id`) when the device is seen logged in as exactly one customer in the window;
+    - `store_purchases` and `store_researched`: store purchases in the window and those preceded
+      by a research touchpoint (`research_channels`) within `research_window_days` before the
+      purchase and after the customer's previous purchase in the window (any channel);
+    - `emails_sent`, `emails_open`, `emails_click`.
+
+    Returns {key: DataFrame indexed by customer_id} (customers without any activity absent);
+    `attrs` hold the window, the research parameters and the stitching counts (touchpoints,
+    anonymous_before, stitched, still_anonymous, ambiguous_visitors).
+    """
+    if not windows:
+        raise ValueError("customer_activity: give at least one window {key: (start, end)}")
+    keys = list(windows)
+    spans = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows.values()]
+    for key, (s, e) in zip(keys, spans, strict=True):
+        if not s < e:
+            raise ValueError(f"customer_activity: window {key!r} ends ({e}) before it starts ({s})")
+    bounds = sorted({t for span in spans for t in span})
+    # each window = a run of the time buckets [bounds[i], bounds[i + 1])
+    members = [[i for i in range(len(bounds) - 1) if s <= bounds[i] and bounds[i + 1] <= e]
+               for s, e in spans]
+    sql = _ActivitySQL(bounds, members)
+    channels = tuple(research_channels)
+    with tempfile.TemporaryDirectory(prefix="workbench-duckdb-") as tmp:
+        con = _duckdb_connection(tmp)
+        try:
+            _duckdb_source(con, "touchpoints", data_dir,
+                           ["visitor_id", "customer_id", "timestamp", "channel", "platform"],
+                           "tp_src")
+            _duckdb_source(con, "transactions", data_dir,
+                           ["transaction_id", "customer_id", "channel", "timestamp"], "trx_src")
+            _duckdb_source(con, "transaction_lines", data_dir,
+                           ["transaction_id", "category", "amount"], "lines_src")
+            _duckdb_source(con, "email_events", data_dir,
+                           ["customer_id", "event", "timestamp"], "ev_src")
+            touch, counts = _touchpoint_activity(con, sql, channels)
+            research = _research_activity(con, sql, spans, float(research_window_days))
+            spend = _category_spend(con, sql)
+            email = _email_activity(con, sql)
+        finally:
+            con.close()
+    out = {}
+    for w, (key, (start, end)) in enumerate(zip(keys, spans, strict=True)):
+        frame = pd.concat([spend[w], touch[w], research[w], email[w]], axis=1).sort_index()
+        ints = [c for c in frame.columns if not c.startswith("spend_")]
+        frame[ints] = frame[ints].fillna(0).astype("int64")
+        spend_cols = [c for c in frame.columns if c.startswith("spend_")]
+        frame[spend_cols] = frame[spend_cols].fillna(0.0)
+        frame.index = pd.Index(frame.index.astype(str), name="customer_id")
+        frame.attrs = {"start": start, "end": end, "research_window_days": float(research_window_days),
+                       "research_channels": channels, "touchpoints": counts[w]}
+        out[key] = frame
+    return out
+
+
+def customer_contacts(data_dir=None, windows: dict | None = None) -> dict:
+    """Per-customer e-mail events and purchases by channel over windows, counted by DuckDB.
+
+    `windows` = {key: (start, end)} (half-open [start, end), e.g.
+    `ambassadors.signal_windows`); from `email_events` and `transactions` of `data_dir` (only
+    the columns needed, validated as by `read_table`, one scan each for all windows):
+    `emails_sent`, `emails_open`, `emails_click`, `store_purchases` (channel store) and
+    `online_orders` (web and app) per customer id as found in the files (ids unknown to the CRM
+    included, so that the caller can count them). Returns {key: DataFrame indexed by
+    customer_id}; `attrs` hold the window.
+    """
+    from workbench.schemas import EMAIL_EVENTS
+
+    if not windows:
+        raise ValueError("customer_contacts: give at least one window {key: (start, end)}")
+    keys = list(windows)
+    spans = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows.values()]
+    for key, (s, e) in zip(keys, spans, strict=True):
+        if not s < e:
+            raise ValueError(f"customer_contacts: window {key!r} ends ({e}) before it starts ({s})")
+    bounds = sorted({t for span in spans for t in span})
+    members = [[i for i in range(len(bounds) - 1) if s <= bounds[i] and bounds[i + 1] <= e]
+               for s, e in spans]
+    sql = _ActivitySQL(bounds, members)
+    ts = '"timestamp"'
+    with tempfile.TemporaryDirectory(prefix="workbench-duckdb-") as tmp:
+        con = _duckdb_connection(tmp)
+        try:
+            _duckdb_source(con, "email_events", data_dir, ["customer_id", "event", "timestamp"],
+                           "ev_src")
+            _duckdb_source(con, "transactions", data_dir,
+                           ["transaction_id", "customer_id", "channel", "timestamp"], "trx_src")
+            ev_cols = ", ".join(f"count(*) FILTER (WHERE event = {_sql_str(v)}) AS emails_{v}"
+                                for v in EMAIL_EVENTS)
+            con.execute(f"""
+                CREATE TEMP TABLE ev_b AS SELECT customer_id, {sql.bucket(ts)} AS b, {ev_cols}
+                FROM ev_src WHERE {sql.in_range(ts)} GROUP BY ALL""")
+            con.execute(f"""
+                CREATE TEMP TABLE trx_b AS
+                SELECT customer_id, {sql.bucket(ts)} AS b,
+                       count(*) FILTER (WHERE channel = 'store') AS store_purchases,
+                       count(*) FILTER (WHERE channel IN ('web', 'app')) AS online_orders
+                FROM trx_src WHERE customer_id IS NOT NULL AND {sql.in_range(ts)} GROUP BY ALL""")
+            out = {}
+            for w, (key, (start, end)) in enumerate(zip(keys, spans, strict=True)):
+                ev = con.execute(f"""
+                    SELECT customer_id, {', '.join(f'sum(emails_{v}) AS emails_{v}'
+                                                   for v in EMAIL_EVENTS)}
+                    FROM ev_b WHERE {sql.in_window(w)} GROUP BY customer_id""").df()
+                trx = con.execute(f"""
+                    SELECT customer_id, sum(store_purchases) AS store_purchases,
+                           sum(online_orders) AS online_orders
+                    FROM trx_b WHERE {sql.in_window(w)} GROUP BY customer_id""").df()
+                frame = pd.concat([ev.set_index("customer_id"), trx.set_index("customer_id")],
+                                  axis=1).fillna(0).astype("int64").sort_index()
+                frame.index = pd.Index(frame.index.astype(str), name="customer_id")
+                frame.attrs = {"start": start, "end": end}
+                out[key] = frame
+            return out
+        finally:
+            con.close()
+
+
+class _ActivitySQL:
+    """SQL snippets for the time buckets of `customer_activity` (bucket i = [bounds[i],
+    bounds[i + 1]); window w = the buckets `members[w]`)."""
+
+    def __init__(self, bounds, members):
+        self.bounds = [_sql_str(b.isoformat(sep=" ")) for b in bounds]
+        self.members = members
+
+    def in_range(self, col: str) -> str:
+        return f"{col} >= TIMESTAMP {self.bounds[0]} AND {col} < TIMESTAMP {self.bounds[-1]}"
+
+    def bucket(self, col: str) -> str:
+        whens = " ".join(f"WHEN {col} < TIMESTAMP {b} THEN {i}"
+                         for i, b in enumerate(self.bounds[1:-1]))
+        last = len(self.bounds) - 2
+        return f"CAST(CASE {whens} ELSE {last} END AS TINYINT)" if whens else f"CAST({last} AS TINYINT)"
+
+    def in_window(self, w: int, col: str = "b") -> str:
+        return f"{col} IN ({', '.join(map(str, self.members[w])) or 'NULL'})"
+
+    @property
+    def windows(self):
+        return range(len(self.members))
+
+
+def _touchpoint_activity(con, sql: _ActivitySQL, channels):
+    """tp_<channel>, social_platforms per customer and window, after stitching devices.
+
+    One scan counts the touchpoints per (device, customer or none, time bucket) and lists the
+    times of research touchpoints (`channels`, for `_research_activity`); the devices seen
+    logged in give the stitching map of each window, the anonymous rows are then counted for
+    the device's customer of the window."""
+    from workbench.schemas import PLATFORMS
+
+    ws = sql.windows
+    bucket = sql.bucket('"timestamp"')
+    bits = " ".join(f"WHEN {_sql_str(p)} THEN {1 << i}" for i, p in enumerate(PLATFORMS))
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE channel = {_sql_str(c)}) AS tp_{c}"
+                           for c in ACTIVITY_TOUCHPOINT_CHANNELS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE tp_groups AS
+        SELECT visitor_id, customer_id, {bucket} AS b, {counts_sql},
+               bit_or(CAST(CASE platform {bits} ELSE 0 END AS INTEGER))
+                   FILTER (WHERE channel = 'social') AS pm,
+               count(*) AS n,
+               list("timestamp") FILTER (WHERE channel IN ({_sql_list(channels)})) AS rts
+        FROM tp_src WHERE {sql.in_range('"timestamp"')} GROUP BY visitor_id, customer_id, b""")
+    per_window = ", ".join(
+        f"count(DISTINCT customer_id) FILTER (WHERE {sql.in_window(w)}) AS n{w}, "
+        f"min(customer_id) FILTER (WHERE {sql.in_window(w)}) AS m{w}" for w in ws)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE vmap AS
+        SELECT visitor_id, {', '.join(f'CASE WHEN n{w} = 1 THEN m{w} END AS c{w}' for w in ws)},
+               {', '.join(f'n{w} > 1 AS amb{w}' for w in ws)}
+        FROM (SELECT visitor_id, {per_window} FROM tp_groups
+              WHERE customer_id IS NOT NULL GROUP BY visitor_id)""")
+    ambiguous = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE amb{w})" for w in ws) + " FROM vmap"
+    ).fetchone()
+    sums = ", ".join(f"sum(g.tp_{c}) AS tp_{c}" for c in ACTIVITY_TOUCHPOINT_CHANNELS)
+    frames, counts = [], []
+    for w in ws:
+        tp = con.execute(f"""
+            SELECT coalesce(g.customer_id, m.c{w}) AS customer_id, {sums},
+                   bit_count(coalesce(bit_or(g.pm), 0)) AS social_platforms,
+                   sum(g.n) AS n_all, sum(g.n) FILTER (WHERE g.customer_id IS NULL) AS n_was_null
+            FROM tp_groups g LEFT JOIN vmap m
+                 ON g.customer_id IS NULL AND g.visitor_id = m.visitor_id
+            WHERE {sql.in_window(w, 'g.b')}
+            GROUP BY coalesce(g.customer_id, m.c{w})""").df()
+        anonymous = tp["customer_id"].isna()
+        n_all, n_null = tp["n_all"].fillna(0), tp["n_was_null"].fillna(0)
+        counts.append({
+            "touchpoints": int(n_all.sum()),
+            "anonymous_before": int(n_null.sum()),
+            "stitched": int(n_null[~anonymous].sum()),
+            "still_anonymous": int(n_all[anonymous].sum()),
+            "ambiguous_visitors": int(ambiguous[w]),
+        })
+        frames.append(tp[~anonymous].drop(columns=["n_all", "n_was_null"])
+                      .set_index("customer_id"))
+    return frames, counts
+
+
+def _research_activity(con, sql: _ActivitySQL, spans, window_days: float):
+    """store_purchases and store_researched per customer and window.
+
+    Each store purchase is matched (ASOF join) with the customer's last logged-in research
+    touchpoint once for all windows, and with the last stitched anonymous one per window (the
+    device's customer depends on the window); the later of the two is the last research."""
+    ws = sql.windows
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE res_known AS
+        SELECT customer_id, unnest(rts) AS rts FROM tp_groups
+        WHERE customer_id IS NOT NULL AND rts IS NOT NULL""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE res_anon AS
+        SELECT {', '.join(f'm.c{w}' for w in ws)}, unnest(g.rts) AS rts, g.b
+        FROM tp_groups g JOIN vmap m ON g.visitor_id = m.visitor_id
+        WHERE g.customer_id IS NULL AND g.rts IS NOT NULL
+          AND coalesce({', '.join(f'm.c{w}' for w in ws)}) IS NOT NULL""")
+    con.execute("DROP TABLE tp_groups")
+    # previous purchase over the union of the windows (a window keeps it when inside)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE store_seq AS
+        SELECT s.customer_id, s.ts, s.prev, s.b, r.rts AS rk FROM (
+            SELECT customer_id, ts, prev, b FROM (
+                SELECT customer_id, channel, "timestamp" AS ts, {sql.bucket('"timestamp"')} AS b,
+                       lag("timestamp") OVER (PARTITION BY customer_id
+                                              ORDER BY "timestamp", file_row_number) AS prev
+                FROM trx_src
+                WHERE customer_id IS NOT NULL AND {sql.in_range('"timestamp"')})
+            WHERE channel = 'store') s
+        ASOF LEFT JOIN res_known r ON s.customer_id = r.customer_id AND s.ts >= r.rts""")
+    con.execute("DROP TABLE res_known")
+    frames = []
+    for w in ws:
+        start = f"TIMESTAMP {_sql_str(spans[w][0].isoformat(sep=' '))}"
+        frames.append(con.execute(f"""
+            WITH s AS (SELECT customer_id, ts,
+                              CASE WHEN prev >= {start} THEN prev END AS prev,
+                              CASE WHEN rk >= {start} THEN rk END AS rk
+                       FROM store_seq WHERE {sql.in_window(w)}),
+                 a AS (SELECT c{w} AS customer_id, rts FROM res_anon
+                       WHERE c{w} IS NOT NULL AND {sql.in_window(w)}),
+                 j AS (SELECT s.customer_id, s.ts, s.prev, greatest(s.rk, a.rts) AS r
+                       FROM s ASOF LEFT JOIN a ON s.customer_id = a.customer_id AND s.ts >= a.rts)
+            SELECT customer_id, count(*) AS store_purchases,
+                   count(*) FILTER (WHERE r IS NOT NULL
+                       AND CAST(epoch_ns(ts) - epoch_ns(r) AS DOUBLE) / 1e9 / 86400
+                           <= {window_days!r}
+                       AND (prev IS NULL OR r > prev)) AS store_researched
+            FROM j GROUP BY customer_id""").df().set_index("customer_id"))
+    con.execute("DROP TABLE res_anon")
+    con.execute("DROP TABLE store_seq")
+    con.execute("DROP TABLE vmap")
+    return frames
+
+
+def _email_activity(con, sql: _ActivitySQL):
+    """emails_sent / emails_open / emails_click per customer and window."""
+    from workbench.schemas import EMAIL_EVENTS
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ev_counts AS
+        SELECT customer_id, event, {sql.bucket('"timestamp"')} AS b, count(*) AS n
+        FROM ev_src WHERE {sql.in_range('"timestamp"')} GROUP BY ALL""")
+    cols = ", ".join(f"sum(n) FILTER (WHERE event = {_sql_str(v)}) AS emails_{v}"
+                     for v in EMAIL_EVENTS)
+    frames = [con.execute(f"""SELECT customer_id, {cols} FROM ev_counts
+                              WHERE {sql.in_window(w)} GROUP BY customer_id""")
+              .df().set_index("customer_id") for w in sql.windows]
+    con.execute("DROP TABLE ev_counts")
+    return frames
+
+
+def _category_spend(con, sql: _ActivitySQL):
+    """spend_<category> per customer and window: the lines of the window's purchases summed in
+    file order with Kahan compensation, bit for bit as pandas' groupby sum (vectorised over
+    customer x category groups: step k adds the k-th line of every group at once)."""
+    from workbench.schemas import CATEGORIES
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE trx_codes AS
+        SELECT transaction_id, customer_id, {sql.bucket('"timestamp"')} AS b
+        FROM trx_src WHERE customer_id IS NOT NULL AND {sql.in_range('"timestamp"')}""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE cust_codes AS
+        SELECT customer_id, CAST(row_number() OVER () - 1 AS INTEGER) AS code
+        FROM (SELECT DISTINCT customer_id FROM trx_codes)""")
+    cat_code = " ".join(f"WHEN {_sql_str(c)} THEN {i}" for i, c in enumerate(CATEGORIES))
+    arr = con.execute(f"""
+        SELECT c.code, CAST(CASE l.category {cat_code} END AS TINYINT) AS cat, l.amount, t.b,
+               l.file_row_number AS rn
+        FROM lines_src l JOIN trx_codes t ON l.transaction_id = t.transaction_id
+        JOIN cust_codes c ON t.customer_id = c.customer_id""").fetchnumpy()
+    ids = con.execute("SELECT customer_id FROM cust_codes ORDER BY code").df()["customer_id"]
+    con.execute("DROP TABLE trx_codes")
+    con.execute("DROP TABLE cust_codes")
+    n_cat = len(CATEGORIES)
+    group = np.asarray(arr["code"]).astype(np.int64) * n_cat + np.asarray(arr["cat"])
+    rn = np.asarray(arr["rn"]).astype(np.int64)
+    if len(rn) and (int(rn.max()) >= 1 << 36 or int(group.max()) >= 1 << 26):
+        order = np.lexsort((rn, group))  # by group, then file order
+    else:  # the same order with one sort key
+        order = np.argsort((group << 36) | rn)
+    del rn
+    group, bucket = group[order], np.asarray(arr["b"])[order]
+    amount = np.asarray(arr["amount"], dtype=float)[order]
+    del arr, order
+    frames = []
+    for w in sql.windows:
+        keep = np.isin(bucket, sql.members[w])
+        g, val = group[keep], amount[keep]
+        if len(g) == 0:
+            frames.append(pd.DataFrame(columns=[f"spend_{c}" for c in CATEGORIES], dtype=float))
+            continue
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        lens = np.diff(np.r_[starts, len(g)])
+        by_len = np.argsort(-lens, kind="stable")
+        starts, lens = starts[by_len], lens[by_len]
+        total = np.zeros(len(starts))
+        comp = np.zeros(len(starts))
+        for k in range(int(lens[0])):
+            m = int(np.searchsorted(-lens, -k, side="left"))  # groups with more than k lines
+            y = val[starts[:m] + k] - comp[:m]
+            t = total[:m] + y
+            c = (t - total[:m]) - y
+            comp[:m] = np.where(np.isnan(c), 0.0, c)
+            total[:m] = t
+        keys = g[starts]
+        codes, cats = keys // n_cat, keys % n_cat
+        present, row = np.unique(codes, return_inverse=True)
+        wide = np.zeros((len(present), n_cat))
+        wide[row, cats] = total
+        frames.append(pd.DataFrame(wide, index=pd.Index(ids.to_numpy()[present]),
+                                   columns=[f"spend_{c}" for c in CATEGORIES]))
+    return frames
+
+
+# --------------------------------------------------------------------------- compact reads
+
+
+def read_table_compact(name: str, data_dir=None, columns=None, categorical=None,
+                       until=None, dictionary=()) -> pd.DataFrame:
+    """Read and validate raw table `name` like `read_table`, with compact dtypes for the big
+    event tables (tens of millions of rows).
+
+    Text columns in `categorical` (default: every text column read) come back as pandas
+    Categoricals: pyarrow reads them dictionary-encoded, so each row holds a small integer code
+    and each distinct text is stored once; categories are the distinct values present, sorted
+    (grouping by them gives the same order as grouping the text). Text columns in `dictionary`
+    (ids with millions of distinct values) come back as pyarrow dictionary columns
+    (`pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string()))`, sorted dictionary): as compact,
+    without the pandas index of the categories (one Python string per distinct id) that a
+    Categorical builds when compared or grouped. `until`: keep only the rows
+    whose `timestamp` is <= `until` (the others are validated, then not loaded into pandas).
+    Every row read is validated against the contract with the same messages as `read_table`
+    (a bad file raises one DataError naming the file, column, rows and values); Parquet text
+    columns are checked on their dictionary (missing values, allowed values), other columns
+    go through the usual parsing and checks. CSV files are read by `read_file`, then converted.
+    """
+    if name not in TABLES:
+        raise KeyError(f"unknown table '{name}'; known tables: {', '.join(TABLES)}")
+    path = find_table_file(name, data_dir)
+    t = TABLES[name] if columns is None else _restrict(TABLES[name], list(columns))
+    text = [c.name for c in t.columns if c.dtype == "str"]
+    dictionary = [c for c in text if c in set(dictionary or ())]
+    cats = [c for c in text if c not in dictionary and (categorical is None or c in set(categorical))]
+    coded = cats + dictionary
+    if until is not None and "timestamp" not in t.column_names:
+        raise ValueError(f"until= needs the 'timestamp' column of table '{name}'")
+    table = _compact_parquet(path, t, coded) if path.suffix.lower() == ".parquet" else None
+    if table is None:  # CSV or unusual Parquet: the general reader, then compact dtypes
+        df = read_file(path, name, columns=columns)
+        if until is not None:
+            df = df[df["timestamp"] <= pd.Timestamp(until)].reset_index(drop=True)
+        for c in coded:
+            values = df[c]
+            uniques = pd.Index(values.dropna().unique(), dtype="str").sort_values()
+            codes = uniques.get_indexer(values)
+            df[c] = pd.Categorical.from_codes(codes, categories=uniques) if c in cats else \
+                _arrow_dictionary(codes, uniques)
+        df.attrs = {"source": str(path), "table": t.name}
+        return df
+    encoded, dense = table
+    n_rows = len(dense) if dense is not None else len(next(iter(encoded.values()))[0])
+    problems = []
+    for c in t.columns:
+        if c.name in coded:
+            problems += _dictionary_problems(encoded[c.name], c)
+    if len(t.key) == 1 and t.key[0] in coded:
+        problems += _dictionary_key_problems(encoded[t.key[0]], t)
+    rest = [c.name for c in t.columns if c.name not in coded]
+    try:
+        plain = _conform(dense, dataclasses.replace(t, columns=tuple(
+            c for c in t.columns if c.name in rest), key=t.key if set(t.key) <= set(rest) else ()),
+            path, decimal_comma=False) if rest else pd.DataFrame(index=range(n_rows))
+    except DataError as exc:
+        problems += exc.problems
+        plain = None
+    if n_rows == 0 and not rest:
+        problems.append(_problem(None, "the file has no data rows", "at least one data row"))
+    if problems:
+        order = {c: i for i, c in enumerate(t.column_names)}
+        problems.sort(key=lambda p: order.get(p["column"], -1))
+        raise DataError(path, problems, t.name)
+    keep = None
+    if until is not None:
+        keep = (plain["timestamp"] <= pd.Timestamp(until)).to_numpy()
+        plain = plain[keep].reset_index(drop=True)
+    out = {}
+    for c in t.columns:
+        if c.name in cats:
+            out[c.name] = _dictionary_categorical(encoded.pop(c.name), keep)
+        elif c.name in dictionary:
+            out[c.name] = _dictionary_categorical(encoded.pop(c.name), keep, arrow=True)
+        else:
+            out[c.name] = plain[c.name]
+    df = pd.DataFrame(out)
+    df.attrs = {"source": str(path), "table": t.name}
+    return df
+
+
+def _compact_parquet(path: Path, t: Table, cats: list[str]):
+    """({text column: (codes with -1 for missing, pyarrow dictionary)}, pandas frame of the other
+    columns) for a Parquet file whose headers and text types fit, else None. Text columns are
+    read one at a time and dictionary-encoded by pyarrow (one hash table per column, so the
+    row groups share one dictionary)."""
+    import pyarrow.types as pa_types
+
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - read_file gives the clear message
+        return None
+    by_lower: dict[str, list[str]] = {}
+    for n in names:
+        by_lower.setdefault(n.lower(), []).append(n)
+    actual = {}
+    for c in t.columns:
+        found = by_lower.get(c.name.lower(), [])
+        if len(found) != 1:
+            return None
+        actual[c.name] = found[0]
+    from concurrent.futures import ThreadPoolExecutor
+
+    def encode(c):
+        column = pq.read_table(path, columns=[actual[c]]).column(0)
+        typ = column.type
+        if not (pa_types.is_string(typ) or pa_types.is_large_string(typ)):
+            return None  # e.g. numbers in a text column: read_file converts them
+        return _dictionary_parts(column)
+
+    rest = [c for c in t.column_names if c not in cats]
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow works outside the GIL
+            jobs = {c: pool.submit(encode, c) for c in cats}
+            dense = None
+            if rest:
+                dense = pq.read_table(path, columns=[actual[c] for c in rest]).rename_columns(
+                    rest).to_pandas()
+            encoded = {c: job.result() for c, job in jobs.items()}
+    except Exception:  # noqa: BLE001 - read_file gives the clear message
+        return None
+    if any(v is None for v in encoded.values()):
+        return None
+    return encoded, dense
+
+
+def _dictionary_parts(column):
+    """(codes with -1 for missing, dictionary values as a pyarrow array) of a text
+    ChunkedArray, dictionary-encoded by pyarrow."""
+    import pyarrow
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(column)
+    if encoded.num_chunks == 0:
+        return np.zeros(0, dtype=np.int32), pyarrow.array([], type=pyarrow.string())
+    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
+    if any(len(ch.dictionary) != len(dictionary) for ch in encoded.chunks):
+        encoded = encoded.unify_dictionaries()
+        dictionary = encoded.chunk(0).dictionary
+    parts = [pc.fill_null(chunk.indices.cast(pyarrow.int32()), -1).to_numpy(zero_copy_only=False)
+             for chunk in encoded.chunks]
+    codes = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return codes.astype(np.int32, copy=False), dictionary
+
+
+def _dictionary_problems(encoded, c) -> list[dict]:
+    """Missing values and values outside the allowed list of a dictionary-encoded column."""
+    import pyarrow
+    import pyarrow.compute as pc
+
+    codes, values = encoded
+    problems = []
+    if not c.nullable and (codes < 0).any():
+        idx = np.flatnonzero(codes < 0)
+        problems.append(_problem(c.name, "missing value",
+                                 "a value in every row (column is not nullable)",
+                                 rows=idx[:MAX_SHOWN] + 1, n=len(idx)))
+    if c.allowed is not None and len(values):
+        used = np.bincount(codes[codes >= 0], minlength=len(values)) > 0
+        allowed = pc.is_in(values, value_set=pyarrow.array([str(a) for a in c.allowed]))
+        bad_code = used & ~pc.fill_null(allowed, False).to_numpy(zero_copy_only=False)
+        if bad_code.any():
+            idx = np.flatnonzero(bad_code[np.maximum(codes, 0)] & (codes >= 0))
+            shown = values.take(pyarrow.array(codes[idx[:MAX_SHOWN]])).to_pylist()
+            problems.append(_problem(c.name, "value outside the allowed list",
+                                     "one of: " + ", ".join(map(str, c.allowed)),
+                                     rows=idx[:MAX_SHOWN] + 1, values=shown, n=len(idx)))
+    return problems
+
+
+def _dictionary_key_problems(encoded, t: Table) -> list[dict]:
+    """Duplicate values of a one-column key read dictionary-encoded."""
+    import pyarrow
+
+    codes, values = encoded
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    dup = (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
+    if not dup.any():
+        return []
+    idx = np.flatnonzero(dup)
+    key = "/".join(t.key)
+    shown = values.take(pyarrow.array(codes[idx[:MAX_SHOWN]])).to_pylist()
+    return [_problem(key, "duplicate key", f"each {key} once (key of table '{t.name}')",
+                     rows=idx[:MAX_SHOWN] + 1, values=shown, n=len(idx))]
+
+
+def _arrow_dictionary(codes: np.ndarray, values):
+    """A pyarrow dictionary column (pandas ArrowDtype) from codes (-1 = missing) and values."""
+    import pyarrow
+
+    indices = pyarrow.array(np.asarray(codes, dtype=np.int32), mask=np.asarray(codes) < 0)
+    values = values if isinstance(values, pyarrow.Array) else pyarrow.array(
+        pd.Series(values, dtype="str"), type=pyarrow.string())
+    return pd.arrays.ArrowExtensionArray(pyarrow.DictionaryArray.from_arrays(indices, values))
+
+
+def _dictionary_categorical(encoded, keep: np.ndarray | None, arrow: bool = False):
+    """A dictionary-encoded column as a pandas Categorical (or, `arrow`, a pyarrow dictionary
+    column) of its used values, sorted."""
+    import pyarrow
+    import pyarrow.compute as pc
+
+    codes, values = encoded
+    if keep is not None:
+        codes = codes[keep]
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values)) > 0)
+    used_values = values.take(pyarrow.array(used, type=pyarrow.int64()))
+    order = pc.sort_indices(used_values).to_numpy(zero_copy_only=False)
+    remap = np.full(len(values) + 1, -1, dtype=np.int32)  # last slot: missing (-1)
+    remap[used[order]] = np.arange(len(used), dtype=np.int32)
+    if arrow:
+        return _arrow_dictionary(remap[codes], used_values.take(pyarrow.array(order)).cast(
+            pyarrow.string()))
+    cats = pd.Index(used_values.take(pyarrow.array(order)).to_pandas(), dtype="str")
+    return pd.Categorical.from_codes(remap[codes], categories=cats, validate=False)
+
