@@ -136,3 +136,47 @@ def test_fast_duplicate_and_link_counts_match_pandas():
     assert (_is_in(vals, ref) == vals.isin(ref).to_numpy()).all()
     # ids of another type: same answer as pandas (no match), no crash
     assert not _is_in(pd.Series([1, 2]), ref).any()
+
+
+def test_scan_profile_equals_pandas_on_sample(sample_dir):
+    """The DuckDB profile over the files gives the same tables as pandas on whole tables."""
+    from workbench import datasets
+
+    tables, status = datasets.read_available(data_dir=sample_dir)
+    kept, status2, prof = datasets.scan_available(
+        data_dir=sample_dir, keep=["customers"], links=quality.LINKS
+    )
+    pd.testing.assert_frame_equal(status, status2)
+    assert list(kept) == ["customers"]
+    pd.testing.assert_frame_equal(kept["customers"], tables["customers"])
+    expected = quality.profile(tables)
+    for k in ["shapes", "missing", "day_counts", "duplicates", "links", "purchase_mismatches"]:
+        pd.testing.assert_frame_equal(prof[k], expected[k], check_dtype=False)
+    n_tx = len(tables["transactions"])
+    same = [
+        (quality.table_overview(tables), quality.table_overview(prof["shapes"])),
+        (quality.date_coverage(tables), quality.date_coverage(prof["day_counts"])),
+        (quality.rows_per_month(tables), quality.rows_per_month(prof["day_counts"])),
+        (quality.missing_values(tables), quality.missing_values(prof["missing"])),
+        (quality.duplicate_checks(tables),
+         quality.duplicate_checks(prof["duplicates"], customers=kept["customers"])),
+        (quality.link_checks(tables), quality.link_checks(prof["links"])),
+        (quality.consistency_checks(tables),
+         quality.consistency_checks(prof["purchase_mismatches"], n_transactions=n_tx)),
+    ]
+    for old, new in same:
+        pd.testing.assert_frame_equal(old, new)
+    dups = quality.duplicate_checks(prof["duplicates"]).set_index(["table", "check"])["count"]
+    assert dups[("touchpoints", "lignes identiques hors identifiant")] > 0  # hashes checked
+
+
+def test_checks_from_profile_frames():
+    t = _tables()
+    prof = quality.profile(t)
+    got = quality.consistency_checks(prof["purchase_mismatches"], n_transactions=3)
+    pd.testing.assert_frame_equal(got, quality.consistency_checks(t))
+    assert quality.consistency_checks(None).empty
+    with pytest.raises(ValueError, match="n_transactions"):
+        quality.consistency_checks(prof["purchase_mismatches"])
+    months = quality.rows_per_month(prof["day_counts"], exclude=["customers"])
+    assert list(months.columns) == ["transactions"]

@@ -17,9 +17,11 @@ from workbench.schemas import TABLES
 
 __all__ = [
     "LABELS_FR",
+    "LINKS",
     "TABLE_FR",
     "TIER_FR",
     "main_date_column",
+    "profile",
     "table_overview",
     "date_coverage",
     "rows_per_month",
@@ -136,28 +138,148 @@ def main_date_column(table: str) -> str | None:
     return None
 
 
-def table_overview(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per table: rows, columns and key."""
-    rows = []
-    for name, df in tables.items():
-        key = TABLES[name].key if name in TABLES else ()
-        rows.append({"table": name, "rows": len(df), "columns": df.shape[1], "key": ", ".join(key)})
-    return pd.DataFrame(rows, columns=["table", "rows", "columns", "key"])
+# --------------------------------------------------------------------------- profile of tables
+#
+# The checks below work on a small "profile" of the tables: the frames `datasets.scan_available`
+# computes with DuckDB over the files (big tables are never loaded), or `profile` computes here
+# in pandas from tables in memory. Each check accepts the profile frame it needs, or the
+# {name: DataFrame} of the tables themselves (then profiled here).
 
 
-def date_coverage(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per table: first and last date of its activity column and days without any row."""
-    rows = []
+def _shapes(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = [{"table": n, "rows": len(df), "columns": df.shape[1]} for n, df in tables.items()]
+    return pd.DataFrame(rows, columns=["table", "rows", "columns"])
+
+
+def _missing_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = [
+        {"table": name, "column": c.name, "missing": int(df[c.name].isna().sum()), "rows": len(df)}
+        for name, df in tables.items()
+        if name in TABLES
+        for c in TABLES[name].columns
+        if c.name in df
+    ]
+    return pd.DataFrame(rows, columns=["table", "column", "missing", "rows"])
+
+
+def _day_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
     for name, df in tables.items():
         col = main_date_column(name) if name in TABLES else None
-        if col is None or col not in df or df[col].dropna().empty:
+        if col is None or col not in df:
             continue
-        d = df[col].dropna().dt.normalize()
-        first, last = d.min(), d.max()
+        counts = df[col].dropna().dt.normalize().value_counts().sort_index()
+        parts.append(
+            pd.DataFrame(
+                {"table": name, "day": counts.index.astype("datetime64[ns]"),
+                 "rows": counts.to_numpy(dtype="int64")}
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {"table": pd.Series(dtype="str"), "day": pd.Series(dtype="datetime64[ns]"),
+             "rows": pd.Series(dtype="int64")}
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _duplicate_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = []
+    for name, df in tables.items():
+        if name not in TABLES:
+            continue
+        key = [k for k in TABLES[name].key if k in df]
+        if key:
+            rows.append({"table": name, "kind": "key", "columns": ", ".join(key),
+                         "count": _n_duplicated(df, key)})
+        if len(key) == 1:
+            others = [c for c in TABLES[name].column_names if c in df and c != key[0]]
+            if others:
+                rows.append({"table": name, "kind": "rows_without_key",
+                             "columns": ", ".join(others), "count": _n_duplicated(df, others)})
+    return pd.DataFrame(rows, columns=["table", "kind", "columns", "count"])
+
+
+def _link_counts(tables: dict[str, pd.DataFrame], links=None) -> pd.DataFrame:
+    rows = []
+    for table, col, ref_table, ref_col in LINKS if links is None else links:
+        if table not in tables or ref_table not in tables:
+            continue
+        df, ref = tables[table], tables[ref_table]
+        if col not in df or ref_col not in ref:
+            continue
+        values = df[col].dropna()
+        broken = int((~_is_in(values, ref[ref_col].dropna())).sum())
+        rows.append({"table": table, "column": col, "ref_table": ref_table,
+                     "ref_column": ref_col, "values": len(values), "broken": broken})
+    return pd.DataFrame(
+        rows, columns=["table", "column", "ref_table", "ref_column", "values", "broken"]
+    )
+
+
+def _purchase_mismatches(tables: dict[str, pd.DataFrame], tolerance: float) -> pd.DataFrame | None:
+    tx, lines = tables.get("transactions"), tables.get("transaction_lines")
+    if tx is None or lines is None:
+        return None
+    agg = lines.groupby("transaction_id", sort=False).agg(
+        lines_amount=("amount", "sum"), lines_quantity=("quantity", "sum")
+    )
+    m = tx[["transaction_id", "amount", "n_items"]].merge(
+        agg, left_on="transaction_id", right_index=True, how="left"
+    )
+    has = m["lines_amount"].notna()
+    bad = (
+        ~has
+        | (has & ((m["amount"] - m["lines_amount"]).abs() > tolerance))
+        | (has & (m["n_items"].astype("float64") != m["lines_quantity"].astype("float64")))
+    )
+    out = m[bad.to_numpy()].sort_values("transaction_id", ignore_index=True)
+    return pd.DataFrame(
+        {
+            "transaction_id": out["transaction_id"].astype("str"),
+            "amount": out["amount"].astype("float64"),
+            "n_items": out["n_items"].astype("Int64"),
+            "lines_amount": out["lines_amount"].astype("float64"),
+            "lines_quantity": out["lines_quantity"].astype("Int64"),
+        }
+    )
+
+
+def profile(tables: dict[str, pd.DataFrame], links=None, tolerance: float = 0.01) -> dict:
+    """The profile of tables held in memory, as `datasets.scan_available` computes it over the
+    files: {shapes, missing, day_counts, duplicates, links, purchase_mismatches} (see there);
+    `links` defaults to `LINKS`."""
+    return {
+        "shapes": _shapes(tables),
+        "missing": _missing_counts(tables),
+        "day_counts": _day_counts(tables),
+        "duplicates": _duplicate_counts(tables),
+        "links": _link_counts(tables, links),
+        "purchase_mismatches": _purchase_mismatches(tables, tolerance),
+    }
+
+
+def table_overview(data) -> pd.DataFrame:
+    """One row per table: rows, columns and key. `data`: the tables, or their `shapes`."""
+    shapes = _shapes(data) if isinstance(data, dict) else data
+    key = [", ".join(TABLES[n].key) if n in TABLES else "" for n in shapes["table"]]
+    out = shapes[["table", "rows", "columns"]].assign(key=key)
+    return out.reset_index(drop=True)
+
+
+def date_coverage(data) -> pd.DataFrame:
+    """Per table: first and last date of its activity column and days without any row.
+    `data`: the tables, or their `day_counts` (table, day, rows)."""
+    days = _day_counts(data) if isinstance(data, dict) else data
+    rows = []
+    for name, grp in days.groupby("table", sort=False):
+        if name not in TABLES or grp.empty:
+            continue
+        first, last = grp["day"].min(), grp["day"].max()
         span = pd.date_range(first, last, freq="D")
         if name == "search_keywords":  # monthly table: count months, not days
             span = pd.date_range(first, last, freq="MS")
-        seen = pd.DatetimeIndex(d.unique())
+        seen = pd.DatetimeIndex(grp["day"].unique())
         rows.append(
             {
                 "table": name,
@@ -170,14 +292,15 @@ def date_coverage(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "first", "last", "days", "days_without_rows"])
 
 
-def rows_per_month(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows per calendar month (index 'YYYY-MM') and table (columns): shows gaps and jumps."""
+def rows_per_month(data, exclude=()) -> pd.DataFrame:
+    """Rows per calendar month (index 'YYYY-MM') and table (columns): shows gaps and jumps.
+    `data`: the tables, or their `day_counts`; tables in `exclude` are left out."""
+    days = _day_counts(data) if isinstance(data, dict) else data
     series = {}
-    for name, df in tables.items():
-        col = main_date_column(name) if name in TABLES else None
-        if col is None or col not in df:
+    for name, grp in days.groupby("table", sort=False):
+        if name in exclude or name not in TABLES:
             continue
-        series[name] = df[col].dropna().dt.to_period("M").value_counts()
+        series[name] = grp.groupby(grp["day"].dt.to_period("M"))["rows"].sum()
     if not series:
         return pd.DataFrame()
     out = pd.DataFrame(series).sort_index().fillna(0).astype(int)
@@ -186,61 +309,48 @@ def rows_per_month(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def missing_values(tables: dict[str, pd.DataFrame], only_missing: bool = True) -> pd.DataFrame:
+def missing_values(data, only_missing: bool = True) -> pd.DataFrame:
     """Per table and contract column: missing values, their share and whether the contract allows
-    them (a non-nullable column never has any: validation refuses it)."""
+    them (a non-nullable column never has any: validation refuses it). `data`: the tables, or
+    their `missing` counts (table, column, missing, rows)."""
+    counts = _missing_counts(data) if isinstance(data, dict) else data
     rows = []
-    for name, df in tables.items():
-        if name not in TABLES:
+    for r in counts.itertuples(index=False):
+        n = int(r.missing)
+        if only_missing and n == 0:
             continue
-        for c in TABLES[name].columns:
-            if c.name not in df:
-                continue
-            n = int(df[c.name].isna().sum())
-            if only_missing and n == 0:
-                continue
-            rows.append(
-                {
-                    "table": name,
-                    "column": c.name,
-                    "missing": n,
-                    "missing_share": n / len(df) if len(df) else 0.0,
-                    "nullable": c.nullable,
-                }
-            )
+        rows.append(
+            {
+                "table": r.table,
+                "column": r.column,
+                "missing": n,
+                "missing_share": n / r.rows if r.rows else 0.0,
+                "nullable": TABLES[r.table].col(r.column).nullable,
+            }
+        )
     out = pd.DataFrame(rows, columns=["table", "column", "missing", "missing_share", "nullable"])
     return out.sort_values(["missing_share", "table"], ascending=[False, True], ignore_index=True)
 
 
-def duplicate_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def duplicate_checks(data, customers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Duplicate ids and likely duplicates: key duplicates (0 after validation), fully identical
-    rows apart from the id, customers sharing an e-mail (same person twice in the CRM?)."""
-    rows = []
-    for name, df in tables.items():
-        if name not in TABLES:
-            continue
-        key = [k for k in TABLES[name].key if k in df]
-        if key:
-            rows.append(
-                {
-                    "table": name,
-                    "check": f"identifiants en double ({', '.join(key)})",
-                    "count": _n_duplicated(df, key),
-                }
-            )
-        if len(key) == 1:
-            others = [c for c in TABLES[name].column_names if c in df and c != key[0]]
-            if others:
-                rows.append(
-                    {
-                        "table": name,
-                        "check": "lignes identiques hors identifiant",
-                        "count": _n_duplicated(df, others),
-                    }
-                )
-    cust = tables.get("customers")
-    if cust is not None and "email" in cust:
-        email = cust["email"].dropna().str.strip().str.lower()
+    rows apart from the id, customers sharing an e-mail (same person twice in the CRM?).
+    `data`: the tables, or their `duplicates` counts (then `customers` for the e-mail check)."""
+    if isinstance(data, dict):
+        counts, customers = _duplicate_counts(data), data.get("customers")
+    else:
+        counts = data
+    labels = {"rows_without_key": "lignes identiques hors identifiant"}
+    rows = [
+        {
+            "table": r.table,
+            "check": labels.get(r.kind, f"identifiants en double ({r.columns})"),
+            "count": int(r.count),
+        }
+        for r in counts.itertuples(index=False)
+    ]
+    if customers is not None and "email" in customers:
+        email = customers["email"].dropna().str.strip().str.lower()
         rows.append(
             {
                 "table": "customers",
@@ -285,67 +395,60 @@ def consent_rates(customers: pd.DataFrame, by: str | None = "loyalty_tier") -> p
     )
 
 
-def link_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def link_checks(data) -> pd.DataFrame:
     """Broken links between tables: ids that point to nothing (e.g. a purchase by a customer
-    absent from the CRM). Flagged, never removed."""
-    rows = []
-    for table, col, ref_table, ref_col in LINKS:
-        if table not in tables or ref_table not in tables:
-            continue
-        df, ref = tables[table], tables[ref_table]
-        if col not in df or ref_col not in ref:
-            continue
-        values = df[col].dropna()
-        broken = int((~_is_in(values, ref[ref_col].dropna())).sum())
-        rows.append(
-            {
-                "table": table,
-                "check": f"{col} absent de {ref_table}",
-                "count": broken,
-                "share": broken / len(values) if len(values) else 0.0,
-            }
-        )
+    absent from the CRM). Flagged, never removed. `data`: the tables (checked on `LINKS`), or
+    their `links` counts (table, column, ref_table, ref_column, values, broken)."""
+    counts = _link_counts(data) if isinstance(data, dict) else data
+    rows = [
+        {
+            "table": r.table,
+            "check": f"{r.column} absent de {r.ref_table}",
+            "count": int(r.broken),
+            "share": r.broken / r.values if r.values else 0.0,
+        }
+        for r in counts.itertuples(index=False)
+    ]
     return pd.DataFrame(rows, columns=["table", "check", "count", "share"])
 
 
-def consistency_checks(tables: dict[str, pd.DataFrame], tolerance: float = 0.01) -> pd.DataFrame:
-    """Purchases whose lines do not add up: amount (± `tolerance` €) and number of items."""
+def consistency_checks(
+    data, tolerance: float = 0.01, n_transactions: int | None = None
+) -> pd.DataFrame:
+    """Purchases whose lines do not add up: amount (± `tolerance` €) and number of items.
+
+    `data`: the tables, or their `purchase_mismatches` (transaction_id, amount, n_items,
+    lines_amount, lines_quantity: the purchases without lines or not adding up) with
+    `n_transactions`, the number of purchases; None = not checkable (no rows)."""
+    if isinstance(data, dict):
+        mism = _purchase_mismatches(data, tolerance)
+        n_transactions = len(data["transactions"]) if mism is not None else 0
+    else:
+        mism = data
     rows = []
-    tx, lines = tables.get("transactions"), tables.get("transaction_lines")
-    if tx is not None and lines is not None:
-        agg = lines.groupby("transaction_id", sort=False).agg(
-            amount=("amount", "sum"), qty=("quantity", "sum")
+    if mism is not None:
+        if n_transactions is None:
+            raise ValueError("consistency_checks: give n_transactions with purchase_mismatches")
+        n = int(n_transactions)
+        has = mism["lines_amount"].notna()
+        amt = has & ((mism["amount"] - mism["lines_amount"]).abs() > tolerance)
+        qty = has & (
+            mism["n_items"].astype("float64") != mism["lines_quantity"].astype("float64")
         )
-        m = tx[["transaction_id", "amount", "n_items"]].merge(
-            agg, left_on="transaction_id", right_index=True, how="left"
-        )
-        has = m["amount_y"].notna()
-        rows.append(
-            {
-                "table": "transactions",
-                "check": "achats sans ligne de détail",
-                "count": int((~has).sum()),
-                "share": float((~has).mean()) if len(m) else 0.0,
-            }
-        )
-        amt = has & ((m["amount_x"] - m["amount_y"]).abs() > tolerance)
-        rows.append(
-            {
-                "table": "transactions",
-                "check": "montant différent de la somme des lignes",
-                "count": int(amt.sum()),
-                "share": float(amt.mean()) if len(m) else 0.0,
-            }
-        )
-        qty = has & (m["n_items"].astype("float64") != m["qty"].astype("float64"))
-        rows.append(
-            {
-                "table": "transactions",
-                "check": "nombre d'articles différent des lignes",
-                "count": int(qty.sum()),
-                "share": float(qty.mean()) if len(m) else 0.0,
-            }
-        )
+        for check, flagged in (
+            ("achats sans ligne de détail", ~has),
+            ("montant différent de la somme des lignes", amt),
+            ("nombre d'articles différent des lignes", qty),
+        ):
+            count = int(flagged.sum())
+            rows.append(
+                {
+                    "table": "transactions",
+                    "check": check,
+                    "count": count,
+                    "share": count / n if n else 0.0,
+                }
+            )
     return pd.DataFrame(rows, columns=["table", "check", "count", "share"])
 
 
