@@ -277,3 +277,128 @@ def test_map_ids_matches_pandas_map():
     pd.testing.assert_series_equal(got, values.map(mapping), check_dtype=False)
     assert got.isna().tolist() == [False, True, True, False, False]
     assert _map_ids(pd.Series([1, 2]), mapping.iloc[:0]).isna().all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Integer-coded implementation: same results as the plain pandas computations
+# ---------------------------------------------------------------------------------------------
+
+
+def _text(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain text, for comparisons."""
+    return df.assign(**{c: df[c].astype(object).where(df[c].notna(), None) for c in df.columns
+                        if isinstance(df[c].dtype, (pd.CategoricalDtype, pd.ArrowDtype))
+                        or pd.api.types.is_string_dtype(df[c])})
+
+
+def test_categorical_input_gives_the_same_journeys(log):
+    tp, tx = log
+    cat = tp.astype({c: "category" for c in ["visitor_id", "customer_id", "channel", "platform",
+                                              "transaction_id"]})
+    # categories deliberately not sorted: the codes are re-ranked
+    cat["visitor_id"] = cat["visitor_id"].cat.reorder_categories(
+        list(cat["visitor_id"].cat.categories[::-1]))
+    a = journey.build_journeys(tp, tx)
+    b = journey.build_journeys(cat, tx.astype({"transaction_id": "category"}))
+    for x, y in zip(a, b, strict=True):
+        pd.testing.assert_frame_equal(_text(x), _text(y), check_dtype=False)
+    stitched, _ = journey.stitch_visitors(tp)
+    assert stitched["shared_device"].sum() == 1
+    pd.testing.assert_frame_equal(_text(journey.build_journeys(stitched, tx)[1]), _text(a[1]))
+
+
+def test_add_paths_for_a_subset_equals_full_paths(log):
+    tp, tx = log
+    touches, journeys, _ = journey.build_journeys(tp, tx)
+    _, bare, _ = journey.build_journeys(tp, tx, with_paths=False)
+    assert "path" not in bare.columns
+    some = bare[bare["journey_id"] % 2 == 1]
+    got = journey.add_paths(some, touches.sample(frac=1, random_state=0))  # order of touches free
+    assert got["path"].tolist() == journeys.loc[some.index, "path"].tolist()
+
+
+def test_sample_moments_equal_pandas_reference(built):
+    _, touches, journeys, _ = built
+    ts = touches["timestamp"]
+    heat = pd.crosstab(ts.dt.dayofweek, ts.dt.hour).reindex(index=range(7), columns=range(24),
+                                                             fill_value=0)
+    got = journey.weekday_hour_activity(touches)
+    assert (got.to_numpy() == heat.to_numpy()).all()
+    week = ts.dt.to_period("W-SUN").dt.start_time
+    ref = pd.crosstab(week, touches["channel"].astype("str"))
+    got = journey.weekly_activity(touches)
+    assert (got.index == ref.index).all() and list(got.columns) == list(ref.columns)
+    assert (got.to_numpy() == ref.to_numpy()).all()
+    daily = ts.dt.normalize().value_counts().sort_index()
+    dec = journey.daily_decomposition(touches).set_index("date")["observed"]
+    assert (dec[dec > 0] == daily.astype(float)).all() and dec.sum() == len(touches)
+    conv = journeys.set_index("journey_id")["converted"]
+    t = touches[touches["channel"].isin(("email", "website", "app", "social"))]
+    ref = t.assign(weekday=t["timestamp"].dt.dayofweek, hour=t["timestamp"].dt.hour,
+                   conv=t["journey_id"].map(conv).astype(float)).groupby(["weekday", "hour"]).agg(
+        touches=("conv", "size"), converting_touches=("conv", "sum")).sort_values(
+        "converting_touches", ascending=False).head(5)
+    best = journey.best_moments(touches, journeys, top=5)
+    assert best["touches"].tolist() == ref["touches"].tolist()
+    assert best["converting_touches"].tolist() == ref["converting_touches"].tolist()
+
+
+def test_sample_channel_volumes_and_funnel_equal_pandas_reference(built):
+    tables, touches, journeys, _ = built
+    conv = journeys.set_index("journey_id")["converted"]
+    t = touches.assign(channel=touches["channel"].astype("str"), _conv=touches["journey_id"].map(conv))
+    per_j = t.drop_duplicates(["journey_id", "channel"])
+    got = journey.channel_volumes(touches, journeys).set_index("channel")
+    assert got["touches"].to_dict() == t.groupby("channel").size().to_dict()
+    assert got["persons"].to_dict() == t.groupby("channel")["person_id"].nunique().to_dict()
+    assert got["converting_journeys"].to_dict() == per_j.groupby("channel")["_conv"].sum().to_dict()
+    # funnel awareness = identified customers with a touchpoint in the month
+    stitched, _ = journey.stitch_visitors(tables["touchpoints"])
+    month = pd.Period("2026-10", freq="M")
+    f = journey.funnel(stitched, tables["transactions"], month).set_index("stage")["customers"]
+    in_month = stitched["timestamp"].dt.to_period("M") == month
+    assert f["awareness"] == stitched.loc[in_month, "customer_key"].dropna().nunique()
+    buyers = tables["transactions"].loc[tables["transactions"]["timestamp"].dt.to_period("M") == month,
+                                        "customer_id"]
+    active = stitched.loc[in_month & stitched["channel"].isin(
+        journey.CONSIDERATION_CHANNELS + ("purchase",)), "customer_key"].dropna()
+    assert f["conversion"] == len(set(active.astype(str)) & set(buyers.dropna()))
+
+
+def test_grouped_conversion_model_equals_logit_per_journey():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(5)
+    n = 5_000
+    x = pd.DataFrame({c: (rng.random(n) < 0.3).astype(np.int8) for c in ("a", "b", "c")})
+    logit = -1 + 0.8 * x["a"] - 0.4 * x["c"]
+    x.insert(0, "converted", (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
+    ref = sm.Logit(x["converted"].astype(float), sm.add_constant(x.drop(columns="converted")
+                                                                 .astype(float))).fit(disp=0)
+    got = journey.conversion_model(x).set_index("channel").rename(index={"(intercept)": "const"})
+    assert np.allclose(got["log_odds"], ref.params[got.index], atol=1e-8)
+    assert np.allclose(got["std_err"], ref.bse[got.index], rtol=1e-6)
+    assert np.allclose(got["p_value"], ref.pvalues[got.index], rtol=1e-5, atol=1e-12)
+
+
+def test_sample_compact_read_gives_the_same_journeys(built, sample_dir):
+    """The notebook's path (ids read as pyarrow dictionary columns, channels as categoricals,
+    stitched once, text paths added afterwards) gives the journeys of the plain text path."""
+    from workbench import datasets
+
+    tables, touches, journeys, stats = built
+    tp = datasets.read_table_compact("touchpoints", sample_dir, columns=journey.TOUCHPOINT_COLUMNS,
+                                     dictionary=journey.ID_COLUMNS)
+    tx = datasets.read_table_compact("transactions", sample_dir,
+                                     columns=journey.TRANSACTION_COLUMNS,
+                                     dictionary=journey.ID_COLUMNS)
+    stitched, _ = journey.stitch_visitors(tp)
+    t2, j2, s2 = journey.build_journeys(stitched.drop(columns="visitor_id"), tx, with_paths=False)
+    pd.testing.assert_frame_equal(s2, stats)
+    pd.testing.assert_frame_equal(_text(t2), _text(touches), check_dtype=False)
+    j2 = journey.add_paths(j2, t2)
+    pd.testing.assert_frame_equal(_text(j2[journeys.columns]), _text(journeys), check_dtype=False)
+    month = pd.Period("2026-10", freq="M")
+    pd.testing.assert_frame_equal(journey.funnel(stitched, tx, month, by="channel"),
+                                  journey.funnel(journey.stitch_visitors(tables["touchpoints"])[0],
+                                                 tables["transactions"], month, by="channel"))
