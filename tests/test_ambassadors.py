@@ -437,3 +437,40 @@ def test_sample_month_over_month_moves_are_explained(sample_panel, sample_tables
     assert set(moves.loc[moves["mouvement"] == "entrée", "customer_id"]) == c - p
     assert set(moves.loc[moves["mouvement"] == "sortie", "customer_id"]) == p - c
     assert moves["raison"].str.len().gt(0).all()
+
+
+def test_sample_panel_from_contact_counts_equals_raw_tables(sample_panel, sample_tables,
+                                                            sample_links, sample_dir):
+    from workbench import datasets, sample
+
+    month, raw = sample_panel
+    contacts = datasets.customer_contacts(sample_dir, amb.signal_windows([month - 1, month]))
+    slim = {k: v for k, v in sample_tables.items() if k in amb.TABLES_NEEDED_WITH_CONTACTS}
+    new = amb.build_panel(slim, month, sample.BRAND, sample_links, n=50,
+                          contacts=contacts[month])
+    for name in ("signals", "scored", "pool", "panel", "score_only", "representativeness",
+                 "shortlist"):
+        if isinstance(raw[name], pd.DataFrame):
+            pd.testing.assert_frame_equal(raw[name], new[name], check_exact=True)
+        else:
+            pd.testing.assert_series_equal(raw[name], new[name], check_exact=True)
+    assert raw["signals"].attrs == new["signals"].attrs
+    with pytest.raises(ValueError, match="contacts` cover"):
+        amb.build_panel(slim, month, sample.BRAND, sample_links, n=50,
+                        contacts=contacts[month - 1])
+    with pytest.raises(ValueError, match="missing table"):
+        amb.build_panel(slim, month, sample.BRAND, sample_links, n=50)
+
+
+def test_mention_sentiment_reuses_the_listening_polarity_of_the_month():
+    from workbench import concepts, datasets
+
+    m = datasets.read_table("mentions").head(400)
+    brand = m["brand"].mode().iloc[0]
+    fresh = amb.mention_sentiment(m, brand)
+    saved = concepts.mention_scores_table(m.join(concepts.mention_tags(m)), "2026-10")
+    same = amb.mention_sentiment(m, brand, saved=saved, month="2026-10")
+    pd.testing.assert_series_equal(same, fresh)
+    planted = saved.assign(polarity=0.5)
+    assert (amb.mention_sentiment(m, brand, saved=planted, month="2026-10") == 0.5).all()
+    assert not (amb.mention_sentiment(m, brand, saved=planted, month="2026-09") == 0.5).all()

@@ -318,3 +318,80 @@ def test_migration_uses_stable_definitions(sample_tables):
     assert set(body.index) <= set(model.names) and set(body.columns) <= set(model.names)
     stay = np.trace(body.reindex(index=body.columns).fillna(0).to_numpy()) / body.to_numpy().sum()
     assert stay > 0.8  # one month more of history moves few customers
+
+
+# --------------------------------------------------------------------------------------------
+# per-customer aggregates (datasets.customer_activity) give the same features as raw tables
+# --------------------------------------------------------------------------------------------
+
+def _write_event_tables(tables, folder, fmt="parquet"):
+    for name in ("transactions", "transaction_lines", "touchpoints", "email_events"):
+        if fmt == "parquet":
+            tables[name].to_parquet(folder / f"{name}.parquet", index=False)
+        else:
+            tables[name].to_csv(folder / f"{name}.csv", index=False)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_features_from_activity_equal_raw_tables_on_tiny(tiny, tmp_path, fmt):
+    from workbench import datasets
+
+    _write_event_tables(tiny, tmp_path, fmt)
+    months = [pd.Period("2026-09", "M"), pd.Period("2026-10", "M")]
+    for lookback in (365, 30):
+        act = datasets.customer_activity(tmp_path, seg.feature_windows(months, lookback))
+        for m in months:
+            raw = seg.customer_features(tiny, m, lookback_days=lookback)
+            new = seg.customer_features({"customers": tiny["customers"],
+                                         "transactions": tiny["transactions"]}, m,
+                                        lookback_days=lookback, activity=act[m])
+            pd.testing.assert_frame_equal(raw, new, check_exact=True)
+        if lookback == 365:  # the window holds every touchpoint: same stitching counts
+            _, counts = seg.stitch_touchpoints(tiny["touchpoints"])
+            assert act[months[1]].attrs["touchpoints"] == counts
+
+
+def test_features_from_activity_equal_raw_tables_on_sample(sample_tables, sample_features,
+                                                           sample_dir):
+    from workbench import datasets
+
+    months = [pd.Period("2026-09", "M"), pd.Period("2026-10", "M")]
+    act = datasets.customer_activity(sample_dir, seg.feature_windows(months))
+    base = {k: sample_tables[k] for k in ("customers", "transactions")}
+    new = seg.customer_features(base, months[1], activity=act[months[1]])
+    pd.testing.assert_frame_equal(sample_features, new, check_exact=True)  # bit for bit
+    prev = seg.customer_features(base, months[0], activity=act[months[0]])
+    pd.testing.assert_frame_equal(seg.customer_features(sample_tables, months[0]), prev,
+                                  check_exact=True)
+    tab, _ = seg.segment_migration(base, months[1], k=5, seed=0, features=new, activity=act)
+    raw_tab, _ = seg.segment_migration(sample_tables, months[1], k=5, seed=0,
+                                       features=sample_features)
+    pd.testing.assert_frame_equal(tab, raw_tab)
+
+
+def test_activity_of_another_window_is_refused(tiny, tmp_path):
+    from workbench import datasets
+
+    _write_event_tables(tiny, tmp_path)
+    act = datasets.customer_activity(tmp_path, seg.feature_windows(["2026-09"]))
+    base = {"customers": tiny["customers"], "transactions": tiny["transactions"]}
+    with pytest.raises(ValueError, match="was computed for window"):
+        seg.customer_features(base, "2026-10", activity=act[pd.Period("2026-09", "M")])
+    with pytest.raises(ValueError, match="research 7.0 days"):
+        seg.customer_features(base, "2026-09", research_window_days=3,
+                              activity=act[pd.Period("2026-09", "M")])
+    with pytest.raises(ValueError, match="no aggregates for 2026-09"):
+        seg.segment_migration(base, "2026-10", k=2, activity={})
+
+
+def test_bio_regions_prefilter_keeps_regex_semantics():
+    accounts = pd.DataFrame({"account_id": ["a", "b", "c", "d", "e"],
+                             "bio": ["Fan de Saint-Étienne", "né à Lyonnais", None,
+                                     "Lyon et Paris", "St. Malo forever"],
+                             "followers": [1, 2, 3, 4, 5]}, index=[3, 3, 1, 0, 2])
+    places = pd.DataFrame({"city": ["Lyon", "Saint-Étienne", "Paris", "St. Malo"],
+                           "department": ["69", "42", "75", "35"],
+                           "region": ["ARA", "ARA", "IDF", "BRE"]})
+    out = seg._bio_regions(accounts, places).set_index("account_id")
+    # longest names first; "Lyonnais" is not "Lyon"; the '.' of "St. Malo" stays a regex dot
+    assert out["city"].to_dict() == {"a": "Saint-Étienne", "d": "Paris", "e": "St. Malo"}

@@ -45,6 +45,13 @@ class ConvergenceError(RuntimeError):
 # --------------------------------------------------------------------------------------------
 
 
+def _isin(values: pd.Series, allowed) -> np.ndarray:
+    """`values.isin(allowed)` as a boolean array, by hashing: pandas' isin on Arrow-backed text
+    turns every allowed value into a Python object first (seconds for a million ids)."""
+    index = pd.Index(pd.Series(allowed, dtype=object)).unique()
+    return index.get_indexer(pd.Index(values, dtype=object)) >= 0
+
+
 def _check_columns(df: pd.DataFrame, needed: list[str], what: str) -> None:
     missing = [c for c in needed if c not in df.columns]
     if missing:
@@ -279,14 +286,21 @@ def _normalise_texts(texts: pd.Series) -> pd.Series:
 
 
 def main_topic(texts: pd.Series) -> pd.Series:
-    """The topic whose keywords appear most often in each text (None when no keyword)."""
-    norm = " " + _normalise_texts(texts) + " "
+    """The topic whose keywords appear most often in each text (None when no keyword).
+
+    Computed once per distinct text (posts repeat: retweeted slogans, templates)."""
+    codes, uniques = pd.factorize(texts.astype(object))
+    distinct = pd.Series(np.asarray(uniques, dtype=object))
+    norm = " " + _normalise_texts(distinct) + " "
     counts = pd.DataFrame(
         {t: sum(norm.str.count(r"\b" + k) for k in kws) for t, kws in TOPIC_KEYWORDS.items()},
-        index=texts.index,
+        index=distinct.index,
     )
-    best = counts.idxmax(axis=1)
-    return best.where(counts.max(axis=1) > 0, None)
+    best = counts.idxmax(axis=1).where(counts.max(axis=1) > 0, None)
+    out = best.iloc[np.maximum(codes, 0)].set_axis(texts.index)
+    if (codes < 0).any():  # missing texts are normalised to "": no keyword
+        out[codes < 0] = None
+    return out
 
 
 def brand_sentiment(texts: pd.Series) -> pd.Series | None:
@@ -309,16 +323,25 @@ def mention_sentiment(
     brand: str,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
+    saved: pd.DataFrame | None = None,
+    month=None,
 ) -> pd.Series | None:
     """Sentiment of each original mention of `brand` in [start, end], indexed by mention_id.
 
-    None when `workbench.sentiment` is not available (the report then says so).
+    `saved`/`month`: the listening notebook's `mention_scores` of that month, whose polarity is
+    reused where it has the mention (same scorer as the listening report). None when
+    `workbench.sentiment` is not available (the report then says so).
     """
     m = mentions[(mentions["brand"] == brand) & mentions["retweet_of"].isna()]
     if start is not None:
         m = m[m["timestamp"] >= start]
     if end is not None:
         m = m[m["timestamp"] <= end]
+    if saved is not None and month is not None:
+        from workbench import concepts
+
+        pol = concepts.mention_tags(m, saved, month)["polarity"].astype(float)
+        return pd.Series(pol.to_numpy(), index=m["mention_id"].to_numpy(), name="sentiment")
     pol = brand_sentiment(m["text"])
     if pol is None:
         return None
@@ -449,16 +472,27 @@ def report_window(month: str | pd.Period, window_months: int = 3) -> tuple[pd.Ti
     return start, p.end_time
 
 
+def signal_windows(months, window_months: int = 3) -> dict:
+    """{month: (start, end)} half-open windows of the signals of report months (the
+    `report_window`, end excluded one nanosecond later), for `datasets.customer_contacts`."""
+    out = {}
+    for m in months:
+        start, end = report_window(m, window_months)
+        out[pd.Period(m, freq="M")] = (start, end + pd.Timedelta(1, "ns"))
+    return out
+
+
 def customer_signals(
     customers: pd.DataFrame,
-    transactions: pd.DataFrame,
-    email_events: pd.DataFrame,
+    transactions: pd.DataFrame | None,
+    email_events: pd.DataFrame | None,
     links: pd.DataFrame,
     accounts: pd.DataFrame,
     nominations: pd.DataFrame,
     start: pd.Timestamp,
     end: pd.Timestamp,
     nomination_start: pd.Timestamp | None = None,
+    contacts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Raw engagement signals per customer over [start, end] (rates and per-month figures).
 
@@ -467,12 +501,16 @@ def customer_signals(
     longer than a click); and, through `links` (customer_id, account_id), the social signals of
     `accounts` (output of `account_signals`) of the customer's accounts: rates are maxima over
     accounts, mentions, influence and followers are summed. `linked_accounts` counts them.
+    `contacts`: the e-mail and purchase counts of this window from
+    `datasets.customer_contacts(data_dir, signal_windows(...))`, in place of `transactions`
+    and `email_events` (same signals; counts of another window are refused).
     """
     _check_columns(customers, ["customer_id", "loyalty_points"], "customer_signals(customers)")
-    _check_columns(transactions, ["customer_id", "channel", "timestamp"],
-                   "customer_signals(transactions)")
-    _check_columns(email_events, ["customer_id", "event", "timestamp"],
-                   "customer_signals(email_events)")
+    if contacts is None:
+        _check_columns(transactions, ["customer_id", "channel", "timestamp"],
+                       "customer_signals(transactions)")
+        _check_columns(email_events, ["customer_id", "event", "timestamp"],
+                       "customer_signals(email_events)")
     _check_columns(links, ["customer_id", "account_id"], "customer_signals(links)")
     _check_columns(nominations, ["customer_id", "date"], "customer_signals(nominations)")
     if end < start:
@@ -481,8 +519,27 @@ def customer_signals(
     ids = customers["customer_id"]
     out = pd.DataFrame({"customer_id": ids.to_numpy()})
 
-    ev = email_events[(email_events["timestamp"] >= start) & (email_events["timestamp"] <= end)]
-    counts = ev.groupby(["customer_id", "event"]).size().unstack(fill_value=0)
+    if contacts is None:
+        ev = email_events[(email_events["timestamp"] >= start)
+                          & (email_events["timestamp"] <= end)]
+        counts = ev.groupby(["customer_id", "event"]).size().unstack(fill_value=0)
+        tx = transactions[(transactions["timestamp"] >= start)
+                          & (transactions["timestamp"] <= end)]
+        store_tx = tx[tx["channel"] == "store"].groupby("customer_id").size()
+        online_tx = tx[tx["channel"].isin(["web", "app"])].groupby("customer_id").size()
+        unknown_events = int((~_isin(ev["customer_id"], ids)).sum())
+    else:
+        window = (contacts.attrs.get("start"), contacts.attrs.get("end"))
+        if window != (start, end + pd.Timedelta(1, "ns")):
+            raise ValueError(f"customer_signals: `contacts` cover [{window[0]}, {window[1]}), "
+                             f"the signals need [{start}, {end}] "
+                             "(use datasets.customer_contacts(data_dir, signal_windows(...)))")
+        counts = contacts[["emails_sent", "emails_open", "emails_click"]].rename(
+            columns=lambda c: c.removeprefix("emails_"))
+        counts = counts[counts.sum(axis=1) > 0]
+        store_tx = contacts.loc[contacts["store_purchases"] > 0, "store_purchases"]
+        online_tx = contacts.loc[contacts["online_orders"] > 0, "online_orders"]
+        unknown_events = int(counts.loc[~_isin(counts.index.to_series(), ids)].to_numpy().sum())
     for col in ("sent", "open", "click"):
         if col not in counts.columns:
             counts[col] = 0
@@ -492,9 +549,6 @@ def customer_signals(
         out["email_click_rate"] = np.where(sent > 0, ids.map(counts["click"]).fillna(0) / sent, 0.0)
     out["emails_sent"] = sent.astype(int)
 
-    tx = transactions[(transactions["timestamp"] >= start) & (transactions["timestamp"] <= end)]
-    store_tx = tx[tx["channel"] == "store"].groupby("customer_id").size()
-    online_tx = tx[tx["channel"].isin(["web", "app"])].groupby("customer_id").size()
     out["store_visits"] = ids.map(store_tx).fillna(0).to_numpy() / months
     out["online_orders"] = ids.map(online_tx).fillna(0).to_numpy() / months
     out["loyalty_points"] = customers["loyalty_points"].astype(float).fillna(0).to_numpy()
@@ -523,9 +577,8 @@ def customer_signals(
         out[col] = out[col].fillna(0)
     out["linked_accounts"] = out["linked_accounts"].astype(int)
     out["detractor"] = out["detractor"].astype("boolean").fillna(False).astype(bool)
-    known = set(ids)
-    out.attrs["email_events_unknown_customer"] = int((~ev["customer_id"].isin(known)).sum())
-    out.attrs["links_unknown_customer"] = int((~links["customer_id"].isin(known)).sum())
+    out.attrs["email_events_unknown_customer"] = unknown_events
+    out.attrs["links_unknown_customer"] = int((~_isin(links["customer_id"], ids)).sum())
     return out
 
 
@@ -646,7 +699,7 @@ def candidate_pool(
     contrib = [c for c in base.columns if c.startswith("contrib_") and c != "contrib_nominations"]
     base["unscored"] = base["nominated"] & (base[contrib].fillna(0).sum(axis=1) == 0)
     in_pool = (base["path"] != OFFLINE_SMALL) | base["nominated"]
-    unknown_nom = ~nominations["customer_id"].isin(set(customers["customer_id"]))
+    unknown_nom = ~_isin(nominations["customer_id"], customers["customer_id"])
     pool = base[in_pool].copy()
     pool["eligible"] = pool["ambassador_consent"].astype(bool)
     pool = pool.sort_values(["score", "customer_id"], ascending=[False, True], kind="mergesort")
@@ -853,6 +906,9 @@ TABLES_NEEDED = (
     "customers", "stores", "transactions", "email_events", "social_accounts", "mentions",
     "interactions", "brand_posts", "staff_nominations",
 )
+# the same when the e-mail and purchase counts come from `datasets.customer_contacts`
+TABLES_NEEDED_WITH_CONTACTS = tuple(t for t in TABLES_NEEDED
+                                    if t not in ("transactions", "email_events"))
 
 
 def build_panel(
@@ -869,6 +925,7 @@ def build_panel(
     sentiment: pd.Series | None = None,
     detractor_threshold: float = -0.2,
     nomination_months: int = 12,
+    contacts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """All the steps for one report month; returns every intermediate table by name.
 
@@ -877,9 +934,11 @@ def build_panel(
     mean polarity is below `detractor_threshold` are flagged detractors (kept, never dropped);
     `segments` (customer_id, segment) adds the segment dimension to the quotas. Signals cover
     the `window_months` months ending with `month`; staff nominations stay valid
-    `nomination_months` months.
+    `nomination_months` months. `contacts` = this month's e-mail and purchase counts
+    (`datasets.customer_contacts`), in place of the `transactions` and `email_events` tables.
     """
-    missing = [t for t in TABLES_NEEDED if t not in tables]
+    needed = TABLES_NEEDED if contacts is None else TABLES_NEEDED_WITH_CONTACTS
+    missing = [t for t in needed if t not in tables]
     if missing:
         raise ValueError(f"build_panel: missing table(s) {missing}")
     t = tables
@@ -890,8 +949,9 @@ def build_panel(
                                t["brand_posts"], edges, brand, start, end, sentiment,
                                detractor_threshold)
     nomination_start, _ = report_window(month, max(nomination_months, window_months))
-    signals = customer_signals(t["customers"], t["transactions"], t["email_events"], links,
-                               accounts, t["staff_nominations"], start, end, nomination_start)
+    signals = customer_signals(t["customers"], t.get("transactions"), t.get("email_events"), links,
+                               accounts, t["staff_nominations"], start, end, nomination_start,
+                               contacts=contacts)
     base = customer_profile(t["customers"], links, pd.Period(month, freq="M").year, segments)
     chosen = select_ambassadors(signals, base, t["customers"], t["stores"],
                                 t["staff_nominations"], n, signal_weights, dimensions)

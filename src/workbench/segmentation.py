@@ -29,6 +29,8 @@ ONLINE_CHANNELS = ("web", "app")
 # touchpoint columns customer_features uses (read only these: the table is the largest one)
 TOUCHPOINT_COLUMNS = ("visitor_id", "customer_id", "timestamp", "channel", "platform")
 RESEARCH_CHANNELS = ("search", "website", "app")
+# touchpoint channels counted per customer (<channel>_touchpoints features)
+TOUCHPOINT_FEATURE_CHANNELS = ("search", "social", "email", "display", "website", "app", "store_visit")
 AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 AGE_BAND_LABELS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 
@@ -75,6 +77,18 @@ def _cutoff(as_of) -> pd.Timestamp:
     if isinstance(as_of, str) and len(as_of) == 7:  # "YYYY-MM"
         return (pd.Period(as_of, "M") + 1).start_time
     return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+
+
+def feature_window(as_of, lookback_days: int = 365) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) of the behaviour window of `customer_features` as of `as_of`."""
+    end = _cutoff(as_of)
+    return end - pd.Timedelta(days=lookback_days), end
+
+
+def feature_windows(months, lookback_days: int = 365) -> dict:
+    """{month: (start, end)} behaviour windows of report months (for `datasets.customer_activity`):
+    e.g. `[period - 1, period]` for this month's features and `segment_migration`."""
+    return {pd.Period(m, "M"): feature_window(pd.Period(m, "M"), lookback_days) for m in months}
 
 
 def _require(tables: dict, name: str, columns) -> pd.DataFrame:
@@ -220,28 +234,39 @@ def _window(trx: pd.DataFrame, start, end) -> pd.DataFrame:
 
 def _purchase_block(t: pd.DataFrame, idx: pd.Index, end: pd.Timestamp,
                     no_purchase_recency: float) -> pd.DataFrame:
-    """RFM, basket, channel mix and promo share of the purchases `t` for customers `idx`."""
+    """RFM, basket, channel mix and promo share of the purchases `t` for customers `idx`.
+
+    Customers are grouped by integer codes (one factorisation of the ids instead of one per
+    aggregate); sums run over each customer's rows in the same order, so the figures are the
+    same as grouping by the ids."""
     f = pd.DataFrame(index=idx)
-    g = t.groupby("customer_id")
-    f["frequency"] = g.size().reindex(idx, fill_value=0).astype(float)
-    f["monetary"] = g["amount"].sum().reindex(idx, fill_value=0.0).astype(float)
+    codes, uniq = pd.factorize(t["customer_id"], sort=True)
+    cid = pd.Index(uniq, name="customer_id")
+
+    def per_customer(series_by_code: pd.Series) -> pd.Series:
+        return series_by_code.set_axis(cid[series_by_code.index])
+
+    g = t.groupby(codes)
+    f["frequency"] = per_customer(g.size()).reindex(idx, fill_value=0).astype(float)
+    f["monetary"] = per_customer(g["amount"].sum()).reindex(idx, fill_value=0.0).astype(float)
     f["avg_basket"] = (f["monetary"] / f["frequency"]).where(f["frequency"] > 0, 0.0)
-    f["avg_items"] = (g["n_items"].sum().reindex(idx, fill_value=0).astype(float)
+    f["avg_items"] = (per_customer(g["n_items"].sum()).reindex(idx, fill_value=0).astype(float)
                       / f["frequency"]).where(f["frequency"] > 0, 0.0)
-    last = g["timestamp"].max().reindex(idx)
+    last = per_customer(g["timestamp"].max()).reindex(idx)
     f["recency_days"] = ((end - last).dt.total_seconds() / 86400).fillna(no_purchase_recency)
-    days = pd.DataFrame({"c": t["customer_id"], "d": t["timestamp"].dt.normalize()}).drop_duplicates()
-    f["purchase_days"] = days.groupby("c").size().reindex(idx, fill_value=0).astype(float)
-    ch = _count_table(t["customer_id"], t["channel"]).reindex(index=idx,
-                                                             columns=list(SALES_CHANNELS),
-                                                             fill_value=0)
+    days = pd.DataFrame({"c": codes, "d": t["timestamp"].dt.normalize().to_numpy()}).drop_duplicates()
+    f["purchase_days"] = (per_customer(days.groupby("c").size()).reindex(idx, fill_value=0)
+                          .astype(float))
+    ch = _count_table(pd.Series(codes, index=t.index), t["channel"])
+    ch = ch.set_axis(cid[ch.index]).reindex(index=idx, columns=list(SALES_CHANNELS), fill_value=0)
     for chn in SALES_CHANNELS:
         f[f"n_{chn}"] = ch[chn].astype(float)
         f[f"share_{chn}"] = (ch[chn] / f["frequency"]).where(f["frequency"] > 0, 0.0)
     f["share_online"] = f[[f"share_{c_}" for c_ in ONLINE_CHANNELS]].sum(axis=1)
     f["n_channels"] = (ch > 0).sum(axis=1).astype(float)
     promo = in_sales_period(t["timestamp"])
-    f["promo_share"] = (promo.groupby(t["customer_id"]).mean().reindex(idx).fillna(0.0)).astype(float)
+    f["promo_share"] = (per_customer(promo.groupby(codes).mean()).reindex(idx).fillna(0.0)
+                        .astype(float))
     # RFM scores among buyers (0 for customers without purchase in the window)
     buyers = f["frequency"] > 0
     for col, name, better in (("recency_days", "r_score", False), ("frequency", "f_score", True),
@@ -313,6 +338,7 @@ def customer_features(
     lookback_days: int = 365,
     research_window_days: float = 7,
     research_channels=RESEARCH_CHANNELS,
+    activity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per CRM customer with the features used by typology, clustering and reports.
 
@@ -322,6 +348,11 @@ def customer_features(
     optional (their features are 0 / missing when absent). Behaviour is measured over the
     `lookback_days` before `as_of` (a date or a "YYYY-MM" month: the whole day/month counts).
     Purchases of customers unknown to the CRM are refused with a clear error.
+
+    `activity`: the per-customer aggregates of the event tables for this window (one frame of
+    `datasets.customer_activity(data_dir, feature_windows(...))`); given, it replaces
+    `transaction_lines`, `touchpoints` and `email_events` (same features, without loading the
+    event tables; aggregates of another window or other research rules are refused).
     """
     cust = _require(tables, "customers", ["customer_id", "birth_year", "sex", "csp", "region",
                                           "department", "loyalty_tier", "signup_date"])
@@ -347,53 +378,31 @@ def customer_features(
 
     # --- purchases in the window
     t = _window(trx, start, end)
-    unknown = ~t["customer_id"].isin(idx)
-    if unknown.any():
+    buyers = pd.Index(pd.unique(t["customer_id"]))
+    strangers = buyers[idx.get_indexer(buyers) < 0]  # hashing: isin on 1M ids is slow
+    if len(strangers):
+        unknown = t["customer_id"].isin(strangers)
         raise ValueError(f"transactions: {int(unknown.sum())} purchase(s) by "
                          f"{t.loc[unknown, 'customer_id'].nunique()} customer_id(s) absent from the "
                          "customers table")
     f = f.join(_purchase_block(t, idx, end, float(lookback_days)))
 
-    # --- category mix (share of spend)
-    lines = tables.get("transaction_lines")
-    if lines is not None:
-        ln = lines.merge(t[["transaction_id", "customer_id"]], on="transaction_id", how="inner")
-        spend = (ln.groupby(["customer_id", "category"], observed=True)["amount"].sum()
-                 .unstack(fill_value=0.0))
-        spend = spend.reindex(index=idx, columns=list(CATEGORIES), fill_value=0.0)
-        tot = spend.sum(axis=1)
-        for cat in CATEGORIES:
-            f[f"cat_{cat}"] = (spend[cat] / tot).where(tot > 0, 0.0)
-        f["n_categories"] = (spend > 0).sum(axis=1).astype(float)
-
-    # --- touchpoints: web research before store, channel touch counts
-    tps = tables.get("touchpoints")
-    if tps is not None:
-        tp, _counts = stitch_touchpoints(tps[(tps["timestamp"] >= start) & (tps["timestamp"] < end)])
-        tp = tp[tp["customer_id"].notna()]
-        tp = tp.assign(customer_id=tp["customer_id"].astype(str))
-        wr = web_research_before_store(t, tp, window_days=research_window_days,
-                                       research_channels=research_channels)
-        wg = wr.groupby("customer_id")["researched"]
-        f["store_researched"] = wg.sum().reindex(idx, fill_value=0).astype(float)
-        f["research_share"] = wg.mean().reindex(idx).fillna(0.0).astype(float)
-        cnt = _count_table(tp["customer_id"], tp["channel"])
-        for chn in ("search", "social", "email", "display", "website", "app", "store_visit"):
-            col = cnt[chn] if chn in cnt.columns else pd.Series(dtype=float)
-            f[f"{chn}_touchpoints"] = col.reindex(idx, fill_value=0).astype(float)
-        soc = tp[tp["channel"] == "social"]
-        f["social_platforms"] = (soc.groupby("customer_id")["platform"].nunique()
-                                 .reindex(idx, fill_value=0).astype(float))
-
-    # --- e-mail engagement
-    ev = tables.get("email_events")
-    if ev is not None:
-        e = ev[(ev["timestamp"] >= start) & (ev["timestamp"] < end)]
-        cnt = _count_table(e["customer_id"].astype(str), e["event"])
-        cnt = cnt.reindex(index=idx, columns=["sent", "open", "click"], fill_value=0).astype(float)
-        f["emails_sent"] = cnt["sent"]
-        f["open_rate"] = (cnt["open"] / cnt["sent"]).where(cnt["sent"] > 0, 0.0).clip(0, 1)
-        f["click_rate"] = (cnt["click"] / cnt["sent"]).where(cnt["sent"] > 0, 0.0).clip(0, 1)
+    if activity is not None:
+        _check_activity(activity, start, end, research_window_days, research_channels)
+        act = activity.reindex(idx)
+        spend = act[[f"spend_{cat}" for cat in CATEGORIES]].fillna(0.0).set_axis(
+            list(CATEGORIES), axis=1)
+        f = _category_block(f, spend)
+        researched = act["store_researched"].fillna(0)
+        share = (researched / act["store_purchases"]).where(act["store_purchases"] > 0)
+        touches = act[[f"tp_{chn}" for chn in TOUCHPOINT_FEATURE_CHANNELS]].fillna(0).set_axis(
+            list(TOUCHPOINT_FEATURE_CHANNELS), axis=1)
+        f = _touchpoint_block(f, researched, share, touches, act["social_platforms"].fillna(0))
+        emails = act[["emails_sent", "emails_open", "emails_click"]].fillna(0).set_axis(
+            ["sent", "open", "click"], axis=1)
+        f = _email_block(f, emails)
+    else:
+        f = _raw_event_features(f, tables, t, start, end, research_window_days, research_channels)
 
     # --- linked social accounts (identity resolution is done elsewhere and passed in)
     links = tables.get("identity_links")
@@ -412,6 +421,87 @@ def customer_features(
             mc = mm.merge(lk, on="account_id", how="inner").groupby("customer_id").size()
             f["social_mentions"] = mc.reindex(idx, fill_value=0).astype(float)
     return f
+
+
+def _category_block(f: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """cat_<category> (share of spend) and n_categories from spend per customer x category."""
+    spend = spend.reindex(index=f.index, columns=list(CATEGORIES), fill_value=0.0)
+    tot = spend.sum(axis=1)
+    for cat in CATEGORIES:
+        f[f"cat_{cat}"] = (spend[cat] / tot).where(tot > 0, 0.0)
+    f["n_categories"] = (spend > 0).sum(axis=1).astype(float)
+    return f
+
+
+def _touchpoint_block(f: pd.DataFrame, researched: pd.Series, research_share: pd.Series,
+                      touches: pd.DataFrame, platforms: pd.Series) -> pd.DataFrame:
+    """store_researched, research_share, <channel>_touchpoints and social_platforms."""
+    idx = f.index
+    f["store_researched"] = researched.reindex(idx, fill_value=0).astype(float)
+    f["research_share"] = research_share.reindex(idx).fillna(0.0).astype(float)
+    for chn in TOUCHPOINT_FEATURE_CHANNELS:
+        col = touches[chn] if chn in touches.columns else pd.Series(dtype=float)
+        f[f"{chn}_touchpoints"] = col.reindex(idx, fill_value=0).astype(float)
+    f["social_platforms"] = platforms.reindex(idx, fill_value=0).astype(float)
+    return f
+
+
+def _email_block(f: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """emails_sent, open_rate and click_rate from e-mail event counts per customer."""
+    cnt = counts.reindex(index=f.index, columns=["sent", "open", "click"], fill_value=0)
+    cnt = cnt.astype(float)
+    f["emails_sent"] = cnt["sent"]
+    f["open_rate"] = (cnt["open"] / cnt["sent"]).where(cnt["sent"] > 0, 0.0).clip(0, 1)
+    f["click_rate"] = (cnt["click"] / cnt["sent"]).where(cnt["sent"] > 0, 0.0).clip(0, 1)
+    return f
+
+
+def _raw_event_features(f: pd.DataFrame, tables: dict, t: pd.DataFrame, start, end,
+                        research_window_days, research_channels) -> pd.DataFrame:
+    """Category, touchpoint and e-mail features from the raw event tables (when present)."""
+    lines = tables.get("transaction_lines")
+    if lines is not None:
+        ln = lines.merge(t[["transaction_id", "customer_id"]], on="transaction_id", how="inner")
+        spend = (ln.groupby(["customer_id", "category"], observed=True)["amount"].sum()
+                 .unstack(fill_value=0.0))
+        f = _category_block(f, spend)
+    tps = tables.get("touchpoints")
+    if tps is not None:
+        tp, _counts = stitch_touchpoints(tps[(tps["timestamp"] >= start) & (tps["timestamp"] < end)])
+        tp = tp[tp["customer_id"].notna()]
+        tp = tp.assign(customer_id=tp["customer_id"].astype(str))
+        wr = web_research_before_store(t, tp, window_days=research_window_days,
+                                       research_channels=research_channels)
+        wg = wr.groupby("customer_id")["researched"]
+        soc = tp[tp["channel"] == "social"]
+        f = _touchpoint_block(f, wg.sum(), wg.mean(), _count_table(tp["customer_id"], tp["channel"]),
+                              soc.groupby("customer_id")["platform"].nunique())
+    ev = tables.get("email_events")
+    if ev is not None:
+        e = ev[(ev["timestamp"] >= start) & (ev["timestamp"] < end)]
+        f = _email_block(f, _count_table(e["customer_id"].astype(str), e["event"]))
+    return f
+
+
+def _check_activity(activity: pd.DataFrame, start, end, research_window_days,
+                    research_channels) -> None:
+    """Refuse aggregates computed for another window or other research rules."""
+    a = activity.attrs
+    got = (a.get("start"), a.get("end"), a.get("research_window_days"),
+           tuple(a.get("research_channels") or ()))
+    want = (start, end, float(research_window_days), tuple(research_channels))
+    if got != want:
+        raise ValueError(
+            "customer_features: `activity` was computed for window "
+            f"[{got[0]}, {got[1]}), research {got[2]} days on {got[3]}, but the features need "
+            f"[{want[0]}, {want[1]}), research {want[2]} days on {want[3]} "
+            "(use datasets.customer_activity(data_dir, feature_windows(...)))")
+    need = ([f"spend_{c}" for c in CATEGORIES] + [f"tp_{c}" for c in TOUCHPOINT_FEATURE_CHANNELS]
+            + ["social_platforms", "store_purchases", "store_researched", "emails_sent",
+               "emails_open", "emails_click"])
+    missing = [c for c in need if c not in activity.columns]
+    if missing:
+        raise ValueError(f"customer_features: `activity` lacks column(s) {missing}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -565,6 +655,11 @@ def choose_k(Z: np.ndarray, k_values=range(2, 9), seed: int = 0, sample_size: in
     Silhouette is computed on a fixed random subsample of `sample_size` customers to keep
     it fast; k with the highest silhouette is the recommended one.
     """
+    return _choose_k(Z, k_values, seed, sample_size)[0]
+
+
+def _choose_k(Z: np.ndarray, k_values, seed: int, sample_size: int = 4000):
+    """(choose_k table, {k: fitted KMeans}) — the fits are reused for the chosen k."""
     from scipy.spatial.distance import cdist
     from sklearn.cluster import KMeans
     from sklearn.mixture import GaussianMixture
@@ -573,20 +668,21 @@ def choose_k(Z: np.ndarray, k_values=range(2, 9), seed: int = 0, sample_size: in
     rng = np.random.default_rng(seed)
     sub = rng.choice(len(Z), size=min(sample_size, len(Z)), replace=False)
     D = cdist(Z[sub], Z[sub])  # computed once, shared by every k
-    rows = []
+    rows, models = [], {}
     # one thread: on a shared machine OpenMP oversubscription makes k-means 20x slower
     with threadpool_limits(1):
         for k in k_values:
             if k >= len(Z):
                 break
             km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
+            models[k] = km
             lab = km.labels_[sub]
             sil = silhouette(D, lab)
             gm = GaussianMixture(n_components=k, covariance_type="diag", random_state=seed,
                                  n_init=1).fit(Z[sub])
             rows.append({"k": k, "silhouette": float(sil), "bic": float(gm.bic(Z[sub])),
                          "inertia": float(km.inertia_)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), models
 
 
 def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 0,
@@ -600,14 +696,16 @@ def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 
     mean = X.mean().to_numpy()
     scale = X.std(ddof=0).replace(0, 1.0).to_numpy()
     Z = (X.to_numpy(float) - mean) / scale
-    selection = pd.DataFrame()
+    selection, fitted = pd.DataFrame(), {}
     if k is None:
-        selection = choose_k(Z, k_values, seed)
+        selection, fitted = _choose_k(Z, k_values, seed)
         k = int(selection.loc[selection["silhouette"].idxmax(), "k"])
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1):
-        km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
+    km = fitted.get(k)  # the same fit (same data, k and seed) as choose_k's
+    if km is None:
+        with threadpool_limits(1):
+            km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
     # order segments by size (largest = 1) so numbering is stable and readable
     sizes = np.bincount(km.labels_, minlength=k)
     order = np.argsort(-sizes, kind="stable")
@@ -791,19 +889,44 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
 # Geography
 # ------------------------------------------------------------------------------------------
 
+def _contains_literal(texts: pd.Series, needle: str) -> pd.Series:
+    """texts contain `needle` (plain substring), by pyarrow: a fast prefilter for regexes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    hits = pc.match_substring(pa.array(texts.astype("str"), type=pa.large_string()), needle)
+    return pd.Series(pc.fill_null(hits, False).to_numpy(zero_copy_only=False), index=texts.index)
+
+
 def _bio_regions(accounts: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
     """Region/department of social accounts whose bio names a known city (first match)."""
     acc = accounts[accounts["bio"].notna()][["account_id", "bio", "followers"]]
     cities = places.dropna(subset=["city"]).drop_duplicates("city")
     cities = cities.assign(_len=cities["city"].str.len()).sort_values("_len", ascending=False)
-    bio = acc["bio"].str.lower()
-    found = pd.Series(pd.NA, index=acc.index, dtype=object)
+    bio = acc["bio"].str.lower().reset_index(drop=True)
+    found = pd.Series(pd.NA, index=bio.index, dtype=object)
     for city in cities["city"]:
-        hit = found.isna() & bio.str.contains(rf"\b{city.lower()}\b", regex=True)
-        found[hit] = city
+        todo = found.isna()
+        name = city.lower()
+        if not set(name) & set(".^$*+?{}[]\\|()"):  # literal name: only bios containing it
+            todo &= _contains_literal(bio, name)
+        hit = bio[todo].str.contains(rf"\b{name}\b", regex=True)
+        found[hit[hit].index] = city
     loc = cities.set_index("city")[["department", "region"]]
-    out = acc.assign(city=found).dropna(subset=["city"])
+    out = acc.assign(city=pd.Series(found.to_numpy(), index=acc.index, dtype=object))
+    out = out.dropna(subset=["city"])
     return out.join(loc, on="city")[["account_id", "followers", "city", "department", "region"]]
+
+
+def _map_values(values: pd.Series, mapping: pd.Series) -> pd.Series:
+    """`values.map(mapping)`, looking up each distinct value once (millions of purchases,
+    thousands of stores / a million customers)."""
+    codes, uniq = pd.factorize(values)
+    mapped = pd.Series(uniq).map(mapping)
+    out = mapped.iloc[np.maximum(codes, 0)].set_axis(values.index)
+    if (codes < 0).any():
+        out[codes < 0] = None
+    return out
 
 
 def geography(tables: dict, as_of=None, *, lookback_days: int = 365,
@@ -827,8 +950,8 @@ def geography(tables: dict, as_of=None, *, lookback_days: int = 365,
     if as_of is not None:
         end = _cutoff(as_of)
         t = trx[(trx["timestamp"] >= end - pd.Timedelta(days=lookback_days)) & (trx["timestamp"] < end)]
-    by_store = t["store_id"].map(stores.set_index("store_id")[level])
-    by_home = t["customer_id"].map(cust.set_index("customer_id")[level])
+    by_store = _map_values(t["store_id"], stores.set_index("store_id")[level])
+    by_home = _map_values(t["customer_id"], cust.set_index("customer_id")[level])
     area = by_store.where(t["channel"].isin(["store", "click_collect"]) & by_store.notna(), by_home)
     out = out.join(t["amount"].groupby(area).sum().rename("sales"), how="outer")
     attrs = {"unlocated_sales": float(t.loc[area.isna(), "amount"].sum())}
@@ -905,19 +1028,27 @@ def fastest_growing(growth: pd.DataFrame, month=None) -> pd.DataFrame:
 
 def segment_migration(tables: dict, month, *, k: int | None = None, seed: int = 0,
                       lookback_days: int = 365, columns=CLUSTER_FEATURES,
-                      features: pd.DataFrame | None = None):
+                      features: pd.DataFrame | None = None, activity: dict | None = None):
     """Transitions of customers between segments, previous month -> `month`.
 
     Stable definitions: the model is fitted on features as of the end of the previous month
     (history up to then only), then both months are assigned with that same model. `features`
-    = this month's `customer_features` if already computed (same lookback). Returns
-    (transitions, model): a crosstab (rows: previous month's segment, columns: this month's).
+    = this month's `customer_features` if already computed (same lookback). `activity` =
+    {month: aggregates} from `datasets.customer_activity(data_dir, feature_windows([month - 1,
+    month], lookback_days))` to build the features from aggregates instead of raw event tables.
+    Returns (transitions, model): a crosstab (rows: previous month's segment, columns: this
+    month's).
     """
     cur = pd.Period(month, "M")
     prev = cur - 1
-    f_prev = customer_features(tables, prev, lookback_days=lookback_days)
+    act = activity or {}
+    if activity is not None and prev not in act:
+        raise ValueError(f"segment_migration: `activity` has no aggregates for {prev} "
+                         f"(got {sorted(map(str, act))})")
+    f_prev = customer_features(tables, prev, lookback_days=lookback_days, activity=act.get(prev))
     f_cur = (features if features is not None
-             else customer_features(tables, cur, lookback_days=lookback_days))
+             else customer_features(tables, cur, lookback_days=lookback_days,
+                                    activity=act.get(cur)))
     model = fit_segment_model(f_prev, k=k, seed=seed, columns=columns)
     a = assign_segments(model, f_prev).set_index("customer_id")["segment_name"]
     b = assign_segments(model, f_cur).set_index("customer_id")["segment_name"]
