@@ -597,7 +597,7 @@ def _bad_transactions_parquet(path):
             "customer_id": ["C1", None, "C2", "C3", "C4", "C5"],
             "store_id": ["S1"] * 6,
             "channel": ["store", "web", "télé", "app", "store", "web"],
-            "timestamp": pd.to_datetime(["2026-01-0%d 10:00" % i for i in range(1, 7)]),
+            "timestamp": pd.to_datetime([f"2026-01-0{i} 10:00" for i in range(1, 7)]),
             "amount": [10.0, np.nan, 5.0, -1.0, 3.0, 4.0],
             "n_items": [1, 1, 1, 1, 1, 1],
         }
