@@ -1,7 +1,8 @@
 """Data quality overview: sizes, date coverage, missing values, duplicates, consent, broken links.
 
-Pure functions over already validated tables ({name: DataFrame} from `datasets`): they never
-read files and never change their inputs. They feed the `00_data_overview` notebook, which tells
+Pure functions over validated tables ({name: DataFrame} from `datasets`) or over their small
+profile (the frames `datasets.scan_available` computes over the files, so that 50M-row event
+tables are never loaded): they never read files and never change their inputs. They feed the `00_data_overview` notebook, which tells
 analysts whether this month's data can be trusted before any analysis is read.
 """
 
