@@ -173,6 +173,17 @@ def _restrict(t: Table, columns) -> Table:
     return dataclasses.replace(t, columns=cols, key=key)
 
 
+def _absent_row(name: str) -> dict:
+    """Status row of a table whose file is missing."""
+    return {"table": name, "status": "absente", "file": "", "rows": 0, "message": "fichier absent"}
+
+
+def _invalid_row(name: str, path: Path, exc: DataError) -> dict:
+    """Status row of a refused table: its problems (column, what, how many rows), no cell values."""
+    return {"table": name, "status": "invalide", "file": path.name, "rows": 0,
+            "message": _problems_message(exc.problems)}
+
+
 def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Read every table that is present and valid; never raises for a missing or invalid table.
 
@@ -187,27 +198,12 @@ def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], 
         try:
             path = find_table_file(name, folder)
         except DataError:
-            rows.append(
-                {
-                    "table": name,
-                    "status": "absente",
-                    "file": "",
-                    "rows": 0,
-                    "message": "fichier absent",
-                }
-            )
+            rows.append(_absent_row(name))
             continue
         try:
             df = read_file(path, name)
         except DataError as exc:
-            msg = "; ".join(
-                f"{p['column'] or 'fichier'} : {p['problem']}"
-                + (f" ({p['n']} lignes)" if p["n"] else "")
-                for p in exc.problems
-            )
-            rows.append(
-                {"table": name, "status": "invalide", "file": path.name, "rows": 0, "message": msg}
-            )
+            rows.append(_invalid_row(name, path, exc))
             continue
         tables[name] = df
         rows.append(
@@ -1302,15 +1298,7 @@ def scan_available(
                 try:
                     path = find_table_file(name, folder)
                 except DataError:
-                    status.append(
-                        {
-                            "table": name,
-                            "status": "absente",
-                            "file": "",
-                            "rows": 0,
-                            "message": "fichier absent",
-                        }
-                    )
+                    status.append(_absent_row(name))
                     continue
                 view = f"t_{name}"
                 try:
@@ -1364,15 +1352,7 @@ def scan_available(
                             con, view, other_set, n_rows, by_row=plan is not None
                         )[0]
                 except DataError as exc:
-                    status.append(
-                        {
-                            "table": name,
-                            "status": "invalide",
-                            "file": path.name,
-                            "rows": 0,
-                            "message": _problems_message(exc.problems),
-                        }
-                    )
+                    status.append(_invalid_row(name, path, exc))
                     continue
                 views[name] = view
                 status.append(
