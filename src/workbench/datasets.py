@@ -1613,18 +1613,7 @@ def customer_activity(
     `attrs` hold the window, the research parameters and the stitching counts (touchpoints,
     anonymous_before, stitched, still_anonymous, ambiguous_visitors).
     """
-    if not windows:
-        raise ValueError("customer_activity: give at least one window {key: (start, end)}")
-    keys = list(windows)
-    spans = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows.values()]
-    for key, (s, e) in zip(keys, spans, strict=True):
-        if not s < e:
-            raise ValueError(f"customer_activity: window {key!r} ends ({e}) before it starts ({s})")
-    bounds = sorted({t for span in spans for t in span})
-    # each window = a run of the time buckets [bounds[i], bounds[i + 1])
-    members = [[i for i in range(len(bounds) - 1) if s <= bounds[i] and bounds[i + 1] <= e]
-               for s, e in spans]
-    sql = _ActivitySQL(bounds, members)
+    keys, spans, sql = _activity_windows(windows, "customer_activity")
     channels = tuple(research_channels)
     with tempfile.TemporaryDirectory(prefix="workbench-duckdb-") as tmp:
         con = _duckdb_connection(tmp)
@@ -1669,19 +1658,7 @@ def customer_contacts(data_dir=None, windows: dict | None = None) -> dict:
     included, so that the caller can count them). Returns {key: DataFrame indexed by
     customer_id}; `attrs` hold the window.
     """
-    from workbench.schemas import EMAIL_EVENTS
-
-    if not windows:
-        raise ValueError("customer_contacts: give at least one window {key: (start, end)}")
-    keys = list(windows)
-    spans = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows.values()]
-    for key, (s, e) in zip(keys, spans, strict=True):
-        if not s < e:
-            raise ValueError(f"customer_contacts: window {key!r} ends ({e}) before it starts ({s})")
-    bounds = sorted({t for span in spans for t in span})
-    members = [[i for i in range(len(bounds) - 1) if s <= bounds[i] and bounds[i + 1] <= e]
-               for s, e in spans]
-    sql = _ActivitySQL(bounds, members)
+    keys, spans, sql = _activity_windows(windows, "customer_contacts")
     ts = '"timestamp"'
     with tempfile.TemporaryDirectory(prefix="workbench-duckdb-") as tmp:
         con = _duckdb_connection(tmp)
@@ -1690,11 +1667,7 @@ def customer_contacts(data_dir=None, windows: dict | None = None) -> dict:
                            "ev_src")
             _duckdb_source(con, "transactions", data_dir,
                            ["transaction_id", "customer_id", "channel", "timestamp"], "trx_src")
-            ev_cols = ", ".join(f"count(*) FILTER (WHERE event = {_sql_str(v)}) AS emails_{v}"
-                                for v in EMAIL_EVENTS)
-            con.execute(f"""
-                CREATE TEMP TABLE ev_b AS SELECT customer_id, {sql.bucket(ts)} AS b, {ev_cols}
-                FROM ev_src WHERE {sql.in_range(ts)} GROUP BY ALL""")
+            email = _email_activity(con, sql)
             con.execute(f"""
                 CREATE TEMP TABLE trx_b AS
                 SELECT customer_id, {sql.bucket(ts)} AS b,
@@ -1703,15 +1676,11 @@ def customer_contacts(data_dir=None, windows: dict | None = None) -> dict:
                 FROM trx_src WHERE customer_id IS NOT NULL AND {sql.in_range(ts)} GROUP BY ALL""")
             out = {}
             for w, (key, (start, end)) in enumerate(zip(keys, spans, strict=True)):
-                ev = con.execute(f"""
-                    SELECT customer_id, {', '.join(f'sum(emails_{v}) AS emails_{v}'
-                                                   for v in EMAIL_EVENTS)}
-                    FROM ev_b WHERE {sql.in_window(w)} GROUP BY customer_id""").df()
                 trx = con.execute(f"""
                     SELECT customer_id, sum(store_purchases) AS store_purchases,
                            sum(online_orders) AS online_orders
                     FROM trx_b WHERE {sql.in_window(w)} GROUP BY customer_id""").df()
-                frame = pd.concat([ev.set_index("customer_id"), trx.set_index("customer_id")],
+                frame = pd.concat([email[w], trx.set_index("customer_id")],
                                   axis=1).fillna(0).astype("int64").sort_index()
                 frame.index = pd.Index(frame.index.astype(str), name="customer_id")
                 frame.attrs = {"start": start, "end": end}
@@ -1719,6 +1688,22 @@ def customer_contacts(data_dir=None, windows: dict | None = None) -> dict:
             return out
         finally:
             con.close()
+
+
+def _activity_windows(windows: dict | None, what: str) -> tuple[list, list, _ActivitySQL]:
+    """Keys, (start, end) spans and time-bucket SQL of `windows` = {key: (start, end)}; each
+    window = a run of the buckets [bounds[i], bounds[i + 1])."""
+    if not windows:
+        raise ValueError(f"{what}: give at least one window {{key: (start, end)}}")
+    keys = list(windows)
+    spans = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows.values()]
+    for key, (s, e) in zip(keys, spans, strict=True):
+        if not s < e:
+            raise ValueError(f"{what}: window {key!r} ends ({e}) before it starts ({s})")
+    bounds = sorted({t for span in spans for t in span})
+    members = [[i for i in range(len(bounds) - 1) if s <= bounds[i] and bounds[i + 1] <= e]
+               for s, e in spans]
+    return keys, spans, _ActivitySQL(bounds, members)
 
 
 class _ActivitySQL:
