@@ -3,16 +3,23 @@
 Each table lists its columns (type, allowed values, nullability) and its key. `datasets`
 validates every read against these contracts (with pandera) and turns failures into one
 clear error naming the file, the column, the rows and what was expected.
+
+Two kinds of closed lists:
+* the workbench's own codes (SEXES, CSP, SALES_CHANNELS, TOUCHPOINT_CHANNELS, EMAIL_EVENTS,
+  ACCOUNT_TYPES, INTERACTION_TYPES) are fixed here: analyses depend on them;
+* the retailer's vocabularies (product categories, social platforms, loyalty tiers, store
+  formats, regions) come from the retailer profile (`workbench.profile`): those columns carry
+  `vocabulary=<profile key>` and `allowed=None` in `TABLES` (open when there is no profile);
+  `contracts(profile)` returns the contracts with these lists closed by the profile.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandera.pandas as pa
 
-# Allowed values, shared by the generator, the analyses and the contracts.
-STORE_FORMATS = ("large", "small")
+# Workbench-fixed codes, shared by the generator, the analyses and the contracts.
 SEXES = ("F", "M")
 CSP = (  # French socio-professional categories (INSEE PCS, level 1 + retired / inactive)
     "agriculteurs",
@@ -24,11 +31,8 @@ CSP = (  # French socio-professional categories (INSEE PCS, level 1 + retired / 
     "retraites",
     "sans_activite",
 )
-LOYALTY_TIERS = ("none", "silver", "gold", "platinum")
 SALES_CHANNELS = ("store", "web", "app", "click_collect")
-CATEGORIES = ("mode", "maison", "beaute", "sport", "enfant", "high_tech")
 EMAIL_EVENTS = ("sent", "open", "click")
-PLATFORMS = ("twitter", "instagram", "facebook", "tiktok")
 ACCOUNT_TYPES = ("person", "brand")
 INTERACTION_TYPES = ("like", "share", "retweet", "comment")
 TOUCHPOINT_CHANNELS = (
@@ -41,6 +45,15 @@ TOUCHPOINT_CHANNELS = (
     "store_visit",
     "purchase",
 )
+
+# SAMPLE VOCABULARY, TO BE REMOVED: the vocabularies of the sample's fictional retailer, kept
+# importable only while datasets.py and segmentation.py still import them. The contracts no
+# longer use them (see `vocabulary` below); the generator takes its vocabularies from its own
+# profile (workbench.sample_retailers). New code takes vocabularies from a RetailerProfile.
+STORE_FORMATS = ("large", "small")
+LOYALTY_TIERS = ("none", "silver", "gold", "platinum")
+CATEGORIES = ("mode", "maison", "beaute", "sport", "enfant", "high_tech")
+PLATFORMS = ("twitter", "instagram", "facebook", "tiktok")
 REGIONS = (
     "Auvergne-Rhône-Alpes",
     "Bourgogne-Franche-Comté",
@@ -57,6 +70,9 @@ REGIONS = (
     "Provence-Alpes-Côte d'Azur",
 )
 
+# Profile keys that hold a retailer vocabulary (`Col.vocabulary`).
+VOCABULARIES = ("categories", "platforms", "loyalty_tiers", "store_formats", "regions")
+
 
 @dataclass(frozen=True)
 class Col:
@@ -69,6 +85,7 @@ class Col:
     ge: float | None = None
     le: float | None = None
     description: str = ""
+    vocabulary: str | None = None  # profile key holding the allowed values (see VOCABULARIES)
 
 
 @dataclass(frozen=True)
@@ -101,11 +118,12 @@ _table(
     [
         Col("store_id", "str"),
         Col("store_name", "str"),
-        Col("format", "str", allowed=STORE_FORMATS, description="large (hypermarché) or small (proximité)"),
+        Col("format", "str", vocabulary="store_formats",
+            description="store format, e.g. hypermarché or proximité (profile: store_formats)"),
         Col("city", "str"),
         Col("postcode", "str"),
         Col("department", "str", description="French department code, e.g. '75', '2A'"),
-        Col("region", "str", allowed=REGIONS),
+        Col("region", "str", vocabulary="regions"),
     ],
     key=["store_id"],
     description="The brand's physical stores.",
@@ -124,9 +142,9 @@ _table(
         Col("postcode", "str", nullable=True),
         Col("city", "str", nullable=True),
         Col("department", "str", nullable=True),
-        Col("region", "str", nullable=True, allowed=REGIONS),
+        Col("region", "str", nullable=True, vocabulary="regions"),
         Col("home_store_id", "str", nullable=True),
-        Col("loyalty_tier", "str", allowed=LOYALTY_TIERS),
+        Col("loyalty_tier", "str", vocabulary="loyalty_tiers"),
         Col("loyalty_points", "int", ge=0),
         Col("email_consent", "bool"),
         Col("ambassador_consent", "bool", description="consented to the ambassador programme"),
@@ -157,7 +175,7 @@ _table(
     [
         Col("transaction_id", "str"),
         Col("line_no", "int", ge=1),
-        Col("category", "str", allowed=CATEGORIES, description="product category (product line)"),
+        Col("category", "str", vocabulary="categories", description="product category (product line)"),
         Col("quantity", "int", ge=1),
         Col("amount", "float", ge=0),
     ],
@@ -171,7 +189,7 @@ _table(
         Col("campaign_id", "str"),
         Col("sent_date", "date"),
         Col("subject", "str"),
-        Col("category", "str", nullable=True, allowed=CATEGORIES),
+        Col("category", "str", nullable=True, vocabulary="categories"),
     ],
     key=["campaign_id"],
     description="E-mail and newsletter campaigns.",
@@ -193,7 +211,7 @@ _table(
     "social_accounts",
     [
         Col("account_id", "str"),
-        Col("platform", "str", allowed=PLATFORMS),
+        Col("platform", "str", vocabulary="platforms"),
         Col("handle", "str"),
         Col("display_name", "str", nullable=True),
         Col("followers", "int", ge=0),
@@ -211,7 +229,7 @@ _table(
     [
         Col("post_id", "str"),
         Col("account_id", "str", description="the brand account that posted"),
-        Col("platform", "str", allowed=PLATFORMS),
+        Col("platform", "str", vocabulary="platforms"),
         Col("brand", "str"),
         Col("timestamp", "datetime"),
         Col("text", "str"),
@@ -238,14 +256,15 @@ _table(
     "mentions",
     [
         Col("mention_id", "str"),
-        Col("platform", "str", allowed=PLATFORMS),
+        Col("platform", "str", vocabulary="platforms"),
         Col("account_id", "str", description="author"),
         Col("timestamp", "datetime"),
         Col("text", "str", description="French text as posted"),
         Col("brand", "str", description="brand mentioned: ours or a competitor"),
         Col("reply_to", "str", nullable=True, description="mention_id or post_id answered"),
         Col("retweet_of", "str", nullable=True, description="mention_id reshared"),
-        Col("category", "str", nullable=True, allowed=CATEGORIES, description="product line, when known"),
+        Col("category", "str", nullable=True, vocabulary="categories",
+            description="product line, when known"),
     ],
     key=["mention_id"],
     description="Public posts about a brand (ours or competitors').",
@@ -259,7 +278,7 @@ _table(
         Col("customer_id", "str", nullable=True, description="null until the visitor is identified"),
         Col("timestamp", "datetime"),
         Col("channel", "str", allowed=TOUCHPOINT_CHANNELS),
-        Col("platform", "str", nullable=True, allowed=PLATFORMS, description="for social touchpoints"),
+        Col("platform", "str", nullable=True, vocabulary="platforms", description="for social touchpoints"),
         Col("transaction_id", "str", nullable=True, description="for purchase touchpoints"),
     ],
     key=["touchpoint_id"],
@@ -284,7 +303,7 @@ _table(
     "audience",
     [
         Col("date", "date"),
-        Col("platform", "str", allowed=PLATFORMS),
+        Col("platform", "str", vocabulary="platforms"),
         Col("brand", "str"),
         Col("followers", "int", ge=0),
     ],
@@ -331,6 +350,33 @@ _table(
 )
 
 RAW_TABLES = tuple(TABLES)
+
+
+def vocabulary_columns() -> dict[str, list[tuple[str, str]]]:
+    """{profile key: [(table, column), ...]}: where each retailer vocabulary is used."""
+    out: dict[str, list[tuple[str, str]]] = {k: [] for k in VOCABULARIES}
+    for t in TABLES.values():
+        for c in t.columns:
+            if c.vocabulary:
+                out[c.vocabulary].append((t.name, c.name))
+    return out
+
+
+def contracts(profile=None) -> dict[str, Table]:
+    """The contracts of every raw table with the retailer's vocabularies closed by `profile`
+    (a `workbench.profile.RetailerProfile`): each column with a `vocabulary` gets
+    `allowed` = the profile's codes for that key. `profile=None`: the open contracts (TABLES).
+    New Table objects are returned; TABLES is never changed."""
+    if profile is None:
+        return dict(TABLES)
+    out = {}
+    for name, t in TABLES.items():
+        cols = tuple(
+            replace(c, allowed=tuple(profile.vocabulary(c.vocabulary))) if c.vocabulary else c
+            for c in t.columns
+        )
+        out[name] = replace(t, columns=cols)
+    return out
 
 _PANDERA_DTYPES = {
     "str": str,
