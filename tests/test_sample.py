@@ -7,7 +7,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from workbench import sample, schemas
+from workbench import datasets, profile, sample, schemas
+from workbench.sample_retailers import FASHION, GROCERY
 
 
 def _digest(folder):
@@ -37,7 +38,9 @@ def test_other_seed_gives_other_data(small, tmp_path):
 
 
 def test_every_raw_table_is_written_and_honours_its_contract(small):
-    for name, table in schemas.TABLES.items():
+    prof = profile.load_profile(small / "retailer.yaml")
+    assert prof == FASHION.profile  # the generator writes its own profile beside the data
+    for name, table in schemas.contracts(prof).items():
         df = pd.read_parquet(small / f"{name}.parquet")
         assert len(df) > 0, name
         assert list(df.columns) == table.column_names, name
@@ -163,3 +166,135 @@ def test_fast_helpers_match_what_they_replace():
         assert a.choice(4, size=size, replace=False, p=p).tolist() == sample._pick_distinct(b, p, size)
         assert a.choice(4, p=p) == sample._pick_one(b, cdf)
     assert a.random() == b.random()  # same stream position afterwards
+
+
+# --- the default sample does not move (notebooks' checked outputs depend on it) ---------------
+
+DEFAULT_CONTENT = {  # sha256 of pandas' row hashes (stable across Parquet writer versions)
+    "stores": "2d8855362f7fee33",
+    "customers": "6b7a01d8673d1919",
+    "transaction_lines": "137854f977653808",
+    "mentions": "c47960338bb197a1",
+    "social_accounts": "7ce01f9e5495ff23",
+    "touchpoints": "d9e29d265e0e826b",
+    "brand_posts": "a0cb83c892a7616e",
+    "_truth/segments": "41ada76adbefdde8",
+}
+
+
+def _content_hash(path) -> str:
+    df = pd.read_parquet(path)
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()).hexdigest()[:16]
+
+
+def test_default_sample_content_is_unchanged(tmp_path):
+    """`workbench sample` (20k customers, seed 0) gives the very rows it always gave (about 5 s)."""
+    out = sample.generate(tmp_path / "default")
+    got = {name: _content_hash(out / f"{name}.parquet") for name in DEFAULT_CONTENT}
+    assert got == DEFAULT_CONTENT
+    assert profile.load_profile(out / "retailer.yaml") == FASHION.profile
+
+
+# --- the second retailer: a grocery chain of another shape ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grocery(tmp_path_factory):
+    out = tmp_path_factory.mktemp("grocery")
+    sample.generate(out, customers=600, months=3, seed=5, retailer="grocery")
+    return out
+
+
+def test_grocery_sample_is_deterministic_and_differs_from_fashion(grocery, small, tmp_path):
+    again = sample.generate(tmp_path / "again", customers=600, months=3, seed=5, retailer="grocery")
+    assert _digest(grocery) == _digest(again)
+    assert (grocery / "retailer.yaml").read_bytes() != (small / "retailer.yaml").read_bytes()
+
+
+def test_grocery_profile_validates_its_own_tables(grocery):
+    prof = profile.load_profile(grocery / "retailer.yaml")
+    assert prof == GROCERY.profile
+    contracts = schemas.contracts(prof)
+    for name in schemas.TABLES:
+        df = datasets.read_file(grocery / f"{name}.parquet", contracts[name])  # pandera + keys
+        assert len(df) > 0, name
+    # ...and the fashion profile refuses them: the vocabularies really differ
+    with pytest.raises(datasets.DataError, match="category"):
+        datasets.read_file(grocery / "transaction_lines.parquet", schemas.contracts(FASHION.profile)["transaction_lines"])
+
+
+def test_grocery_sample_has_its_own_shape(grocery):
+    stores = pd.read_parquet(grocery / "stores.parquet")
+    customers = pd.read_parquet(grocery / "customers.parquet")
+    lines = pd.read_parquet(grocery / "transaction_lines.parquet")
+    accounts = pd.read_parquet(grocery / "social_accounts.parquet")
+    audience = pd.read_parquet(grocery / "audience.parquet")
+    mentions = pd.read_parquet(grocery / "mentions.parquet")
+    nominations = pd.read_parquet(grocery / "staff_nominations.parquet")
+    assert set(lines["category"]) == set(GROCERY.categories) == {
+        "epicerie", "frais", "boissons", "droguerie", "bebe", "bio"}
+    assert {"youtube", "pinterest"} <= set(accounts["platform"]) and "tiktok" not in set(accounts["platform"])
+    assert set(customers["loyalty_tier"]) == {"essentiel", "plus", "premium"}
+    means = customers.groupby("loyalty_tier")["loyalty_points"].mean()
+    assert means["essentiel"] < means["plus"] < means["premium"]  # tiers in order, lowest first
+    assert set(stores["format"]) <= {"hyper", "super", "proxi"} and "proxi" in set(stores["format"])
+    assert set(stores["format"]) & set(GROCERY.profile.formats_recruiting("crm"))  # both recruiting paths
+    assert {"La Réunion", "Guadeloupe"} <= set(stores["region"]) and "La Réunion" in set(customers["region"])
+    assert stores["store_name"].str.startswith("Épicerie Soleil ").all()
+    assert set(stores.set_index("store_id").loc[nominations["store_id"], "format"]) == {"proxi"}
+    assert set(mentions["brand"]) == set(audience["brand"]) == {"Épicerie Soleil", "Marché Vert", "Casa Prix"}
+    # nothing of the fashion retailer leaks into the grocery's data
+    fashion_words = ("Maison Lys", "maisonlys", "Orbe", "Kaléo", "kaleo", "cabines d'essayage")
+    for name in ("mentions", "brand_posts", "store_reviews", "email_campaigns", "search_keywords", "stores"):
+        df = pd.read_parquet(grocery / f"{name}.parquet")
+        text = " ".join(" ".join(map(str, df[c].dropna().tolist())) for c in df.columns)
+        assert not [w for w in fashion_words if w in text], name
+    assert not set(FASHION.categories) & set(mentions["category"].dropna())
+
+
+def test_grocery_plants_its_own_truth(grocery):
+    truth = sample.load_truth(grocery)
+    customers = pd.read_parquet(grocery / "customers.parquet")
+    accounts = pd.read_parquet(grocery / "social_accounts.parquet")
+    mentions = pd.read_parquet(grocery / "mentions.parquet")
+    reviews = pd.read_parquet(grocery / "store_reviews.parquet")
+    assert set(truth) >= {"segments", "web_to_store", "crisis", "influencers", "identity_pairs", "mentions",
+                          "channel_effects", "kpi_relation", "suggestion", "reviews", "manifest"}
+    assert truth["manifest"]["brand"] == "Épicerie Soleil"
+    assert truth["manifest"]["competitors"] == ["Marché Vert", "Casa Prix"]
+    assert truth["manifest"]["fastest_growing_platform"] == "youtube"
+    assert set(truth["segments"]["segment"]) == set(sample.SEGMENTS)
+    assert truth["segments"]["customer_id"].tolist() == customers["customer_id"].tolist()
+    assert truth["identity_pairs"]["account_id"].isin(accounts["account_id"]).all()
+    assert truth["influencers"]["account_id"].isin(accounts["account_id"]).all()
+    assert "Épicerie Soleil" in truth["kpi_relation"]["description"]
+    # the crisis: a surge of the brand's mentions on its planted day, in the last month
+    crisis = truth["crisis"]
+    assert crisis["brand"] == "Épicerie Soleil" and crisis["date"] == "2026-01-09"
+    own = mentions[mentions["brand"] == crisis["brand"]]
+    daily = own.groupby(own["timestamp"].dt.normalize()).size()
+    assert daily.loc[pd.Timestamp(crisis["date"])] > 2 * daily.median()
+    # the recurring suggestion is the grocery's own (bulk aisle), in mentions and reviews
+    assert truth["suggestion"]["keywords"] == ["vrac"]
+    rec = truth["reviews"].loc[truth["reviews"]["is_recurring_suggestion"], "review_id"]
+    assert reviews.set_index("review_id").loc[rec, "text"].str.contains("vrac").all() and len(rec) > 0
+    assert mentions["text"].str.contains("vrac").sum() > 0
+    # quality complaints concentrate on fresh food (planted product-line driver)
+    t = truth["mentions"].merge(mentions[["mention_id", "category"]], on="mention_id")
+    qneg = t[(t["theme"] == "qualité") & (t["sentiment"] == "negative")]["category"].value_counts(normalize=True)
+    assert qneg.index[0] == "frais"
+
+
+def test_inferred_grocery_profile_matches_the_generated_one(grocery):
+    inferred = profile.infer_profile(grocery, "Épicerie Soleil")
+    assert set(inferred.categories) == set(GROCERY.categories)
+    assert set(inferred.platforms) == set(GROCERY.platforms)
+    assert inferred.loyalty_tiers == GROCERY.tiers
+    assert inferred.formats_recruiting("staff") == ("proxi",)
+    assert set(inferred.competitors) == set(GROCERY.competitors)
+    assert {"La Réunion", "Guadeloupe"} <= set(inferred.regions)
+
+
+def test_unknown_retailer_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="grocery"):
+        sample.generate(tmp_path, customers=300, months=1, retailer="bakery")

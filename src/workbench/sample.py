@@ -1,11 +1,14 @@
 """Deterministic sample data for a fictional French retailer, with planted truth.
 
-`generate()` writes every raw table of `workbench.schemas` as Parquet, plus the truth the
-analyses should recover (segments, web-to-store customers, a complaint crisis, influencers,
-CRM↔social pairs, channel effects, a soft→hard KPI relation, answer delays, a recurring
-suggestion) in a separate `_truth/` folder. Customers are generated in chunks so that a
-million customers fit in memory. Everything is synthetic: never present it as findings.
-See docs/sample_data.md for the story behind each table.
+`generate()` writes every raw table of `workbench.schemas` as Parquet, the retailer's profile
+(`retailer.yaml`, see `workbench.profile`), plus the truth the analyses should recover
+(segments, web-to-store customers, a complaint crisis, influencers, CRM↔social pairs, channel
+effects, a soft→hard KPI relation, answer delays, a recurring suggestion) in a separate `_truth/`
+folder. Two fictional retailers (`retailer="fashion"`, the default, or `"grocery"`) are defined in
+`workbench.sample_retailers`: every vocabulary (categories, platforms, tiers, store formats)
+comes from the retailer's profile. The French texts are in `workbench.sample_texts`. Customers
+are generated in chunks so that a million customers fit in memory. Everything is synthetic:
+never present it as findings. See docs/sample_data.md for the story behind each table.
 """
 
 from __future__ import annotations
@@ -24,11 +27,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench import paths, schemas
+from workbench import sample_texts as fr  # French text material
+from workbench.profile import PROFILE_FILE, write_profile
+from workbench.sample_retailers import FASHION, RETAILERS, SampleRetailer, get_retailer
 
-BRAND = "Maison Lys"
-COMPETITORS = ("Orbe", "Kaléo")
-BRANDS = (BRAND, *COMPETITORS)
-BRAND_HANDLES = {"Maison Lys": "maisonlys", "Orbe": "orbe_officiel", "Kaléo": "kaleo_fr"}
+# The default retailer's names (tests and notebooks written for the default sample use them).
+BRAND = FASHION.brand
+COMPETITORS = FASHION.competitors
+BRANDS = FASHION.brands
+BRAND_HANDLES = FASHION.handles
+THEMES = fr.THEMES
 
 SEGMENTS = (
     "digital_natives",
@@ -54,21 +62,11 @@ EXPOSURE_CHANNELS = tuple(CHANNEL_EFFECTS)
 TOUCHPOINT_CHANNELS = (*EXPOSURE_CHANNELS, "purchase")
 RESEARCH_CHANNELS = ("search", "website", "app")
 
-CRISIS_THEME = "livraison"
-CRISIS_DEPARTMENT = "logistique"
+CRISIS_THEME = FASHION.crisis_theme
+CRISIS_DEPARTMENT = FASHION.crisis_department
 CRISIS_DAYS = 3
-SUGGESTION = {
-    "theme": "cabines d'essayage",
-    "keywords": ["cabine", "cabines", "essayage"],
-}
-KPI_RELATION = {
-    "soft": "positive_mentions",
-    "hard": "sales",
-    "frequency": "W",
-    "lag": 1,
-    "sign": "+",
-    "description": "weekly positive mentions of Maison Lys raise next week's sales",
-}
+SUGGESTION = FASHION.suggestion
+KPI_RELATION = FASHION.kpi_relation
 BUZZ_ON_SALES = 0.30  # sales multiplier per standard deviation of last week's buzz
 BUZZ_ON_POSITIVE = 0.55  # log-rate of positive mentions per standard deviation of buzz
 
@@ -146,10 +144,16 @@ def _read_lines(name: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _cities() -> pd.DataFrame:
+def _cities(rt: SampleRetailer = FASHION) -> pd.DataFrame:
+    """Cities of the sample (resources/cities.csv), after the retailer's own extra cities."""
     path = resources.files("workbench").joinpath("resources", "cities.csv")
     with resources.as_file(path) as p:
-        return pd.read_csv(p, dtype={"postcode": str, "department": str})
+        cities = pd.read_csv(p, dtype={"postcode": str, "department": str})
+    if rt.extra_cities:
+        extra = pd.DataFrame(list(rt.extra_cities), columns=cities.columns).astype(
+            {"postcode": str, "department": str})
+        cities = pd.concat([extra, cities], ignore_index=True)
+    return cities
 
 
 def _period_bounds(start: str, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -206,7 +210,7 @@ def _calendar(start: str, months: int, seed: int) -> Calendar:
 # Stores and customers
 # ---------------------------------------------------------------------------------------------
 
-def _stores(n_customers: int, cities: pd.DataFrame, seed: int) -> pd.DataFrame:
+def _stores(n_customers: int, cities: pd.DataFrame, seed: int, rt: SampleRetailer = FASHION) -> pd.DataFrame:
     r = _rng(seed, 2)
     n = int(np.clip(n_customers // 400, 12, 400))
     w = cities["population"].to_numpy(float)
@@ -215,9 +219,12 @@ def _stores(n_customers: int, cities: pd.DataFrame, seed: int) -> pd.DataFrame:
     idx = np.sort(np.concatenate([np.arange(min(n, len(cities))), extra]))
     c = cities.iloc[idx].reset_index(drop=True)
     big = c["population"].to_numpy() >= 140
-    fmt = np.where(r.random(len(c)) < np.where(big, 0.55, 0.15), "large", "small")
+    # format: one uniform draw per store against the cumulated format shares of its city size
+    cdf = np.cumsum(np.where(big[:, None], np.array(rt.format_p_big), np.array(rt.format_p_small)), axis=1)
+    k_fmt = np.minimum((r.random(len(c))[:, None] >= cdf).sum(axis=1), len(rt.formats) - 1)
+    fmt = np.array(rt.formats)[k_fmt]
     names = [
-        f"Maison Lys {city}" + (f" {k + 1}" if k else "")
+        f"{rt.brand} {city}" + (f" {k + 1}" if k else "")
         for city, k in zip(c["city"], c.groupby("city").cumcount(), strict=True)
     ]
     return pd.DataFrame(
@@ -249,15 +256,6 @@ _SEG_CSP = np.array(
         [0.01, 0.04, 0.10, 0.18, 0.30, 0.20, 0.12, 0.05],
     ]
 )
-_SEG_TIER = np.array(
-    [  # none, silver, gold, platinum
-        [0.45, 0.40, 0.13, 0.02],
-        [0.25, 0.45, 0.25, 0.05],
-        [0.10, 0.45, 0.35, 0.10],
-        [0.05, 0.15, 0.45, 0.35],
-        [0.70, 0.25, 0.05, 0.00],
-    ]
-)
 _SEG_JOURNEYS = np.array([26.0, 16.0, 20.0, 24.0, 6.0])  # journeys per customer per year
 _SEG_EMAIL_CONSENT = np.array([0.75, 0.7, 0.45, 0.8, 0.5])
 _SEG_AMBASSADOR_CONSENT = np.array([0.35, 0.3, 0.25, 0.35, 0.15])
@@ -287,16 +285,6 @@ _SEG_ADS = np.array(
     ]
 )
 _SEG_PRICE = np.array([1.0, 1.25, 0.55, 2.3, 0.9])
-_SEG_CATEGORY = np.array(
-    [  # mode, maison, beaute, sport, enfant, high_tech
-        [0.35, 0.08, 0.22, 0.15, 0.02, 0.18],
-        [0.20, 0.28, 0.10, 0.12, 0.25, 0.05],
-        [0.15, 0.40, 0.18, 0.05, 0.15, 0.07],
-        [0.30, 0.30, 0.15, 0.10, 0.05, 0.10],
-        [0.40, 0.15, 0.10, 0.15, 0.10, 0.10],
-    ]
-)
-_CATEGORY_PRICE = np.array([32.0, 40.0, 16.0, 38.0, 20.0, 95.0])
 
 
 class _AddressBook:
@@ -325,7 +313,7 @@ class _AddressBook:
 
 def _customers_chunk(
     offset: int, n: int, stores: pd.DataFrame, cities: pd.DataFrame, first: pd.Timestamp, seed: int,
-    book: _AddressBook | None = None,
+    book: _AddressBook | None = None, rt: SampleRetailer = FASHION,
 ) -> pd.DataFrame:
     """Customers offset+1 .. offset+n; `book` holds the e-mail addresses of earlier chunks."""
     book = _AddressBook() if book is None else book
@@ -338,9 +326,10 @@ def _customers_chunk(
     sex = np.where(r.random(n) < 0.56, "F", "M")
     csp_idx = (r.random(n)[:, None] > np.cumsum(_SEG_CSP[seg], axis=1)).sum(axis=1)
     csp = np.array(schemas.CSP)[np.minimum(csp_idx, len(schemas.CSP) - 1)]
-    tier_idx = (r.random(n)[:, None] > np.cumsum(_SEG_TIER[seg], axis=1)).sum(axis=1)
-    tier = np.array(schemas.LOYALTY_TIERS)[np.minimum(tier_idx, 3)]
-    points = np.round(r.gamma(2.0, 150.0, n) * (1 + tier_idx)).astype(int) * (tier_idx > 0)
+    tier_idx = (r.random(n)[:, None] > np.cumsum(rt.seg_tier[seg], axis=1)).sum(axis=1)
+    tier = np.array(rt.tiers)[np.minimum(tier_idx, len(rt.tiers) - 1)]
+    earns = (tier_idx >= 0) if rt.points_lowest else (tier_idx > 0)  # fashion: no card, no points
+    points = np.round(r.gamma(2.0, 150.0, n) * (1 + tier_idx)).astype(int) * earns
     # city: population weights tilted towards big cities by segment
     pop = cities["population"].to_numpy(float)
     big = pop >= 250
@@ -429,7 +418,8 @@ def _hours(r, n, kind):
     return np.where(evening, np.clip(r.normal(20.8, 1.4, n), 17, 23.9), np.clip(r.normal(12.5, 2.5, n), 7, 17))
 
 
-def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, seed: int, offset: int):
+def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, seed: int, offset: int,
+                    rt: SampleRetailer = FASHION):
     r = _rng(seed, 4, offset)
     n_days = len(cal.days)
     seg = cust["_segment"].to_numpy()
@@ -524,7 +514,8 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
     known = offline | (tp_ch == TOUCHPOINT_CHANNELS.index("email")) | (r.random(n_tp) < 0.55)
     plat = np.full(n_tp, -1, dtype=np.int8)
     soc = tp_ch == TOUCHPOINT_CHANNELS.index("social")
-    plat[soc] = r.choice(4, size=soc.sum(), p=[0.2, 0.4, 0.25, 0.15])
+    plat_p = list(rt.touchpoint_platform_p)
+    plat[soc] = r.choice(len(plat_p), size=soc.sum(), p=plat_p)
     # numbers, not strings: ids and labels are written once, after the chunk is sorted
     tp = {
         "j": tp_j, "channel": tp_ch, "timestamp": tp_t, "visitor": dev,
@@ -533,7 +524,7 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
     return tp, tx, converted, j_seg
 
 
-def _anonymous_touchpoints(n: int, cal: Calendar, seed: int, offset: int) -> pd.DataFrame:
+def _anonymous_touchpoints(n: int, cal: Calendar, seed: int, offset: int, rt: SampleRetailer = FASHION):
     """Journeys of visitors never identified (null paths of unknown people)."""
     r = _rng(seed, 5, offset)
     day = r.choice(len(cal.days), size=n, p=cal.online_weight / cal.online_weight.sum())
@@ -541,32 +532,34 @@ def _anonymous_touchpoints(n: int, cal: Calendar, seed: int, offset: int) -> pd.
     codes = np.array([TOUCHPOINT_CHANNELS.index(c) for c in ("search", "social", "display", "website", "app")],
                      dtype=np.int8)
     ch = codes[r.choice(5, size=n, p=[0.25, 0.2, 0.2, 0.3, 0.05])]
-    plat = np.where(ch == TOUCHPOINT_CHANNELS.index("social"), r.integers(0, 4, n), -1).astype(np.int8)
+    plat = np.where(ch == TOUCHPOINT_CHANNELS.index("social"), r.integers(0, len(rt.platforms), n), -1)
+    plat = plat.astype(np.int8)
     vis = r.integers(0, n // 2 + 1, n) + 900_000_000 + offset
     return {"channel": ch, "timestamp": t, "visitor": vis, "customer": np.full(n, -1), "platform": plat}
 
 
-def _lines_for(tx: pd.DataFrame, cal: Calendar, seed: int, offset: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _lines_for(tx: pd.DataFrame, cal: Calendar, seed: int, offset: int,
+               rt: SampleRetailer = FASHION) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     r = _rng(seed, 6, offset)
     n = len(tx)
     seg = tx["_seg"].to_numpy()
     n_lines = np.minimum(1 + r.poisson(0.9, n), 4)
     li_tx = np.repeat(np.arange(n), n_lines)
     li_seg = seg[li_tx]
-    cat = (r.random(li_tx.size)[:, None] > np.cumsum(_SEG_CATEGORY[li_seg], axis=1)).sum(axis=1)
-    cat = np.minimum(cat, len(schemas.CATEGORIES) - 1)
+    cat = (r.random(li_tx.size)[:, None] > np.cumsum(rt.seg_category[li_seg], axis=1)).sum(axis=1)
+    cat = np.minimum(cat, len(rt.categories) - 1)
     qty = 1 + r.poisson(0.5, li_tx.size)
     days = ((tx["timestamp"].to_numpy() - cal.days.values[0]) // np.timedelta64(1, "D")).astype(int)
     in_sales = _sales_periods(cal.days)[np.clip(days, 0, len(cal.days) - 1)]
     disc = np.where(in_sales, 0.7, 1.0)[li_tx]
-    unit = _CATEGORY_PRICE[cat] * _SEG_PRICE[li_seg] * disc * r.lognormal(0, 0.35, li_tx.size)
+    unit = rt.category_price[cat] * _SEG_PRICE[li_seg] * disc * r.lognormal(0, 0.35, li_tx.size)
     amount = np.round(unit * qty, 2)
     line_no = np.arange(li_tx.size) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
     lines = pd.DataFrame(
         {
             "transaction_id": tx["transaction_id"].to_numpy()[li_tx],
             "line_no": line_no.astype("int64"),
-            "category": np.array(schemas.CATEGORIES)[cat],
+            "category": np.array(rt.categories)[cat],
             "quantity": qty.astype("int64"),
             "amount": amount,
         }
@@ -580,32 +573,21 @@ def _lines_for(tx: pd.DataFrame, cal: Calendar, seed: int, offset: int) -> tuple
 # E-mail
 # ---------------------------------------------------------------------------------------------
 
-_SUBJECTS = [
-    ("Nouvelle collection : découvrez nos coups de cœur", "mode"),
-    ("Votre maison se refait une beauté", "maison"),
-    ("Soldes : jusqu'à -50 % sur une sélection", None),
-    ("Black Friday : vos offres exclusives", None),
-    ("Vos points fidélité vous attendent", None),
-    ("Idées cadeaux de Noël pour toute la famille", "enfant"),
-    ("Rentrée sportive : équipez-vous", "sport"),
-    ("Les essentiels beauté du moment", "beaute"),
-    ("High-tech : les nouveautés à prix doux", "high_tech"),
-    ("Livraison offerte ce week-end", None),
-]
 
 
-def _campaigns(cal: Calendar, seed: int) -> pd.DataFrame:
+def _campaigns(cal: Calendar, seed: int, rt: SampleRetailer = FASHION) -> pd.DataFrame:
     r = _rng(seed, 7)
     weekly = cal.days[cal.days.weekday == 1]  # Tuesdays
     extra = cal.days[_sales_periods(cal.days) & (cal.days.weekday == 4)]
     dates = weekly.union(extra)
-    k = r.integers(0, len(_SUBJECTS), len(dates))
+    subjects = rt.subjects
+    k = r.integers(0, len(subjects), len(dates))
     return pd.DataFrame(
         {
             "campaign_id": [f"E{i + 1:04d}" for i in range(len(dates))],
             "sent_date": dates,
-            "subject": [_SUBJECTS[i][0] for i in k],
-            "category": [_SUBJECTS[i][1] for i in k],
+            "subject": [subjects[i][0] for i in k],
+            "category": [subjects[i][1] for i in k],
         }
     )
 
@@ -634,242 +616,15 @@ def _email_events_chunk(cust: pd.DataFrame, campaigns: pd.DataFrame, seed: int, 
 # French text
 # ---------------------------------------------------------------------------------------------
 
-THEMES = (
-    "livraison",
-    "service client",
-    "prix",
-    "promotions",
-    "qualité",
-    "magasin",
-    "retours",
-    "appli",
-    "fidélité",
-    "offre",
-)
-_THEME_GIVEN_SENTIMENT = {  # P(theme | sentiment), in THEMES order
-    "negative": [0.20, 0.20, 0.12, 0.04, 0.12, 0.10, 0.10, 0.07, 0.03, 0.02],
-    "neutral": [0.14, 0.08, 0.12, 0.14, 0.06, 0.14, 0.08, 0.08, 0.08, 0.08],
-    "positive": [0.06, 0.06, 0.08, 0.20, 0.16, 0.16, 0.03, 0.07, 0.09, 0.09],
-}
-_COMPLAINT_THEMES = {"livraison", "service client", "retours", "appli", "magasin", "qualité", "promotions", "fidélité"}
-_PRODUCTS = {
-    "mode": ["robe", "jean", "pull", "veste", "chemise"],
-    "maison": ["canapé", "lampe", "coussin", "table basse", "rideau"],
-    "beaute": ["crème", "parfum", "mascara", "shampoing"],
-    "sport": ["baskets", "tapis de yoga", "sac de sport", "legging"],
-    "enfant": ["poussette", "pyjama", "jouet", "doudou"],
-    "high_tech": ["casque", "enceinte", "tablette", "chargeur"],
-}
-_CATEGORY_THEMES = {"prix", "promotions", "qualité", "offre", "retours"}
-_INTENS = ["vraiment", "trop", "super", "hyper", "tellement", "très"]
-_TEMPLATES = {
-    ("livraison", "negative"): [
-        "Commande passée il y a 10 jours chez {b} et toujours rien reçu, livraison en retard {i} inadmissible",
-        "{b} mon colis n'est jamais arrivé et personne ne répond, c'est {i} nul",
-        "Livraison annoncée hier, toujours pas de colis. {b} vous êtes pas sérieux",
-        "Encore un retard de livraison avec {b}, je ne commanderai plus jamais",
-        "Colis abîmé et livré en retard par {b}, {i} déçue",
-    ],
-    ("livraison", "neutral"): [
-        "Commande {b} en cours de livraison, on verra bien",
-        "Livraison {b} prévue jeudi pour mon {p}",
-        "J'ai choisi la livraison express de {b}, à voir",
-    ],
-    ("livraison", "positive"): [
-        "Livraison {i} rapide avec {b}, reçu le lendemain !",
-        "Colis {b} arrivé en avance et bien emballé, top",
-        "Rien à dire, livraison nickel chez {b}",
-    ],
-    ("service client", "negative"): [
-        "Service client {b} injoignable depuis 3 jours, {i} agaçant",
-        "{b} 45 minutes d'attente au téléphone pour rien, service client nul",
-        "Aucune réponse du service client {b} à mes mails, c'est pas normal",
-        "Le service client de {b} ne sert à rien, personne ne règle mon problème",
-    ],
-    ("service client", "neutral"): [
-        "J'ai contacté le service client {b} pour une question sur ma commande",
-        "Le service client {b} est ouvert le dimanche, bon à savoir",
-    ],
-    ("service client", "positive"): [
-        "Merci au service client {b}, problème réglé en 5 minutes",
-        "Conseillère {i} sympa au service client {b}, bravo",
-        "Service client {b} au top, {i} réactif",
-    ],
-    ("prix", "negative"): [
-        "Les prix chez {b} ont {i} augmenté, {p} hors de prix",
-        "{b} {p} beaucoup trop cher pour la qualité",
-        "C'est pas donné chez {b}, je vais voir ailleurs",
-    ],
-    ("prix", "neutral"): [
-        "Je compare le prix du {p} chez {b} avec les autres",
-        "Comparaison des prix entre {b} et les autres pour un {p}",
-    ],
-    ("prix", "positive"): [
-        "Prix {i} corrects chez {b} pour ce {p}",
-        "{b} pas cher et bien, j'adore mon nouveau {p}",
-        "Bon rapport qualité prix chez {b}",
-    ],
-    ("promotions", "negative"): [
-        "Les soi-disant promos de {b} c'est de l'arnaque, pas de vraie réduction",
-        "Code promo {b} qui ne marche pas, {i} énervant",
-    ],
-    ("promotions", "neutral"): [
-        "Les soldes {b} commencent mercredi",
-        "Promo {b} sur les {p} cette semaine #soldes",
-        "Vu une offre {b} pour le Black Friday",
-    ],
-    ("promotions", "positive"): [
-        "Soldes {b} {i} bien, -50% sur mon {p} !",
-        "Les promos {b} du Black Friday sont top",
-        "Super affaire chez {b} pendant les soldes, ravie",
-    ],
-    ("qualité", "negative"): [
-        "{p} {b} cassé au bout d'une semaine, qualité {i} décevante",
-        "La qualité {b} n'est plus ce qu'elle était, {p} déjà abîmé",
-        "Mon {p} {b} s'est déchiré au premier lavage, nul",
-    ],
-    ("qualité", "neutral"): [
-        "J'attends de voir la qualité des {p} {b}",
-        "Le {p} {b} est fabriqué en Europe",
-    ],
-    ("qualité", "positive"): [
-        "{p} {b} de {i} bonne qualité, je recommande",
-        "Très satisfaite de mon {p} {b}, solide et beau",
-        "Qualité au rendez-vous chez {b}, mon {p} est parfait",
-    ],
-    ("magasin", "negative"): [
-        "Magasin {b} en bazar, rayons vides et 20 min d'attente en caisse",
-        "Accueil {i} désagréable au magasin {b} ce matin",
-        "Une seule caisse ouverte un samedi chez {b}, n'importe quoi",
-    ],
-    ("magasin", "neutral"): [
-        "Le magasin {b} est ouvert le dimanche matin",
-        "Passage au magasin {b} cet après-midi",
-        "Nouveau magasin {b} en centre-ville",
-    ],
-    ("magasin", "positive"): [
-        "Vendeuse {i} agréable au magasin {b}, merci pour les conseils",
-        "Magasin {b} {i} bien rangé, on trouve tout",
-        "J'adore le nouveau magasin {b}, super ambiance",
-    ],
-    ("retours", "negative"): [
-        "Retour de mon {p} chez {b} il y a un mois et toujours pas remboursé",
-        "{b} refuse de me rembourser mon {p}, scandaleux",
-        "Procédure de retour {b} {i} compliquée, jamais plus",
-    ],
-    ("retours", "neutral"): [
-        "Je vais faire un retour chez {b} pour un {p}",
-        "Retour {b} déposé en point relais",
-    ],
-    ("retours", "positive"): [
-        "Retour {b} {i} simple, remboursé en 3 jours",
-        "Échange de mon {p} sans souci chez {b}, merci",
-    ],
-    ("appli", "negative"): [
-        "L'appli {b} plante encore au moment de payer",
-        "Appli {b} {i} lente, impossible de valider mon panier",
-        "Bug de l'appli {b}, mes points fidélité ont disparu",
-    ],
-    ("appli", "neutral"): [
-        "Mise à jour de l'appli {b} disponible",
-        "J'utilise l'appli {b} pour le click and collect",
-    ],
-    ("appli", "positive"): [
-        "L'appli {b} est {i} pratique pour le click and collect",
-        "Nouvelle appli {b} fluide et simple, bravo",
-    ],
-    ("fidélité", "negative"): [
-        "Carte fidélité {b} qui ne sert à rien, points perdus",
-        "Programme fidélité {b} {i} décevant",
-    ],
-    ("fidélité", "neutral"): [
-        "Je viens de m'inscrire au programme fidélité {b}",
-        "Mes points fidélité {b} expirent en décembre",
-    ],
-    ("fidélité", "positive"): [
-        "Bon d'achat grâce à ma carte fidélité {b}, {i} content",
-        "Le programme fidélité {b} est vraiment avantageux",
-    ],
-    ("offre", "negative"): [
-        "Jamais de {p} en stock chez {b}, offre {i} limitée",
-        "Choix {i} pauvre chez {b} en {p}",
-    ],
-    ("offre", "neutral"): [
-        "{b} propose maintenant des {p}",
-        "Nouvelle collection {b} de {p} en magasin",
-    ],
-    ("offre", "positive"): [
-        "Super choix de {p} chez {b}, il y en a pour tous les goûts",
-        "La nouvelle collection {b} est {i} belle",
-    ],
-}
-_QUESTIONS = {
-    "livraison": ["{b} ma commande n'est toujours pas expédiée, vous pouvez vérifier ?", "{b} la livraison est offerte à partir de combien ?", "{b} vous livrez en Corse ?"],
-    "service client": ["{b} comment joindre le service client ?", "{b} vous répondez par message privé ?"],
-    "retours": ["{b} je peux retourner un {p} acheté en ligne en magasin ?", "{b} combien de temps pour être remboursé après un retour ?"],
-    "appli": ["{b} l'appli ne m'affiche plus mes points, c'est normal ?", "{b} comment activer le click and collect sur l'appli ?"],
-    "magasin": ["{b} le magasin de Lyon est ouvert le 1er mai ?", "{b} vous avez des {p} en stock au magasin ?"],
-    "fidélité": ["{b} comment utiliser mes points fidélité en ligne ?"],
-    "offre": ["{b} le {p} sera de nouveau disponible quand ?"],
-}
-_SUGGESTIONS_RECURRING = [
-    "{b} il faudrait plus de cabines d'essayage, toujours la queue le samedi",
-    "Ce serait bien d'avoir des cabines d'essayage plus grandes chez {b}",
-    "{b} pourquoi pas ajouter des cabines d'essayage au rayon {p} ?",
-    "J'aimerais que {b} ouvre plus de cabines d'essayage, on attend trop",
-]
-_SUGGESTIONS_OTHER = [
-    "{b} il faudrait des caisses automatiques, ça irait plus vite",
-    "Ce serait bien que {b} ouvre le dimanche matin",
-    "J'aimerais une liste de courses dans l'appli {b}",
-    "{b} pourquoi pas des emballages recyclables pour les colis ?",
-    "Il faudrait un rayon seconde main chez {b}",
-]
-_EMOJI = {
-    "negative": ["😡", "👎", "😤", ":(", "😠", "🤬"],
-    "neutral": ["🤔", "", "", "👀"],
-    "positive": ["😍", "👍", "❤️", ":)", "🥰", "👌"],
-}
-_REPLIES_PERSON = {
-    "negative": ["Pareil pour moi, {i} galère", "Moi aussi j'attends toujours", "Même problème chez moi"],
-    "neutral": ["Bonne question", "Je me demandais aussi", "+1"],
-    "positive": ["Carrément d'accord !", "Trop bien", "Je confirme, top"],
-}
-_NOISE = [
-    ("vraiment", "vrmt"), ("très", "tres"), ("c'est", "cest"), ("quand", "qd"), ("toujours", "tjrs"),
-    ("trop", "trooop"), ("beaucoup", "bcp"), ("problème", "probleme"), ("déçue", "decue"), ("top", "toooop"),
-]
-_BRAND_POSTS = [
-    "Découvrez notre nouvelle collection {c} ✨ savoir-faire et qualité #{h}",
-    "Soldes : jusqu'à -50 % en magasin et sur l'appli ! #{h}",
-    "Livraison offerte dès 49 € ce week-end 🚚 #{h}",
-    "Programme fidélité : doublez vos points cette semaine 💳 #{h}",
-    "Nos {p} sont conçus en France, qualité et élégance #{h}",
-    "Click & collect : commandez en ligne, retirez en 2 h dans votre magasin #{h}",
-    "Black Friday : offres exclusives sur toute la collection #{h}",
-    "Idées cadeaux : notre sélection {c} pour Noël 🎁 #{h}",
-]
-_BRAND_REPLY = {
-    "question": "Bonjour, merci pour votre message ! Nous vous répondons en message privé 🙂",
-    "complaint": "Bonjour, nous sommes désolés pour ce désagrément. Pouvez-vous nous écrire en message privé avec votre numéro de commande ?",
-}
-_REVIEWS = {
-    "positive": [
-        "Personnel très accueillant et de bon conseil", "Magasin propre et bien rangé",
-        "Passage en caisse rapide, merci", "Très bon accueil au rayon {p}",
-    ],
-    "neutral": ["Magasin correct", "RAS, j'ai trouvé mon {p}", "Un peu de monde mais ça va"],
-    "negative": [
-        "Attente interminable en caisse", "Rayon {p} vide, pas de stock", "Vendeur désagréable et pas disponible",
-        "Magasin sale et mal rangé",
-    ],
-}
+
+
+_HANDLES = {b: h for rt in RETAILERS.values() for b, h in rt.handles.items()}
 
 
 @cache
 def _brand_refs(brand: str) -> tuple[str, ...]:
     """The ways people name a brand: @handle, name, #hashtag, lower case."""
-    return (f"@{BRAND_HANDLES[brand]}", brand, "#" + _strip_accents(brand).replace(" ", ""), brand.lower())
+    return (f"@{_HANDLES[brand]}", brand, "#" + _strip_accents(brand).replace(" ", ""), brand.lower())
 
 
 def _brand_ref(r: np.random.Generator, brand: str) -> str:
@@ -879,11 +634,11 @@ def _brand_ref(r: np.random.Generator, brand: str) -> str:
 
 def _decorate(r, text: str, sentiment: str, brand: str) -> str:
     if r.random() < 0.25:
-        for a, b in _NOISE:
+        for a, b in fr.NOISE:
             if a in text and r.random() < 0.6:
                 text = text.replace(a, b, 1)
     if r.random() < 0.5:
-        e = _EMOJI[sentiment][r.integers(0, len(_EMOJI[sentiment]))]
+        e = fr.EMOJI[sentiment][r.integers(0, len(fr.EMOJI[sentiment]))]
         text = f"{text} {e}".rstrip()
     if r.random() < 0.3:
         tags = ["#" + _strip_accents(brand).replace(" ", ""), "#soldes", "#BlackFriday", "#shopping", "#colis"]
@@ -893,11 +648,11 @@ def _decorate(r, text: str, sentiment: str, brand: str) -> str:
     return text
 
 
-def _fill(r, template: str, brand: str, category: str | None) -> str:
-    cat = category if isinstance(category, str) else schemas.CATEGORIES[r.integers(0, len(schemas.CATEGORIES))]
-    prods = _PRODUCTS[cat]
+def _fill(r, template: str, brand: str, category: str | None, rt: SampleRetailer = FASHION) -> str:
+    cat = category if isinstance(category, str) else rt.categories[r.integers(0, len(rt.categories))]
+    prods = rt.products[cat]
     return template.format(
-        b=_brand_ref(r, brand), i=_INTENS[r.integers(0, len(_INTENS))], p=prods[r.integers(0, len(prods))]
+        b=_brand_ref(r, brand), i=fr.INTENS[r.integers(0, len(fr.INTENS))], p=prods[r.integers(0, len(prods))]
     )
 
 
@@ -964,15 +719,14 @@ def _pick_distinct(r: np.random.Generator, p: np.ndarray, size: int) -> list[int
     return found
 
 
-_BIO_PLACE = ["📍 ", "", "Vit à ", ""]
-_BIO_ABOUT = ["Maman de 2 enfants", "Fan de déco", "Sport et nature", "Amoureuse de mode", "Geek assumé"]
 
 
-def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFrame, seed: int):
+def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFrame, seed: int,
+                     rt: SampleRetailer = FASHION):
     """Person accounts (some owned by CRM customers), influencers and brand accounts."""
     r = _rng(seed, 9)
     rows, pairs = [], []
-    plat_p = np.array([0.30, 0.35, 0.20, 0.15])
+    plat_p = np.array(rt.account_platform_p)
     plat_cdf = np.cumsum(plat_p)
     plat_cdf /= plat_cdf[-1]
     k = 0
@@ -986,13 +740,13 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
             aid = f"A{k:08d}"
             bio_parts = []
             if r.random() < 0.97:
-                bio_parts.append(_BIO_PLACE[r.integers(0, 4)] + city)
+                bio_parts.append(fr.BIO_PLACE[r.integers(0, 4)] + city)
             if r.random() < 0.6 and isinstance(email, str):
                 bio_parts.append(f"contact : {email}")
             if r.random() < 0.4:
-                bio_parts.append(_BIO_ABOUT[r.integers(0, 5)])
+                bio_parts.append(fr.BIO_ABOUT[r.integers(0, 5)])
             rows.append(
-                (aid, schemas.PLATFORMS[p], _handle(r, first, last, by),
+                (aid, rt.platforms[p], _handle(r, first, last, by),
                  _display_variant(r, first, last), " · ".join(bio_parts) or None, seg)
             )
             pairs.append((cid, aid))
@@ -1006,7 +760,7 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
         city = city_names[r.integers(0, len(city_names))]
         bio = (city if r.random() < 0.5 else None)
         p = _pick_one(r, plat_cdf)
-        rows.append((f"A{k:08d}", schemas.PLATFORMS[p], _handle(r, first, last, None), _display_variant(r, first, last), bio, -1))
+        rows.append((f"A{k:08d}", rt.platforms[p], _handle(r, first, last, None), _display_variant(r, first, last), bio, -1))
     acc = pd.DataFrame(rows, columns=["account_id", "platform", "handle", "display_name", "bio", "_segment"])
     # handles are unique per platform
     dup = acc.duplicated(["platform", "handle"], keep="first")
@@ -1033,13 +787,15 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
     acc.loc[inf_idx, "_activity"] *= 6
     acc.loc[decoy, "_activity"] *= 0.3
     brands = []
-    for b in BRANDS:
-        for p in schemas.PLATFORMS:
+    for b in rt.brands:
+        for p in rt.platforms:
             k += 1
-            brands.append((f"A{k:08d}", p, BRAND_HANDLES[b], b, b))
+            brands.append((f"A{k:08d}", p, rt.handles[b], b, b))
     br = pd.DataFrame(brands, columns=["account_id", "platform", "handle", "display_name", "brand"])
     scale = max(n_customers / 20_000, 0.05)
-    br["followers"] = (np.array([30_000, 60_000, 90_000, 12_000] * 3) * np.repeat([1.0, 0.7, 0.5], 4) * scale).astype("int64")
+    n_b, n_p = len(rt.brands), len(rt.platforms)
+    br["followers"] = (np.array(list(rt.brand_followers) * n_b) * np.repeat(list(rt.brand_follower_scale), n_p)
+                       * scale).astype("int64")
     br["bio"] = [f"Compte officiel {b}" for b in br["brand"]]
     br["account_type"] = "brand"
     br = br.assign(_segment=-2, _influencer=False, _decoy=False, _activity=0.0)
@@ -1048,7 +804,8 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
     return acc, pairs
 
 
-def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: int, seed: int):
+def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: int, seed: int,
+              rt: SampleRetailer = FASHION):
     """Mentions of the three brands, with retweets, replies, likes and the brand's answers."""
     r = _rng(seed, 10)
     people = acc[acc["account_type"] == "person"].reset_index(drop=True)
@@ -1060,23 +817,25 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     wd = np.array([1.0, 1.0, 1.0, 1.0, 1.05, 0.95, 1.1])[cal.days.weekday.to_numpy()]
     recs = []  # (day, brand, sentiment, theme, kind)
     base = {"negative": 0.27, "neutral": 0.38, "positive": 0.35}
-    for b, share in ((BRAND, 1.0), (COMPETITORS[0], 0.35), (COMPETITORS[1], 0.3)):
+    brand = rt.brand
+    for b, share in zip(rt.brands, (1.0, 0.35, 0.3), strict=True):
         for sent, p in base.items():
             rate = lam_own * share * p * wd
-            if b == BRAND and sent == "positive":
+            if b == brand and sent == "positive":
                 rate = rate * np.exp(BUZZ_ON_POSITIVE * cal.buzz_week - BUZZ_ON_POSITIVE**2 / 2)
             counts = r.poisson(rate)
             d = np.repeat(np.arange(n_days), counts)
-            th = r.choice(len(THEMES), size=d.size, p=_THEME_GIVEN_SENTIMENT[sent])
-            recs.append(pd.DataFrame({"day": d, "brand": b, "sentiment": sent, "theme": np.array(THEMES)[th], "kind": "post"}))
-    # the crisis: a surge of negative delivery complaints about Maison Lys
+            th = r.choice(len(fr.THEMES), size=d.size, p=fr.THEME_GIVEN_SENTIMENT[sent])
+            recs.append(pd.DataFrame({"day": d, "brand": b, "sentiment": sent, "theme": np.array(fr.THEMES)[th], "kind": "post"}))
+    # the crisis: a surge of negative complaints about the brand on one theme (delivery)
     extra = r.poisson(lam_own * np.array([2.2, 1.6, 0.9][:CRISIS_DAYS]))
     d = np.repeat(crisis_day + np.arange(CRISIS_DAYS), extra)
-    recs.append(pd.DataFrame({"day": d, "brand": BRAND, "sentiment": "negative", "theme": CRISIS_THEME, "kind": "crisis"}))
+    recs.append(pd.DataFrame({"day": d, "brand": brand, "sentiment": "negative", "theme": rt.crisis_theme,
+                              "kind": "crisis"}))
     m = pd.concat(recs, ignore_index=True)
-    # questions and suggestions to Maison Lys
-    own_neu = (m["brand"] == BRAND) & (m["sentiment"] == "neutral")
-    qmask = own_neu & m["theme"].isin(list(_QUESTIONS)) & (r.random(len(m)) < 0.45)
+    # questions and suggestions to the brand
+    own_neu = (m["brand"] == brand) & (m["sentiment"] == "neutral")
+    qmask = own_neu & m["theme"].isin(list(fr.QUESTIONS)) & (r.random(len(m)) < 0.45)
     m.loc[qmask, "kind"] = "question"
     smask = own_neu & ~qmask & (r.random(len(m)) < 0.10)
     m.loc[smask, "kind"] = "suggestion"
@@ -1089,25 +848,26 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     m["platform"] = people["platform"].to_numpy()[auth]
     hours = _hours(r, len(m), "online")
     m["timestamp"] = cal.days.values[m["day"].to_numpy()] + (hours * 3600).astype("int64").astype("timedelta64[s]")
-    has_cat = m["theme"].isin(list(_CATEGORY_THEMES)).to_numpy() | (r.random(len(m)) < 0.15)
-    cat_p = np.array([0.3, 0.25, 0.12, 0.12, 0.08, 0.13])
-    cat = np.array(schemas.CATEGORIES)[r.choice(6, size=len(m), p=cat_p)]
-    # planted product-line driver: quality complaints concentrate on "maison"
+    has_cat = m["theme"].isin(list(fr.CATEGORY_THEMES)).to_numpy() | (r.random(len(m)) < 0.15)
+    cat_p = np.array(rt.mention_category_p)
+    cat = np.array(rt.categories)[r.choice(len(cat_p), size=len(m), p=cat_p)]
+    # planted product-line driver: quality complaints concentrate on one category
     qneg = (m["theme"] == "qualité").to_numpy() & (m["sentiment"] == "negative").to_numpy()
-    cat = np.where(qneg & (r.random(len(m)) < 0.6), "maison", cat)
+    cat = np.where(qneg & (r.random(len(m)) < 0.6), rt.quality_category, cat)
     m["category"] = np.where(has_cat, cat, None)
     texts = []
+    templates = {**fr.TEMPLATES, **rt.template_overrides}
     for t, s, b, kind, c in zip(*(m[col].tolist() for col in ("theme", "sentiment", "brand", "kind", "category")),
                                 strict=True):
         if kind == "question":
-            opts = _QUESTIONS[t]
+            opts = fr.QUESTIONS[t]
         elif kind == "suggestion_recurring":
-            opts = _SUGGESTIONS_RECURRING
+            opts = rt.suggestions_recurring
         elif kind == "suggestion":
-            opts = _SUGGESTIONS_OTHER
+            opts = rt.suggestions_other
         else:
-            opts = _TEMPLATES[(t, s)]
-        txt = _fill(r, opts[r.integers(0, len(opts))], b, c)
+            opts = templates[(t, s)]
+        txt = _fill(r, opts[r.integers(0, len(opts))], b, c, rt)
         texts.append(_decorate(r, txt, s, b))
     m["text"] = texts
     m = m.sort_values(["timestamp", "account_id"], kind="stable").reset_index(drop=True)
@@ -1123,12 +883,12 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     n_rt = r.poisson(mu_rt)
     n_rep = r.poisson(mu_rep)
     n_like = r.poisson(mu_like)
-    by_plat = {p: np.flatnonzero(people["platform"].to_numpy() == p) for p in schemas.PLATFORMS}
+    by_plat = {p: np.flatnonzero(people["platform"].to_numpy() == p) for p in rt.platforms}
     by_plat_p = {p: act[ix] / act[ix].sum() for p, ix in by_plat.items()}
 
     def pick(plat_arr):
         out = np.empty(plat_arr.size, dtype=object)
-        for p in schemas.PLATFORMS:
+        for p in rt.platforms:
             sel = plat_arr == p
             if sel.any():
                 out[sel] = people["account_id"].to_numpy()[r.choice(by_plat[p], size=sel.sum(), p=by_plat_p[p])]
@@ -1138,7 +898,7 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     plat = m["platform"].to_numpy()[src]
     tw = plat == "twitter"
     delay = (r.exponential(6, src.size) * 3600).astype("int64").astype("timedelta64[s]")
-    rt = pd.DataFrame(
+    rts = pd.DataFrame(
         {
             "account_id": pick(plat[tw]),
             "platform": "twitter",
@@ -1164,7 +924,7 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
             "account_id": pick(m["platform"].to_numpy()[src_r]),
             "platform": m["platform"].to_numpy()[src_r],
             "timestamp": m["timestamp"].to_numpy()[src_r] + (r.exponential(3, src_r.size) * 3600).astype("int64").astype("timedelta64[s]"),
-            "text": [_REPLIES_PERSON[s][r.integers(0, 3)].format(i=_INTENS[r.integers(0, 6)]) for s in rep_sent],
+            "text": [fr.REPLIES_PERSON[s][r.integers(0, 3)].format(i=fr.INTENS[r.integers(0, 6)]) for s in rep_sent],
             "brand": m["brand"].to_numpy()[src_r],
             "reply_to": m["mention_id"].to_numpy()[src_r],
             "retweet_of": None,
@@ -1184,14 +944,14 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
             "theme": m["theme"],
             "sentiment": m["sentiment"],
             "is_question": m["kind"] == "question",
-            "is_complaint": (m["sentiment"] == "negative") & m["theme"].isin(list(_COMPLAINT_THEMES)),
+            "is_complaint": (m["sentiment"] == "negative") & m["theme"].isin(list(fr.COMPLAINT_THEMES)),
             "is_suggestion": m["kind"].str.startswith("suggestion"),
             "brand": m["brand"],
         }
     )
     # the brand answers questions and complaints addressed to it, with planted delays (hours)
-    median_h = {"twitter": 1.5, "facebook": 4.0, "instagram": 6.0, "tiktok": 12.0}
-    need = (truth["brand"] == BRAND) & (truth["is_question"] | truth["is_complaint"])
+    median_h = rt.response_hours
+    need = (truth["brand"] == brand) & (truth["is_question"] | truth["is_complaint"])
     answered = need & (r.random(len(m)) < np.where(truth["is_question"], 0.85, 0.65))
     med = m["platform"].map(median_h).to_numpy()
     delay_h = np.round(med * r.lognormal(0, 0.7, len(m)), 3)
@@ -1199,15 +959,15 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     ans = np.flatnonzero(answered.to_numpy())
     replies = pd.DataFrame(
         {
-            "account_id": pd.Series(m["platform"].to_numpy()[ans]).map(brand_acc.loc[BRAND]).to_numpy(),
+            "account_id": pd.Series(m["platform"].to_numpy()[ans]).map(brand_acc.loc[brand]).to_numpy(),
             "platform": m["platform"].to_numpy()[ans],
-            "brand": BRAND,
+            "brand": brand,
             "timestamp": m["timestamp"].to_numpy()[ans] + (delay_h[ans] * 3600).astype("int64").astype("timedelta64[s]"),
-            "text": np.where(truth["is_question"].to_numpy()[ans], _BRAND_REPLY["question"], _BRAND_REPLY["complaint"]),
+            "text": np.where(truth["is_question"].to_numpy()[ans], fr.BRAND_REPLY["question"], fr.BRAND_REPLY["complaint"]),
             "reply_to": m["mention_id"].to_numpy()[ans],
         }
     )
-    extra_m = pd.concat([rt, rep], ignore_index=True).sort_values(["timestamp", "account_id"], kind="stable")
+    extra_m = pd.concat([rts, rep], ignore_index=True).sort_values(["timestamp", "account_id"], kind="stable")
     extra_m["mention_id"] = _ids("M", len(m), len(extra_m), 8)
     cols = schemas.TABLES["mentions"].column_names
     mentions = pd.concat([m[cols], extra_m[cols]], ignore_index=True)
@@ -1215,34 +975,36 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     return mentions, inter, replies, truth, m
 
 
-def _brand_posts(acc: pd.DataFrame, cal: Calendar, seed: int) -> pd.DataFrame:
+def _brand_posts(acc: pd.DataFrame, cal: Calendar, seed: int, rt: SampleRetailer = FASHION) -> pd.DataFrame:
     r = _rng(seed, 11)
     brand_acc = acc[acc["account_type"] == "brand"]
     rows = []
     for a in brand_acc.itertuples(index=False):
-        per_day = 2 if a.brand == BRAND else 1
+        per_day = 2 if a.brand == rt.brand else 1
         n = r.poisson(per_day, len(cal.days))
         d = np.repeat(np.arange(len(cal.days)), n)
         t = cal.days.values[d] + (r.uniform(8, 20, d.size) * 3600).astype("int64").astype("timedelta64[s]")
         tags = _strip_accents(a.brand).replace(" ", "")
         for ts in t:
-            tpl = _BRAND_POSTS[r.integers(0, len(_BRAND_POSTS))]
-            c = schemas.CATEGORIES[r.integers(0, 6)]
-            rows.append((a.account_id, a.platform, a.brand, ts, tpl.format(c=c, p=_PRODUCTS[c][0] + "s", h=tags), None))
+            tpl = rt.brand_posts[r.integers(0, len(rt.brand_posts))]
+            c = rt.categories[r.integers(0, len(rt.categories))]
+            word = rt.post_categories[c] if rt.post_categories else c
+            plural = rt.post_products[c] if rt.post_products else rt.products[c][0] + "s"
+            rows.append((a.account_id, a.platform, a.brand, ts, tpl.format(c=word, p=plural, h=tags), None))
     return pd.DataFrame(rows, columns=["account_id", "platform", "brand", "timestamp", "text", "reply_to"])
 
 
-def _post_interactions(posts: pd.DataFrame, acc: pd.DataFrame, seed: int) -> pd.DataFrame:
+def _post_interactions(posts: pd.DataFrame, acc: pd.DataFrame, seed: int, rt: SampleRetailer = FASHION) -> pd.DataFrame:
     """Likes, shares, comments and retweets of brand posts by engaged people."""
     r = _rng(seed, 12)
     people = acc[acc["account_type"] == "person"].reset_index(drop=True)
     w = people["_activity"].to_numpy()
-    lam = np.where(posts["brand"].to_numpy() == BRAND, 3.0, 1.2) * max(len(people) / 10_000, 0.2) * 4
+    lam = np.where(posts["brand"].to_numpy() == rt.brand, 3.0, 1.2) * max(len(people) / 10_000, 0.2) * 4
     n = r.poisson(lam)
     src = np.repeat(np.arange(len(posts)), n)
     plat = posts["platform"].to_numpy()[src]
     who = np.empty(src.size, dtype=object)
-    for p in schemas.PLATFORMS:
+    for p in rt.platforms:
         ix = np.flatnonzero(people["platform"].to_numpy() == p)
         sel = plat == p
         who[sel] = people["account_id"].to_numpy()[r.choice(ix, size=sel.sum(), p=w[ix] / w[ix].sum())]
@@ -1256,52 +1018,30 @@ def _post_interactions(posts: pd.DataFrame, acc: pd.DataFrame, seed: int) -> pd.
 # Audience, search, daily KPIs, stores' nominations and reviews
 # ---------------------------------------------------------------------------------------------
 
-_AUDIENCE_GROWTH = {  # monthly growth of followers, per brand and platform
-    BRAND: {"twitter": 0.004, "instagram": 0.025, "facebook": 0.002, "tiktok": 0.09},
-    COMPETITORS[0]: {"twitter": 0.002, "instagram": 0.015, "facebook": -0.002, "tiktok": 0.05},
-    COMPETITORS[1]: {"twitter": 0.001, "instagram": 0.02, "facebook": 0.0, "tiktok": 0.04},
-}
 
 
-def _audience(acc: pd.DataFrame, cal: Calendar, seed: int) -> pd.DataFrame:
+def _audience(acc: pd.DataFrame, cal: Calendar, seed: int, rt: SampleRetailer = FASHION) -> pd.DataFrame:
     r = _rng(seed, 13)
     rows = []
     t = np.arange(len(cal.days)) / 30.44
     for a in acc[acc["account_type"] == "brand"].itertuples(index=False):
-        g = _AUDIENCE_GROWTH[a.brand][a.platform]
+        g = rt.audience_growth[a.brand][a.platform]
         start = a.followers / (1 + g) ** t[-1]
         f = start * (1 + g) ** t * (1 + np.cumsum(r.normal(0, 0.0015, len(t))))
         rows.append(pd.DataFrame({"date": cal.days, "platform": a.platform, "brand": a.brand, "followers": np.round(f).astype("int64")}))
     return pd.concat(rows, ignore_index=True)
 
 
-_KEYWORDS = {  # keyword: (monthly searches per 20k customers, yearly trend, sales-sensitive)
-    "maison lys": (9000, 0.05, True),
-    "maison lys soldes": (2500, 0.0, True),
-    "maison lys livraison": (1400, 0.10, False),
-    "maison lys avis": (900, 0.05, False),
-    "maison lys click and collect": (700, 0.30, False),
-    "maison lys carte fidélité": (500, 0.0, False),
-    "maison lys magasin horaires": (1100, 0.0, False),
-    "maison lys retour": (600, 0.05, False),
-    "canapé convertible": (3000, 0.0, True),
-    "robe d'été": (2500, 0.0, True),
-    "idée cadeau noël": (4000, 0.0, True),
-    "seconde main vêtements": (1500, 0.9, False),
-    "location robe soirée": (400, 0.7, False),
-    "orbe soldes": (1800, 0.0, True),
-    "kaléo promo": (1200, 0.0, True),
-}
 
 
-def _search_keywords(cal: Calendar, n_customers: int, seed: int) -> pd.DataFrame:
+def _search_keywords(cal: Calendar, n_customers: int, seed: int, rt: SampleRetailer = FASHION) -> pd.DataFrame:
     r = _rng(seed, 14)
     months = pd.period_range(cal.days[0], cal.days[-1], freq="M")
     sales = pd.Series(_sales_periods(cal.days), index=cal.days).resample("MS").mean().to_numpy()
     dec = np.array([m.month == 12 for m in months])
     scale = n_customers / 20_000
     rows = []
-    for kw, (base, trend, sens) in _KEYWORDS.items():
+    for kw, (base, trend, sens) in rt.keywords.items():
         t = np.arange(len(months)) / 12
         v = base * scale * (1 + trend) ** t * (1 + (2.0 * sales + 0.6 * dec if sens else 0)) * r.lognormal(0, 0.08, len(months))
         if "noël" in kw:
@@ -1326,21 +1066,16 @@ def _daily_kpis(cal, store_tx_per_day, website_per_day, app_per_day, neg_own_per
     )
 
 
-_NOMINATION_REASONS = [
-    "Cliente fidèle, toujours de bons conseils aux autres clients",
-    "Vient chaque semaine, connaît bien les produits",
-    "Très impliqué dans la vie du magasin",
-    "Recommande souvent le magasin à ses proches",
-    "A participé à l'atelier déco du magasin",
-]
 
 
-def _nominations(candidates: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, seed: int) -> pd.DataFrame:
-    """Store staff of small stores nominate regulars, often under the CRM's radar."""
+def _nominations(candidates: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, seed: int,
+                 rt: SampleRetailer = FASHION) -> pd.DataFrame:
+    """Store staff of small stores (formats recruiting through staff) nominate regulars, often
+    under the CRM's radar."""
     r = _rng(seed, 16)
     rows = []
     k = 0
-    small = stores[stores["format"] == "small"]
+    small = stores[stores["format"].isin(rt.profile.formats_recruiting("staff"))]
     by_store = {s: g for s, g in candidates.groupby("home_store_id")}
     for s in small["store_id"]:
         g = by_store.get(s)
@@ -1353,11 +1088,12 @@ def _nominations(candidates: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, 
             k += 1
             day = cal.days[r.integers(0, len(cal.days))]
             rows.append((f"N{k:06d}", s, f"{s}-E{int(r.integers(1, 4))}", g["customer_id"].iloc[i], day,
-                         _NOMINATION_REASONS[r.integers(0, len(_NOMINATION_REASONS))]))
+                         fr.NOMINATION_REASONS[r.integers(0, len(fr.NOMINATION_REASONS))]))
     return pd.DataFrame(rows, columns=schemas.TABLES["staff_nominations"].column_names)
 
 
-def _reviews(stores: pd.DataFrame, cust_sample: pd.DataFrame, cal: Calendar, n_customers: int, seed: int):
+def _reviews(stores: pd.DataFrame, cust_sample: pd.DataFrame, cal: Calendar, n_customers: int, seed: int,
+             rt: SampleRetailer = FASHION):
     r = _rng(seed, 17)
     n = max(50, n_customers // 4)
     day = r.choice(len(cal.days), size=n, p=cal.store_weight / cal.store_weight.sum())
@@ -1367,12 +1103,13 @@ def _reviews(stores: pd.DataFrame, cust_sample: pd.DataFrame, cal: Calendar, n_c
     texts, rating = [], []
     for s, sg, rec in zip(sent, sugg, recurring, strict=True):
         if sg:
-            opts = _SUGGESTIONS_RECURRING if rec else _SUGGESTIONS_OTHER
-            t = _fill(r, opts[r.integers(0, len(opts))], BRAND, None).replace("@maisonlys", "Maison Lys")
+            opts = rt.suggestions_recurring if rec else rt.suggestions_other
+            t = _fill(r, opts[r.integers(0, len(opts))], rt.brand, None, rt).replace(
+                f"@{rt.handles[rt.brand]}", rt.brand)
             rating.append(int(r.integers(3, 5)))
         else:
-            opts = _REVIEWS[s]
-            t = _fill(r, opts[r.integers(0, len(opts))], BRAND, None)
+            opts = fr.REVIEWS[s]
+            t = _fill(r, opts[r.integers(0, len(opts))], rt.brand, None, rt)
             rating.append({"positive": int(r.integers(4, 6)), "neutral": 3, "negative": int(r.integers(1, 3))}[s])
         texts.append(t)
     store = stores["store_id"].to_numpy()[r.integers(0, len(stores), n)]
@@ -1444,14 +1181,18 @@ def generate(
     start: str = "2025-11-01",
     chunk_size: int = CHUNK,
     progress: bool = False,
+    retailer: str = "fashion",
 ) -> Path:
     """Write the raw tables of a fictional retailer and their planted truth; returns the folder.
 
     Same arguments give byte-identical files (a different `chunk_size` gives another draw).
     `customers` scales every table (per customer and year about 12 transactions, 63
     touchpoints, 16 e-mail events and 2.3 mentions); customers are generated and written
-    `chunk_size` at a time, so a million customers fit in a few GB.
+    `chunk_size` at a time, so a million customers fit in a few GB. `retailer`: "fashion"
+    (Maison Lys, the default) or "grocery" (Épicerie Soleil), see `workbench.sample_retailers`;
+    its profile is written beside the data as `retailer.yaml`.
     """
+    rt = get_retailer(retailer)
     if customers < 200:
         raise ValueError(f"customers must be at least 200 (got {customers})")
     if not 1 <= months <= 36:
@@ -1464,9 +1205,9 @@ def generate(
     tdir.mkdir()
     cal = _calendar(start, months, seed)
     first = cal.days[0]
-    cities = _cities()
-    stores = _stores(customers, cities, seed)
-    campaigns = _campaigns(cal, seed)
+    cities = _cities(rt)
+    stores = _stores(customers, cities, seed, rt)
+    campaigns = _campaigns(cal, seed, rt)
     wr = _Writers(out)
     wr.write("stores", stores)
     wr.write("email_campaigns", campaigns)
@@ -1484,7 +1225,7 @@ def generate(
         chunks = tqdm(chunks, desc="clients", unit="lot")
     for offset in chunks:
         n = min(chunk_size, customers - offset)
-        cust = _customers_chunk(offset, n, stores, cities, first, seed, book)
+        cust = _customers_chunk(offset, n, stores, cities, first, seed, book, rt)
         wr.write("customers", cust)
         seg = cust["_segment"].to_numpy()
         seg_truth.append(pd.DataFrame({"customer_id": cust["customer_id"], "segment": np.array(SEGMENTS)[seg]}))
@@ -1494,7 +1235,7 @@ def generate(
                       .assign(segment=seg[has_social]))
         nomin_cand.append(cust.loc[r.random(n) < 0.2, ["customer_id", "home_store_id", "_segment"]])
         review_cust.append(cust.loc[r.random(n) < 0.1, ["customer_id"]])
-        tp, tx, converted, _jseg = _journeys_chunk(cust, stores, cal, seed, offset)
+        tp, tx, converted, _jseg = _journeys_chunk(cust, stores, cal, seed, offset, rt)
         # anonymous store purchases (no loyalty card) and visitors never identified
         r2 = _rng(seed, 21, offset)
         store_tx = tx[tx["channel"] == "store"]
@@ -1504,7 +1245,7 @@ def generate(
         tx_num = np.arange(tx_n + 1, tx_n + len(tx) + 1)
         tx["transaction_id"] = _id_strings("T", tx_num, 9)
         tx_n += len(tx)
-        lines, total, items = _lines_for(tx, cal, seed, offset)
+        lines, total, items = _lines_for(tx, cal, seed, offset, rt)
         tx["amount"] = total
         tx["n_items"] = items
         tx["timestamp"] = tx["timestamp"].dt.floor("s")
@@ -1512,7 +1253,7 @@ def generate(
         j2tx = np.full(len(converted), -1, dtype=np.int64)  # journey -> transaction number
         j2tx[tx_j[tx_j >= 0]] = tx_num[tx_j >= 0]
         tp["transaction"] = np.where(tp["channel"] == TOUCHPOINT_CHANNELS.index("purchase"), j2tx[tp.pop("j")], -1)
-        an = _anonymous_touchpoints(int(len(tp["channel"]) * 0.2), cal, seed, offset)
+        an = _anonymous_touchpoints(int(len(tp["channel"]) * 0.2), cal, seed, offset, rt)
         an["transaction"] = np.full(len(an["channel"]), -1)
         tp = {k: np.concatenate([v, an[k]]) for k, v in tp.items()}
         tp["timestamp"] = tp["timestamp"].astype("datetime64[s]").astype("datetime64[ns]")  # floor to the second
@@ -1525,7 +1266,7 @@ def generate(
             "visitor_id": _id_strings("V", tp["visitor"], 9),
             "customer_id": _id_strings("C", tp["customer"], 7, valid=tp["customer"] >= 0),
             "channel": _labels(tp["channel"], TOUCHPOINT_CHANNELS),
-            "platform": _labels(tp["platform"], schemas.PLATFORMS),
+            "platform": _labels(tp["platform"], rt.platforms),
             "timestamp": tp["timestamp"],
             "transaction_id": _id_strings("T", tp["transaction"], 9, valid=tp["transaction"] >= 0),
         })
@@ -1541,14 +1282,14 @@ def generate(
             acc_arr += np.bincount(d, minlength=n_days)[:n_days]
     # social
     linked = pd.concat(linked, ignore_index=True)
-    accounts, pairs = _social_accounts(linked, customers, cities, seed)
-    crisis_day = int(np.flatnonzero(cal.days == (cal.days[-1].to_period("M").to_timestamp() + pd.Timedelta(days=13)))[0]) \
-        if n_days > 40 else n_days // 2
-    mentions, m_inter, replies, m_truth, originals = _mentions(accounts, cal, customers, crisis_day, seed)
-    posts = _brand_posts(accounts, cal, seed)
+    accounts, pairs = _social_accounts(linked, customers, cities, seed, rt)
+    crisis_start = cal.days[-1].to_period("M").to_timestamp() + pd.Timedelta(days=rt.crisis_day_of_month - 1)
+    crisis_day = int(np.flatnonzero(cal.days == crisis_start)[0]) if n_days > 40 else n_days // 2
+    mentions, m_inter, replies, m_truth, originals = _mentions(accounts, cal, customers, crisis_day, seed, rt)
+    posts = _brand_posts(accounts, cal, seed, rt)
     posts = pd.concat([posts, replies], ignore_index=True).sort_values(["timestamp", "account_id"], kind="stable")
     posts["post_id"] = _ids("B", 0, len(posts), 8)
-    p_inter = _post_interactions(posts[posts["reply_to"].isna()], accounts, seed)
+    p_inter = _post_interactions(posts[posts["reply_to"].isna()], accounts, seed, rt)
     inter = pd.concat([p_inter, m_inter], ignore_index=True).sort_values(["timestamp", "account_id", "post_id"], kind="stable")
     inter["interaction_id"] = _ids("I", 0, len(inter), 9)
     # events after the end of the period are not observed yet
@@ -1562,15 +1303,16 @@ def generate(
     wr.write("mentions", mentions)
     wr.write("brand_posts", posts)
     wr.write("interactions", inter)
-    wr.write("audience", _audience(accounts, cal, seed))
-    wr.write("search_keywords", _search_keywords(cal, customers, seed))
-    own_orig = originals[(originals["brand"] == BRAND) & (originals["sentiment"] == "negative")]
+    wr.write("audience", _audience(accounts, cal, seed, rt))
+    wr.write("search_keywords", _search_keywords(cal, customers, seed, rt))
+    own_orig = originals[(originals["brand"] == rt.brand) & (originals["sentiment"] == "negative")]
     neg_day = np.bincount(own_orig["day"].to_numpy(), minlength=n_days)[:n_days]
     wr.write("daily_kpis", _daily_kpis(cal, store_tx_day, web_day, app_day, neg_day, customers, seed))
-    wr.write("staff_nominations", _nominations(pd.concat(nomin_cand), stores, cal, seed))
-    reviews, r_truth = _reviews(stores, pd.concat(review_cust), cal, customers, seed)
+    wr.write("staff_nominations", _nominations(pd.concat(nomin_cand), stores, cal, seed, rt))
+    reviews, r_truth = _reviews(stores, pd.concat(review_cust), cal, customers, seed, rt)
     wr.write("store_reviews", reviews)
     wr.close()
+    write_profile(rt.profile, out / PROFILE_FILE)  # the retailer's vocabularies, beside its data
     # planted truth
     segs = pd.concat(seg_truth, ignore_index=True)
     segs.to_parquet(tdir / "segments.parquet", index=False)
@@ -1580,15 +1322,15 @@ def generate(
     m_truth.drop(columns=["brand"]).to_parquet(tdir / "mentions.parquet", index=False)
     r_truth.to_parquet(tdir / "reviews.parquet", index=False)
     crisis_date = cal.days[crisis_day]
-    _dump(tdir / "crisis.json", {"date": crisis_date.date().isoformat(), "days": CRISIS_DAYS, "theme": CRISIS_THEME,
-                                 "department": CRISIS_DEPARTMENT, "brand": BRAND})
+    _dump(tdir / "crisis.json", {"date": crisis_date.date().isoformat(), "days": CRISIS_DAYS,
+                                 "theme": rt.crisis_theme, "department": rt.crisis_department, "brand": rt.brand})
     _dump(tdir / "channel_effects.json", {"intercept": CONVERSION_INTERCEPT, **CHANNEL_EFFECTS})
-    _dump(tdir / "kpi_relation.json", KPI_RELATION)
-    _dump(tdir / "suggestion.json", SUGGESTION)
-    growth = _AUDIENCE_GROWTH[BRAND]
+    _dump(tdir / "kpi_relation.json", rt.kpi_relation)
+    _dump(tdir / "suggestion.json", rt.suggestion)
+    growth = rt.audience_growth[rt.brand]
     _dump(tdir / "manifest.json", {
         "arguments": {"customers": customers, "months": months, "seed": seed, "start": start},
-        "brand": BRAND, "competitors": list(COMPETITORS),
+        "brand": rt.brand, "competitors": list(rt.competitors),
         "period": {"start": cal.days[0].date().isoformat(), "end": cal.days[-1].date().isoformat()},
         "fastest_growing_platform": max(growth, key=growth.get),
         "decoy_accounts": accounts.loc[accounts["_decoy"], "account_id"].tolist(),
