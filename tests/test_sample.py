@@ -298,3 +298,15 @@ def test_inferred_grocery_profile_matches_the_generated_one(grocery):
 def test_unknown_retailer_is_refused(tmp_path):
     with pytest.raises(ValueError, match="grocery"):
         sample.generate(tmp_path, customers=300, months=1, retailer="bakery")
+
+
+def test_cli_sample_retailer_option(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "g"
+    done = subprocess.run([sys.executable, "-m", "workbench.cli", "sample", "--retailer", "grocery",
+                           "--customers", "300", "--months", "1", "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert profile.load_profile(out / "retailer.yaml").brand == "Épicerie Soleil"
+    assert sample.load_truth(out)["manifest"]["brand"] == "Épicerie Soleil"
