@@ -300,7 +300,9 @@ class _Checker:
         raise ProfileError(self.path, key, message)
 
     def text(self, key, v, what="a non-empty text"):
-        if isinstance(v, bool) or not isinstance(v, (str, int, float)) or not str(v).strip():
+        if isinstance(v, bool):  # YAML reads yes/no/on/off/true/false unquoted as booleans
+            self.fail(key, f"expected {what}, got true/false ({v!r}): write the value between quotes")
+        if not isinstance(v, (str, int, float)) or not str(v).strip():
             self.fail(key, f"expected {what}, got {_type_name(v)} ({v!r})")
         return str(v).strip()
 
