@@ -156,8 +156,8 @@ def _squash(v) -> str:
 
 
 def _is_brand(posts: pd.DataFrame, brand: str) -> pd.Series:
-    """Posts by the brand's own account: handle or display name is the brand ('maisonlys',
-    'Maison Lys', 'maison_lys')."""
+    """Posts by the brand's own account: handle or display name is the brand, written any
+    way ('Ma Marque', 'mamarque', 'ma_marque')."""
     b = _squash(brand)
     return (posts["handle"].map(_squash) == b) | (posts["name"].map(_squash) == b)
 
