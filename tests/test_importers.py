@@ -305,7 +305,7 @@ def test_cli_import_prints_counts_and_no_personal_values(tmp_path, capsys):
     assert cli.main(["import", "brevo", str(FIX / "brevo_marketing_events.csv"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "read: 8 order lines" in out and "customers: 2 new row(s) of 2" in out
-    assert "email_events: 4 new row(s) of 4" in out and "source columns not used: id, tag" in out
+    assert "email_events: 4 new row(s) of 4" in out and "source columns not used: id, tag, URL" in out
     for personal in ("@", "Camille", "Martin", "Dubois", "inconnu"):
         assert personal not in out
 

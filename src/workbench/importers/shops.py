@@ -48,7 +48,6 @@ SHOPIFY = Spec(
         "order": ("Name",),
         "email": ("Email",),
         "financial_status": ("Financial Status",),
-        "paid_at": ("Paid at",),
         "created_at": ("Created at",),
         "cancelled_at": ("Cancelled at",),
         "accepts_marketing": ("Accepts Marketing", "Accepts Email Marketing"),
