@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench import care, datasets
+from workbench.text import mask_personal
 
 # Hand-labelled evaluation set (labels by the author of care.py, definitions in care_rules.yaml):
 # * source "sample": texts of the default sample (seed 0), people's @handles masked;
@@ -110,9 +111,9 @@ def test_detect_rejects_missing_texts():
         care.detect("une phrase")
 
 
-def test_mask_text_hides_people_keeps_brands():
+def test_mask_personal_hides_people_keeps_brands():
     t = "@jeanne_d75 et @MaisonLys : écrivez à jeanne.d@mail.fr ou au 06 12 34 56 78"
-    out = care.mask_text(t, keep_handles=["maisonlys"])
+    out = mask_personal(t, keep_handles=["maisonlys"])
     assert "@user et @MaisonLys" in out
     assert "jeanne" not in out and "06 12" not in out
     assert "[e-mail]" in out and "[téléphone]" in out

@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from workbench.frames import is_in
+from workbench.text import mask_personal
 
 RULES_FILE = Path(__file__).with_name("care_rules.yaml")
 KINDS = ("question", "complaint", "suggestion")
@@ -35,9 +36,6 @@ SOURCES = ("online", "store")  # where an idea comes from: social mentions or in
 
 _SPACES = re.compile(r"\s+")
 _COMBINING = re.compile("[\u0300-\u036f]")
-_HANDLE = re.compile(r"(?<![\w.])@(\w{1,30})")
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
-_PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
 _URL = re.compile(r"https?://\S+|\bwww\.\S+")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -75,15 +73,6 @@ def _fold_pattern(pattern: str) -> str:
     if _COMBINING.search(p):
         p = "".join(c for c in unicodedata.normalize("NFKD", p) if not unicodedata.combining(c))
     return p
-
-
-def mask_text(text: str, keep_handles=()) -> str:
-    """A quote safe for reports: @handles (except the brands' own, `keep_handles`) become
-    '@user', e-mails '[e-mail]', phone numbers '[téléphone]'."""
-    keep = {h.lower().lstrip("@") for h in keep_handles}
-    t = _EMAIL.sub("[e-mail]", text)
-    t = _PHONE.sub("[téléphone]", t)
-    return _HANDLE.sub(lambda m: m.group(0) if m.group(1).lower() in keep else "@user", t)
 
 
 def _texts(texts, what: str = "texts") -> pd.Series:
@@ -358,7 +347,7 @@ def care_items(mentions: pd.DataFrame, brand_posts: pd.DataFrame, brand: str,
     else:
         m["department"] = "non routé"
     m["month"] = m["timestamp"].dt.to_period("M")
-    m["text"] = m["text"].map(lambda t: mask_text(t, keep_handles))
+    m["text"] = mask_personal(m["text"], keep_handles)
     cols = ["mention_id", "platform", "account_id", "timestamp", "month", "kind", "department",
             "answered", "first_response_at", "response_hours", "text"]
     return m[cols].sort_values(["timestamp", "mention_id"]).reset_index(drop=True)
@@ -588,7 +577,7 @@ def ideas_board(ideas: pd.DataFrame, polarity: pd.Series | None = None, keep_han
     for src in SOURCES:
         quotes = {}
         for theme, grp in d[d["source"] == src].groupby("idea_theme", sort=False):
-            top = grp["text"].map(lambda t: mask_text(t, keep_handles)).value_counts().index[:n_quotes]
+            top = mask_personal(grp["text"], keep_handles).value_counts().index[:n_quotes]
             quotes[theme] = " | ".join(top)
         out[f"quote_{src}"] = out.index.map(quotes).fillna("")
     out = out.reset_index().sort_values(["ideas", "idea_theme"], ascending=[False, True])

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import text as wtext
+from workbench.text import mask_personal
 
 DEPARTMENTS = ("service client", "logistique", "magasins", "marketing", "e-commerce")
 UNTAGGED = "non classé"
@@ -454,11 +455,6 @@ def detect_peaks(mentions: pd.DataFrame, *, by: Iterable[str] = (), window: int 
     return pd.DataFrame(rows, columns=cols)
 
 
-def mask_users(text: str) -> str:
-    """Representative posts are shown with @handles masked (pseudonymous reports)."""
-    return re.sub(r"(?<!\w)@\w+", "@…", text)
-
-
 def explain_peaks(peaks: pd.DataFrame, mentions: pd.DataFrame, *, baseline_days: int = 28,
                   n_authors: int = 3, n_posts: int = 3) -> pd.DataFrame:
     """Why each peak happened: its main theme (share during the peak and lift over the previous
@@ -485,7 +481,7 @@ def explain_peaks(peaks: pd.DataFrame, mentions: pd.DataFrame, *, baseline_days:
         excess = share_in * len(inside) - share_out.reindex(share_in.index).fillna(0) * len(inside)
         main = excess.idxmax() if len(excess) else UNTAGGED
         authors = inside["account_id"].value_counts().head(n_authors)
-        posts = inside.loc[inside["theme"] == main, "text"].map(mask_users).value_counts().head(n_posts)
+        posts = mask_personal(inside.loc[inside["theme"] == main, "text"]).value_counts().head(n_posts)
         rows.append({
             **{c: p[c] for c in by},
             "peak_date": p["peak_date"], "mentions": int(p["mentions"]),
@@ -536,7 +532,7 @@ def negative_alerts(scored: pd.DataFrame, *, by: Iterable[str] = ("brand",), win
             sel &= neg[c] == p[c]
         inside = neg[sel]
         authors.append(int(inside["account_id"].nunique()))
-        top = inside["text"].map(mask_users).value_counts().head(n_examples)
+        top = mask_personal(inside["text"]).value_counts().head(n_examples)
         examples.append(" | ".join(top.index))
     peaks["authors"] = authors
     peaks["examples"] = examples
@@ -582,7 +578,8 @@ def negative_drivers(scored: pd.DataFrame, *, group: str = "category", top: int 
             rows.append({group: gv, "mentions": len(g), "share_negative": len(neg) / len(g),
                          "rank": rank, "theme": theme, "share_of_negatives": float(s),
                          "lift": float(lift[theme])})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[group, "mentions", "share_negative", "rank", "theme",
+                                       "share_of_negatives", "lift"])
 
 
 def search_opportunities(search_keywords: pd.DataFrame, brand_terms: Iterable[str],
@@ -679,7 +676,8 @@ def concept_cloud(texts: Iterable[str], *, top: int = 40, extra_stop: Iterable[s
     concepts of `concept_terms`, with document frequency; the `top` first."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    terms = concept_terms(texts, extra_stop=extra_stop, taxonomy=taxonomy)
+    # personal data never becomes a concept (e-mail or phone fragments shown as words)
+    terms = concept_terms(list(mask_personal(list(texts), blank=True)), extra_stop=extra_stop, taxonomy=taxonomy)
     if not any(terms):
         return pd.DataFrame(columns=["concept", "weight", "documents"])
     vec = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True)
@@ -714,7 +712,7 @@ def discover_topics(texts: Iterable[str], *, n_topics: int = 8, n_words: int = 8
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    items = list(texts)
+    items = list(mask_personal(list(texts), blank=True))  # no e-mail or phone fragments among topic words
     norm = wtext.normalize_many(items, accents=False)
     stop = sorted(w for w in _stopwords() | {wtext.strip_accents(x.lower()) for x in extra_stop}
                   if re.fullmatch(r"[a-z][a-z'-]{2,}", w))

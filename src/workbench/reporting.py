@@ -29,6 +29,7 @@ __all__ = [
     "fmt_pct",
     "fmt_num",
     "fmt_value",
+    "esc",
     "write_month_index",
     "write_reports_index",
     "RUN_FILE",
@@ -41,6 +42,25 @@ SUMMARY_FILE = "summary.json"
 FIGURES_DIR = "figures"
 THIN_SPACE = "\u202f"  # French thousands separator (narrow no-break space)
 NBSP = "\u00a0"  # before € and %
+
+# --------------------------------------------------------------------------- text from the data
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")  # < > & are escaped as HTML
+
+
+def esc(value) -> str:
+    """Text from the data (a brand, a store name, a keyword, a theme label, a file name…) made
+    safe to put inside a Markdown or HTML page: it shows as written and never becomes markup,
+    a link, emphasis or a script. Every data value a notebook writes into `Markdown(f"…")` goes
+    through it (tables are escaped by pandas; figure titles are plain text)."""
+    text = "" if value is None else str(value)
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=True)
+
+
+def esc_list(values, sep: str = ", ") -> str:
+    """`esc` of each value, joined (e.g. the competitors' names in a sentence)."""
+    return sep.join(esc(v) for v in values)
+
 
 # --------------------------------------------------------------------------- French number formats
 
@@ -135,8 +155,11 @@ def setup_plots() -> None:
             "axes.titleweight": "bold",
             "axes.titlesize": 13,
             "axes.formatter.use_locale": False,
+            "text.parse_math": False,  # a '$' in a brand or store name is text, not a formula
         }
     )
+    # tables styled with DataFrame.style show data text as text, like plain DataFrames do
+    pd.set_option("styler.format.escape", "html")
 
 
 def int_axis(ax, axis: str = "y") -> None:
@@ -270,7 +293,7 @@ def executive_summary(items: list[dict], report_dir=None) -> None:
     try:
         from IPython.display import Markdown
 
-        _display(Markdown("\n".join(f"- **{c['title']}** : {c['text']}" for c in clean)))
+        _display(Markdown("\n".join(f"- **{esc(c['title'])}** : {esc(c['text'])}" for c in clean)))
     except ImportError:  # pragma: no cover
         pass
 

@@ -135,8 +135,11 @@ def export_html(executed: Path, out_html: Path) -> None:
 
     nb = nbformat.read(executed, as_version=4)
     title = notebook_title(nb)
+    # Data values are escaped where notebooks show them (`reporting.esc`, pandas tables); the
+    # exporter's sanitizer is the second net: no script or event handler from an output survives.
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        sanitize_html=True,
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     out_html.write_text(body, encoding="utf-8")
@@ -151,11 +154,73 @@ def _error_page(stem: str, message: str) -> str:
     )
 
 
-def _error_text(exc: BaseException) -> str:
+def _error_text(exc: BaseException, full: bool = False) -> str:
+    """A notebook's error: its first line (for the month index), or `full` (for the terminal:
+    every problem of a DataError, with file, column, rows and what was expected)."""
     name = getattr(exc, "ename", None) or type(exc).__name__
-    value = getattr(exc, "evalue", None) or str(exc)
-    first = str(value).strip().splitlines()[0] if str(value).strip() else ""
+    value = str(getattr(exc, "evalue", None) or str(exc)).strip()
+    if full:
+        return f"{name}: {value}"
+    first = value.splitlines()[0] if value else ""
     return f"{name}: {first}"[:500]
+
+
+class RunError(RuntimeError):
+    """The monthly run cannot start (a folder it needs, another run in progress): nothing ran."""
+
+
+def _make_dir(folder: Path, what: str) -> None:
+    """Create `folder`, or say in one sentence why it cannot be (a parent is a file...)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else (exc.strerror or str(exc))
+        raise RunError(f"cannot create the {what} {folder}: {why}") from None
+
+
+class _RunLock:
+    """An exclusive lock on a folder for the length of a run (released when the process ends,
+    even when it is killed): two runs on the same report month or the same processed folder
+    would overwrite each other's notebooks and tables."""
+
+    def __init__(self, folder: Path, what: str):
+        self.path, self.what, self.handle = folder / ".workbench-run.lock", what, None
+
+    def __enter__(self):
+        import fcntl
+
+        self.handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "unknown process"
+            self.handle.close()
+            raise RunError(
+                f"another run is in progress on the {self.what} ({holder}); "
+                "wait for it to finish, or use other --reports-dir / --processed-dir folders"
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}, started {dt.datetime.now():%Y-%m-%d %H:%M:%S}")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+        return False
+
+
+def _clean_stale_temp_files(*folders: Path) -> int:
+    """Remove the temp files a killed write left behind (`.<name>.*.tmp`, see
+    `datasets.write_table`); safe because this run holds the folders' locks."""
+    n = 0
+    for folder in folders:
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+            n += 1
+    return n
 
 
 def run(
@@ -179,16 +244,30 @@ def run(
 
     os.environ[reporting.STATIC_ENV] = "1"  # kernels inherit it: no live widgets in batch
     data = ensure_data(data_dir)
-    period = datasets.report_month(data, month)
+    period = datasets.report_month(data, month)  # a month outside the data stops here
     month_s = str(period)
     processed = Path(processed_dir) if processed_dir is not None else paths.PROCESSED_DIR
     reports = Path(reports_dir) if reports_dir is not None else paths.REPORTS_DIR
     report_dir = reports / month_s
+    nb_paths = discover_notebooks(notebooks_dir, notebooks)
+    _make_dir(processed, "processed-data folder")
+    _make_dir(report_dir, "report folder")
+    with _RunLock(report_dir, f"report month {month_s} ({report_dir})"), \
+            _RunLock(processed, f"processed-data folder {processed}"):
+        return _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_dir,
+                           seed, kernel, timeout, pm)
+
+
+def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_dir, seed, kernel,
+                timeout, pm) -> RunResult:
+    """The run itself, once its folders are locked."""
     executed_dir = report_dir / "executed"
     figures_dir = report_dir / reporting.FIGURES_DIR
-    for d in (processed, executed_dir, figures_dir):
-        d.mkdir(parents=True, exist_ok=True)
-    nb_paths = discover_notebooks(notebooks_dir, notebooks)
+    for d in (executed_dir, figures_dir):
+        _make_dir(d, "report folder")
+    n_stale = _clean_stale_temp_files(processed, report_dir, figures_dir)
+    if n_stale:
+        _log(f"removed {n_stale} temporary file(s) left by an interrupted run")
     if notebooks is None:  # full run: nothing stale from a previous run
         (report_dir / reporting.SUMMARY_FILE).unlink(missing_ok=True)
     try:
@@ -214,7 +293,7 @@ def run(
         (figures_dir / f"{stem}.json").unlink(missing_ok=True)
         _log(f"[{i}/{len(nb_paths)}] {stem} ...")
         t0 = time.perf_counter()
-        error = None
+        error = full_error = None
         try:
             pm.execute_notebook(
                 str(nb_path),
@@ -227,6 +306,7 @@ def run(
             )
         except Exception as exc:  # noqa: BLE001 - one notebook's failure must not stop the run
             error = _error_text(exc)
+            full_error = _error_text(exc, full=True)
         seconds = time.perf_counter() - t0
         try:
             if out_nb.is_file():
@@ -240,6 +320,7 @@ def run(
                 _error_page(stem, f"{error or ''}\nHTML export failed: {exc}"), encoding="utf-8"
             )
             error = error or f"HTML export failed: {_error_text(exc)}"
+            full_error = full_error or error
         status = "ok" if error is None else "failed"
         try:
             title = notebook_title(nb_path)
@@ -258,7 +339,7 @@ def run(
         )
         _log(
             f"[{i}/{len(nb_paths)}] {stem}: "
-            f"{'ok' if error is None else 'FAILED - ' + error} ({seconds:.1f} s)"
+            f"{'ok' if error is None else 'FAILED - ' + full_error} ({seconds:.1f} s)"
         )
 
     run_info = {

@@ -198,3 +198,57 @@ def lemmas(texts: Iterable[str], *, batch_size: int = 256) -> list[list[tuple[st
             toks.append((word, lemma, pos))
         out.append(toks)
     return out
+
+
+# --------------------------------------------------------------------------- personal data in texts
+
+# Order matters: e-mails before @handles (the @ of an address), IBANs and card numbers before
+# phone numbers (a card number contains phone-like runs).
+_PERSONAL_RULES = (
+    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-mail]"),
+    # IBAN: country, check digits, then groups of 4 (each with a digit), written in capitals
+    ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?(?=[A-Z]{0,3}\d)[A-Z0-9]{4}){2,7}"
+                        r"(?:[ -]?(?=[A-Z]{0,2}\d)[A-Z0-9]{1,3})?\b"), "[IBAN]"),
+    ("card", re.compile(r"(?<![\d+])(?:\d[ -]?){12,18}\d(?!\d)"), "[numéro masqué]"),
+    ("phone", re.compile(
+        r"(?<![\w+])(?:(?:\+|00)\s?33[\s.-]?(?:\(0\)[\s.-]?)?[1-9](?:[\s.-]?\d{2}){4}"  # +33 6 12…
+        r"|0[1-9](?:[\s.-]?\d{2}){4}"  # 06 12 34 56 78
+        r"|(?:\+|00)\s?[1-9]\d{0,2}(?:[\s.-]?\(?\d{1,4}\)?){2,5})(?!\d)"), "[téléphone]"),
+    ("handle", re.compile(r"(?<![\w.])@(\w{1,30})"), "@user"),
+)
+
+
+def _mask_one(text: str, keep: frozenset, blank: bool = False) -> str:
+    for kind, rx, repl in _PERSONAL_RULES:
+        repl = " " if blank and kind != "handle" else repl
+        if kind == "handle":
+            text = rx.sub(lambda m: m.group(0) if m.group(1).lower() in keep else repl, text)
+        elif kind == "phone":  # an international number has 8 to 15 digits
+            text = rx.sub(lambda m: repl if 8 <= sum(c.isdigit() for c in m.group(0)) <= 15
+                          else m.group(0), text)
+        else:
+            text = rx.sub(repl, text)
+    return text
+
+
+def mask_personal(texts, keep_handles: Iterable[str] = (), *, blank: bool = False):
+    """Texts safe to show or export: e-mail addresses, phone numbers (French and international),
+    IBAN-like and card-like digit runs and @handles (except `keep_handles`, e.g. the brands' own
+    accounts) are replaced by '[e-mail]', '[téléphone]', '[IBAN]', '[numéro masqué]' and '@user'.
+
+    The one masking rule of the workbench: every text a page shows or an export writes goes
+    through it. Takes a str (returns a str) or a Series / list of texts (returns a Series with the
+    same index; missing values stay missing; each distinct text is masked once). `blank`: remove
+    them instead of writing a placeholder (for word statistics: concepts, topics)."""
+    keep = frozenset(h.lower().lstrip("@") for h in keep_handles)
+    if isinstance(texts, str):
+        return _mask_one(texts, keep, blank)
+    import pandas as pd
+
+    s = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
+    present = s.dropna()
+    if present.empty:
+        return s.copy()
+    distinct = pd.unique(present.astype(str).to_numpy())
+    masked = dict(zip(distinct, (_mask_one(t, keep, blank) for t in distinct), strict=True))
+    return s.map(lambda v: masked[str(v)], na_action="ignore")
