@@ -84,15 +84,19 @@ def test_wrong_encoding_names_file_column_and_row():
     assert "0x81" in p["problem"] and "UTF-8" in p["expected"]
 
 
-def test_utf16_without_bom_and_xlsx_are_refused(tmp_path):
+def test_xlsx_and_binary_are_refused_utf16_without_bom_is_read(tmp_path):
     xlsx = tmp_path / "transactions.csv"
     xlsx.write_bytes(b"PK\x03\x04" + b"\x00" * 20)
     with pytest.raises(DataError, match="Excel workbook"):
         datasets.read_file(xlsx, "transactions")
-    nul = tmp_path / "nul.csv"
+    nul = tmp_path / "nul.csv"  # UTF-16 without BOM is detected (issue 14), then validated
     nul.write_bytes("transaction_id;channel\n".encode("utf-16-le"))
-    with pytest.raises(DataError, match="undecodable byte 0x00"):
+    with pytest.raises(DataError, match=r"found: transaction_id, channel\)"):
         datasets.read_file(nul, "transactions")
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"transaction_id;channel\n\x00\x01\x02\xff\x00\x00\x10")
+    with pytest.raises(DataError, match="undecodable byte 0x00"):
+        datasets.read_file(binary, "transactions")
 
 
 def test_malformed_csv_and_unsupported_type(tmp_path):
@@ -102,7 +106,7 @@ def test_malformed_csv_and_unsupported_type(tmp_path):
         "T1;C1;S1;store;2026-01-02;3;1\nT2;C1;S1;store;2026-01-02;3;1;extra;more\n",
         encoding="utf-8",
     )
-    with pytest.raises(DataError, match=r"(?s)t\.csv.*malformed CSV.*line 3") as info:
+    with pytest.raises(DataError, match=r"(?s)t\.csv.*header's 7 fields \(row 2 has 9 fields\)") as info:
         datasets.read_file(f, "transactions")
     assert info.value.problems[0]["rows"] == [2]
     x = tmp_path / "t.xlsx"
@@ -471,6 +475,7 @@ def test_read_table_compact_csv_and_numbers(tmp_path):
     coded = datasets.read_table_compact("transactions", tmp_path, columns=["transaction_id"],
                                         dictionary=["transaction_id"])
     pd.testing.assert_frame_equal(_as_text(coded), tx[["transaction_id"]])
+    (tmp_path / "transactions.csv").unlink()  # one file per table
     tx.to_parquet(tmp_path / "transactions.parquet")
     compact = datasets.read_table_compact("transactions", tmp_path)
     pd.testing.assert_frame_equal(_as_text(compact), tx)

@@ -69,8 +69,9 @@ def test_consistency_checks():
 
 
 def test_consent_rates_exact():
-    got = quality.consent_rates(_tables()["customers"]).set_index("segment")
-    assert list(got.index) == ["ensemble", "none", "silver", "gold"]  # contract order
+    tiers = ["none", "silver", "gold", "platinum"]  # the retailer profile's loyalty_tiers
+    got = quality.consent_rates(_tables()["customers"], order=tiers).set_index("segment")
+    assert list(got.index) == ["ensemble", "none", "silver", "gold"]  # profile order
     assert got.loc["ensemble", "email_consent"] == pytest.approx(0.5)  # missing = no consent
     assert got.loc["gold", "ambassador_consent"] == pytest.approx(0.5)
     assert got.loc["gold", "n_customers"] == 2

@@ -126,7 +126,7 @@ def test_customer_features_exact_values(tiny):
 def test_customer_features_refuses_unknown_customers(tiny):
     bad = dict(tiny)
     bad["transactions"] = tiny["transactions"].assign(customer_id=["A", "A", "A", "Z", None, "C"])
-    with pytest.raises(ValueError, match="absent from the customers table"):
+    with pytest.raises(ValueError, match="absent from the customers file"):
         seg.customer_features(bad, "2026-10")
     with pytest.raises(ValueError, match="table 'customers' is required"):
         seg.customer_features({"transactions": tiny["transactions"]}, "2026-10")

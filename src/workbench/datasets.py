@@ -73,6 +73,10 @@ class DataError(ValueError):
         super().__init__(_format_problems(self.path, problems, table))
 
 
+class MissingTableError(DataError):
+    """A raw table has no file in the data folder (the data overview lists it as absent)."""
+
+
 def _problem(column, problem, expected, rows=(), values=(), n=None) -> dict:
     rows = [int(r) for r in rows]
     return {
@@ -125,13 +129,29 @@ def _format_problems(path: str, problems: list[dict], table: str | None) -> str:
 
 
 def find_table_file(name: str, data_dir=None) -> Path:
-    """The file holding raw table `name` in `data_dir`: `<name>.parquet`, else `<name>.csv`."""
+    """The file holding raw table `name` in `data_dir`: `<name>.parquet` or `<name>.csv`.
+
+    Two files for one table (say a fresh CSV export next to last month's Parquet) is an error
+    naming both: the workbench never guesses which one is current."""
     folder = Path(data_dir) if data_dir is not None else paths.RAW_DIR
-    for ext in (".parquet", ".csv"):
-        candidate = folder / f"{name}{ext}"
-        if candidate.is_file():
-            return candidate
-    raise DataError(
+    found = [folder / f"{name}{ext}" for ext in (".parquet", ".csv")
+             if (folder / f"{name}{ext}").is_file()]
+    if len(found) > 1:
+        raise DataError(
+            found[0],
+            [
+                _problem(
+                    None,
+                    f"two files for table '{name}': {found[0].name} and {found[1].name} "
+                    f"in {folder}",
+                    "one file per table: remove or rename the one that is not current",
+                )
+            ],
+            table=name,
+        )
+    if found:
+        return found[0]
+    raise MissingTableError(
         folder / f"{name}.parquet",
         [
             _problem(
@@ -184,6 +204,12 @@ def _invalid_row(name: str, path: Path, exc: DataError) -> dict:
             "message": _problems_message(exc.problems)}
 
 
+def _read_note(df: pd.DataFrame) -> str:
+    """What the data overview says of a valid table read in an unusual way (its encoding)."""
+    enc = df.attrs.get("encoding")
+    return f"lu avec l'encodage {enc} (détecté ; pas en UTF-8)" if enc else ""
+
+
 def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Read every table that is present and valid; never raises for a missing or invalid table.
 
@@ -197,8 +223,11 @@ def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], 
     for name in names:
         try:
             path = find_table_file(name, folder)
-        except DataError:
+        except MissingTableError:
             rows.append(_absent_row(name))
+            continue
+        except DataError as exc:  # e.g. two files for the table
+            rows.append(_invalid_row(name, Path(exc.path), exc))
             continue
         try:
             df = read_file(path, name)
@@ -206,9 +235,8 @@ def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], 
             rows.append(_invalid_row(name, path, exc))
             continue
         tables[name] = df
-        rows.append(
-            {"table": name, "status": "valide", "file": path.name, "rows": len(df), "message": ""}
-        )
+        rows.append({"table": name, "status": "valide", "file": path.name, "rows": len(df),
+                     "message": _read_note(df)})
     return tables, pd.DataFrame(rows, columns=["table", "status", "file", "rows", "message"])
 
 
@@ -245,9 +273,9 @@ def read_file(path, table: str | Table, columns=None) -> pd.DataFrame:
                 [_problem(None, f"not a readable Parquet file ({exc})", "a Parquet file")],
                 t.name,
             ) from exc
-        decimal_comma = False
+        decimal_comma, encoding = False, None
     elif suffix in (".csv", ".txt", ".tsv"):
-        df, decimal_comma = _read_csv_text(path, t.name)
+        df, decimal_comma, encoding = _read_csv_text(path, t.name)
     else:
         raise DataError(
             path, [_problem(None, f"unsupported file type '{suffix}'", ".parquet or .csv")], t.name
@@ -255,11 +283,38 @@ def read_file(path, table: str | Table, columns=None) -> pd.DataFrame:
     if columns is not None and suffix != ".parquet":
         wanted = {c.lower() for c in t.column_names}
         df = df[[c for c in df.columns if str(c).strip().lower() in wanted]]
-    return _conform(df, t, path, decimal_comma)
+    out = _conform(df, t, path, decimal_comma)
+    if encoding not in (None, "utf-8"):  # said on the data overview and in the run's log
+        out.attrs["encoding"] = encoding
+    return out
 
 
-def _decode(raw: bytes, path: Path, table: str) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
+_WESTERN_ENCODINGS = ["cp1252", "cp850", "iso8859_15", "mac_roman"]  # French exports, by usage
+# the non-ASCII characters a French export plausibly holds: accented letters of French (and of
+# the names and words it borrows), French quotes, dashes, units
+_PLAUSIBLE = set("àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆñÑßáíóúÁÍÓÚãõ"
+                 "€«»’‘“”„…–—°·\u00a0\u202f²³ªº½§")
+
+
+def _plausible_share(text: str) -> float:
+    """Share of the non-ASCII characters of `text` that a French export plausibly holds: near 1
+    for a right decoding, low when the bytes were decoded with the wrong code page ('rang‚' for
+    'rangé') or are not text in a Western encoding."""
+    other = [c for c in text if ord(c) > 127]
+    if not other:
+        return 1.0
+    ok = sum(c in _PLAUSIBLE for c in other)
+    return ok / len(other)
+
+
+def _decode(raw: bytes, path: Path, table: str) -> tuple[str, str]:
+    """Decode CSV bytes: (text, encoding). UTF-8 (with or without BOM) and UTF-16 with a BOM are
+    read as they are; otherwise charset-normalizer ranks the encodings of French exports
+    (UTF-16 without BOM; cp1252, cp850, ISO 8859-15, Mac Roman) and the first whose text reads
+    as Latin script wins. When the bytes do not decode plausibly in any of them, the file is
+    refused rather than read garbled."""
+    import charset_normalizer
+
     if raw.startswith(b"PK\x03\x04"):
         raise DataError(
             path,
@@ -273,18 +328,45 @@ def _decode(raw: bytes, path: Path, table: str) -> str:
             table,
         )
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16")
+        return raw.decode("utf-16"), "utf-16"
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
-    if b"\x00" in raw:  # UTF-16 without BOM or a binary file
-        raise DataError(path, [_encoding_problem(raw, raw.find(b"\x00"))], table)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as utf8_err:
+    if b"\x00" not in raw:
         try:
-            return raw.decode("cp1252")
+            return raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError as exc:
+            utf8_err = exc
+    if b"\x00" in raw:  # UTF-16 without BOM, or a binary file
+        guess = charset_normalizer.from_bytes(raw[:65536], cp_isolation=["utf_16_le", "utf_16_be"])
+        best = guess.best()
+        if best is not None and best.chaos < 0.2:
+            enc = best.encoding.replace("_", "-")
+            try:
+                text = raw.decode(enc)
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and "\x00" not in text:
+                return text, enc
+        raise DataError(path, [_encoding_problem(raw, raw.find(b"\x00"))], table)
+    candidates = [m.encoding for m in charset_normalizer.from_bytes(
+        raw, cp_isolation=_WESTERN_ENCODINGS)] or []
+    candidates += [e for e in _WESTERN_ENCODINGS if e not in candidates]
+    tried = []
+    for enc in candidates:
+        try:
+            text = raw.decode(enc)
         except UnicodeDecodeError:
-            raise DataError(path, [_encoding_problem(raw, utf8_err.start)], table) from None
+            continue
+        share = _plausible_share(text)
+        tried.append(f"{enc} ({share:.0%} plausible)")
+        if share >= 0.98:
+            return text, enc
+    problem = _encoding_problem(raw, utf8_err.start)
+    problem["problem"] += (
+        "; not UTF-8, and no Western encoding gives plausible text ("
+        + ", ".join(tried[:4]) + "): the workbench does not guess"
+    )
+    raise DataError(path, [problem], table)
 
 
 def _encoding_problem(raw: bytes, pos: int) -> dict:
@@ -313,7 +395,52 @@ def _sniff_sep(header: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_csv_text(path: Path, table: str) -> tuple[pd.DataFrame, bool]:
+def _ragged_rows(text: str, sep: str, path: Path, table: str) -> None:
+    """Refuse a CSV whose rows do not all have the header's number of fields, naming them:
+    pandas would silently shift the columns (an extra field on the first row becomes an index)
+    and report misleading problems. The usual cause, an unquoted decimal comma in a
+    comma-separated file, is named."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
+    header = next(reader, [])
+    width = len(header)
+    bad, counts = [], {}
+    for row_no, fields in enumerate(reader, 1):
+        if not fields:  # blank line: pandas skips it too
+            continue
+        if len(fields) != width:
+            counts[len(fields)] = counts.get(len(fields), 0) + 1
+            if len(bad) < MAX_SHOWN:
+                bad.append((row_no, fields))
+    if not bad:
+        return
+    n = sum(counts.values())
+    shown = "; ".join(f"row {r} has {len(f)} fields" for r, f in bad)
+    decimal = sep == "," and any(
+        re.search(r"\d,\d", sep.join(f)) or any(x.strip().isdigit() for x in f[1:]) for _, f in bad
+    )
+    hint = (
+        ": unquoted decimal comma? (write decimals with a point, quote them, or export with ';')"
+        if decimal and any(len(f) > width for _, f in bad)
+        else ""
+    )
+    raise DataError(
+        path,
+        [
+            _problem(
+                None,
+                f"{n} row(s) do not have the header's {width} fields ({shown}"
+                f"{'; ...' if n > len(bad) else ''}){hint}",
+                f"every row with {width} '{sep}'-separated fields, like the header",
+                rows=[r for r, _ in bad],
+                n=n,
+            )
+        ],
+        table,
+    )
+
+
+def _read_csv_text(path: Path, table: str) -> tuple[pd.DataFrame, bool, str]:
+    """(raw text columns, whether decimals use a comma, encoding) of a CSV export."""
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError(
@@ -321,9 +448,10 @@ def _read_csv_text(path: Path, table: str) -> tuple[pd.DataFrame, bool]:
             [_problem(None, "the file is empty", "a header line and at least one data row")],
             table,
         )
-    text = _decode(raw, path, table)
+    text, encoding = _decode(raw, path, table)
     header = text.split("\n", 1)[0].strip("\r").lstrip("\ufeff")
     sep = _sniff_sep(header)
+    _ragged_rows(text, sep, path, table)
     try:
         df = pd.read_csv(
             io.StringIO(text.lstrip("\ufeff")),
@@ -332,6 +460,7 @@ def _read_csv_text(path: Path, table: str) -> tuple[pd.DataFrame, bool]:
             keep_default_na=False,
             na_values=CSV_NA_VALUES,
             skipinitialspace=False,
+            index_col=False,
         )
     except pd.errors.ParserError as exc:
         detail = " ".join(str(exc).split()).replace("Error tokenizing data. C error: ", "")
@@ -357,7 +486,7 @@ def _read_csv_text(path: Path, table: str) -> tuple[pd.DataFrame, bool]:
         ) from exc
     df.columns = [str(c).strip() for c in df.columns]
     # A ';' file keeps ',' for decimals (French Excel); a ',' file only has them in quotes.
-    return df, sep != ","
+    return df, sep != ",", encoding
 
 
 def _conform(df: pd.DataFrame, t: Table, path: Path, decimal_comma: bool) -> pd.DataFrame:
@@ -592,17 +721,30 @@ def _to_bool(s):
     return out, bad, expected
 
 
+_DATE_RANGE = "between 1678 and 2261"  # what a datetime64[ns] column can hold
+
+
+def _as_ns(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(values as datetime64[ns], mask of the values outside what it can hold: 9999-12-31,
+    1677-01-01... become missing here and are reported as unreadable, never a crash)."""
+    if values.dtype == "datetime64[ns]":
+        return values, np.zeros(len(values), dtype=bool)
+    oor = ((values < pd.Timestamp.min) | (values > pd.Timestamp.max)).fillna(False).to_numpy()
+    if oor.any():
+        values = values.where(~oor)
+    return values.astype("datetime64[ns]"), oor
+
+
 def _to_datetime(s, date_only: bool):
     expected = (
-        "a date, e.g. 2026-01-31 or 31/01/2026"
+        f"a date {_DATE_RANGE}, e.g. 2026-01-31 or 31/01/2026"
         if date_only
-        else "a date-time, e.g. 2026-01-31 14:05:00 or 31/01/2026 14:05"
+        else f"a date-time {_DATE_RANGE}, e.g. 2026-01-31 14:05:00 or 31/01/2026 14:05"
     )
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        out = s.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
-        bad = _no_bad(s)
+        out, bad = _as_ns(s.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None))
     elif pd.api.types.is_datetime64_any_dtype(s):
-        out, bad = s, _no_bad(s)
+        out, bad = _as_ns(s)
     elif pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
         out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
         bad = s.notna().to_numpy()
@@ -614,8 +756,8 @@ def _to_datetime(s, date_only: bool):
         )
         if pd.api.types.is_object_dtype(s) and not is_text.any():
             # python date / datetime objects (e.g. Parquet date32)
-            out = pd.to_datetime(s, errors="coerce")
-            bad = (s.notna() & out.isna()).to_numpy()
+            out, oor = _as_ns(pd.to_datetime(s, errors="coerce"))
+            bad = (s.notna() & out.isna()).to_numpy() | oor
         else:
             out, bad = _parse_datetime_text(_clean_text(s))
     out = out.astype("datetime64[ns]")
@@ -632,13 +774,11 @@ def _parse_datetime_text(txt: pd.Series):
     aware = txt.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False) & todo
     if aware.any():
         got = pd.to_datetime(txt[aware], format="ISO8601", errors="coerce", utc=True)
-        out[aware] = got.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+        out[aware] = _as_ns(got.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None))[0]
         todo &= ~aware
     iso = todo & txt.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False)
     if iso.any():
-        out[iso] = pd.to_datetime(txt[iso], format="ISO8601", errors="coerce").astype(
-            "datetime64[ns]"
-        )
+        out[iso] = _as_ns(pd.to_datetime(txt[iso], format="ISO8601", errors="coerce"))[0]
     todo &= out.isna()
     for fmt in _DATE_FORMATS:
         if not todo.any():
@@ -646,7 +786,7 @@ def _parse_datetime_text(txt: pd.Series):
         got = pd.to_datetime(txt[todo], format=fmt, errors="coerce")
         ok = got.notna()
         if ok.any():
-            out[ok[ok].index] = got[ok].astype("datetime64[ns]")
+            out[ok[ok].index] = _as_ns(got[ok])[0]
             todo &= out.isna()
     bad = (txt.notna() & out.isna()).to_numpy()
     return out, bad
@@ -730,9 +870,10 @@ def read_processed(name: str, processed_dir=None, required: bool = True) -> pd.D
 # --------------------------------------------------------------------------- report month
 
 
-def _parquet_time_range(path: Path, column: str):
-    """(min, max) of a plain (time-zone naive) timestamp column of a Parquet file, read alone
-    with pyarrow; (None, None) when it has no value; None when pandas must parse it."""
+def _parquet_time_range(path: Path, column: str, limit: pd.Timestamp):
+    """(min, max) of the values up to `limit` of a plain (time-zone naive) timestamp column of
+    a Parquet file, read alone with pyarrow; (None, None) when it has no such value; None when
+    pandas must parse it."""
     import pyarrow
     import pyarrow.compute as pc
     import pyarrow.types as pat
@@ -741,7 +882,12 @@ def _parquet_time_range(path: Path, column: str):
         field = pq.ParquetFile(path).schema_arrow.field(column)
         if not (pat.is_timestamp(field.type) and field.type.tz is None):
             return None
-        col = pq.read_table(path, columns=[column]).column(0).cast(pyarrow.timestamp("ns"))
+        col = pq.read_table(path, columns=[column]).column(0)
+        lo_all, hi_all = pc.min_max(col).values()
+        if lo_all.is_valid and (lo_all.as_py() < _SQL_MIN_DATE or hi_all.as_py() > _SQL_MAX_DATE):
+            return None  # dates pandas cannot hold: the validated read names them
+        col = col.cast(pyarrow.timestamp("ns"))
+        col = col.filter(pc.less_equal(col, pyarrow.scalar(limit.value, pyarrow.timestamp("ns"))))
         lo, hi = pc.min_max(col).values()
     except Exception:  # noqa: BLE001 - the pandas path below gives the clear message
         return None
@@ -750,11 +896,20 @@ def _parquet_time_range(path: Path, column: str):
     return pd.Timestamp(lo.value, unit="ns"), pd.Timestamp(hi.value, unit="ns")
 
 
+def now() -> pd.Timestamp:
+    """The current French local time (naive, like the tables' timestamps): rows dated after it
+    are future-dated (an entry error), flagged by the data overview and never used to pick the
+    report month."""
+    return pd.Timestamp.now(tz=LOCAL_TZ).tz_localize(None)
+
+
 def data_period(data_dir=None) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last transaction timestamps: the period the data covers."""
+    """First and last transaction timestamps, future-dated transactions left out (see `now`):
+    the period the data covers."""
     path = find_table_file("transactions", data_dir)
+    limit = now()
     ts = None
-    fast = _parquet_time_range(path, "timestamp") if path.suffix == ".parquet" else None
+    fast = _parquet_time_range(path, "timestamp", limit) if path.suffix == ".parquet" else None
     if fast is not None and fast[0] is not None:
         return fast
     if fast is not None:  # no dated transaction at all
@@ -768,11 +923,12 @@ def data_period(data_dir=None) -> tuple[pd.Timestamp, pd.Timestamp]:
             ts = None
     if ts is None:
         ts = read_file(path, "transactions")["timestamp"]
-    ts = ts.dropna()
+    ts = ts[ts <= limit].dropna()
     if ts.empty:
         raise DataError(
             path,
-            [_problem("timestamp", "no dated transactions", "at least one transaction")],
+            [_problem("timestamp", "no dated transactions up to today",
+                      "at least one transaction dated before today")],
             "transactions",
         )
     return ts.min(), ts.max()
@@ -780,12 +936,25 @@ def data_period(data_dir=None) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def report_month(data_dir=None, month: str | None = None) -> pd.Period:
     """The report month: `month` ("YYYY-MM") if given, else the last complete calendar month of
-    the transactions (a month is complete when transactions reach its last day)."""
+    the transactions (a month is complete when transactions reach its last day; future-dated
+    transactions do not count). A given month must overlap the data's period: the error says
+    which period the data covers."""
     if month is not None:
         text = str(month).strip()
         if not _MONTH_RE.match(text):
             raise ValueError(f"invalid month {month!r}: expected 'YYYY-MM', e.g. '2026-10'")
-        return pd.Period(text, freq="M")
+        month_p = pd.Period(text, freq="M")
+        try:
+            first, last = data_period(data_dir)
+        except MissingTableError:  # no transactions to check against (e.g. a CDNOW file instead)
+            return month_p
+        if month_p.end_time < first or month_p.start_time > last:
+            raise ValueError(
+                f"month {text} is outside the data: the transactions run from "
+                f"{first:%d/%m/%Y} to {last:%d/%m/%Y}, so a report month between "
+                f"{first:%Y-%m} and {last:%Y-%m}"
+            )
+        return month_p
     path = find_table_file("transactions", data_dir)
     first, last = data_period(data_dir)
     month_p = last.to_period("M")
@@ -984,7 +1153,8 @@ def _column_counts(con, view: str, t: Table, with_rules: bool):
     (Parquet statistics, min/max, the distinct values of the allowed-list columns)."""
     aggs = ["count(*)"] + [f"count(*) - count({_sql_id(c.name)})" for c in t.columns]
     bounded = [c for c in t.columns if c.ge is not None or c.le is not None] if with_rules else []
-    for c in bounded:
+    dated = [c for c in t.columns if c.dtype in ("date", "datetime")] if with_rules else []
+    for c in bounded + dated:
         aggs += [f"min({_sql_id(c.name)})", f"max({_sql_id(c.name)})"]
     res = con.execute(f"SELECT {', '.join(aggs)} FROM {view}").fetchall()[0]
     n_rows = int(res[0])
@@ -993,8 +1163,11 @@ def _column_counts(con, view: str, t: Table, with_rules: bool):
     if with_rules:
         broken = any(missing[c.name] for c in t.columns if not c.nullable)
         bounds = res[1 + len(t.columns) :]
-        for i, c in enumerate(bounded):
+        for i, c in enumerate(bounded + dated):
             lo, hi = bounds[2 * i], bounds[2 * i + 1]
+            if c in dated:  # dates pandas cannot hold (9999-12-31): parsed and reported by pandas
+                broken |= lo is not None and (lo < _SQL_MIN_DATE or hi > _SQL_MAX_DATE)
+                continue
             broken |= lo is not None and (
                 (c.ge is not None and lo < c.ge) or (c.le is not None and hi > c.le)
             )
@@ -1008,7 +1181,7 @@ def _column_counts(con, view: str, t: Table, with_rules: bool):
             broken |= any(v not in c.allowed for (v,) in seen)
     date_col = _first_date_column(t)
     days = []
-    if date_col is not None:
+    if date_col is not None and not broken:
         q = _sql_id(date_col)
         res = con.execute(
             f"SELECT CAST({q} AS DATE) AS d, count(*) FROM {view} WHERE {q} IS NOT NULL GROUP BY d"
@@ -1017,6 +1190,8 @@ def _column_counts(con, view: str, t: Table, with_rules: bool):
     return n_rows, missing, broken, days
 
 
+_SQL_MIN_DATE = pd.Timestamp.min.ceil("s").to_pydatetime()  # dates a pandas column can hold
+_SQL_MAX_DATE = pd.Timestamp.max.floor("s").to_pydatetime()
 SCAN_ROW = "_scan_row"  # row number (0 = first data row) in the views over Parquet files
 _IN_LIST_MAX = 50_000  # candidate rows looked up by row number (Parquet skips the rest)
 
@@ -1280,7 +1455,8 @@ def scan_available(
       `links` whose tables are both valid, and `purchase_mismatches` (transaction_id, amount,
       n_items, lines_amount, lines_quantity: purchases without lines, whose amount differs from
       the sum of their lines by more than `tolerance` or whose n_items differs from the sum of
-      their quantities; None unless transactions and transaction_lines are both valid).
+      their quantities; None unless transactions and transaction_lines are both valid), and
+      `future_rows` (table, column, count, rows, last: rows dated after today, see `now`).
     """
     import duckdb
 
@@ -1288,7 +1464,8 @@ def scan_available(
     folder = Path(data_dir) if data_dir is not None else paths.RAW_DIR
     keep = set(keep or ())
     tables, status = {}, []
-    shapes, missing, days, dups = [], [], [], []
+    shapes, missing, days, dups, future = [], [], [], [], []
+    limit = now()
     views: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="workbench-scan-") as tmp:
         con = duckdb.connect(config={**SCAN_DUCKDB_CONFIG, "temp_directory": str(Path(tmp))})
@@ -1297,8 +1474,11 @@ def scan_available(
                 t = TABLES[name]
                 try:
                     path = find_table_file(name, folder)
-                except DataError:
+                except MissingTableError:
                     status.append(_absent_row(name))
+                    continue
+                except DataError as exc:  # e.g. two files for the table
+                    status.append(_invalid_row(name, Path(exc.path), exc))
                     continue
                 view = f"t_{name}"
                 try:
@@ -1308,7 +1488,7 @@ def scan_available(
                         if len(t.key) == 1 and len(t.columns) > 1
                         else []
                     )
-                    other_dups = None
+                    other_dups, note = None, ""
                     plan = (
                         _direct_plan(path, t)
                         if path.suffix.lower() == ".parquet" and name not in keep
@@ -1334,13 +1514,15 @@ def scan_available(
                         n_rows, miss, broken, day_rows = _column_counts(con, view, t, False)
                     elif not valid:  # CSV or kept: read whole by pandas
                         df = read_file(path, name)
+                        note = _read_note(df)
                         if name in keep:
                             tables[name] = df
                         plan = _direct_plan(path, t) if path.suffix.lower() == ".parquet" else None
                         if plan is not None:  # the file holds the parsed values: scan it
                             con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {plan[0]}")
                         else:
-                            con.register(f"{view}_frame", df[t.column_names])
+                            con.register(f"{view}_frame", df[t.column_names].assign(
+                                **{SCAN_ROW: np.arange(len(df))}))
                             con.execute(
                                 f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_frame"
                             )
@@ -1355,9 +1537,10 @@ def scan_available(
                     status.append(_invalid_row(name, path, exc))
                     continue
                 views[name] = view
+                future += _future_rows(con, view, t, limit)
                 status.append(
                     {"table": name, "status": "valide", "file": path.name, "rows": n_rows,
-                     "message": ""}
+                     "message": note}
                 )
                 shapes.append({"table": name, "rows": n_rows, "columns": n_cols})
                 missing += [
@@ -1395,12 +1578,32 @@ def scan_available(
         "duplicates": pd.DataFrame(dups, columns=["table", "kind", "columns", "count"]),
         "links": link_rows,
         "purchase_mismatches": mismatches,
+        "future_rows": pd.DataFrame(future, columns=["table", "column", "count", "rows", "last"]),
     }
     return (
         tables,
         pd.DataFrame(status, columns=["table", "status", "file", "rows", "message"]),
         profile,
     )
+
+
+def _future_rows(con, view: str, t: Table, limit: pd.Timestamp) -> list[dict]:
+    """Future-dated rows of each date column of a valid table (dated after `limit`, now): how
+    many, the first rows (1 = first data row) and the latest date."""
+    out = []
+    for c in t.columns:
+        if c.dtype not in ("date", "datetime"):
+            continue
+        q = _sql_id(c.name)
+        n, rows, last = con.execute(
+            f"SELECT count(*), list({SCAN_ROW} + 1 ORDER BY {SCAN_ROW})[1:{MAX_SHOWN}], max({q}) "
+            f"FROM {view} WHERE {q} > ?", [limit.to_pydatetime()]
+        ).fetchone()
+        if n:
+            out.append({"table": t.name, "column": c.name, "count": int(n),
+                        "rows": ", ".join(map(str, rows)) + (" …" if n > len(rows) else ""),
+                        "last": pd.Timestamp(last)})
+    return out
 
 
 def _link_counts(con, views: dict, links, missing: list[dict]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from workbench.schemas import TABLES
 
 __all__ = [
     "LABELS_FR",
+    "future_checks",
     "LINKS",
     "TABLE_FR",
     "TIER_FR",
@@ -362,7 +363,8 @@ def duplicate_checks(data, customers: pd.DataFrame | None = None) -> pd.DataFram
     return pd.DataFrame(rows, columns=["table", "check", "count"])
 
 
-def consent_rates(customers: pd.DataFrame, by: str | None = "loyalty_tier") -> pd.DataFrame:
+def consent_rates(customers: pd.DataFrame, by: str | None = "loyalty_tier",
+                  order=None) -> pd.DataFrame:
     """Share of customers with e-mail consent and ambassador-programme consent (overall first,
     then per `by` group). Missing consent counts as no consent."""
     for col in ("customer_id", "email_consent", "ambassador_consent"):
@@ -385,11 +387,12 @@ def consent_rates(customers: pd.DataFrame, by: str | None = "loyalty_tier") -> p
     if by is not None:
         if by not in customers:
             raise ValueError(f"consent_rates: customers table lacks column '{by}'")
-        order = (
-            TABLES["customers"].col(by).allowed if by in TABLES["customers"].column_names else None
-        )
+        order = list(order or [])
         groups = customers.groupby(by, observed=True, sort=True)
-        keys = [k for k in (order or []) if k in groups.groups] or sorted(groups.groups)
+        if not order and by == "loyalty_tier" and "loyalty_points" in customers:
+            # tiers from lowest to highest: by their members' mean points (as the profile infers)
+            order = customers.groupby(by, observed=True)["loyalty_points"].mean().sort_values().index
+        keys = [k for k in order if k in groups.groups] or sorted(groups.groups)
         rows += [_rates(groups.get_group(k), str(k)) for k in keys]
     return pd.DataFrame(
         rows, columns=["segment", "n_customers", "email_consent", "ambassador_consent"]
@@ -453,9 +456,28 @@ def consistency_checks(
     return pd.DataFrame(rows, columns=["table", "check", "count", "share"])
 
 
-def flags_summary(status: pd.DataFrame, links: pd.DataFrame, consistency: pd.DataFrame) -> dict:
+def future_checks(future_rows: pd.DataFrame, n_rows) -> pd.DataFrame:
+    """Rows dated after today (an entry error, e.g. 2062 for 2026): flagged with their row
+    numbers, never used to choose the report month. `future_rows`: the `future_rows` profile
+    of `datasets.scan_available`; `n_rows`: rows per table (for the share)."""
+    rows = [
+        {
+            "table": r.table,
+            "check": f"{r.column} daté après aujourd'hui (lignes {r.rows} ; "
+                     f"jusqu'au {pd.Timestamp(r.last):%d/%m/%Y})",
+            "count": int(r.count),
+            "share": r.count / n_rows[r.table] if n_rows.get(r.table) else 0.0,
+        }
+        for r in future_rows.itertuples(index=False)
+    ]
+    return pd.DataFrame(rows, columns=["table", "check", "count", "share"])
+
+
+def flags_summary(status: pd.DataFrame, links: pd.DataFrame, consistency: pd.DataFrame,
+                  future: pd.DataFrame | None = None) -> dict:
     """Headline counts for the key figures: tables refused by validation, rows flagged."""
     refused = int((status["status"] == "invalide").sum()) if len(status) else 0
     absent = int((status["status"] == "absente").sum()) if len(status) else 0
     flagged = int(links["count"].sum()) + int(consistency["count"].sum())
+    flagged += int(future["count"].sum()) if future is not None else 0
     return {"tables_refused": refused, "tables_absent": absent, "rows_flagged": flagged}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.datasets import DataError, _problem
 from workbench.schemas import CATEGORIES, LOYALTY_TIERS, SALES_CHANNELS
 
 ONLINE_CHANNELS = ("web", "app")
@@ -331,6 +332,25 @@ def rfm_segment(r_score: pd.Series, f_score: pd.Series) -> pd.Series:
     return pd.Series(np.select(conds, labels[:6], labels[6]), index=r_score.index, dtype=object)
 
 
+def _unknown_customers(trx: pd.DataFrame, t: pd.DataFrame, strangers, cust) -> DataError:
+    """The error for purchases by customers absent from the CRM: the transactions file, the
+    column, the rows (data rows of the file, when the frame still has the read's row index)
+    and the ids, and the customers file they should be in."""
+    unknown = t["customer_id"].isin(strangers).to_numpy()
+    index = t.index[unknown]
+    rows = index + 1 if pd.api.types.is_integer_dtype(index) else []
+    return DataError(
+        trx.attrs.get("source", "transactions"),
+        [_problem("customer_id",
+                  f"purchase(s) by {len(strangers)} customer_id(s) absent from the customers file "
+                  f"{cust.attrs.get('source', '(customers)')}",
+                  "every customer_id of a purchase in the customers table (or empty for an "
+                  "anonymous purchase)",
+                  rows=rows[:5], values=t.loc[unknown, "customer_id"].iloc[:5], n=int(unknown.sum()))],
+        "transactions",
+    )
+
+
 def customer_features(
     tables: dict,
     as_of,
@@ -381,10 +401,7 @@ def customer_features(
     buyers = pd.Index(pd.unique(t["customer_id"]))
     strangers = buyers[idx.get_indexer(buyers) < 0]  # hashing: isin on 1M ids is slow
     if len(strangers):
-        unknown = t["customer_id"].isin(strangers)
-        raise ValueError(f"transactions: {int(unknown.sum())} purchase(s) by "
-                         f"{t.loc[unknown, 'customer_id'].nunique()} customer_id(s) absent from the "
-                         "customers table")
+        raise _unknown_customers(trx, t, strangers, cust)
     f = f.join(_purchase_block(t, idx, end, float(lookback_days)))
 
     if activity is not None:
@@ -576,6 +593,10 @@ CLUSTER_FEATURES = (
 )
 
 
+# file columns behind the features that can be entirely empty (optional columns)
+FEATURE_SOURCES = {"age": "customers.birth_year"}
+
+
 def clustering_matrix(features: pd.DataFrame, columns=CLUSTER_FEATURES) -> pd.DataFrame:
     """The (unscaled) numeric matrix used for clustering; derived log features added here.
 
@@ -602,6 +623,10 @@ def clustering_matrix(features: pd.DataFrame, columns=CLUSTER_FEATURES) -> pd.Da
         else:
             raise ValueError(f"clustering_matrix: unknown feature {c!r}")
     X = pd.DataFrame(cols, index=f.index)
+    # a feature with no value at all (an optional column left empty in the file) is left out
+    # of the clustering, and said: `attrs['dropped']` names the file column it comes from
+    empty = [c for c in X.columns if len(X) and X[c].isna().all()]
+    X = X.drop(columns=empty)
     n_age = int(X["age"].isna().sum()) if "age" in X else 0
     if n_age:
         X["age"] = X["age"].fillna(X["age"].median())
@@ -610,6 +635,7 @@ def clustering_matrix(features: pd.DataFrame, columns=CLUSTER_FEATURES) -> pd.Da
         raise ValueError(f"clustering_matrix: {int(bad.sum())} customer(s) with missing values in "
                          f"{X.columns[X.isna().any()].tolist()}")
     X.attrs["imputed_age"] = n_age
+    X.attrs["dropped"] = {c: FEATURE_SOURCES.get(c, c) for c in empty}
     return X
 
 
@@ -853,14 +879,19 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
                   group_col: str = "segment") -> pd.DataFrame:
     """Do segments differ? One-way ANOVA (eta²) per numeric feature, chi-square (Cramér's V)
     per categorical feature, with statsmodels. Rows: variable, test, statistic, df, p_value,
-    effect_size, effect."""
+    effect_size, effect. A variable with fewer than two values among the customers (an optional
+    column left empty in the file) cannot be tested: it is left out and named in
+    `attrs['untestable']`."""
     import statsmodels.api as sm
     from statsmodels.formula.api import ols
 
     df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
-    rows = []
+    rows, untestable = [], []
+    for c in (*numeric, *categorical):
+        if c in df.columns and (df[c].nunique() < 2 or df[group_col].nunique() < 2):
+            untestable.append(c)
     for c in numeric:
-        if c not in df.columns:
+        if c not in df.columns or c in untestable:
             continue
         d = pd.DataFrame({"y": df[c].astype(float), "g": df[group_col].astype(str)}).dropna()
         fit = ols("y ~ C(g)", data=d).fit()
@@ -871,7 +902,7 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
                      "effect_size": float(ss_b / (ss_b + ss_r)), "effect": "eta²",
                      "excluded": int(len(df) - len(d))})
     for c in categorical:
-        if c not in df.columns:
+        if c not in df.columns or c in untestable:
             continue
         d = df[[c, group_col]].dropna()
         ct = pd.crosstab(d[c], d[group_col])
@@ -882,7 +913,9 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
         rows.append({"variable": c, "test": "khi-deux", "statistic": float(res.statistic),
                      "df": float(res.df), "p_value": float(res.pvalue), "effect_size": float(v),
                      "effect": "V de Cramér", "excluded": int(len(df) - len(d))})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["untestable"] = untestable
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -979,8 +1012,8 @@ def concentration(values: pd.Series, top: int = 3) -> dict:
     """Concentration of a distribution: share of the `top` areas and Herfindahl index (0-1)."""
     v = values.astype(float).clip(lower=0)
     tot = v.sum()
-    if tot <= 0:
-        raise ValueError("concentration: nothing to measure (total is 0)")
+    if tot <= 0:  # nothing located (e.g. the region column is empty in the file): not measurable
+        return {"top_share": float("nan"), "top_areas": [], "herfindahl": float("nan"), "areas": 0}
     s = (v / tot).sort_values(ascending=False)
     return {"top_share": float(s.iloc[:top].sum()), "top_areas": list(s.index[:top]),
             "herfindahl": float((s ** 2).sum()), "areas": int((s > 0).sum())}
