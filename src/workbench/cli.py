@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--months", type=int, default=12)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", default=None, help=f"output folder (default: {paths.RAW_DIR})")
+    s.add_argument("--retailer", default="fashion", choices=("fashion", "grocery"),
+                   help="which fictional retailer (default: fashion; grocery: another shape)")
+    pr = sub.add_parser("profile", help="infer a retailer profile (commented YAML) from a data folder")
+    pr.add_argument("--data-dir", required=True, help="folder of raw tables")
+    pr.add_argument("--brand", required=True, help="the brand as written in the data (mentions.brand)")
+    pr.add_argument("--out", required=True, help="profile file to write, e.g. DIR/retailer.yaml")
     c = sub.add_parser(
         "commit-notebook",
         help="execute notebooks on the sample and keep only # NBVAL_CHECK_OUTPUT outputs",
@@ -41,6 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("notebooks", nargs="+", help="notebook files")
     c.add_argument("--no-execute", action="store_true", help="only strip outputs")
     c.add_argument("--kernel", default="workbench")
+    im = sub.add_parser(
+        "import", help="turn exports (GA4, Shopify, PrestaShop, Brevo, Mailchimp, Talkwalker, "
+        "Brandwatch, Digimind) into raw tables, appended without duplicate keys",
+    )
+    im.add_argument("format", choices=("ga4", "shopify", "prestashop", "brevo", "mailchimp",
+                                       "talkwalker", "brandwatch", "digimind"))
+    im.add_argument("files", nargs="+", metavar="FILE", help="export files of that format")
+    im.add_argument("--out", required=True, help="data folder to append to, e.g. data/raw")
+    im.add_argument("--brand", help="listening exports: the brand the export is about")
+    im.add_argument("--profile", help="retailer profile (default: OUT/retailer.yaml if present)")
     return p
 
 
@@ -50,8 +66,32 @@ def main(argv=None) -> int:
         from workbench import sample
 
         out = args.out or paths.RAW_DIR
-        sample.generate(out, customers=args.customers, months=args.months, seed=args.seed)
+        sample.generate(out, customers=args.customers, months=args.months, seed=args.seed,
+                        retailer=args.retailer)
         print(f"sample written to {out}")
+        return 0
+    if args.command == "profile":
+        from workbench import profile
+
+        try:
+            prof = profile.infer_profile(args.data_dir, args.brand)
+            written = profile.write_profile(prof, args.out)
+        except (profile.ProfileError, OSError) as exc:
+            print(f"workbench profile: {exc}", file=sys.stderr)
+            return 2
+        print(f"profile written to {written}: review it (comments « À vérifier »)")
+        return 0
+
+    if args.command == "import":
+        from workbench import datasets, importers
+
+        try:
+            report = importers.import_files(args.format, args.files, args.out, brand=args.brand,
+                                            profile=args.profile)
+        except (datasets.DataError, ValueError, OSError) as exc:
+            print(f"workbench import: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(report.lines()))
         return 0
 
     from workbench import datasets, runner
@@ -73,7 +113,7 @@ def main(argv=None) -> int:
             seed=args.seed,
             kernel=args.kernel,
         )
-    except (datasets.DataError, ValueError, FileNotFoundError) as exc:
+    except (datasets.DataError, ValueError, runner.RunError, OSError) as exc:
         print(f"workbench run: {exc}", file=sys.stderr)
         return 2
     print(result.report_dir / "index.html")
