@@ -121,7 +121,8 @@ def empty_columns_copy(src: Path, dst: Path, columns: dict[str, list[str]]) -> P
     """Copy the sample at `src` to `dst` with the given optional columns entirely empty
     ({table: [columns]}), typed as the contract's (all-null) column."""
     src, dst = Path(src), Path(dst)
-    shutil.copytree(src, dst, dirs_exist_ok=True)
+    if src.resolve() != dst.resolve():
+        shutil.copytree(src, dst, dirs_exist_ok=True)
     for table, cols in columns.items():
         df = pd.read_parquet(src / f"{table}.parquet")
         for c in cols:
