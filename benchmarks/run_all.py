@@ -100,14 +100,11 @@ def _summary(rows: list[dict]) -> list[str]:
         tgt = "<= 120 s" if r["size"] in (20000, "20000") else "<= 20 min and peak <= 16 GB"
         out.append(f"| whole monthly run, {int(float(r['size'])):,} customers | {tgt} | "
                    f"{_fmt(r.get('seconds'))} s, peak {_fmt(r.get('peak_mb'))} MB | {r.get('check', '')} |")
-    tb = find(lambda st, sz: st.startswith("textblob_fr batch"))
-    if tb:
-        figs = "; ".join(f"{r['stage'].removeprefix('textblob_fr batch ')}: {_num(r.get('ratio')) or 0:.1f}x"
-                         for r in tb)
-        met = all((_num(r.get("ratio")) or 0) >= 10 for r in tb)
-        out.append(f"| batch textblob-fr vs the per-text loop, identical polarity | >= 10x | {figs} | "
-                   f"{'met' if met else 'not met everywhere'}; "
-                   f"{'identical' if all(r.get('check') == 'identical' for r in tb) else 'DIFFERENT'} |")
+    for r in find(lambda st, sz: st.startswith("score (default model)")):
+        check = str(r.get("check", ""))
+        out.append(f"| default French sentiment scorer, {r['stage'].removeprefix('score (default model) on ')}"
+                   f" ({int(float(r['size'])):,} texts, one core) | >= 5,000 mentions/s | "
+                   f"{_fmt(r.get('seconds'))} s: {check.split(';')[0]} | {'; '.join(check.split(';')[1:2]).strip()} |")
     for r in find(lambda st, sz: st.startswith("markov_attribution")):
         ratio = _num(r.get("ratio")) or 0
         out.append(f"| Markov attribution, {int(float(r['size'])):,} paths, vs ChannelAttribution | no slower, exact | "
