@@ -1,15 +1,23 @@
-"""Evaluate the French sentiment scorers on real labelled tweets and write the report.
+"""Evaluate the French sentiment scorers on real labelled text and write the reports.
 
-    .venv/bin/python scripts/evaluate_sentiment.py [--data ../shared/data/xlmt_french]
-                                                  [--out docs/sentiment_evaluation.md] [--folds 5]
+    .venv/bin/python scripts/evaluate_sentiment.py [--data ../shared/data] [--folds 5] [--quick]
 
-Data: the French part of XLM-T (cardiffnlp/xlm-t, tweets labelled 0 negative / 1 neutral /
-2 positive; train 1,839, val 324, test 870, balanced). Compared on the val and test splits:
-the default rule-based scorer (`workbench.sentiment.score`, its constants chosen on train+val
-only), textblob-fr (sign of the polarity), vaderSentiment-fr (compound >= 0.05 positive,
-<= -0.05 negative, the VADER convention) and the supervised model (`sentiment.train` fitted on
-train), plus the model's k-fold cross-validation on train. Prints the table and writes it with
-the method to the markdown report.
+Writes docs/sentiment_evaluation.md (comparison) and docs/sentiment_learning_curve.md (domain
+adaptation). Data, never used to train or tune what it evaluates:
+
+* xlmt French **test** split (tweets, negative / neutral / positive; the default model's neutral
+  band was chosen on train + val, the trained model learns on train);
+* the **held-back test split** of the review corpus (`workbench.sentiment_model.review_split`:
+  20 % of the distinct texts by MD5, excluded from the default model's training and tuning);
+  binary (3-3.5 star book reviews left out).
+
+Methods: the default model (`sentiment.score`), the rules alone (`sentiment.rule_score`, the
+former default), textblob-fr (sign of `PatternAnalyzer`'s polarity, 0 = neutral),
+vaderSentiment-fr (compound >= 0.05 positive, <= -0.05 negative) and `sentiment.train`.
+Learning curves: `sentiment.train` (starting from the default model) vs plain TF-IDF word + char
++ logistic regression on the same labels (`train(..., prior_weight=0)`, best of C in 1, 4, 16 for
+each size: a baseline tuned on the evaluation folds, so favourable to it), k-fold cross-validated
+on xlmt train and on the held-back review split.
 """
 
 from __future__ import annotations
@@ -25,26 +33,19 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from workbench import paths, sentiment  # noqa: E402
+from workbench import paths  # noqa: E402
+from workbench import sentiment as S  # noqa: E402
+from workbench import sentiment_model as M  # noqa: E402
 
-LABELS = np.array(sentiment.LABELS)
-
-
-def load_split(folder: Path, split: str) -> tuple[list[str], np.ndarray]:
-    """Texts and string labels of one xlmt split."""
-    texts = (folder / f"{split}_text.txt").read_text(encoding="utf-8").split("\n")
-    codes = [int(x) for x in (folder / f"{split}_labels.txt").read_text().split()]
-    if len(texts) != len(codes):
-        raise ValueError(f"{split}: {len(texts)} texts but {len(codes)} labels")
-    return texts, LABELS[np.array(codes)]
+BASELINE_C = (1.0, 4.0, 16.0)
 
 
-def textblob_labels(texts) -> np.ndarray:
-    pol = sentiment.textblob_fr(texts)["polarity"].to_numpy()
-    return np.where(pol > 0, "positive", np.where(pol < 0, "negative", "neutral"))
+def sign_labels(values, eps: float = 0.0) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    return np.where(v > eps, "positive", np.where(v < -eps, "negative", "neutral"))
 
 
-def vader_labels(texts) -> np.ndarray:
+def vader_compound(texts) -> np.ndarray:
     import warnings
 
     with warnings.catch_warnings():
@@ -52,30 +53,85 @@ def vader_labels(texts) -> np.ndarray:
         from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
 
         analyzer = SentimentIntensityAnalyzer()
-        comp = np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
-    return np.where(comp >= 0.05, "positive", np.where(comp <= -0.05, "negative", "neutral"))
+        return np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
 
 
-def evaluate(folder: Path, folds: int = 5, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(comparison table, cross-validation table)."""
-    train_t, train_y = load_split(folder, "train")
-    model = sentiment.train(train_t, train_y, seed=seed)
+def binary_metrics(y, pol, label) -> dict:
+    """Binary (positive / negative) truth: accuracy of the sign of the polarity (0 counts as
+    negative), of the label (neutral counts wrong), balanced accuracy of the sign."""
+    y = np.asarray(y, dtype=object)
+    sign = np.where(np.asarray(pol) > 0, "positive", "negative")
+    bal = np.mean([np.mean(sign[y == lab] == lab) for lab in ("negative", "positive") if (y == lab).any()])
+    return {"accuracy (signe)": S.accuracy(y, sign), "accuracy (label)": S.accuracy(y, label),
+            "balanced accuracy": float(bal), "neutre %": float(np.mean(np.asarray(label) == "neutral"))}
+
+
+def comparison(data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    xtr, xytr = M.load_xlmt(data / "xlmt_french", "train")
+    xte, xyte = M.load_xlmt(data / "xlmt_french", "test")
+    trained = S.train(xtr, xytr)
+    methods = {
+        "défaut (modèle livré)": lambda t: S.score(t),
+        "règles seules (ancien défaut)": lambda t: S.rule_score(t),
+        "textblob-fr": lambda t: (lambda p: pd.DataFrame({"polarity": p, "label": sign_labels(p)}))(
+            S.textblob_fr(t)["polarity"].to_numpy()),
+        "vaderSentiment-fr": lambda t: (lambda c: pd.DataFrame({"polarity": c, "label": sign_labels(c, 0.0499)}))(
+            vader_compound(t)),
+    }
     rows = []
-    for split in ("val", "test"):
-        texts, y = load_split(folder, split)
-        preds = {
-            "défaut (règles, sans entraînement)": sentiment.score(texts)["label"].to_numpy(),
-            "textblob-fr": textblob_labels(texts),
-            "vaderSentiment-fr": vader_labels(texts),
-            "modèle entraîné (TF-IDF + lexique, train)": model.score(texts)["label"].to_numpy(),
-        }
-        for name, pred in preds.items():
-            rows.append({"jeu": split, "n": len(texts), "méthode": name,
-                         "accuracy": sentiment.accuracy(y, pred),
-                         "macro-F1": sentiment.macro_f1(y, pred)})
-    table = pd.DataFrame(rows)
-    cv = sentiment.cross_validate(train_t, train_y, folds=folds, seed=seed)
-    return table, cv
+    for name, f in {**methods, "entraîné sur xlmt train (train)": lambda t: trained.score(t)}.items():
+        out = f(xte)
+        mb = xyte != "neutral"
+        rows.append({"méthode": name, "accuracy": S.accuracy(xyte, out["label"]),
+                     "macro-F1": S.macro_f1(xyte, out["label"]),
+                     "binaire (pos/nég, signe)": S.accuracy(
+                         xyte[mb], np.where(out["polarity"].to_numpy()[mb] > 0, "positive", "negative"))})
+    xlmt = pd.DataFrame(rows)
+    reviews = M.load_french_reviews(data / "french_reviews")
+    test = reviews[(reviews["split"] == "test") & (reviews["label"] != "mixed")]
+    rows = []
+    for dom, sub in (("films (Allociné)", test[test["source"] == "allocine"]),
+                     ("livres (Babelio, Critiques Libres)", test[test["source"] != "allocine"])):
+        for name, f in methods.items():
+            out = f(sub["text"].tolist())
+            rows.append({"domaine": dom, "n": len(sub), "méthode": name,
+                         **binary_metrics(sub["label"].to_numpy(), out["polarity"], out["label"].to_numpy())})
+    return xlmt, pd.DataFrame(rows)
+
+
+def learning_curve(texts, y, sizes, folds: int, seed: int, metric, log=print) -> pd.DataFrame:
+    """k-fold: in each fold, `size` labels drawn from the training part (stratified by the
+    random order), evaluated on the held-out part."""
+    from sklearn.model_selection import StratifiedKFold
+
+    texts = np.asarray(texts, dtype=object)
+    y = np.asarray(y, dtype=object)
+    rng = np.random.default_rng(seed)
+    rows = []
+    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    default_pred = S.score(texts.tolist())["label"].to_numpy()
+    for k, (tr, te) in enumerate(skf.split(texts, y)):
+        order = rng.permutation(tr)
+        for size in sizes:
+            idx = order[: min(size, len(order))]
+            if len(set(y[idx])) < 2:
+                continue
+            ours = S.train(texts[idx].tolist(), y[idx], seed=seed).score(texts[te].tolist())["label"]
+            base = {C: metric(y[te], S.train(texts[idx].tolist(), y[idx], prior_weight=0.0, C=C, seed=seed)
+                              .score(texts[te].tolist())["label"]) for C in BASELINE_C}
+            label = str(size) if size <= len(order) else "tout le pli"
+            rows.append({"fold": k, "labels": label, "n": len(idx),
+                         "train (défaut + étiquettes)": metric(y[te], ours),
+                         "TF-IDF + LR seul (meilleur C)": max(base.values()),
+                         **{f"TF-IDF + LR C={C:g}": v for C, v in base.items()},
+                         "défaut sans étiquettes": metric(y[te], default_pred[te])})
+        log(f"  fold {k + 1}/{folds} done")
+    df = pd.DataFrame(rows)
+    out = df.drop(columns="fold").groupby("labels", sort=False).mean().reset_index()
+    out["n"] = out["n"].round().astype(int)
+    out["gain vs TF-IDF"] = out["train (défaut + étiquettes)"] - out["TF-IDF + LR seul (meilleur C)"]
+    out["gain vs défaut"] = out["train (défaut + étiquettes)"] - out["défaut sans étiquettes"]
+    return out
 
 
 def to_markdown(df: pd.DataFrame) -> str:
@@ -87,71 +143,133 @@ def to_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def report(table: pd.DataFrame, cv: pd.DataFrame, folds: int, seconds: float) -> str:
-    test = table[table["jeu"] == "test"].set_index("méthode")["macro-F1"]
-    d, tb = test["défaut (règles, sans entraînement)"], test["textblob-fr"]
+def evaluation_report(xlmt: pd.DataFrame, rev: pd.DataFrame, seconds: float) -> str:
+    meta = M.default_model().meta
     return f"""# Évaluation des scores de sentiment en français
 
 Généré par `.venv/bin/python scripts/evaluate_sentiment.py` ({seconds:.0f} s). Ne pas éditer
-à la main : relancer la commande.
+à la main : relancer la commande. Modèle par défaut : voir `docs/sentiment_model_card.md` ;
+adaptation au domaine : `docs/sentiment_learning_curve.md`.
 
-**Données** : partie française de XLM-T (cardiffnlp/xlm-t, tweets annotés négatif / neutre /
-positif, équilibrés ; train 1 839, val 324, test 870 ; surtout écologie et climat, donc hors du
-domaine de la distribution). Données réelles, hors du dépôt (`../shared/data/xlmt_french`).
+**Données** (réelles, hors du dépôt, `../shared/data`), jamais utilisées pour entraîner ni régler
+ce qui est évalué :
+- *xlmt test* : tweets français annotés négatif / neutre / positif (870, équilibrés ; surtout
+  climat et écologie). La bande neutre du modèle par défaut a été choisie sur xlmt train + val ;
+  le modèle « entraîné » apprend sur xlmt train ;
+- *avis, partie test réservée* : 20 % des avis (films Allociné, livres Babelio et Critiques
+  Libres) tirés par empreinte MD5 du texte, exclus de l'entraînement et des réglages du modèle
+  par défaut ; binaire (livres : ≥ 4 étoiles positif, ≤ 2,5 négatif ; 3-3,5 écartés).
 
-**Méthodes** :
-- *défaut* : `workbench.sentiment.score`, sans entraînement — lexique textblob-fr + vocabulaire
-  d'opinion et de la distribution, négation, intensifieurs, « mais », emojis ; ses constantes
-  (bande neutre, poids) et les mots d'opinion ajoutés au lexique ont été choisis sur
-  train + val uniquement (erreurs lues sur ces deux jeux), jamais sur test ;
-- *textblob-fr* : signe de la polarité de `PatternAnalyzer` (0 = neutre) ;
-- *vaderSentiment-fr* : compound ≥ 0,05 positif, ≤ −0,05 négatif (convention VADER) ;
-- *modèle entraîné* : `workbench.sentiment.train` (TF-IDF mots + caractères + score du
-  lexique, régression logistique) appris sur train.
+**Méthodes** : *défaut* = `sentiment.score` (modèle livré : n-grammes appris sur des avis +
+règles, combinés) ; *règles seules* = `sentiment.rule_score` (l'ancien score par défaut :
+lexique textblob-fr + vocabulaire d'opinion et de la distribution + lexique de
+vaderSentiment-fr en repli, négation, intensifieurs, « mais », emojis) ; *textblob-fr* = signe de
+la polarité de `PatternAnalyzer` ; *vaderSentiment-fr* = compound ≥ 0,05 positif, ≤ −0,05 négatif.
 
-## Résultats
+## xlmt test (3 classes, n = 870)
 
-{to_markdown(table)}
+{to_markdown(xlmt)}
 
-Sur le jeu test, le score par défaut atteint une macro-F1 de {d:.3f} contre {tb:.3f} pour
-textblob-fr. vaderSentiment-fr (lexique plus large traduit de l'anglais) et surtout le modèle
-entraîné font mieux sur ce domaine (climat) : c'est l'argument de l'adaptation au domaine —
-annoter quelques centaines de mentions de la marque et entraîner le modèle.
+« binaire » : tweets positifs et négatifs seulement, signe de la polarité.
 
-## Validation croisée du modèle entraîné ({folds} plis stratifiés, sur train)
+## Avis réservés (binaire)
 
-{to_markdown(cv)}
+{to_markdown(rev)}
 
-## Limites
+« accuracy (signe) » : polarité > 0 = positif ; « accuracy (label) » : le label à trois classes,
+un « neutre » compte comme une erreur ; « balanced accuracy » : moyenne des rappels positif et
+négatif (les avis de livres sont à 85 % positifs).
 
-- Un seul jeu réel annoté en français est disponible ici (tweets sur le climat) ; les
-  mentions de la marque sont d'un autre domaine : mesurer sur des mentions annotées par les
-  analystes (outil d'annotation du notebook 03) avant de se fier aux chiffres.
-- Les annotations XLM-T sont bruitées (position sur un sujet plutôt que ton) : un plafond
-  bas pour les méthodes à base de lexique.
+## Lecture
+
+- Sur les films (domaine vu à l'entraînement, textes jamais vus), le modèle par défaut dépasse
+  nettement textblob-fr, vaderSentiment-fr et les règles seules.
+- Les avis de livres négatifs (≤ 2,5 étoiles) sont souvent nuancés : c'est le cas le plus dur.
+- Sur les tweets xlmt (climat), le modèle par défaut reste au niveau des règles : le domaine est
+  loin des avis ; quelques centaines d'étiquettes du domaine (`sentiment.train`) y font gagner
+  plus de 0,1 de macro-F1 (voir la courbe d'apprentissage).
+- Bande neutre et amortissement choisis sur xlmt train + val : macro-F1
+  {meta.get("xlmt_train_val_macro_f1")} sur ces jeux-là.
 """
+
+
+def curve_report(curves: dict, folds: int, seconds: float) -> str:
+    parts = []
+    for title, (df, metric, note) in curves.items():
+        shown = df[["labels", "n", "train (défaut + étiquettes)", "TF-IDF + LR seul (meilleur C)",
+                    "défaut sans étiquettes", "gain vs TF-IDF", "gain vs défaut"]]
+        worst = df["gain vs TF-IDF"].min()
+        parts.append(f"## {title}\n\n{note} Métrique : {metric}.\n\n{to_markdown(shown)}\n\n"
+                     f"Plus petit gain sur TF-IDF + LR seul : {worst:+.3f} ; sur le modèle par "
+                     f"défaut : {df['gain vs défaut'].min():+.3f}.\n\nDétail par valeur de C de la "
+                     f"référence :\n\n{to_markdown(df[[c for c in df.columns if c.startswith('TF-IDF + LR C=')] + ['labels']])}\n")
+    return f"""# Adaptation au domaine : courbe d'apprentissage
+
+Généré par `.venv/bin/python scripts/evaluate_sentiment.py` ({seconds:.0f} s). Ne pas éditer
+à la main.
+
+`sentiment.train(textes, labels)` part du modèle par défaut : ses sorties (logit calibré,
+polarité des règles, taille du logit, absence de mot d'opinion), multipliées par
+`PRIOR_WEIGHT` = {S.PRIOR_WEIGHT:g}, sont des variables d'une régression logistique avec les
+n-grammes TF-IDF mots + caractères des textes annotés (empilement). Le poids et C = {S.TRAIN_C:g}
+(sous {S.AUTO_C_MIN} étiquettes) ont été choisis par validation croisée sur xlmt train seulement
+(parmi poids 0, 1, 3, 10 et C 1, 4, 16) ; à partir de {S.AUTO_C_MIN} étiquettes, `train` choisit C
+parmi {", ".join(f"{c:g}" for c in S.C_GRID)} par validation croisée à 3 plis sur les seules
+étiquettes reçues. Le poids 0 est la référence « TF-IDF + LR seul ».
+
+Protocole : validation croisée à {folds} plis ; dans chaque pli, les N premières étiquettes d'un
+ordre aléatoire de la partie d'entraînement, évaluation sur la partie tenue à l'écart. La
+référence TF-IDF + LR seul prend, pour chaque taille, le meilleur C parmi 1, 4, 16 **sur les
+plis d'évaluation** (avantage donné à la référence). Le plus grand N est la partie
+d'entraînement entière du pli (« tout le pli », `n` = sa taille moyenne).
+
+{chr(10).join(parts)}"""
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(paths.SHARED_DATA_DIR / "xlmt_french"))
-    ap.add_argument("--out", default=str(ROOT / "docs" / "sentiment_evaluation.md"))
+    ap.add_argument("--data", default=str(paths.SHARED_DATA_DIR))
+    ap.add_argument("--docs", default=str(ROOT / "docs"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="comparison only, no learning curves")
     args = ap.parse_args(argv)
-    folder = Path(args.data)
-    if not (folder / "test_text.txt").exists():
-        print(f"xlmt data not found in {folder}", file=sys.stderr)
+    data, docs = Path(args.data), Path(args.docs)
+    if not (data / "xlmt_french" / "test_text.txt").exists() or not (data / "french_reviews").is_dir():
+        print(f"evaluation data not found in {data}", file=sys.stderr)
         return 2
+    pd.set_option("display.width", 200)
     t0 = time.perf_counter()
-    table, cv = evaluate(folder, folds=args.folds, seed=args.seed)
-    seconds = time.perf_counter() - t0
-    pd.set_option("display.width", 160)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print()
-    print(cv.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    Path(args.out).write_text(report(table, cv, args.folds, seconds), encoding="utf-8")
-    print(f"\nwritten: {args.out}")
+    xlmt, rev = comparison(data)
+    print(xlmt.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(rev.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    (docs / "sentiment_evaluation.md").write_text(
+        evaluation_report(xlmt, rev, time.perf_counter() - t0), encoding="utf-8")
+    print(f"written: {docs / 'sentiment_evaluation.md'}")
+    if args.quick:
+        return 0
+    t1 = time.perf_counter()
+    xt, xy = M.load_xlmt(data / "xlmt_french", "train")
+    print("learning curve: xlmt train")
+    cx = learning_curve(xt, xy, [100, 200, 500, 1000, 2000], args.folds, args.seed, S.macro_f1)
+    reviews = M.load_french_reviews(data / "french_reviews")
+    test = reviews[(reviews["split"] == "test") & (reviews["label"] != "mixed")]
+    print("learning curve: held-back reviews")
+    cr = learning_curve(test["text"].tolist(), test["label"].to_numpy(), [100, 200, 500, 1000, 2000],
+                        args.folds, args.seed, S.accuracy)
+    curves = {
+        "xlmt train (tweets, 3 classes)": (
+            cx, "macro-F1", f"{len(xt)} tweets, {args.folds} plis (2000 = tout le pli d'entraînement)."),
+        "Avis réservés (films + livres, binaire)": (
+            cr, "accuracy", f"{len(test)} avis de la partie test réservée (jamais vus par le modèle "
+            f"par défaut), {args.folds} plis (2000 = tout le pli d'entraînement)."),
+    }
+    for name, (df, _, _) in curves.items():
+        print(name)
+        print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    (docs / "sentiment_learning_curve.md").write_text(
+        curve_report(curves, args.folds, time.perf_counter() - t1), encoding="utf-8")
+    print(f"written: {docs / 'sentiment_learning_curve.md'}")
     return 0
 
 

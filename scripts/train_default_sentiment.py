@@ -13,7 +13,9 @@ versions give the same file. Steps (see docs/sentiment_model_card.md):
 2. n-gram model: TF-IDF word (1-2) + character (2-5) n-grams, logistic regression (C chosen on
    dev among a few values), refitted on train + dev;
 3. combiner: logistic regression on (n-gram logit, rules' polarity, their interactions with the
-   length) fitted on cross-domain predictions (books -> films, films -> books, train + dev);
+   length) fitted on cross-domain predictions (books -> films, films -> books, train + dev),
+   each review counted twice: whole, and cut to its first 6-30 words (seeded), so that the
+   combiner also sees short texts (mentions, tweets, short product reviews);
 4. neutral band, `gamma` and `tau` (how far the polarity is damped when the rules find little
    or no opinion): grid search of the macro-F1 on xlmt train + val.
 """
@@ -97,6 +99,12 @@ def featurise(texts: list[str], lexicon, longest):
     return norms, toks, rule, np.array([len(t) for t in toks], dtype=float)
 
 
+def truncated(texts: list[str], seed: int = 0) -> list[str]:
+    """Each text cut to its first 6-30 whitespace-separated words (seeded, in order)."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(t.split()[: int(rng.integers(M.MIN_TOKENS, 31))]) for t in texts]
+
+
 def fit_combiner(z, rule, n_tok, y, w) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
@@ -136,12 +144,17 @@ def build(data: Path, log=print) -> tuple[M.DefaultModel, dict]:
         scores[C] = float(np.mean(cells))
         log(f"n-gram C={C}: dev balanced accuracy {scores[C]:.3f}")
     C = max(scores, key=scores.get)
-    # 3. combiner on cross-domain predictions (train + dev)
-    z_cross = np.zeros(len(fit))
+    # 3. combiner on cross-domain predictions (train + dev), whole and truncated reviews
+    s_norms, s_toks, s_rule, s_len = featurise(truncated(fit["text"].tolist()), lexicon, longest)
+    z_cross, z_short = np.zeros(len(fit)), np.zeros(len(fit))
     for target in (film, ~film):
         f = NgramFitter(C).fit(*sub(~target), y[~target], cell_weights(domain[~target], y[~target]))
         z_cross[target] = f.logit(*sub(target))
-    comb, comb_b = fit_combiner(z_cross, rule, n_tok, y, w)
+        idx = np.flatnonzero(target)
+        z_short[target] = f.logit([s_norms[i] for i in idx], [s_toks[i] for i in idx])
+    comb, comb_b = fit_combiner(np.concatenate([z_cross, z_short]), np.concatenate([rule, s_rule]),
+                                np.concatenate([n_tok, s_len]), np.concatenate([y, y]),
+                                np.concatenate([w, w]))
     log(f"combiner: {np.round(comb, 3).tolist()} + {comb_b:.3f}")
     # final n-gram model on train + dev
     final = NgramFitter(C).fit(norms, toks, y, w)
@@ -174,7 +187,7 @@ def build(data: Path, log=print) -> tuple[M.DefaultModel, dict]:
             "n_texts": len(fit), "held_back_test": int((reviews["split"] == "test").sum()),
             "files": file_digest(data / "french_reviews", sorted(
                 p.name for p in (data / "french_reviews").iterdir() if p.is_file())),
-            "xlmt": "train+val (band and gamma only)",
+            "xlmt": "train+val (neutral band, gamma and tau only)",
         },
         "ngram_C": C, "dev_balanced_accuracy": scores, "min_df": MIN_DF,
         "char_features": CHAR_FEATURES, "gamma": gamma, "tau": tau, "band": list(band),

@@ -477,7 +477,9 @@ def _check_labels(labels, n: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 PRIOR_WEIGHT = 3.0  # scale of the default model's features in `train` (chosen by CV on xlmt train)
-TRAIN_C = 1.0
+TRAIN_C = 1.0  # C with few labels (chosen by CV on xlmt train)
+C_GRID = (1.0, 4.0, 16.0)  # C chosen by cross-validation on the labels from AUTO_C_MIN labels
+AUTO_C_MIN = 300
 
 
 def _prior_features(uniq: list[str]) -> tuple[list[str], np.ndarray]:
@@ -534,36 +536,75 @@ class SentimentModel:
         return pd.DataFrame({"polarity": pol.to_numpy(), "label": label.to_numpy()}, index=p.index)
 
 
-def train(texts, labels, *, C: float = TRAIN_C, prior_weight: float = PRIOR_WEIGHT,
+def _fit(norms: list[str], dense: np.ndarray, y: np.ndarray, C: float, prior_weight: float,
+         seed: int) -> tuple[tuple, object]:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vecs = (TfidfVectorizer(analyzer=_word_analyzer, sublinear_tf=True),
+            TfidfVectorizer(analyzer=smodel.char_ngrams, min_df=2, sublinear_tf=True,
+                            max_features=50_000))
+    X = sp.hstack([v.fit_transform(norms) for v in vecs]
+                  + [sp.csr_matrix(dense * prior_weight)]).tocsr()
+    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
+    clf.fit(X, y)
+    return vecs, clf
+
+
+def _choose_C(norms: list[str], dense: np.ndarray, y: np.ndarray, prior_weight: float,
+              seed: int) -> float:
+    """C by 3-fold cross-validation on the labels themselves (macro-F1; ties: the smaller C):
+    with few labels the default model's features should dominate, with many the n-grams of
+    the domain can take over."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    kinds = sorted(set(y))
+    scores = {C: 0.0 for C in C_GRID}
+    skf = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
+    for tr, te in skf.split(np.zeros(len(y)), y):
+        vecs, _ = _fit([norms[i] for i in tr], dense[tr], y[tr], C_GRID[0], prior_weight, seed)
+
+        def X(idx, vecs=vecs):
+            return sp.hstack([v.transform([norms[i] for i in idx]) for v in vecs]
+                             + [sp.csr_matrix(dense[idx] * prior_weight)]).tocsr()
+
+        Xtr, Xte = X(tr), X(te)
+        for C in C_GRID:
+            clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
+            scores[C] += macro_f1(y[te], clf.fit(Xtr, y[tr]).predict(Xte), kinds)
+    return max(C_GRID, key=lambda C: (round(scores[C], 9), -C))
+
+
+def train(texts, labels, *, C: float | None = None, prior_weight: float = PRIOR_WEIGHT,
           seed: int = 0) -> SentimentModel:
     """Train a sentiment model on labelled texts (labels: "negative", "neutral", "positive",
     or two of them), starting from the default model (its outputs are features, scaled by
     `prior_weight`; 0 gives plain TF-IDF + logistic regression on the labels alone).
-    Deterministic for a given seed."""
+    `C` (inverse regularisation): by default TRAIN_C below AUTO_C_MIN labels, else chosen
+    among C_GRID by 3-fold cross-validation on the labels. Deterministic for a given seed."""
     items, _ = _as_text_list(texts)
     y = _check_labels(labels, len(items))
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     uniq, inverse = _distinct(items)
     norms, dense = _prior_features(uniq)
     norms = [norms[i] for i in inverse]
-    vecs = (TfidfVectorizer(analyzer=_word_analyzer, sublinear_tf=True),
-            TfidfVectorizer(analyzer=smodel.char_ngrams, min_df=2, sublinear_tf=True,
-                            max_features=50_000))
-    X = sp.hstack([v.fit_transform(norms) for v in vecs]
-                  + [sp.csr_matrix(dense[inverse] * prior_weight)]).tocsr()
-    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
+    dense = dense[inverse]
     with threadpool_limits(1):  # small problem: BLAS threads only fight over shared cores
-        clf.fit(X, y)
+        auto = C is None
+        if auto:
+            enough = len(items) >= AUTO_C_MIN and pd.Series(y).value_counts().min() >= 3
+            C = _choose_C(norms, dense, y, prior_weight, seed) if enough else TRAIN_C
+        vecs, clf = _fit(norms, dense, y, C, prior_weight, seed)
     kinds = tuple(lab for lab in LABELS if lab in set(y))
     return SentimentModel(vecs, clf, kinds, len(items),
-                          {"C": C, "prior_weight": prior_weight, "seed": seed})
+                          {"C": C, "C_chosen": auto, "prior_weight": prior_weight, "seed": seed})
 
 
-def cross_validate(texts, labels, *, folds: int = 5, C: float = TRAIN_C,
+def cross_validate(texts, labels, *, folds: int = 5, C: float | None = None,
                    prior_weight: float = PRIOR_WEIGHT, seed: int = 0) -> pd.DataFrame:
     """Stratified k-fold evaluation of `train`: one row per fold (n_train, n_test, accuracy,
     macro_f1) and a last row 'moyenne' with the means."""

@@ -136,7 +136,7 @@ class DefaultModel:
     words: Block
     chars: Block
     intercept: float
-    combiner: np.ndarray  # coefficients of (z, r, z*s, r*s, s), s = 1/sqrt(1 + n_tokens)
+    combiner: np.ndarray  # coefficients of (z, r, z*s, r*s, s), s = 1/sqrt(1 + max(n_tokens, 6))
     combiner_intercept: float
     gamma: float  # polarity factor when the rules found no opinion word
     tau: float  # rules' |polarity| from which the polarity is not damped (see opinion_polarity)
@@ -193,8 +193,11 @@ class DefaultModel:
                        lex, meta)
 
 
+MIN_TOKENS = 6  # shorter texts count as this long in the combiner (no shorter training texts)
+
+
 def combine_features(z, r, n_tokens) -> np.ndarray:
-    s = 1.0 / np.sqrt(1.0 + np.asarray(n_tokens, dtype=float))
+    s = 1.0 / np.sqrt(1.0 + np.maximum(np.asarray(n_tokens, dtype=float), MIN_TOKENS))
     z, r = np.asarray(z, dtype=float), np.asarray(r, dtype=float)
     return np.column_stack([z, r, z * s, r * s, s])
 
