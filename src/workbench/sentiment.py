@@ -484,12 +484,14 @@ AUTO_C_MIN = 300
 
 def _prior_features(uniq: list[str]) -> tuple[list[str], np.ndarray]:
     """Normalised texts and the default model's outputs as dense features: its logit, the
-    rules' polarity, the logit's size and "no opinion word" (the last two let a linear model
-    learn the neutral class)."""
+    rules' polarity, the logit's size, "no opinion word", the n-gram logit alone and the
+    rules' strength (sizes and "no opinion" let a linear model learn the neutral class; the
+    separate parts let it re-weigh n-grams and rules for the domain)."""
     parts = _default_parts(uniq)
     p = np.clip(parts.proba, 1e-6, 1 - 1e-6)
     logit = np.log(p / (1 - p))
-    dense = np.column_stack([logit, 2 * parts.rule, np.abs(logit), (parts.rule == 0).astype(float)])
+    dense = np.column_stack([logit, 2 * parts.rule, np.abs(logit), (parts.rule == 0).astype(float),
+                             0.5 * parts.ngram, np.abs(parts.rule)])
     return parts.norms, dense
 
 
