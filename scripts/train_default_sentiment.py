@@ -47,6 +47,23 @@ TAU_GRID = (0.0, 0.2, 0.4, 0.6)
 BAND_GRID = np.round(np.arange(-0.9, 0.91, 0.05), 3)
 
 
+def vader_fr_lexicon() -> dict:
+    """vaderSentiment-fr's French lexicon (MIT), accent-free phrase tuple -> polarity / 4
+    (VADER's -4..4 scale to -1..1). Read at training time only; the entries ship in the model."""
+    from importlib import resources
+
+    text = resources.files("vaderSentiment_fr").joinpath("fr_lexicon.txt").read_text(encoding="utf-8")
+    out: dict[tuple, float] = {}
+    for line in text.splitlines():
+        key, _, value = line.rpartition("->")
+        if not key or not key[0].isalpha():  # emoticons: the rules have their own
+            continue
+        toks = tuple(wtext.tokens(key, accents=False))
+        if toks and all(t not in ("!", "?") for t in toks):
+            out.setdefault(toks, round(float(value) / 4.0, 4))
+    return out
+
+
 def cell_weights(domain: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Sample weights giving each (domain, label) cell the same total weight (mean 1)."""
     w = np.zeros(len(y))
@@ -121,7 +138,7 @@ def build(data: Path, log=print) -> tuple[M.DefaultModel, dict]:
     t0 = time.perf_counter()
     reviews = M.load_french_reviews(data / "french_reviews")
     fit = reviews[(reviews["split"] != "test") & (reviews["label"] != "mixed")].reset_index(drop=True)
-    vader = M.vader_fr_lexicon()
+    vader = vader_fr_lexicon()
     lexicon, longest = S.build_lexicon(vader)
     norms, toks, rule, n_tok = featurise(fit["text"].tolist(), lexicon, longest)
     y = (fit["label"] == "positive").to_numpy().astype(int)

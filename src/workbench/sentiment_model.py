@@ -295,20 +295,3 @@ def load_xlmt(folder, split: str) -> tuple[list[str], np.ndarray]:
     if len(texts) != len(codes):
         raise ValueError(f"xlmt {split}: {len(texts)} texts but {len(codes)} labels")
     return texts, np.array(["negative", "neutral", "positive"], dtype=object)[np.array(codes)]
-
-
-def vader_fr_lexicon() -> dict:
-    """vaderSentiment-fr's French lexicon (MIT), accent-free phrase tuple -> polarity / 4
-    (VADER's -4..4 scale to -1..1). Read at training time only; the entries ship in the model."""
-    from importlib import resources
-
-    text = resources.files("vaderSentiment_fr").joinpath("fr_lexicon.txt").read_text(encoding="utf-8")
-    out: dict[tuple, float] = {}
-    for line in text.splitlines():
-        key, _, value = line.rpartition("->")
-        if not key or not key[0].isalpha():  # emoticons: the rules have their own
-            continue
-        toks = tuple(wtext.tokens(key, accents=False))
-        if toks and all(t not in ("!", "?") for t in toks):
-            out.setdefault(toks, round(float(value) / 4.0, 4))
-    return out
