@@ -453,10 +453,6 @@ def accuracy(y_true, y_pred) -> float:
     return float(np.mean(np.asarray(y_true, dtype=object) == np.asarray(y_pred, dtype=object)))
 
 
-# ---------------------------------------------------------------------------------------------
-# Supervised model for the brand's own domain
-# ---------------------------------------------------------------------------------------------
-
 def _check_labels(labels, n: int) -> np.ndarray:
     y = np.asarray(list(labels), dtype=object)
     if len(y) != n:
@@ -468,8 +464,6 @@ def _check_labels(labels, n: int) -> np.ndarray:
     if len(kinds) < 2:
         raise ValueError(f"need at least two different labels to train, got only {kinds}")
     return y
-
-
 
 
 # ---------------------------------------------------------------------------------------------
