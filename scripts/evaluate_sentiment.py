@@ -143,8 +143,25 @@ def to_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _cell(df, col, method, domain=None) -> str:
+    sel = df[df["méthode"] == method]
+    if domain is not None:
+        sel = sel[sel["domaine"].str.startswith(domain)]
+    return f"{float(sel[col].iloc[0]):.3f}".replace(".", ",")
+
+
 def evaluation_report(xlmt: pd.DataFrame, rev: pd.DataFrame, seconds: float) -> str:
     meta = M.default_model().meta
+
+    def acc(df, dom, m):
+        return _cell(df, "accuracy (signe)", m, dom)
+
+    def bal(df, dom, m):
+        return _cell(df, "balanced accuracy", m, dom)
+
+    def f1(df, m):
+        return _cell(df, "macro-F1", m)
+
     return f"""# Évaluation des scores de sentiment en français
 
 Généré par `.venv/bin/python scripts/evaluate_sentiment.py` ({seconds:.0f} s). Ne pas éditer
@@ -182,12 +199,17 @@ négatif (les avis de livres sont à 85 % positifs).
 
 ## Lecture
 
-- Sur les films (domaine vu à l'entraînement, textes jamais vus), le modèle par défaut dépasse
-  nettement textblob-fr, vaderSentiment-fr et les règles seules.
-- Les avis de livres négatifs (≤ 2,5 étoiles) sont souvent nuancés : c'est le cas le plus dur.
-- Sur les tweets xlmt (climat), le modèle par défaut reste au niveau des règles : le domaine est
-  loin des avis ; quelques centaines d'étiquettes du domaine (`sentiment.train`) y font gagner
-  plus de 0,1 de macro-F1 (voir la courbe d'apprentissage).
+- Films (domaine vu à l'entraînement, textes jamais vus) : {acc(rev, "films", "défaut (modèle livré)")}
+  pour le modèle par défaut contre {acc(rev, "films", "textblob-fr")} pour textblob-fr,
+  {acc(rev, "films", "vaderSentiment-fr")} pour vaderSentiment-fr et
+  {acc(rev, "films", "règles seules (ancien défaut)")} pour les règles seules (accuracy, signe).
+- Livres : les avis négatifs (≤ 2,5 étoiles) sont souvent nuancés, c'est le cas le plus dur
+  (balanced accuracy {bal(rev, "livres", "défaut (modèle livré)")}).
+- Tweets xlmt (climat, loin des avis) : macro-F1 {f1(xlmt, "défaut (modèle livré)")} pour le
+  modèle par défaut, {f1(xlmt, "règles seules (ancien défaut)")} pour les règles seules : sur ce
+  domaine les n-grammes appris sur des avis n'apportent rien en 3 classes (ils aident en binaire) ; entraîné sur xlmt
+  train, `sentiment.train` atteint {f1(xlmt, "entraîné sur xlmt train (train)")} (voir la courbe
+  d'apprentissage).
 - Bande neutre et amortissement choisis sur xlmt train + val : macro-F1
   {meta.get("xlmt_train_val_macro_f1")} sur ces jeux-là.
 """
@@ -208,8 +230,9 @@ def curve_report(curves: dict, folds: int, seconds: float) -> str:
 Généré par `.venv/bin/python scripts/evaluate_sentiment.py` ({seconds:.0f} s). Ne pas éditer
 à la main.
 
-`sentiment.train(textes, labels)` part du modèle par défaut : ses sorties (logit calibré,
-polarité des règles, taille du logit, absence de mot d'opinion), multipliées par
+`sentiment.train(textes, labels)` part du modèle par défaut : ses sorties (logit calibré et
+sa taille, logit des n-grammes seuls, polarité des règles et sa taille, absence de mot
+d'opinion), multipliées par
 `PRIOR_WEIGHT` = {S.PRIOR_WEIGHT:g}, sont des variables d'une régression logistique avec les
 n-grammes TF-IDF mots + caractères des textes annotés (empilement). Le poids et C = {S.TRAIN_C:g}
 (sous {S.AUTO_C_MIN} étiquettes) ont été choisis par validation croisée sur xlmt train seulement
@@ -221,7 +244,9 @@ Protocole : validation croisée à {folds} plis ; dans chaque pli, les N premiè
 ordre aléatoire de la partie d'entraînement, évaluation sur la partie tenue à l'écart. La
 référence TF-IDF + LR seul prend, pour chaque taille, le meilleur C parmi 1, 4, 16 **sur les
 plis d'évaluation** (avantage donné à la référence). Le plus grand N est la partie
-d'entraînement entière du pli (« tout le pli », `n` = sa taille moyenne).
+d'entraînement entière du pli (« tout le pli », `n` = sa taille moyenne). Sur xlmt train, la
+colonne « défaut sans étiquettes » n'est pas tout à fait hors échantillon : la bande neutre du
+modèle par défaut (3 constantes) a été choisie sur xlmt train + val.
 
 {chr(10).join(parts)}"""
 
