@@ -373,3 +373,20 @@ def test_labelling_session_proposes_uncertain_learns_and_estimates_accuracy():
     assert len(sess.history) == 14 and "14 mention(s)" in ui.children[2].value
     again = S.LabellingSession(ids, TRAIN, labels=saved[0])
     assert len(again.labels) == 14 and again.model is not None
+
+
+def test_default_model_scores_in_a_clone_without_shared_data(tmp_path):
+    """A user clone has no ../shared/data: the committed model is all `score` needs."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from workbench import paths, sentiment as S\n"
+            "assert not paths.SHARED_DATA_DIR.exists(), paths.SHARED_DATA_DIR\n"
+            "out = S.score(['Colis jamais reçu, service client injoignable', 'Film superbe !'])\n"
+            "print(out['label'].tolist())\n")
+    env = {**os.environ, "WORKBENCH_ROOT": str(tmp_path / "clone")}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "['negative', 'positive']"
