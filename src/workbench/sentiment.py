@@ -167,6 +167,12 @@ EXTRA_LEXICON: dict[str, float] = {
     "tout": 0.0, "simple": 0.0, "seule": 0.0, "seul": 0.0, "donne": 0.0, "avance": 0.0,
     "rembourser": 0.0, "aimerais": 0.0, "j'aimerais": 0.0,
     "question": 0.0, "service": 0.0, "client": 0.0, "reduction": 0.0, "affaire": 0.0,
+    # review phrases (products, films, series) that single words miss or get backwards
+    "rien a redire": 0.6, "conforme": 0.4, "conforme a la description": 0.6, "pas mal": 0.5,
+    "tient ses promesses": 0.6, "ne tient pas ses promesses": -0.6, "sans plus": -0.4,
+    "en dessous": -0.4, "en deca": -0.4, "bacle": -0.7, "baclee": -0.7, "sans interet": -0.7,
+    "aucun interet": -0.7, "perte de temps": -0.8, "a eviter": -0.8, "navet": -0.8,
+    "je le renvoie": -0.4, "taille petit": -0.3, "taille grand": -0.3,
     # vaderSentiment-fr's lexicon (the model's fallback) translates English words whose French
     # form is neutral in retail: "prix" (prize -> price), "fidelite" (loyalty programme)
     "prix": 0.0, "soldes": 0.0, "solde": 0.0, "fidelite": 0.0, "attends": 0.0, "attendre": 0.0,
