@@ -91,8 +91,35 @@ def test_parameters_cell_declares_runner_parameters(path):
         "data_dir": None,
         "processed_dir": None,
         "report_dir": None,
+        "profile_path": None,
         "seed": 0,
     }, f"{path.name}: runner parameters must default to None (seed 0)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_lists_every_parameter_with_type_and_help(path):
+    """`papermill --help-notebook` (papermill's own parser) sees every parameter of the cell,
+    with a type and a help text: what `workbench run -p` checks names against."""
+    import papermill as pm
+
+    nb = nbformat.read(path, as_version=4)
+    declared = _parameters(next(c for c in nb.cells if "parameters" in c.metadata.get("tags", [])))
+    seen = pm.inspect_notebook(str(path))
+    assert sorted(seen) == sorted(declared), f"{path.name}: papermill cannot read {set(declared) - set(seen)}"
+    for name, p in seen.items():
+        assert p["inferred_type_name"] not in ("None", ""), f"{path.name}: {name} has no type"
+        assert p["help"], f"{path.name}: {name} has no help comment"
+
+
+SAMPLE_VOCABULARY = ("Maison Lys", "MaisonLys", "Orbe", "Kaléo")  # the fashion sample's names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_sample_brand_in_notebooks(path):
+    """The brand and its competitors come from the retailer profile, never from a notebook."""
+    text = path.read_text(encoding="utf-8")
+    for name in SAMPLE_VOCABULARY:
+        assert name not in text, f"{path.name} names the sample's brand or competitor {name!r}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

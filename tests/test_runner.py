@@ -190,3 +190,55 @@ def test_strip_outputs_keeps_only_checked_cells(tmp_path):
     assert "papermill" not in got.cells[0].metadata
     assert got.cells[1].outputs[0]["text"] == "2\n" and got.cells[1].execution_count == 1
     assert nb.cells[0].outputs  # the input notebook object is not modified
+
+
+def _param_project(tmp_path):
+    nbs, data = tmp_path / "notebooks", tmp_path / "data"
+    nbs.mkdir()
+    data.mkdir()
+    shutil.copy(FIXTURES / "excel_utf8.csv", data / "transactions.csv")
+    params = ('month: "Optional[str]" = None  # month\ndata_dir: "Optional[str]" = None  # data\n'
+              'processed_dir: "Optional[str]" = None  # out\nreport_dir: "Optional[str]" = None  # rep\n'
+              'profile_path: "Optional[str]" = None  # profile\nseed: int = 0  # seed\n')
+    for stem, extra in (("00_a", "lookback_days: int = 365  # days\n"), ("01_b", "")):
+        nb = new_notebook(cells=[new_markdown_cell("# T"),
+                                 new_code_cell(params + extra, metadata={"tags": ["parameters"]}),
+                                 new_code_cell("print('VALUE', globals().get('lookback_days'), profile_path)")])
+        nb.metadata["kernelspec"] = {"name": "workbench", "display_name": "workbench", "language": "python"}
+        nbformat.write(nb, nbs / f"{stem}.ipynb")
+    return ["run", "--month", "2026-01", "--data-dir", str(data), "--notebooks-dir", str(nbs),
+            "--reports-dir", str(tmp_path / "r"), "--processed-dir", str(tmp_path / "p")]
+
+
+def test_unknown_parameter_stops_the_run_before_anything_runs(tmp_path, capsys):
+    args = _param_project(tmp_path)
+    assert cli.main(args + ["-p", "lookback_dayz", "30"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown notebook parameter(s) lookback_dayz" in err and "00_a: lookback_days" in err
+    assert not (tmp_path / "r").exists()
+    assert cli.main(args + ["-p", "month", "2026-02"]) == 2
+    assert "set by the run itself" in capsys.readouterr().err
+
+
+def test_parameters_go_to_the_notebooks_that_declare_them(tmp_path):
+    args = _param_project(tmp_path)
+    pfile = tmp_path / "params.yaml"
+    pfile.write_text("lookback_days: 90\n", encoding="utf-8")
+    assert cli.main(args + ["-f", str(pfile), "-p", "lookback_days", "30"]) == 0  # -p wins
+    executed = tmp_path / "r" / "2026-01" / "executed"
+    assert "VALUE 30 None" in (executed / "00_a.ipynb").read_text(encoding="utf-8")
+    assert "VALUE None None" in (executed / "01_b.ipynb").read_text(encoding="utf-8")
+
+
+def test_profile_is_validated_and_passed_to_every_notebook(tmp_path, capsys):
+    from workbench import profile, sample_retailers
+
+    args = _param_project(tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("brand: X\n", encoding="utf-8")
+    assert cli.main(args + ["--profile", str(bad)]) == 2
+    assert "retailer profile:" in capsys.readouterr().err
+    good = profile.write_profile(sample_retailers.get_retailer("grocery").profile, tmp_path / "g.yaml")
+    assert cli.main(args + ["--profile", str(good)]) == 0
+    executed = tmp_path / "r" / "2026-01" / "executed"
+    assert str(good.resolve()) in (executed / "01_b.ipynb").read_text(encoding="utf-8")

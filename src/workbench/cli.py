@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks-dir", help=f"folder of notebooks (default: {paths.NOTEBOOKS_DIR})")
     r.add_argument("--seed", type=int, default=0, help="random seed passed to every notebook")
     r.add_argument("--kernel", default="workbench", help="Jupyter kernel (default: workbench)")
+    r.add_argument("--profile", help="retailer profile YAML (default: retailer.yaml in the data folder)")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="notebook parameter for the notebooks that declare it (repeatable; "
+                        "VALUE read as YAML: 30, true, [a, b])")
+    r.add_argument("-f", "--parameters-file", help="YAML file of notebook parameters {name: value}")
 
     s = sub.add_parser("sample", help="generate the synthetic sample data with its planted truth")
     s.add_argument("--customers", type=int, default=20_000)
@@ -58,6 +63,28 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--brand", help="listening exports: the brand the export is about")
     im.add_argument("--profile", help="retailer profile (default: OUT/retailer.yaml if present)")
     return p
+
+
+def _run_parameters(path, pairs) -> dict:
+    """Notebook parameters from `-f params.yaml` then `-p NAME VALUE` (values read as YAML, as
+    papermill's -y does: 30 is a number, true a boolean, [a, b] a list)."""
+    import yaml
+
+    params = {}
+    if path:
+        try:
+            loaded = yaml.safe_load(open(path, encoding="utf-8").read())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"parameters file {path}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"parameters file {path}: expected a mapping name: value")
+        params.update(loaded)
+    for name, value in pairs:
+        try:
+            params[name] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            params[name] = value
+    return params
 
 
 def main(argv=None) -> int:
@@ -103,6 +130,7 @@ def main(argv=None) -> int:
         return 0
 
     try:
+        parameters = _run_parameters(args.parameters_file, args.parameter)
         result = runner.run(
             month=args.month,
             notebooks=args.notebooks,
@@ -112,6 +140,8 @@ def main(argv=None) -> int:
             notebooks_dir=args.notebooks_dir,
             seed=args.seed,
             kernel=args.kernel,
+            profile=args.profile,
+            parameters=parameters,
         )
     except (datasets.DataError, ValueError, runner.RunError, OSError) as exc:
         print(f"workbench run: {exc}", file=sys.stderr)

@@ -471,6 +471,26 @@ def find_profile(data_dir) -> Path | None:
     return p if p.is_file() else None
 
 
+def profile_for(data_dir=None, path=None) -> RetailerProfile:
+    """The retailer profile a notebook or a run uses: `path` when given (`workbench run
+    --profile`), else `<data_dir>/retailer.yaml` (the project's data/raw by default). Without
+    one, the error says how to write it from the data."""
+    if path:
+        return load_profile(path)
+    from workbench import paths
+
+    folder = Path(data_dir) if data_dir else paths.RAW_DIR
+    found = find_profile(folder)
+    if found is None:
+        raise ProfileError(
+            folder / PROFILE_FILE, None,
+            f"no retailer profile for this data folder; write one with `workbench profile "
+            f"--data-dir {folder} --brand \"<your brand>\" --out {folder / PROFILE_FILE}` "
+            "(then review it), or pass --profile FILE",
+        )
+    return load_profile(found)
+
+
 # ------------------------------------------------------------------------------ writing
 
 

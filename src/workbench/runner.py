@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import logging
 import os
 import sys
 import time
@@ -26,7 +25,7 @@ from workbench.schemas import TABLES
 __all__ = ["RUN_PARAMETERS", "NotebookRun", "RunResult", "discover_notebooks", "run", "export_html"]
 
 # Parameters every notebook receives (each notebook's `parameters` cell must declare them).
-RUN_PARAMETERS = ("month", "data_dir", "processed_dir", "report_dir", "seed")
+RUN_PARAMETERS = ("month", "data_dir", "processed_dir", "report_dir", "profile_path", "seed")
 DEFAULT_KERNEL = "workbench"
 
 
@@ -54,15 +53,6 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return 0 if self.ok else 1
-
-
-class _QuietUnknownParameter(logging.Filter):
-    """Papermill cannot parse `x: str | None = None` and warns 'unknown parameter' for it;
-    tests/test_project.py checks the parameters with `ast` instead."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        return "Passed unknown parameter" not in msg and "Unable to parse line" not in msg
 
 
 def _log(msg: str) -> None:
@@ -233,14 +223,16 @@ def run(
     seed: int = 0,
     kernel: str = DEFAULT_KERNEL,
     timeout: int | None = 600,
+    profile=None,
+    parameters: dict | None = None,
 ) -> RunResult:
-    """Execute the notebooks for one month and write the reports; see the module docstring."""
-    import papermill as pm
+    """Execute the notebooks for one month and write the reports; see the module docstring.
 
-    for name in ("papermill", "papermill.translators"):
-        pm_logger = logging.getLogger(name)
-        if not any(isinstance(f, _QuietUnknownParameter) for f in pm_logger.filters):
-            pm_logger.addFilter(_QuietUnknownParameter())
+    `profile`: the retailer profile (YAML) every notebook uses; None = `retailer.yaml` in the
+    data folder. `parameters`: {name: value} for the notebooks that declare `name` (as
+    papermill's `-p`); a name no selected notebook declares stops the run before anything runs.
+    """
+    import papermill as pm
 
     os.environ[reporting.STATIC_ENV] = "1"  # kernels inherit it: no live widgets in batch
     data = ensure_data(data_dir)
@@ -250,16 +242,55 @@ def run(
     reports = Path(reports_dir) if reports_dir is not None else paths.REPORTS_DIR
     report_dir = reports / month_s
     nb_paths = discover_notebooks(notebooks_dir, notebooks)
+    extra = notebook_parameters(nb_paths, parameters or {})
+    profile_file = _check_profile(data, profile)
     _make_dir(processed, "processed-data folder")
     _make_dir(report_dir, "report folder")
     with _RunLock(report_dir, f"report month {month_s} ({report_dir})"), \
             _RunLock(processed, f"processed-data folder {processed}"):
         return _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_dir,
-                           seed, kernel, timeout, pm)
+                           seed, kernel, timeout, pm, profile_file, extra)
+
+
+def _check_profile(data: Path, profile) -> str | None:
+    """The profile file every notebook gets (validated now, so a bad profile stops the run
+    before any notebook): `profile`, else the data folder's retailer.yaml, else None."""
+    from workbench import profile as profiles
+
+    path = Path(profile) if profile else profiles.find_profile(data)
+    if path is None:
+        return None
+    try:
+        profiles.load_profile(path)
+    except (profiles.ProfileError, OSError) as exc:
+        raise RunError(f"retailer profile: {exc}") from None
+    return str(path.resolve())
+
+
+def notebook_parameters(nb_paths, parameters: dict) -> dict[str, dict]:
+    """{notebook stem: the `parameters` it declares}, read from each parameters cell as
+    papermill reads it. A name that no notebook declares, or one the run sets itself, is an
+    error naming the parameters the notebooks do declare (nothing has run yet)."""
+    import papermill as pm
+
+    reserved = sorted(set(parameters) & set(RUN_PARAMETERS))
+    if reserved:
+        raise RunError(f"parameter(s) {', '.join(reserved)} are set by the run itself: use "
+                       "--month, --data-dir, --processed-dir, --reports-dir, --profile, --seed")
+    declared = {p.stem: set(pm.inspect_notebook(str(p))) for p in nb_paths}
+    known = set().union(*declared.values()) if declared else set()
+    unknown = sorted(set(parameters) - known)
+    if unknown:
+        listing = "; ".join(f"{stem}: {', '.join(sorted(names - set(RUN_PARAMETERS)))}"
+                            for stem, names in declared.items())
+        raise RunError(f"unknown notebook parameter(s) {', '.join(unknown)}; the notebooks "
+                       f"declare: {listing}")
+    return {stem: {k: v for k, v in parameters.items() if k in names}
+            for stem, names in declared.items()}
 
 
 def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_dir, seed, kernel,
-                timeout, pm) -> RunResult:
+                timeout, pm, profile_file, extra) -> RunResult:
     """The run itself, once its folders are locked."""
     executed_dir = report_dir / "executed"
     figures_dir = report_dir / reporting.FIGURES_DIR
@@ -283,6 +314,7 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
         "data_dir": str(data.resolve()),
         "processed_dir": str(processed.resolve()),
         "report_dir": str(report_dir.resolve()),
+        "profile_path": profile_file,
         "seed": int(seed),
     }
     assert tuple(params) == RUN_PARAMETERS
@@ -298,7 +330,7 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
             pm.execute_notebook(
                 str(nb_path),
                 str(out_nb),
-                parameters=params,
+                parameters={**params, **extra.get(stem, {})},
                 kernel_name=kernel,
                 cwd=str(nb_path.parent),
                 progress_bar=False,
