@@ -242,7 +242,8 @@ def test_candidate_pool_paths_nominations_and_consent():
         sig[c] = v
     scored = amb.engagement_score(sig)
     noms = pd.DataFrame({"customer_id": ["small_nom", "nom_only", "nom_only", "ghost"]})
-    pool = amb.candidate_pool(customers, stores, scored, sig, noms).set_index("customer_id")
+    pool = amb.candidate_pool(customers, stores, scored, sig, noms,
+                              staff_formats=["small"]).set_index("customer_id")  # profile's
     assert pool.loc["on", "path"] == amb.ONLINE
     assert pool.loc["big", "path"] == amb.OFFLINE_LARGE and not pool.loc["big", "eligible"]
     assert pool.loc["small_nom", "path"] == amb.OFFLINE_SMALL and pool.loc["small_nom", "nominated"]

@@ -672,8 +672,12 @@ def candidate_pool(
     scored: pd.DataFrame,
     signals: pd.DataFrame,
     nominations: pd.DataFrame,
+    staff_formats=None,
 ) -> pd.DataFrame:
     """Candidates with their path, store, nomination and consent status.
+
+    `staff_formats`: the store formats that recruit through staff nominations (the retailer
+    profile's `recruiting: staff`); None = the formats whose stores nominate in the data.
 
     Paths: "en ligne" (linked social account); offline customers of a large store (or without
     a store) are scored from CRM, loyalty and e-mail data; offline customers of a small store
@@ -693,7 +697,10 @@ def candidate_pool(
     )
     base["store_format"] = base["store_id"].map(fmt)
     online = base["linked_accounts"].fillna(0) > 0
-    small = base["store_format"] == "small"
+    if staff_formats is None:
+        nominating = nominations["store_id"].unique() if "store_id" in nominations else []
+        staff_formats = set(fmt.reindex(nominating).dropna())
+    small = base["store_format"].isin(list(staff_formats))
     base["path"] = np.where(online, ONLINE, np.where(small, OFFLINE_SMALL, OFFLINE_LARGE))
     base["nominated"] = base["nominations"].fillna(0) > 0
     contrib = [c for c in base.columns if c.startswith("contrib_") and c != "contrib_nominations"]

@@ -1794,8 +1794,11 @@ def customer_activity(
     *,
     research_window_days: float = 7,
     research_channels=ACTIVITY_RESEARCH_CHANNELS,
+    categories=None,
 ) -> dict:
     """Per-customer aggregates of the event tables over behaviour windows, counted by DuckDB.
+    `categories`: the product categories (the retailer profile's, in its order); None = those
+    of transaction_lines, sorted.
 
     `windows` = {key: (start, end)} (e.g. `segmentation.feature_windows`); for each window
     [start, end), from `touchpoints`, `email_events`, `transaction_lines` and `transactions`
@@ -1832,7 +1835,7 @@ def customer_activity(
                            ["customer_id", "event", "timestamp"], "ev_src")
             touch, counts = _touchpoint_activity(con, sql, channels)
             research = _research_activity(con, sql, spans, float(research_window_days))
-            spend = _category_spend(con, sql)
+            spend = _category_spend(con, sql, categories)
             email = _email_activity(con, sql)
         finally:
             con.close()
@@ -1941,11 +1944,11 @@ def _touchpoint_activity(con, sql: _ActivitySQL, channels):
     times of research touchpoints (`channels`, for `_research_activity`); the devices seen
     logged in give the stitching map of each window, the anonymous rows are then counted for
     the device's customer of the window."""
-    from workbench.schemas import PLATFORMS
-
     ws = sql.windows
     bucket = sql.bucket('"timestamp"')
-    bits = " ".join(f"WHEN {_sql_str(p)} THEN {1 << i}" for i, p in enumerate(PLATFORMS))
+    platforms = [p for (p,) in con.execute(  # the retailer's own platforms, as observed
+        "SELECT DISTINCT platform FROM tp_src WHERE platform IS NOT NULL ORDER BY 1").fetchall()]
+    bits = " ".join(f"WHEN {_sql_str(p)} THEN {1 << i}" for i, p in enumerate(platforms))
     counts_sql = ", ".join(f"count(*) FILTER (WHERE channel = {_sql_str(c)}) AS tp_{c}"
                            for c in ACTIVITY_TOUCHPOINT_CHANNELS)
     con.execute(f"""
@@ -2065,11 +2068,13 @@ def _email_activity(con, sql: _ActivitySQL):
     return frames
 
 
-def _category_spend(con, sql: _ActivitySQL):
+def _category_spend(con, sql: _ActivitySQL, categories=None):
     """spend_<category> per customer and window: the lines of the window's purchases summed in
     file order with Kahan compensation, bit for bit as pandas' groupby sum (vectorised over
-    customer x category groups: step k adds the k-th line of every group at once)."""
-    from workbench.schemas import CATEGORIES
+    customer x category groups: step k adds the k-th line of every group at once).
+    `categories`: the retailer profile's, in its order; None = those of the lines, sorted."""
+    CATEGORIES = list(categories) if categories else [c for (c,) in con.execute(  # noqa: N806
+        "SELECT DISTINCT category FROM lines_src WHERE category IS NOT NULL ORDER BY 1").fetchall()]
 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE trx_codes AS
@@ -2081,7 +2086,7 @@ def _category_spend(con, sql: _ActivitySQL):
         FROM (SELECT DISTINCT customer_id FROM trx_codes)""")
     cat_code = " ".join(f"WHEN {_sql_str(c)} THEN {i}" for i, c in enumerate(CATEGORIES))
     arr = con.execute(f"""
-        SELECT c.code, CAST(CASE l.category {cat_code} END AS TINYINT) AS cat, l.amount, t.b,
+        SELECT c.code, CAST(CASE l.category {cat_code} END AS SMALLINT) AS cat, l.amount, t.b,
                l.file_row_number AS rn
         FROM lines_src l JOIN trx_codes t ON l.transaction_id = t.transaction_id
         JOIN cust_codes c ON t.customer_id = c.customer_id""").fetchnumpy()

@@ -21,7 +21,6 @@ __all__ = [
     "future_checks",
     "LINKS",
     "TABLE_FR",
-    "TIER_FR",
     "main_date_column",
     "profile",
     "table_overview",
@@ -82,7 +81,6 @@ TABLE_FR = {
     "daily_kpis": "Indicateurs quotidiens",
     "store_reviews": "Avis en magasin",
 }
-TIER_FR = {"none": "sans niveau", "silver": "argent", "gold": "or", "platinum": "platine"}
 
 # Foreign keys: (table, column) -> (referenced table, referenced column), checked when both exist.
 LINKS = [

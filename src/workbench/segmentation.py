@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.datasets import DataError, _problem
-from workbench.schemas import CATEGORIES, LOYALTY_TIERS, SALES_CHANNELS
+from workbench.schemas import SALES_CHANNELS
 
 ONLINE_CHANNELS = ("web", "app")
 # touchpoint columns customer_features uses (read only these: the table is the largest one)
@@ -359,8 +359,14 @@ def customer_features(
     research_window_days: float = 7,
     research_channels=RESEARCH_CHANNELS,
     activity: pd.DataFrame | None = None,
+    categories=None,
+    loyalty_tiers=None,
 ) -> pd.DataFrame:
     """One row per CRM customer with the features used by typology, clustering and reports.
+
+    `categories` and `loyalty_tiers` (lowest first) come from the retailer profile; None = the
+    categories of the data (sorted, or the `activity` columns) and the tiers ordered by their
+    members' mean loyalty points.
 
     `tables`: dict of raw tables; `customers` and `transactions` are required,
     `transaction_lines`, `touchpoints`, `email_events` and `identity_links`
@@ -393,7 +399,8 @@ def customer_features(
     f["region"] = c["region"].astype(object)
     f["department"] = c["department"].astype(object)
     f["loyalty_tier"] = c["loyalty_tier"].astype(object)
-    f["loyalty_rank"] = c["loyalty_tier"].map({t: i for i, t in enumerate(LOYALTY_TIERS)}).astype(float)
+    tiers = list(loyalty_tiers) if loyalty_tiers else tier_order(c)
+    f["loyalty_rank"] = c["loyalty_tier"].map({t: i for i, t in enumerate(tiers)}).astype(float)
     f["tenure_days"] = (end - pd.to_datetime(c["signup_date"])).dt.days.astype(float)
 
     # --- purchases in the window
@@ -407,9 +414,11 @@ def customer_features(
     if activity is not None:
         _check_activity(activity, start, end, research_window_days, research_channels)
         act = activity.reindex(idx)
-        spend = act[[f"spend_{cat}" for cat in CATEGORIES]].fillna(0.0).set_axis(
-            list(CATEGORIES), axis=1)
-        f = _category_block(f, spend)
+        cats = list(categories) if categories else [
+            col[len("spend_"):] for col in act.columns if col.startswith("spend_")]
+        spend = act.reindex(columns=[f"spend_{cat}" for cat in cats]).fillna(0.0).set_axis(
+            cats, axis=1)
+        f = _category_block(f, spend, cats)
         researched = act["store_researched"].fillna(0)
         share = (researched / act["store_purchases"]).where(act["store_purchases"] > 0)
         touches = act[[f"tp_{chn}" for chn in TOUCHPOINT_FEATURE_CHANNELS]].fillna(0).set_axis(
@@ -419,7 +428,8 @@ def customer_features(
             ["sent", "open", "click"], axis=1)
         f = _email_block(f, emails)
     else:
-        f = _raw_event_features(f, tables, t, start, end, research_window_days, research_channels)
+        f = _raw_event_features(f, tables, t, start, end, research_window_days, research_channels,
+                                categories)
 
     # --- linked social accounts (identity resolution is done elsewhere and passed in)
     links = tables.get("identity_links")
@@ -440,11 +450,20 @@ def customer_features(
     return f
 
 
-def _category_block(f: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+def tier_order(customers: pd.DataFrame) -> list:
+    """Loyalty tiers lowest first, by their members' mean loyalty points (when the retailer
+    profile does not give them); without points, in alphabetical order."""
+    if "loyalty_points" not in customers:
+        return sorted(customers["loyalty_tier"].dropna().unique())
+    return list(customers.groupby("loyalty_tier", observed=True)["loyalty_points"].mean()
+                .sort_values(kind="stable").index)
+
+
+def _category_block(f: pd.DataFrame, spend: pd.DataFrame, categories) -> pd.DataFrame:
     """cat_<category> (share of spend) and n_categories from spend per customer x category."""
-    spend = spend.reindex(index=f.index, columns=list(CATEGORIES), fill_value=0.0)
+    spend = spend.reindex(index=f.index, columns=list(categories), fill_value=0.0)
     tot = spend.sum(axis=1)
-    for cat in CATEGORIES:
+    for cat in categories:
         f[f"cat_{cat}"] = (spend[cat] / tot).where(tot > 0, 0.0)
     f["n_categories"] = (spend > 0).sum(axis=1).astype(float)
     return f
@@ -474,14 +493,15 @@ def _email_block(f: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _raw_event_features(f: pd.DataFrame, tables: dict, t: pd.DataFrame, start, end,
-                        research_window_days, research_channels) -> pd.DataFrame:
+                        research_window_days, research_channels, categories=None) -> pd.DataFrame:
     """Category, touchpoint and e-mail features from the raw event tables (when present)."""
     lines = tables.get("transaction_lines")
     if lines is not None:
         ln = lines.merge(t[["transaction_id", "customer_id"]], on="transaction_id", how="inner")
         spend = (ln.groupby(["customer_id", "category"], observed=True)["amount"].sum()
                  .unstack(fill_value=0.0))
-        f = _category_block(f, spend)
+        cats = list(categories) if categories else sorted(lines["category"].dropna().unique())
+        f = _category_block(f, spend, cats)
     tps = tables.get("touchpoints")
     if tps is not None:
         tp, _counts = stitch_touchpoints(tps[(tps["timestamp"] >= start) & (tps["timestamp"] < end)])
@@ -513,7 +533,7 @@ def _check_activity(activity: pd.DataFrame, start, end, research_window_days,
             f"[{got[0]}, {got[1]}), research {got[2]} days on {got[3]}, but the features need "
             f"[{want[0]}, {want[1]}), research {want[2]} days on {want[3]} "
             "(use datasets.customer_activity(data_dir, feature_windows(...)))")
-    need = ([f"spend_{c}" for c in CATEGORIES] + [f"tp_{c}" for c in TOUCHPOINT_FEATURE_CHANNELS]
+    need = ([f"tp_{c}" for c in TOUCHPOINT_FEATURE_CHANNELS]
             + ["social_platforms", "store_purchases", "store_researched", "emails_sent",
                "emails_open", "emails_click"])
     missing = [c for c in need if c not in activity.columns]
@@ -838,7 +858,8 @@ def segment_profiles(features: pd.DataFrame, segments: pd.DataFrame,
               "open_rate", "click_rate", "social_touchpoints"):
         if c in df.columns:
             out[c] = g[c].mean()
-    out["premium_tier_share"] = g["loyalty_tier"].agg(lambda s: s.isin(["gold", "platinum"]).mean())
+    top_rank = df["loyalty_rank"].max()  # premium = the two highest loyalty tiers
+    out["premium_tier_share"] = g["loyalty_rank"].agg(lambda s: (s >= top_rank - 1).mean())
     top = g["region"].agg(lambda s: s.value_counts().index[0] if s.notna().any() else None)
     out["top_region"] = top
     out["top_region_share"] = g["region"].agg(

@@ -222,9 +222,9 @@ def _mask_one(text: str, keep: frozenset, blank: bool = False) -> str:
     for kind, rx, repl in _PERSONAL_RULES:
         repl = " " if blank and kind != "handle" else repl
         if kind == "handle":
-            text = rx.sub(lambda m: m.group(0) if m.group(1).lower() in keep else repl, text)
+            text = rx.sub(lambda m, r=repl: m.group(0) if m.group(1).lower() in keep else r, text)
         elif kind == "phone":  # an international number has 8 to 15 digits
-            text = rx.sub(lambda m: repl if 8 <= sum(c.isdigit() for c in m.group(0)) <= 15
+            text = rx.sub(lambda m, r=repl: r if 8 <= sum(c.isdigit() for c in m.group(0)) <= 15
                           else m.group(0), text)
         else:
             text = rx.sub(repl, text)
