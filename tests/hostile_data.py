@@ -131,3 +131,43 @@ def empty_columns_copy(src: Path, dst: Path, columns: dict[str, list[str]]) -> P
                 df[c] = df[c].astype("string")
         df.to_parquet(dst / f"{table}.parquet", index=False)
     return dst
+
+
+# another retailer made from the sample: every brand and vocabulary renamed, in tables and texts
+RENAMES = {
+    "brands": {"Maison Lys": "Boutique Azur", "MaisonLys": "BoutiqueAzur", "maisonlys": "boutiqueazur",
+               "Orbe": "Nordis", "orbe": "nordis", "Kaléo": "Ventoux", "kaleo": "ventoux",
+               "Kaleo": "Ventoux", "kaléo": "ventoux"},
+    "category": {"mode": "textile", "maison": "deco", "beaute": "soin", "sport": "plein_air",
+                 "enfant": "junior", "high_tech": "multimedia"},
+    "platform": {"tiktok": "youtube", "facebook": "pinterest"},
+    "loyalty_tier": {"none": "decouverte", "silver": "essentiel", "gold": "privilege", "platinum": "prestige"},
+    "format": {"large": "hyper", "small": "proxi"},
+}
+
+
+def renamed_retailer_copy(src: Path, dst: Path) -> Path:
+    """The sample at `src` turned into another retailer at `dst`: brand, competitors,
+    categories, platforms, loyalty tiers and store formats renamed in every table and text (no
+    retailer.yaml: the profile is to be inferred)."""
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    brand_rx = re.compile("|".join(sorted(map(re.escape, RENAMES["brands"]), key=len, reverse=True)))
+    for path in src.glob("*.parquet"):
+        df = pd.read_parquet(path)
+        for col in df.columns:
+            if col in ("category", "platform", "loyalty_tier", "format"):
+                df[col] = df[col].replace(RENAMES[col])
+            elif col in ("brand", "text", "handle", "display_name", "bio", "keyword", "subject",
+                         "store_name", "reason"):
+                df[col] = df[col].map(lambda t: brand_rx.sub(lambda m: RENAMES["brands"][m.group(0)], t)
+                                      if isinstance(t, str) else t)
+        df.to_parquet(dst / path.name, index=False)
+    if (src / "_truth").is_dir():
+        shutil.copytree(src / "_truth", dst / "_truth", dirs_exist_ok=True)
+    return dst
+
+
+def old_names(text: str) -> list[str]:
+    """Names of the sample retailer (brand, competitors) still present in `text`."""
+    return [n for n in ("Maison Lys", "MaisonLys", "Orbe", "Kaléo") if n in text]
