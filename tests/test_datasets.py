@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -684,3 +685,19 @@ def test_data_period_fast_path_equals_pandas(sample_dir, tmp_path):
                        "timestamp": pd.to_datetime(["2026-01-01 10:00"]).tz_localize("UTC")})
     df.to_parquet(tmp_path / "transactions.parquet", index=False)  # time zone: pandas path
     assert datasets.data_period(tmp_path)[0] == pd.Timestamp("2026-01-01 11:00")
+
+
+def test_values_outside_the_retailer_profile_name_the_key_to_extend(sample_dir, tmp_path):
+    """A folder holding retailer.yaml closes its vocabularies: a category the profile does not
+    list is refused with file, column, rows and the profile key to extend."""
+    shutil.copy(Path(sample_dir) / "retailer.yaml", tmp_path / "retailer.yaml")
+    lines = pd.read_parquet(Path(sample_dir) / "transaction_lines.parquet").head(50)
+    lines.loc[[3, 9], "category"] = "jardin"
+    lines.to_parquet(tmp_path / "transaction_lines.parquet", index=False)
+    with pytest.raises(DataError) as err:
+        datasets.read_table("transaction_lines", tmp_path)
+    msg = str(err.value)
+    assert "column 'category'" in msg and "rows 4 ('jardin'), 10 ('jardin')" in msg
+    assert "retailer profile's 'categories' list" in msg
+    (tmp_path / "retailer.yaml").unlink()  # without a profile the vocabularies are open
+    assert len(datasets.read_table("transaction_lines", tmp_path)) == 50

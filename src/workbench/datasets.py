@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
+import functools
 import io
 import os
 import re
@@ -25,7 +26,7 @@ import pandera.pandas as pa
 import pyarrow.parquet as pq
 
 from workbench import paths
-from workbench.schemas import TABLES, Table, pandera_schema
+from workbench.schemas import TABLES, Table, contracts, pandera_schema
 
 __all__ = [
     "DataError",
@@ -164,6 +165,26 @@ def find_table_file(name: str, data_dir=None) -> Path:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _profile_contracts(profile_file: str, mtime: float) -> dict[str, Table]:
+    from workbench import profile
+
+    return contracts(profile.load_profile(profile_file))
+
+
+def contract(name: str, data_dir=None) -> Table:
+    """The contract of raw table `name` in a data folder: its retailer vocabularies (categories,
+    platforms, loyalty tiers, store formats, regions) closed by the folder's retailer profile
+    (`retailer.yaml`) when it has one, open otherwise."""
+    if name not in TABLES:
+        raise KeyError(f"unknown table '{name}'; known tables: {', '.join(TABLES)}")
+    folder = Path(data_dir) if data_dir is not None else paths.RAW_DIR
+    profile_file = folder / "retailer.yaml"
+    if profile_file.is_file():
+        return _profile_contracts(str(profile_file), profile_file.stat().st_mtime)[name]
+    return TABLES[name]
+
+
 def read_table(name: str, data_dir=None, columns=None) -> pd.DataFrame:
     """Read and validate raw table `name` (see `workbench.schemas.TABLES`) from `data_dir`.
 
@@ -171,9 +192,8 @@ def read_table(name: str, data_dir=None, columns=None) -> pd.DataFrame:
     even loaded, which matters for 50M-row event tables); what is read is validated, and the
     key is checked only when all its columns are read (the data overview checks whole tables).
     """
-    if name not in TABLES:
-        raise KeyError(f"unknown table '{name}'; known tables: {', '.join(TABLES)}")
-    return read_file(find_table_file(name, data_dir), name, columns=columns)
+    t = contract(name, data_dir)
+    return read_file(find_table_file(name, data_dir), t, columns=columns)
 
 
 def read_tables(names, data_dir=None, columns: dict | None = None) -> dict[str, pd.DataFrame]:
@@ -230,7 +250,7 @@ def read_available(names=None, data_dir=None) -> tuple[dict[str, pd.DataFrame], 
             rows.append(_invalid_row(name, Path(exc.path), exc))
             continue
         try:
-            df = read_file(path, name)
+            df = read_file(path, contract(name, folder))
         except DataError as exc:
             rows.append(_invalid_row(name, path, exc))
             continue
@@ -594,7 +614,9 @@ def _pandera_problems(fc: pd.DataFrame, t: Table, parse_bad: dict) -> list[dict]
         elif check.startswith("isin") and col is not None:
             text, expected = (
                 "value outside the allowed list",
-                "one of: " + ", ".join(map(str, col.allowed)),
+                "one of: " + ", ".join(map(str, col.allowed))
+                + (f" (or add it to the retailer profile's '{col.vocabulary}' list, retailer.yaml)"
+                   if getattr(col, "vocabulary", None) else ""),
             )
         elif check.startswith("greater_than_or_equal_to"):
             text, expected = "value too small", f">= {col.ge if col else check}"
@@ -1471,7 +1493,7 @@ def scan_available(
         con = duckdb.connect(config={**SCAN_DUCKDB_CONFIG, "temp_directory": str(Path(tmp))})
         try:
             for name in names:
-                t = TABLES[name]
+                t = contract(name, folder)
                 try:
                     path = find_table_file(name, folder)
                 except MissingTableError:
@@ -1513,7 +1535,7 @@ def scan_available(
                         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {plan[0]}")
                         n_rows, miss, broken, day_rows = _column_counts(con, view, t, False)
                     elif not valid:  # CSV or kept: read whole by pandas
-                        df = read_file(path, name)
+                        df = read_file(path, t)
                         note = _read_note(df)
                         if name in keep:
                             tables[name] = df
@@ -1692,7 +1714,7 @@ def _duckdb_source(con, name: str, data_dir, columns: list[str], view: str) -> N
     headers, no rows) is read and validated by `read_table`, then registered.
     """
     path = find_table_file(name, data_dir)
-    t = _restrict(TABLES[name], columns)
+    t = _restrict(contract(name, data_dir), columns)
     actual = None
     if path.suffix.lower() == ".parquet":
         try:
@@ -2159,7 +2181,7 @@ def read_table_compact(name: str, data_dir=None, columns=None, categorical=None,
     if name not in TABLES:
         raise KeyError(f"unknown table '{name}'; known tables: {', '.join(TABLES)}")
     path = find_table_file(name, data_dir)
-    t = TABLES[name] if columns is None else _restrict(TABLES[name], list(columns))
+    t = contract(name, data_dir) if columns is None else _restrict(contract(name, data_dir), list(columns))
     text = [c.name for c in t.columns if c.dtype == "str"]
     dictionary = [c for c in text if c in set(dictionary or ())]
     cats = [c for c in text if c not in dictionary and (categorical is None or c in set(categorical))]
