@@ -114,6 +114,18 @@ def test_papermill_lists_every_parameter_with_type_and_help(path):
 SAMPLE_VOCABULARY = ("Maison Lys", "MaisonLys", "Orbe", "Kaléo")  # the fashion sample's names
 
 
+def test_no_sample_vocabulary_in_analysis_modules():
+    """Brand, competitors, categories and loyalty tiers of the sample live in the generator's
+    retailer (sample_retailers) and its profile, never in the analyses or the contracts."""
+    words = (*SAMPLE_VOCABULARY, "high_tech", "beaute", "platinum")
+    for path in sorted((ROOT / "src" / "workbench").rglob("*.py")):
+        if path.name.startswith("sample"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        found = [w for w in words if re.search(rf"\b{re.escape(w)}\b", text)]
+        assert not found, f"{path.relative_to(ROOT)} names the sample's {found}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_sample_brand_in_notebooks(path):
     """The brand and its competitors come from the retailer profile, never from a notebook."""

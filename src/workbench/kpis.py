@@ -105,7 +105,7 @@ def _require(df: pd.DataFrame, columns, what: str) -> None:
 
 
 def _fold(text: str) -> str:
-    """Lower case without accents: 'Kaléo' -> 'kaleo'."""
+    """Lower case without accents: 'Éléa' -> 'elea'."""
     norm = unicodedata.normalize("NFKD", str(text).lower())
     return "".join(c for c in norm if not unicodedata.combining(c))
 

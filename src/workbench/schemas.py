@@ -46,30 +46,6 @@ TOUCHPOINT_CHANNELS = (
     "purchase",
 )
 
-# SAMPLE VOCABULARY, TO BE REMOVED: the vocabularies of the sample's fictional retailer, kept
-# importable only while datasets.py and segmentation.py still import them. The contracts no
-# longer use them (see `vocabulary` below); the generator takes its vocabularies from its own
-# profile (workbench.sample_retailers). New code takes vocabularies from a RetailerProfile.
-STORE_FORMATS = ("large", "small")
-LOYALTY_TIERS = ("none", "silver", "gold", "platinum")
-CATEGORIES = ("mode", "maison", "beaute", "sport", "enfant", "high_tech")
-PLATFORMS = ("twitter", "instagram", "facebook", "tiktok")
-REGIONS = (
-    "Auvergne-Rhône-Alpes",
-    "Bourgogne-Franche-Comté",
-    "Bretagne",
-    "Centre-Val de Loire",
-    "Corse",
-    "Grand Est",
-    "Hauts-de-France",
-    "Île-de-France",
-    "Normandie",
-    "Nouvelle-Aquitaine",
-    "Occitanie",
-    "Pays de la Loire",
-    "Provence-Alpes-Côte d'Azur",
-)
-
 # Profile keys that hold a retailer vocabulary (`Col.vocabulary`).
 VOCABULARIES = ("categories", "platforms", "loyalty_tiers", "store_formats", "regions")
 
