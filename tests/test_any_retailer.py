@@ -58,8 +58,43 @@ def test_renamed_retailer_runs_with_an_inferred_profile(sample_dir, tmp_path, ca
     assert alert.startswith("Livraison → logistique") and alert.endswith(_crisis_label(raw / "_truth"))
 
 
-def test_second_retailer_monthly_run(tmp_path):
-    raw = sample.generate(tmp_path / "raw", customers=5000, retailer="grocery")
+@pytest.fixture(scope="module")
+def grocery_dir(tmp_path_factory):
+    return sample.generate(tmp_path_factory.mktemp("grocery"), customers=5000, retailer="grocery")
+
+
+def test_second_retailer_planted_segments_web_to_store_and_identities(grocery_dir):
+    """The analyses recover the grocery retailer's own planted truth, with its vocabularies."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from workbench import datasets, identity
+    from workbench import segmentation as seg
+
+    truth = sample.load_truth(grocery_dir)
+    grocery = profile.profile_for(grocery_dir)
+    tables = datasets.read_tables(["customers", "transactions", "transaction_lines", "touchpoints",
+                                   "email_events", "social_accounts"], grocery_dir)
+    month = datasets.report_month(grocery_dir)
+    features = seg.customer_features(tables, month, categories=list(grocery.categories),
+                                     loyalty_tiers=grocery.loyalty_tiers)
+    assert {f"cat_{c}" for c in grocery.categories} <= set(features.columns)
+    typ = seg.channel_typology(features)
+    pred = set(typ.loc[typ["channel_type"] == "web_to_store", "customer_id"])
+    planted = set(truth["web_to_store"]["customer_id"])
+    tp = len(pred & planted)
+    assert tp / len(pred) >= 0.9 and tp / len(planted) >= 0.9
+    segs = seg.segment_customers(features, seed=0).set_index("customer_id")
+    planted_seg = truth["segments"].set_index("customer_id")["segment"].reindex(segs.index)
+    assert adjusted_rand_score(planted_seg, segs["segment"]) >= 0.8
+    links = identity.link_identities(tables["customers"], tables["social_accounts"], seed=0)
+    got = set(zip(links["customer_id"], links["account_id"], strict=True))
+    pairs = set(zip(truth["identity_pairs"]["customer_id"], truth["identity_pairs"]["account_id"],
+                    strict=True))
+    assert len(got & pairs) / len(got) >= 0.95 and len(got & pairs) / len(pairs) >= 0.9
+
+
+def test_second_retailer_monthly_run(grocery_dir, tmp_path):
+    raw = grocery_dir
     grocery = profile.profile_for(raw)
     assert "youtube" in grocery.platforms and "La Réunion" in grocery.regions
     code = cli.main(["run", "--data-dir", str(raw), "--processed-dir", str(tmp_path / "processed"),
