@@ -86,19 +86,24 @@ def test_executive_summary_markdown_is_escaped(monkeypatch):
     assert live_markup(markdown2html_mistune(shown[0])) == []
 
 
-def test_exported_html_drops_live_markup_a_notebook_let_through(tmp_path):
+def test_exported_page_renders_escaped_data_as_text_and_keeps_its_markup(tmp_path):
+    """What notebooks output (Markdown with `esc`, plain and styled tables) exports to a page
+    whose own markup is live (headings, tables) and whose data text is inert."""
+    reporting.setup_plots()
     nb = new_notebook(cells=[new_markdown_cell("# Titre"), new_code_cell("x")])
     nb.cells[1].outputs = [
-        new_output("display_data", data={"text/markdown": f"brut : {MARKUP}"}),
-        new_output("display_data", data={"text/html": f"<p>{MARKUP}<script>alert('x')</script></p>"}),
+        new_output("display_data", data={"text/markdown": f"Concurrents : **{reporting.esc(MARKUP)}**"}),
         new_output("display_data", data={"text/html": pd.DataFrame({"a": [MARKUP]}).to_html()}),
+        new_output("display_data", data={"text/html": pd.DataFrame({"a": [MARKUP]}).style.format(
+            escape="html").to_html()}),
     ]
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     runner.export_html(path, tmp_path / "nb.html")
     page = (tmp_path / "nb.html").read_text(encoding="utf-8")
     assert live_markup(page) == []
-    assert "<table" in page  # tables survive the sanitizer
+    assert "<h1" in page and page.count("<table") >= 2 and "<strong>" in page  # markup is live
+    assert "&lt;h1" not in page and "&lt;table" not in page and "&lt;p&gt;" not in page
 
 
 # --------------------------------------------------------------------------- 2. masking

@@ -125,11 +125,11 @@ def export_html(executed: Path, out_html: Path) -> None:
 
     nb = nbformat.read(executed, as_version=4)
     title = notebook_title(nb)
-    # Data values are escaped where notebooks show them (`reporting.esc`, pandas tables); the
-    # exporter's sanitizer is the second net: no script or event handler from an output survives.
+    # Data values are escaped where notebooks show them (`reporting.esc` in Markdown, pandas
+    # tables, styled tables with escape="html"). nbconvert's sanitize_html is not used: it shows
+    # the pages' own markup as text.
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-        sanitize_html=True,
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     out_html.write_text(body, encoding="utf-8")
