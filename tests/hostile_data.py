@@ -25,7 +25,7 @@ HOSTILE_COMPETITOR = f"Rival {MARKUP}"
 LEAK_PATTERNS = {
     "email": re.compile(r"jean\.dupont@example\.fr"),
     "phone": re.compile(r"06 12 34 56 78|\+33 6 12 34 56 78|0033612345678|\+44 20 7946 0958|01\.23\.45\.67\.89"),
-    "iban": re.compile(r"FR76 3000 6000 0112"),
+    "iban": re.compile(r"(?i)FR76 3000 6000 0112|\bfr76\b"),
     "card": re.compile(r"4970 1012 3456 7890"),
 }
 

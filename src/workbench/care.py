@@ -437,7 +437,7 @@ def _stem(w: str) -> str:
 def idea_keywords(text: str, rules: dict, brand_terms: set[str]) -> list[str]:
     """Content words of one suggestion: no trigger phrase, brand name, handle, hashtag, link,
     emoji, stop word; light plural folding."""
-    t = _URL.sub(" ", text)
+    t = _URL.sub(" ", mask_personal(text, blank=True))  # no e-mail, phone or IBAN fragments
     t = re.sub(r"[@#]\w+", " ", t)
     f = fold(t)
     for rx in rules["suggestion"]["include"]:
@@ -522,7 +522,7 @@ def _theme_label(texts, keywords, rules, brand_terms) -> str:
         return "(sans mot-clé)"
     phrases: Counter = Counter()
     for t in texts:
-        t = re.sub(r"[@#]\w+", " ", _URL.sub(" ", t))
+        t = re.sub(r"[@#]\w+", " ", _URL.sub(" ", mask_personal(t, blank=True)))
         words = re.findall(r"[\w'’-]+", t.lower())
         content = []
         for i, w in enumerate(words):
