@@ -270,3 +270,15 @@ def test_themes_and_sentiment_same_in_one_or_two_processes():
     pd.testing.assert_frame_equal(two, expected)
     with pytest.raises(KeyError, match="missing column"):
         C.themes_and_sentiment(m.drop(columns="text"), S.score)
+
+
+def test_alerts_go_only_to_the_profile_departments():
+    days = pd.date_range("2026-09-01", periods=40, freq="D")
+    rows = [{"timestamp": d, "theme": "livraison", "label": "negative", "text": f"colis {i}",
+             "account_id": f"A{i}", "brand": "B", "retweet_of": None}
+            for i, d in enumerate(days) for _ in range(2 if i < 35 else 40)]
+    scored = pd.DataFrame(rows)
+    routed = C.negative_alerts(scored, min_periods=7)
+    assert len(routed) and set(routed["department"]) == {"logistique"}
+    unrouted = C.negative_alerts(scored, min_periods=7, alert_departments=["marketing"])
+    assert set(unrouted["department"]) == {C.UNROUTED}

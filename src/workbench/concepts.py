@@ -498,7 +498,8 @@ def explain_peaks(peaks: pd.DataFrame, mentions: pd.DataFrame, *, baseline_days:
 def negative_alerts(scored: pd.DataFrame, *, by: Iterable[str] = ("brand",), window: int = 28,
                     threshold: float = 4.0, min_negative: int = 10, min_periods: int = 14,
                     originals_only: bool = True, n_examples: int = 2,
-                    taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+                    taxonomy: Taxonomy | None = None,
+                    alert_departments: Iterable[str] | None = None) -> pd.DataFrame:
     """Negative surges per theme, routed to a department.
 
     Daily negative mentions per theme (and `by`, e.g. brand) against a trailing rolling median
@@ -509,7 +510,9 @@ def negative_alerts(scored: pd.DataFrame, *, by: Iterable[str] = ("brand",), win
 
     `scored`: timestamp, theme, label, text, account_id (and the `by` columns). Returns, sorted
     by date: theme, department, the `by` columns, start, end, peak_date, days,
-    negative_mentions, authors (distinct), baseline, max_z, examples (@handles masked)."""
+    negative_mentions, authors (distinct), baseline, max_z, examples (personal data masked).
+    `alert_departments` (the retailer profile's): an alert whose department is not among them
+    is 'non routé'."""
     by = list(by)
     _need(scored, ["timestamp", "theme", "label", "text", "account_id", *by], "negative_alerts")
     neg = scored[(scored["label"] == "negative") & (scored["theme"] != UNTAGGED)]
@@ -524,6 +527,8 @@ def negative_alerts(scored: pd.DataFrame, *, by: Iterable[str] = ("brand",), win
                          min_excess=min_negative, min_periods=min_periods)
     peaks = peaks.rename(columns={"mentions": "negative_mentions"})
     peaks["department"] = peaks["theme"].map(lambda t: route_department(t, taxonomy))
+    if alert_departments is not None:  # the retailer profile's: others are not routed
+        peaks.loc[~peaks["department"].isin(list(alert_departments)), "department"] = UNROUTED
     day = neg["timestamp"].dt.floor("D")
     authors, examples = [], []
     for _, p in peaks.iterrows():
