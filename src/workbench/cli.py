@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from workbench import paths
 
@@ -73,7 +74,7 @@ def _run_parameters(path, pairs) -> dict:
     params = {}
     if path:
         try:
-            loaded = yaml.safe_load(open(path, encoding="utf-8").read())
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ValueError(f"parameters file {path}: {exc}") from None
         if not isinstance(loaded, dict):

@@ -25,6 +25,9 @@ from pathlib import Path
 
 import yaml
 
+from workbench.care import RULES_FILE
+from workbench.concepts import TAXONOMY_FILE
+
 __all__ = [
     "PROFILE_FILE",
     "FRENCH_REGIONS",
@@ -41,9 +44,8 @@ __all__ = [
 ]
 
 PROFILE_FILE = "retailer.yaml"  # a data folder holding this file uses it by default
-PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_TAXONOMY = PACKAGE_DIR / "taxonomy.yaml"
-DEFAULT_CARE_RULES = PACKAGE_DIR / "care_rules.yaml"
+DEFAULT_TAXONOMY = TAXONOMY_FILE  # the shipped files, where concepts and care define them
+DEFAULT_CARE_RULES = RULES_FILE
 
 METROPOLITAN_REGIONS = (
     "Auvergne-Rhône-Alpes",
@@ -272,7 +274,9 @@ def _resolve(p: str, source: str | None) -> Path:
 
 
 def default_alert_departments(taxonomy: str | Path | None = None) -> tuple[str, ...]:
-    """The departments named in a taxonomy file (default: the shipped one), in file order."""
+    """The departments named in a taxonomy file (default: the shipped one), in file order.
+    Read leniently (not `concepts.load_taxonomy`, which checks every rule): a profile names its
+    departments even while its taxonomy is being written."""
     p = Path(taxonomy) if taxonomy else DEFAULT_TAXONOMY
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}

@@ -388,8 +388,9 @@ def consent_rates(customers: pd.DataFrame, by: str | None = "loyalty_tier",
         order = list(order or [])
         groups = customers.groupby(by, observed=True, sort=True)
         if not order and by == "loyalty_tier" and "loyalty_points" in customers:
-            # tiers from lowest to highest: by their members' mean points (as the profile infers)
-            order = customers.groupby(by, observed=True)["loyalty_points"].mean().sort_values().index
+            from workbench.segmentation import tier_order  # lowest first, by mean points
+
+            order = tier_order(customers)
         keys = [k for k in order if k in groups.groups] or sorted(groups.groups)
         rows += [_rates(groups.get_group(k), str(k)) for k in keys]
     return pd.DataFrame(

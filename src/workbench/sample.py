@@ -36,7 +36,6 @@ BRAND = FASHION.brand
 COMPETITORS = FASHION.competitors
 BRANDS = FASHION.brands
 BRAND_HANDLES = FASHION.handles
-THEMES = fr.THEMES
 
 SEGMENTS = (
     "digital_natives",

@@ -43,8 +43,6 @@ from workbench import datasets
 from workbench.datasets import DataError, _problem
 from workbench.schemas import TABLES, Table
 
-LOCAL_TZ = datasets.LOCAL_TZ
-
 # Columns holding the retailer's own vocabulary (`Col.vocabulary`: categories, platforms,
 # loyalty tiers, store formats, regions; closed by the retailer profile, `workbench.profile`):
 # importers write normalised lowercase codes there and report them against the profile.
@@ -304,7 +302,7 @@ def epoch(s: pd.Series, unit: str) -> pd.Series:
     """Epoch numbers (UTC) as French local naive time."""
     num = pd.to_numeric(s, errors="coerce")
     out = pd.to_datetime(num, unit=unit, utc=True, errors="coerce")
-    return out.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+    return out.dt.tz_convert(datasets.LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
 
 
 def boolean(s: pd.Series, default: bool = False) -> pd.Series:
