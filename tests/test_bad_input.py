@@ -79,6 +79,21 @@ def test_figure_titles_take_dollars_as_text():
     plt.close(fig)
 
 
+def test_log_axes_show_french_numbers_not_formulas():
+    import matplotlib.pyplot as plt
+
+    reporting.setup_plots()
+    fig, ax = plt.subplots()
+    ax.plot([1e-4, 1, 1e4], [10, 1000, 1e6])
+    reporting.log_axis(ax, "x")
+    reporting.log_axis(ax, "y")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("$" in t or "mathdefault" in t for t in labels)
+    assert "0,0001" in labels and "1\u202f000\u202f000" in labels
+    plt.close(fig)
+
+
 def test_executive_summary_markdown_is_escaped(monkeypatch):
     shown = []
     monkeypatch.setattr(reporting, "_display", lambda obj: shown.append(obj.data))

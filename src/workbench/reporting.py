@@ -167,6 +167,21 @@ def int_axis(ax, axis: str = "y") -> None:
     getattr(ax, f"{axis}axis").set_major_formatter(_axis_formatter(fmt_int))
 
 
+def _log_tick(v) -> str:
+    """A log-axis tick in French: 1 000, 10, 0,01 (as many decimals as the power of ten needs)."""
+    if not v or v <= 0:
+        return ""
+    return fmt_num(v, max(0, -math.floor(math.log10(v) + 1e-9)))
+
+
+def log_axis(ax, axis: str = "y") -> None:
+    """A logarithmic axis with French plain-number ticks (matplotlib's default ones are
+    formulas, which reports do not render: see `setup_plots`)."""
+    getattr(ax, f"set_{axis}scale")("log")
+    getattr(ax, f"{axis}axis").set_major_formatter(_axis_formatter(_log_tick))
+    getattr(ax, f"{axis}axis").set_minor_formatter(_axis_formatter(lambda v: ""))
+
+
 def eur_axis(ax, axis: str = "y") -> None:
     """Format an axis in euros, French style."""
     getattr(ax, f"{axis}axis").set_major_formatter(_axis_formatter(fmt_eur))
