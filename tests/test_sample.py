@@ -93,6 +93,34 @@ def test_default_sample_plants_what_the_analyses_must_find(sample_dir, truth):
     assert 0.15 < len(truth["web_to_store"]) / len(truth["segments"]) < 0.25
 
 
+def test_default_sample_plants_dropouts_interests_and_detractors(sample_dir, truth):
+    """The customer plants of issue 18 are in the raw data, with the strength docs/sample_data.md
+    gives (not a test of any analysis)."""
+    customers = pd.read_parquet(sample_dir / "customers.parquet", columns=["customer_id"])
+    tx = pd.read_parquet(sample_dir / "transactions.parquet", columns=["transaction_id", "customer_id", "timestamp"])
+    # drop-out: about DROPOUT_SHARE of customers, never a purchase from their date on
+    drop = truth["dropouts"]
+    assert abs(len(drop) / len(customers) - sample.DROPOUT_SHARE) < 0.01
+    after = tx.merge(drop, on="customer_id")
+    assert (after["timestamp"] < after["dropout_date"]).all() and len(after) > 0
+    # interests: their lines concentrate on the category (its base share is far lower)
+    lines = pd.read_parquet(sample_dir / "transaction_lines.parquet", columns=["transaction_id", "category"])
+    lines = lines.merge(tx[["transaction_id", "customer_id"]], on="transaction_id")
+    fav = lines.merge(truth["interests"], on="customer_id", suffixes=("", "_fav"))
+    share = (fav["category"] == fav["category_fav"]).mean()
+    assert share > sample.INTEREST_LINE_SHARE
+    assert abs(len(truth["interests"]) / len(customers) - sample.INTEREST_SHARE) < 0.02
+    # detractors: linked customers whose posts about the brand in the last quarter are negative
+    det = truth["detractors"]
+    assert len(det) == sample.N_DETRACTORS
+    assert set(zip(det["customer_id"], det["account_id"], strict=True)) <= set(
+        zip(truth["identity_pairs"]["customer_id"], truth["identity_pairs"]["account_id"], strict=True))
+    mentions = pd.read_parquet(sample_dir / "mentions.parquet").merge(truth["mentions"], on="mention_id")
+    theirs = mentions[mentions["account_id"].isin(det["account_id"]) & (mentions["brand"] == sample.BRAND)]
+    assert (theirs["sentiment"] != "positive").all()
+    assert (theirs["sentiment"] == "negative").groupby(theirs["account_id"]).sum().min() >= sample.DETRACTOR_NEGATIVES
+
+
 def test_rejects_impossible_arguments(tmp_path):
     with pytest.raises(ValueError, match="customers"):
         sample.generate(tmp_path, customers=10)
@@ -173,11 +201,11 @@ def test_fast_helpers_match_what_they_replace():
 DEFAULT_CONTENT = {  # sha256 of pandas' row hashes (stable across Parquet writer versions)
     "stores": "2d8855362f7fee33",
     "customers": "6b7a01d8673d1919",
-    "transaction_lines": "137854f977653808",
-    "mentions": "c47960338bb197a1",
-    "social_accounts": "7ce01f9e5495ff23",
-    "touchpoints": "d9e29d265e0e826b",
-    "brand_posts": "a0cb83c892a7616e",
+    "transaction_lines": "0f92626cefd835cf",
+    "mentions": "644971b15650bcba",
+    "social_accounts": "20cbadcfe28df1c3",
+    "touchpoints": "0c6bf3e2affd1c98",
+    "brand_posts": "0f0a0d218a4b4010",
     "_truth/segments": "41ada76adbefdde8",
 }
 
@@ -259,7 +287,10 @@ def test_grocery_plants_its_own_truth(grocery):
     mentions = pd.read_parquet(grocery / "mentions.parquet")
     reviews = pd.read_parquet(grocery / "store_reviews.parquet")
     assert set(truth) >= {"segments", "web_to_store", "crisis", "influencers", "identity_pairs", "mentions",
-                          "channel_effects", "kpi_relation", "suggestion", "reviews", "manifest"}
+                          "channel_effects", "kpi_relation", "suggestion", "reviews", "manifest",
+                          "dropouts", "interests", "detractors"}
+    assert truth["interests"]["category"].isin(GROCERY.categories).all()
+    assert len(truth["detractors"]) == sample.N_DETRACTORS
     assert truth["manifest"]["brand"] == "Épicerie Soleil"
     assert truth["manifest"]["competitors"] == ["Marché Vert", "Casa Prix"]
     assert truth["manifest"]["fastest_growing_platform"] == "youtube"

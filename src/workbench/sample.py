@@ -71,6 +71,16 @@ BUZZ_ON_POSITIVE = 0.55  # log-rate of positive mentions per standard deviation 
 
 CHUNK = 100_000
 
+# Planted customer truths that make value segments move and interests visible (own RNG streams
+# 22-26, so the older plants keep their draws where the tables allow it).
+DROPOUT_SHARE = 0.12  # customers who stop buying for good at a known date (truth: dropouts)
+INTEREST_SHARE = 0.30  # customers with one favourite product category (truth: interests)
+INTEREST_LINE_SHARE = 0.6  # share of their basket lines moved to that category
+INTEREST_MENTION_SHARE = 0.85  # share of their category-naming posts that name it
+INTEREST_BIO_SHARE = 0.7  # share of their social accounts whose bio says it
+N_DETRACTORS = 3  # engaged customers (consent, many posts) whose posts about the brand are negative
+DETRACTOR_NEGATIVES = 10  # negative posts about the brand given to each detractor
+
 
 @dataclass(frozen=True)
 class Calendar:
@@ -417,8 +427,23 @@ def _hours(r, n, kind):
     return np.where(evening, np.clip(r.normal(20.8, 1.4, n), 17, 23.9), np.clip(r.normal(12.5, 2.5, n), 7, 17))
 
 
+def _customer_plants(n: int, n_days: int, n_categories: int, seed: int, offset: int):
+    """Per customer of a chunk: the day they stop buying (n_days: never) and their favourite
+    category (-1: none). Own stream, so the customers' other draws do not move."""
+    r = _rng(seed, 22, offset)
+    dropped = r.random(n) < DROPOUT_SHARE
+    lo = int(n_days * 0.25)
+    hi = max(lo + 1, n_days - 45)  # late enough to see them leave, early enough to see them gone
+    drop_day = np.where(dropped, r.integers(lo, hi, n), n_days)
+    interest = np.where(r.random(n) < INTEREST_SHARE, r.integers(0, n_categories, n), -1)
+    return drop_day, interest
+
+
 def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, seed: int, offset: int,
-                    rt: SampleRetailer = FASHION):
+                    rt: SampleRetailer = FASHION, drop_day: np.ndarray | None = None,
+                    interest: np.ndarray | None = None):
+    """Journeys, touchpoints and purchases of a chunk's customers. Journeys of a customer from
+    `drop_day` on are removed after every draw (the drop-out plant leaves the others' draws)."""
     r = _rng(seed, 4, offset)
     n_days = len(cal.days)
     seg = cust["_segment"].to_numpy()
@@ -499,6 +524,7 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
             "channel": channel,
             "timestamp": t_end[conv_idx],
             "_seg": j_seg[conv_idx],
+            "_interest": (np.full(n_cust, -1) if interest is None else interest)[j_cust[conv_idx]],
         }
     )
     tp_j = np.concatenate([tp_j, conv_idx])
@@ -520,6 +546,12 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
         "j": tp_j, "channel": tp_ch, "timestamp": tp_t, "visitor": dev,
         "customer": np.where(known, offset + tcust + 1, -1), "platform": plat,
     }
+    if drop_day is not None:  # drop-outs: no journey from their drop day on
+        keep = day < drop_day[j_cust]
+        tx = tx[keep[tx["j"].to_numpy()]].reset_index(drop=True)
+        keep_tp = keep[tp["j"]]
+        tp = {k: v[keep_tp] for k, v in tp.items()}
+        converted = converted & keep
     return tp, tx, converted, j_seg
 
 
@@ -547,6 +579,10 @@ def _lines_for(tx: pd.DataFrame, cal: Calendar, seed: int, offset: int,
     li_seg = seg[li_tx]
     cat = (r.random(li_tx.size)[:, None] > np.cumsum(rt.seg_category[li_seg], axis=1)).sum(axis=1)
     cat = np.minimum(cat, len(rt.categories) - 1)
+    if "_interest" in tx:  # planted interests: part of a customer's lines go to their favourite category
+        li_int = tx["_interest"].to_numpy()[li_tx]
+        swap = (li_int >= 0) & (_rng(seed, 23, offset).random(li_tx.size) < INTEREST_LINE_SHARE)
+        cat = np.where(swap, li_int, cat)
     qty = 1 + r.poisson(0.5, li_tx.size)
     days = ((tx["timestamp"].to_numpy() - cal.days.values[0]) // np.timedelta64(1, "D")).astype(int)
     in_sales = _sales_periods(cal.days)[np.clip(days, 0, len(cal.days) - 1)]
@@ -724,14 +760,16 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
                      rt: SampleRetailer = FASHION):
     """Person accounts (some owned by CRM customers), influencers and brand accounts."""
     r = _rng(seed, 9)
-    rows, pairs = [], []
+    rb = _rng(seed, 24)  # interest phrases in bios (own stream: the other bios keep their draws)
+    rows, pairs, extra = [], [], []  # extra: (interest, consent, dropped, customer) per linked account
     plat_p = np.array(rt.account_platform_p)
     plat_cdf = np.cumsum(plat_p)
     plat_cdf /= plat_cdf[-1]
     k = 0
-    for cid, first, last, email, city, by, seg in zip(
+    for cid, first, last, email, city, by, seg, intr, consent, dropped in zip(
         *(linked[c].tolist() for c in ("customer_id", "first_name", "last_name", "email", "city", "birth_year")),
-        linked["segment"].to_numpy(), strict=True,
+        linked["segment"].to_numpy(), linked["interest"].tolist(), linked["ambassador_consent"].tolist(),
+        linked["dropped"].tolist(), strict=True,
     ):
         n_acc = 1 + (r.random() < 0.15)
         for p in _pick_distinct(r, plat_p, n_acc):
@@ -744,6 +782,10 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
                 bio_parts.append(f"contact : {email}")
             if r.random() < 0.4:
                 bio_parts.append(fr.BIO_ABOUT[r.integers(0, 5)])
+            if intr >= 0 and rb.random() < INTEREST_BIO_SHARE:
+                label = rt.profile.category_label(rt.categories[intr]).lower()
+                bio_parts.append(fr.BIO_INTEREST[rb.integers(0, len(fr.BIO_INTEREST))].format(c=label))
+            extra.append((intr, consent, dropped, cid))
             rows.append(
                 (aid, rt.platforms[p], _handle(r, first, last, by),
                  _display_variant(r, first, last), " · ".join(bio_parts) or None, seg)
@@ -761,6 +803,12 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
         p = _pick_one(r, plat_cdf)
         rows.append((f"A{k:08d}", rt.platforms[p], _handle(r, first, last, None), _display_variant(r, first, last), bio, -1))
     acc = pd.DataFrame(rows, columns=["account_id", "platform", "handle", "display_name", "bio", "_segment"])
+    n_other = len(acc) - len(extra)
+    extra = pd.DataFrame(extra, columns=["_interest", "_consent", "_dropped", "_customer"])
+    acc["_interest"] = np.concatenate([extra["_interest"].to_numpy(int), np.full(n_other, -1)])
+    acc["_consent"] = np.concatenate([extra["_consent"].to_numpy(bool), np.zeros(n_other, bool)])
+    acc["_dropped"] = np.concatenate([extra["_dropped"].to_numpy(bool), np.zeros(n_other, bool)])
+    acc["_customer"] = list(extra["_customer"]) + [None] * n_other
     # handles are unique per platform
     dup = acc.duplicated(["platform", "handle"], keep="first")
     acc.loc[dup, "handle"] = acc.loc[dup, "handle"] + acc.loc[dup].index.astype(str).str[-3:]
@@ -797,7 +845,8 @@ def _social_accounts(linked: pd.DataFrame, n_customers: int, cities: pd.DataFram
                        * scale).astype("int64")
     br["bio"] = [f"Compte officiel {b}" for b in br["brand"]]
     br["account_type"] = "brand"
-    br = br.assign(_segment=-2, _influencer=False, _decoy=False, _activity=0.0)
+    br = br.assign(_segment=-2, _influencer=False, _decoy=False, _activity=0.0, _interest=-1, _consent=False,
+                   _dropped=False, _customer=None)
     acc = pd.concat([acc, br], ignore_index=True)
     pairs = pd.DataFrame(pairs, columns=["customer_id", "account_id"])
     return acc, pairs
@@ -843,6 +892,7 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     m.loc[m["kind"] == "suggestion_recurring", "theme"] = "magasin"
     # authors, platform, time, category, text
     auth = r.choice(len(people), size=len(m), p=act_p)
+    auth, detractors = _plant_detractors(m, auth, people, brand, seed)
     m["account_id"] = people["account_id"].to_numpy()[auth]
     m["platform"] = people["platform"].to_numpy()[auth]
     hours = _hours(r, len(m), "online")
@@ -853,6 +903,10 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     # planted product-line driver: quality complaints concentrate on one category
     qneg = (m["theme"] == "qualité").to_numpy() & (m["sentiment"] == "negative").to_numpy()
     cat = np.where(qneg & (r.random(len(m)) < 0.6), rt.quality_category, cat)
+    # planted interests: a customer's posts that name a category mostly name their favourite one
+    intr = people["_interest"].to_numpy()[auth]
+    fav = (intr >= 0) & (_rng(seed, 25).random(len(m)) < INTEREST_MENTION_SHARE)
+    cat = np.where(fav, np.array(rt.categories)[np.maximum(intr, 0)], cat)
     m["category"] = np.where(has_cat, cat, None)
     texts = []
     templates = {**fr.TEMPLATES, **rt.template_overrides}
@@ -971,7 +1025,41 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
     cols = schemas.TABLES["mentions"].column_names
     mentions = pd.concat([m[cols], extra_m[cols]], ignore_index=True)
     inter = pd.concat([shares, likes], ignore_index=True)
-    return mentions, inter, replies, truth, m
+    return mentions, inter, replies, truth, m, detractors
+
+
+def _plant_detractors(m: pd.DataFrame, auth: np.ndarray, people: pd.DataFrame, brand: str, seed: int):
+    """Make the most active consenting customers of the engaged segments detractors.
+
+    Their positive posts about the brand go to other authors and each of them gets
+    `DETRACTOR_NEGATIVES` negative posts about the brand from the last quarter: an engaged customer (many posts,
+    ambassador consent) whose balance of mentions is negative, whom an ambassador ranking must not
+    pick. Returns the new authors and the truth (customer_id, account_id)."""
+    r = _rng(seed, 26)
+    engaged = np.isin(people["_segment"].to_numpy(), (0, 3)) & people["_consent"].to_numpy(bool) \
+        & ~people["_dropped"].to_numpy(bool) & ~people["_influencer"].to_numpy(bool)
+    cand = np.flatnonzero(engaged)
+    empty = pd.DataFrame({"customer_id": pd.Series(dtype=str), "account_id": pd.Series(dtype=str)})
+    if cand.size < N_DETRACTORS:
+        return auth, empty
+    act = people["_activity"].to_numpy()
+    det = cand[np.argsort(-act[cand], kind="stable")[:N_DETRACTORS]]
+    own = (m["brand"] == brand).to_numpy()
+    sent = m["sentiment"].to_numpy()
+    auth = auth.copy()
+    p = act.copy()
+    p[det] = 0
+    p /= p.sum()
+    move = np.isin(auth, det) & own & (sent == "positive")
+    auth[move] = r.choice(len(people), size=int(move.sum()), p=p)
+    recent = m["day"].to_numpy() >= m["day"].max() - 91  # within the last quarter: the report window
+    pool = np.flatnonzero(own & (sent == "negative") & (m["kind"] == "post").to_numpy() & recent
+                          & ~np.isin(auth, det))
+    take = r.choice(pool, size=min(pool.size, N_DETRACTORS * DETRACTOR_NEGATIVES), replace=False)
+    auth[take] = np.repeat(det, DETRACTOR_NEGATIVES)[: take.size]
+    truth = pd.DataFrame({"customer_id": people["_customer"].to_numpy()[det],
+                          "account_id": people["account_id"].to_numpy()[det]})
+    return auth, truth
 
 
 def _brand_posts(acc: pd.DataFrame, cal: Calendar, seed: int, rt: SampleRetailer = FASHION) -> pd.DataFrame:
@@ -1216,6 +1304,7 @@ def generate(
     app_day = np.zeros(n_days)
     tx_n = tp_n = 0
     seg_truth, linked, nomin_cand, review_cust = [], [], [], []
+    dropout_truth, interest_truth = [], []
     book = _AddressBook()
     chunks = range(0, customers, chunk_size)
     if progress:
@@ -1228,18 +1317,25 @@ def generate(
         wr.write("customers", cust)
         seg = cust["_segment"].to_numpy()
         seg_truth.append(pd.DataFrame({"customer_id": cust["customer_id"], "segment": np.array(SEGMENTS)[seg]}))
+        drop_day, interest = _customer_plants(n, n_days, len(rt.categories), seed, offset)
+        cust = cust.assign(interest=interest, dropped=drop_day < n_days)
+        dropout_truth.append(pd.DataFrame({"customer_id": cust.loc[drop_day < n_days, "customer_id"],
+                                           "dropout_date": cal.days[drop_day[drop_day < n_days]]}))
+        interest_truth.append(pd.DataFrame({"customer_id": cust.loc[interest >= 0, "customer_id"],
+                                            "category": np.array(rt.categories)[interest[interest >= 0]]}))
         r = _rng(seed, 20, offset)
         has_social = r.random(n) < _SEG_SOCIAL[seg]
-        linked.append(cust.loc[has_social, ["customer_id", "first_name", "last_name", "email", "city", "birth_year"]]
+        linked.append(cust.loc[has_social, ["customer_id", "first_name", "last_name", "email", "city", "birth_year",
+                                            "interest", "ambassador_consent", "dropped"]]
                       .assign(segment=seg[has_social]))
         nomin_cand.append(cust.loc[r.random(n) < 0.2, ["customer_id", "home_store_id", "_segment"]])
         review_cust.append(cust.loc[r.random(n) < 0.1, ["customer_id"]])
-        tp, tx, converted, _jseg = _journeys_chunk(cust, stores, cal, seed, offset, rt)
+        tp, tx, converted, _jseg = _journeys_chunk(cust, stores, cal, seed, offset, rt, drop_day, interest)
         # anonymous store purchases (no loyalty card) and visitors never identified
         r2 = _rng(seed, 21, offset)
         store_tx = tx[tx["channel"] == "store"]
         anon = store_tx.sample(frac=0.1, random_state=int(r2.integers(0, 2**31 - 1)))
-        anon = anon.assign(customer_id=None, j=-1, timestamp=anon["timestamp"] + pd.Timedelta(minutes=7))
+        anon = anon.assign(customer_id=None, j=-1, _interest=-1, timestamp=anon["timestamp"] + pd.Timedelta(minutes=7))
         tx = pd.concat([tx, anon], ignore_index=True)
         tx_num = np.arange(tx_n + 1, tx_n + len(tx) + 1)
         tx["transaction_id"] = _id_strings("T", tx_num, 9)
@@ -1284,7 +1380,7 @@ def generate(
     accounts, pairs = _social_accounts(linked, customers, cities, seed, rt)
     crisis_start = cal.days[-1].to_period("M").to_timestamp() + pd.Timedelta(days=rt.crisis_day_of_month - 1)
     crisis_day = int(np.flatnonzero(cal.days == crisis_start)[0]) if n_days > 40 else n_days // 2
-    mentions, m_inter, replies, m_truth, originals = _mentions(accounts, cal, customers, crisis_day, seed, rt)
+    mentions, m_inter, replies, m_truth, originals, detractors = _mentions(accounts, cal, customers, crisis_day, seed, rt)
     posts = _brand_posts(accounts, cal, seed, rt)
     posts = pd.concat([posts, replies], ignore_index=True).sort_values(["timestamp", "account_id"], kind="stable")
     posts["post_id"] = _ids("B", 0, len(posts), 8)
@@ -1320,6 +1416,9 @@ def generate(
     accounts.loc[accounts["_influencer"], ["account_id"]].to_parquet(tdir / "influencers.parquet", index=False)
     m_truth.drop(columns=["brand"]).to_parquet(tdir / "mentions.parquet", index=False)
     r_truth.to_parquet(tdir / "reviews.parquet", index=False)
+    pd.concat(dropout_truth, ignore_index=True).to_parquet(tdir / "dropouts.parquet", index=False)
+    pd.concat(interest_truth, ignore_index=True).to_parquet(tdir / "interests.parquet", index=False)
+    detractors.to_parquet(tdir / "detractors.parquet", index=False)
     crisis_date = cal.days[crisis_day]
     _dump(tdir / "crisis.json", {"date": crisis_date.date().isoformat(), "days": CRISIS_DAYS,
                                  "theme": rt.crisis_theme, "department": rt.crisis_department, "brand": rt.brand})

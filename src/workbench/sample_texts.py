@@ -210,6 +210,7 @@ REVIEWS = {
 }
 BIO_PLACE = ["📍 ", "", "Vit à ", ""]
 BIO_ABOUT = ["Maman de 2 enfants", "Fan de déco", "Sport et nature", "Amoureuse de mode", "Geek assumé"]
+BIO_INTEREST = ["Passion {c}", "Fan de {c}", "Toujours partant·e pour du {c}", "Accro : {c}"]  # planted interests
 NOMINATION_REASONS = [
     "Cliente fidèle, toujours de bons conseils aux autres clients",
     "Vient chaque semaine, connaît bien les produits",
