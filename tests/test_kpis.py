@@ -150,7 +150,7 @@ def test_kpi_changes_mom_yoy_and_short_history():
     assert short.loc["sales", "yoy_note"] == "données insuffisantes : 2024-12 non couvert"
     assert np.isnan(kpis.kpi_changes(m, "2025-01").set_index("kpi").loc["sales", "mom_change"])
     table = kpis.changes_table(kpis.kpi_changes(m, "2025-12"))
-    assert table.loc[0, "Évolution sur un an"].startswith("données insuffisantes")
+    assert table.loc[0, "Évolution sur un an"] == "historique trop court"
 
 
 def test_top_changes_ranks_the_unusual_move_first():

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench import indicators
 from workbench.frames import is_in
 
 __all__ = [
@@ -53,43 +54,18 @@ __all__ = [
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 
-@dataclass(frozen=True)
-class Kpi:
-    """How one KPI is shown and compared: French label, family, unit, change type, direction."""
-
-    label: str
-    family: str  # "dur" (hard) or "doux" (soft)
-    unit: str  # "eur", "count", "number" (1 decimal), "rate" (0-1 share), "index" (-1..1)
-    change: str  # "relative" (% change) or "points" (difference of shares, in points)
-    better: int = 1  # +1 when up is good, -1 when down is good (e.g. customer-service calls)
-
-
-KPIS: dict[str, Kpi] = {
-    "sales": Kpi("Chiffre d'affaires total", "dur", "eur", "relative"),
-    "sales_store": Kpi("CA magasins", "dur", "eur", "relative"),
-    "sales_web": Kpi("CA site web", "dur", "eur", "relative"),
-    "sales_app": Kpi("CA application", "dur", "eur", "relative"),
-    "sales_click_collect": Kpi("CA click & collect", "dur", "eur", "relative"),
-    "orders": Kpi("Nombre de tickets et commandes", "dur", "count", "relative"),
-    "average_basket": Kpi("Panier moyen", "dur", "eur", "relative"),
-    "store_traffic": Kpi("Fréquentation des magasins", "dur", "count", "relative"),
-    "web_sessions": Kpi("Sessions site web", "dur", "count", "relative"),
-    "app_sessions": Kpi("Sessions application", "dur", "count", "relative"),
-    "store_conversion": Kpi("Taux de transformation magasin", "dur", "rate", "points"),
-    "online_conversion": Kpi("Taux de conversion en ligne", "dur", "rate", "points"),
-    "customer_service_calls": Kpi("Appels au service client", "dur", "count", "relative", -1),
-    "engagement": Kpi("Interactions sur nos publications", "doux", "count", "relative"),
-    "engagement_per_post": Kpi("Interactions par publication", "doux", "number", "relative"),
-    "mentions": Kpi("Mentions de la marque", "doux", "count", "relative"),
-    "positive_mentions": Kpi("Mentions positives", "doux", "count", "relative"),
-    "negative_mentions": Kpi("Mentions négatives", "doux", "count", "relative", -1),
-    "net_sentiment": Kpi("Sentiment net", "doux", "index", "points"),
-    "share_of_voice": Kpi("Part de voix", "doux", "rate", "points"),
-    "followers": Kpi("Abonnés (fin de mois)", "doux", "count", "relative"),
-    "audience_growth": Kpi("Croissance de l'audience", "doux", "rate", "points"),
-    "email_open_rate": Kpi("Taux d'ouverture des e-mails", "doux", "rate", "points"),
-    "brand_searches": Kpi("Recherches sur la marque", "doux", "count", "relative"),
-}
+# The monthly KPIs, in display order; label, unit, definition, change type and direction come
+# from the indicator registry (`workbench.indicators`), the one place that defines them.
+KPI_NAMES = (
+    "sales", "sales_store", "sales_web", "sales_app", "sales_click_collect", "orders", "average_basket",
+    "store_traffic", "web_sessions", "app_sessions", "store_conversion", "online_conversion",
+    "customer_service_calls",
+    "engagement", "engagement_per_post", "mentions", "positive_mentions", "negative_mentions",
+    "negative_share", "net_sentiment", "share_of_voice", "followers", "audience_growth",
+    "email_open_rate", "brand_searches",
+)
+Kpi = indicators.Indicator
+KPIS: dict[str, Kpi] = {name: indicators.get(name) for name in KPI_NAMES}
 
 # --------------------------------------------------------------------------- input checks
 
@@ -246,9 +222,11 @@ def soft_kpis(
         sent = sent.reindex(index=out.index, columns=list(SENTIMENT_LABELS), fill_value=0)
         out["positive_mentions"] = sent["positive"].astype(float)
         out["negative_mentions"] = sent["negative"].astype(float)
+        out["negative_share"] = _ratio(sent["negative"], out["mentions"])
         out["net_sentiment"] = _ratio(sent["positive"] - sent["negative"], out["mentions"])
     else:
         out["positive_mentions"] = out["negative_mentions"] = out["net_sentiment"] = np.nan
+        out["negative_share"] = np.nan
     total = conv.groupby("month").size().reindex(out.index, fill_value=0)
     out["share_of_voice"] = _ratio(out["mentions"], total)
 
@@ -784,30 +762,12 @@ REPORT_FOR_KPI = {
 FALLBACK_REPORT = "05_monthly_kpis"
 
 
-def _fmt_value(unit: str, x) -> str:
-    from workbench.reporting import fmt_eur, fmt_int, fmt_num, fmt_pct
-
-    if pd.isna(x):
-        return "–"
-    if unit == "eur":
-        return fmt_eur(x)
-    if unit == "rate":
-        return fmt_pct(x, 1)
-    if unit == "index":  # net sentiment in points (-100..100)
-        return f"{'+' if x > 0 else '−' if x < 0 else ''}{fmt_num(abs(100 * x), 0)}"
-    if unit == "number":
-        return fmt_num(x, 1)
-    return fmt_int(x)
+def _fmt_value(name: str, x) -> str:
+    return indicators.display(name, x)
 
 
-def _fmt_change(change_type: str, unit: str, x) -> str:
-    from workbench.reporting import fmt_num
-
-    if pd.isna(x):
-        return "–"
-    if change_type == "points":
-        return f"{'+' if x >= 0 else '−'}{fmt_num(abs(100 * x), 1)}\u00a0pt"
-    return f"{'+' if x >= 0 else '−'}{fmt_num(abs(100 * x), 1)}\u00a0%"
+def _fmt_change(name: str, now, before) -> str:
+    return indicators.display_change(name, now, before)
 
 
 def summary_items(top: pd.DataFrame, reports=(), alerts: pd.DataFrame | None = None,
@@ -830,15 +790,17 @@ def summary_items(top: pd.DataFrame, reports=(), alerts: pd.DataFrame | None = N
         if target == "06_care_and_ideas" and target not in reports:
             target = "03_social_listening"
         link = f"{target}.html" if target in reports else f"{FALLBACK_REPORT}.html"
-        yoy = (f", {_fmt_change(row.change_type, row.unit, row.yoy_change)} sur un an"
+        yoy = (f", {_fmt_change(row.kpi, row.value, row.year_ago)} sur un an"
                if pd.notna(row.yoy_change) else " ; pas de comparaison sur un an (historique trop court)")
-        usual = (f"évolution habituelle {_fmt_change(row.change_type, row.unit, row.usual_change)}"
-                 if known else "historique trop court pour une évolution habituelle")
+        usual_text = (indicators.display_change(row.kpi, 1 + row.usual_change, 1) if row.change_type == "relative"
+                      else f"{'+' if row.usual_change >= 0 else '−'}{abs(100 * row.usual_change):.1f} pt".replace(".", ","))
+        usual = (f"évolution habituelle {usual_text}" if known
+                 else "historique trop court pour une évolution habituelle")
         verdict = (f"évolution {'meilleure' if good else 'moins bonne'} que d'habitude" if known
                    else ("hausse" if up else "baisse") + (" favorable" if good else " défavorable"))
-        text = (f"{_fmt_value(row.unit, row.value)} ce mois-ci, "
-                f"{_fmt_change(row.change_type, row.unit, row.mom_change)} sur un mois "
-                f"({_fmt_value(row.unit, row.previous)} le mois précédent ; {usual}){yoy}. "
+        text = (f"{_fmt_value(row.kpi, row.value)} ce mois-ci, "
+                f"{_fmt_change(row.kpi, row.value, row.previous)} sur un mois "
+                f"({_fmt_value(row.kpi, row.previous)} le mois précédent ; {usual}){yoy}. "
                 f"{'Bonne' if good else 'Mauvaise'} nouvelle : {verdict}.")
         items.append({"title": f"{row.label} {'en hausse' if up else 'en baisse'}", "text": text,
                       "link": link})
@@ -950,18 +912,21 @@ def _percent_tick(v, _pos=None) -> str:
 
 
 def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
-    """The `kpi_changes` output as a French table for readers (values formatted as text)."""
+    """The `kpi_changes` output as a French table for readers (values formatted as text).
+
+    Values and changes are displayed by the indicator registry; changes are computed on the
+    displayed (rounded) values, so a reader can check them by hand."""
     rows = []
     for r in changes.itertuples():
+        yoy = indicators.display_change(r.kpi, r.value, r.year_ago)
         rows.append({
             "Indicateur": r.label,
             "Type": "dur" if r.family == "dur" else "doux",
-            "Valeur du mois": _fmt_value(r.unit, r.value),
-            "Mois précédent": _fmt_value(r.unit, r.previous),
-            "Évolution sur un mois": _fmt_change(r.change_type, r.unit, r.mom_change),
-            "Il y a un an": _fmt_value(r.unit, r.year_ago),
-            "Évolution sur un an": (_fmt_change(r.change_type, r.unit, r.yoy_change)
-                                    if pd.notna(r.yoy_change) else r.yoy_note or "–"),
+            "Valeur du mois": indicators.display(r.kpi, r.value),
+            "Mois précédent": indicators.display(r.kpi, r.previous),
+            "Évolution sur un mois": indicators.display_change(r.kpi, r.value, r.previous),
+            "Il y a un an": indicators.display(r.kpi, r.year_ago),
+            "Évolution sur un an": yoy if yoy != "–" else ("historique trop court" if r.yoy_note else "–"),
         })
     return pd.DataFrame(rows)
 
