@@ -30,6 +30,14 @@ __all__ = [
     "fmt_num",
     "fmt_value",
     "esc",
+    "takeaway",
+    "show_table",
+    "int_axis",
+    "eur_axis",
+    "pct_axis",
+    "month_axis",
+    "log_axis",
+    "figure_alt",
     "write_month_index",
     "write_reports_index",
     "RUN_FILE",
@@ -119,12 +127,6 @@ def fmt_value(x) -> str:
     return str(x)
 
 
-def _axis_formatter(fn):
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _pos: fn(v))
-
-
 STATIC_ENV = "WORKBENCH_STATIC"  # set to 1 by `workbench run` and the tests: no live widgets
 STATIC_NOTE = (
     "*Explorateur interactif : ouvrez ce notebook dans JupyterLab (`make lab`) pour l'utiliser ; "
@@ -160,11 +162,181 @@ def setup_plots() -> None:
     )
     # tables styled with DataFrame.style show data text as text, like plain DataFrames do
     pd.set_option("styler.format.escape", "html")
+    _install_alt_text_hook()  # figures carry a French alt text into the exported page
 
 
-def int_axis(ax, axis: str = "y") -> None:
-    """Format an axis with French thousands separators."""
-    getattr(ax, f"{axis}axis").set_major_formatter(_axis_formatter(fmt_int))
+# --------------------------------------------------------------------------- French axes
+#
+# Tick labels are formatted all at once (`format_ticks`) so that the number of decimals is the
+# smallest that keeps every label distinct and exact: 2,5 % steps print "2,5 %" (not "2 %" and
+# "3 %"), 2 500-steps in thousands print "2,5 k" once. Large amounts switch to "k€"/"M€" so that
+# currency labels never run into each other on a horizontal axis.
+
+
+def _axis_formatter(fn):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fn(v))
+
+
+def _scale_for(values, unit: str) -> tuple[float, str]:
+    """(divisor, suffix) for a set of tick values: thousands as 'k', millions as 'M'."""
+    top = max((abs(v) for v in values), default=0)
+    if top >= 1e6:
+        return 1e6, f"{NBSP}M{unit}" if unit else f"{NBSP}M"
+    if top >= 1e4:
+        return 1e3, f"{NBSP}k{unit}" if unit else f"{NBSP}k"
+    return 1.0, f"{NBSP}{unit}" if unit else ""
+
+
+def _distinct_labels(values, to_text, max_decimals: int = 3) -> list[str]:
+    """`to_text(v, decimals)` for every tick with the fewest decimals that shows each tick
+    exactly (within rounding) and keeps the labels distinct."""
+    values = [float(v) for v in values]
+    for d in range(0, max_decimals + 1):
+        exact = all(abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v)) for v in values)
+        labels = [to_text(v, d) for v in values]
+        if exact and len(set(labels)) == len(labels):
+            return labels
+    return [to_text(v, max_decimals) for v in values]
+
+
+def _french_formatter(unit: str = "", factor: float = 1.0, compact: bool = True):
+    """A matplotlib formatter: French separators, `unit` after a no-break space, values times
+    `factor` (100 for shares shown as %), thousands/millions compacted when `compact`."""
+    from matplotlib.ticker import Formatter
+
+    class FrenchFormatter(Formatter):
+        def __call__(self, x, pos=None):
+            return self.format_ticks([x])[0]
+
+        def format_ticks(self, values):
+            values = [float(v) * factor for v in values]
+            div, suffix = _scale_for(values, unit) if compact else (1.0, f"{NBSP}{unit}" if unit else "")
+            return _distinct_labels(
+                [v / div for v in values], lambda v, d: f"{fmt_num(0.0 if v == 0 else v, d)}{suffix}"
+            )
+
+    return FrenchFormatter()
+
+
+def _axes_of(ax, axis: str):
+    return [getattr(ax, f"{a}axis") for a in (("x", "y") if axis == "both" else (axis,))]
+
+
+def int_axis(ax, axis: str = "y", compact: bool = False) -> None:
+    """An axis of counts with French separators ("12 500"; "12,5 k" with `compact`)."""
+    for a in _axes_of(ax, axis):
+        a.set_major_formatter(_french_formatter("", 1.0, compact))
+
+
+def eur_axis(ax, axis: str = "y") -> None:
+    """An axis of amounts in euros, French style; "250 k€", "1,5 M€" past 10 000 so that
+    labels stay short and never run into each other."""
+    for a in _axes_of(ax, axis):
+        a.set_major_formatter(_french_formatter("€", 1.0, True))
+
+
+def pct_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
+    """An axis of shares (0-1) as French percentages: "2,5 %" for 2,5 % steps (as many
+    decimals as the ticks need; `decimals` is accepted for compatibility and ignored)."""
+    for a in _axes_of(ax, axis):
+        a.set_major_formatter(_french_formatter("%", 100.0, False))
+
+
+_FR_MONTHS_SHORT = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+]
+
+
+def _tick_dates(axis_obj, values) -> list:
+    """Tick values (matplotlib date numbers) as pandas Timestamps."""
+    import matplotlib.dates as mdates
+
+    out = []
+    for v in values:
+        try:
+            out.append(pd.Timestamp(mdates.num2date(v)).tz_localize(None))
+        except (ValueError, OverflowError, TypeError):
+            out.append(None)
+    return out
+
+
+def _date_formatter(axis_obj):
+    from matplotlib.ticker import Formatter
+
+    class FrenchDateFormatter(Formatter):
+        def __call__(self, x, pos=None):
+            return self.format_ticks([x])[0]
+
+        def format_ticks(self, values):
+            return self.format_day_labels(_tick_dates(axis_obj, values))
+
+        def format_day_labels(self, dates):
+            known = [d for d in dates if d is not None]
+            monthly = bool(known) and all(d.day == 1 for d in known)
+            labels, last_year = [], None
+            for d in dates:
+                if d is None:
+                    labels.append("")
+                    continue
+                month = _FR_MONTHS_SHORT[d.month - 1]
+                text = month if monthly else f"{d.day} {month}"
+                if d.year != last_year:  # the year on the first tick and at each new year
+                    text = f"{text} {d.year}"
+                    last_year = d.year
+                labels.append(text)
+            return labels
+
+    return FrenchDateFormatter()
+
+
+def month_axis(ax, axis: str = "x", monthly_ticks: bool | None = None) -> None:
+    """A date axis in French: "oct. 2026, nov., déc., janv. 2027" (month ticks), or "14 oct."
+    for daily charts, with the year on the first tick and at each new year — never the
+    English "Feb"/"Apr" of matplotlib's default. Works for matplotlib/seaborn date axes and
+    for `DataFrame.plot` period axes. `monthly_ticks` forces ticks on the 1st of each month
+    (default: when the axis spans more than ~3 months)."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
+
+    for a in _axes_of(ax, axis):
+        lo, hi = sorted(getattr(ax, f"get_{a.axis_name}lim")())
+        freq = getattr(a.get_major_formatter(), "freq", None)
+        if freq is not None:  # DataFrame.plot's period axis: ticks at period ordinals
+            start = pd.Period(ordinal=int(math.ceil(lo)), freq=freq).start_time
+            end = pd.Period(ordinal=int(math.floor(hi)), freq=freq).end_time
+            days = (end - start).days
+            if (monthly_ticks is None and days > 92) or monthly_ticks:
+                ticks = pd.date_range(start.to_period("M").start_time, end, freq="MS")
+                ticks = [m for m in ticks if start <= m <= end] or [start]
+                ticks = ticks[:: max(1, math.ceil(len(ticks) / 12))]
+                labels = _month_labels(ticks)
+            else:
+                ticks = list(pd.date_range(start.normalize(), end, freq=f"{max(1, math.ceil(days / 10))}D"))
+                labels = _date_formatter(a).format_day_labels(ticks)
+            a.set_major_locator(FixedLocator([pd.Period(m, freq=freq).ordinal for m in ticks]))
+            a.set_major_formatter(FixedFormatter(labels))
+            a.set_minor_locator(NullLocator())
+            continue
+        monthly = (hi - lo) > 90 if monthly_ticks is None else monthly_ticks
+        if monthly:
+            n_months = max(1, int((hi - lo) / 30.4))
+            a.set_major_locator(mdates.MonthLocator(interval=max(1, math.ceil(n_months / 12))))
+        a.set_major_formatter(_date_formatter(a))
+        a.set_minor_formatter(_axis_formatter(lambda v: ""))
+
+
+def _month_labels(months) -> list[str]:
+    """'nov. 2025', 'déc.', 'janv. 2026', … (the year on the first label and each January)."""
+    out, last_year = [], None
+    for m in months:
+        text = _FR_MONTHS_SHORT[m.month - 1]
+        if m.year != last_year:
+            text, last_year = f"{text} {m.year}", m.year
+        out.append(text)
+    return out
 
 
 def _log_tick(v) -> str:
@@ -182,15 +354,73 @@ def log_axis(ax, axis: str = "y") -> None:
     getattr(ax, f"{axis}axis").set_minor_formatter(_axis_formatter(lambda v: ""))
 
 
-def eur_axis(ax, axis: str = "y") -> None:
-    """Format an axis in euros, French style."""
-    getattr(ax, f"{axis}axis").set_major_formatter(_axis_formatter(fmt_eur))
+# --------------------------------------------------------------------------- figures' alt text
+
+ALT_ATTR = "_workbench_alt"
 
 
-def pct_axis(ax, axis: str = "y", decimals: int = 0) -> None:
-    """Format an axis of shares (0-1) as French percentages."""
-    getattr(ax, f"{axis}axis").set_major_formatter(_axis_formatter(lambda v: fmt_pct(v, decimals)))
+def figure_alt(fig, text: str | None = None) -> str:
+    """The French alternative text of a figure (what a screen reader says in place of it, and
+    what the exported page puts in `<img alt>`): `text` when given (stored on the figure), else
+    "Graphique : <titre>" from its suptitle or axes titles, else from its axis labels."""
+    if text is not None:
+        setattr(fig, ALT_ATTR, str(text))
+        return str(text)
+    given = getattr(fig, ALT_ATTR, None)
+    if given:
+        return given
+    parts = []
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text().strip():
+        parts.append(sup.get_text().strip())
+    for ax in fig.axes:
+        title = next((t for t in (ax.get_title(loc) for loc in ("center", "left", "right"))
+                      if t.strip()), "")
+        if title.strip() and title.strip() not in parts:
+            parts.append(title.strip())
+    if not parts:
+        for ax in fig.axes:
+            x, y = ax.get_xlabel().strip(), ax.get_ylabel().strip()
+            if x or y:
+                parts.append(f"{y or 'valeurs'} selon {x}" if x else y)
+    return "Graphique : " + " ; ".join(parts) if parts else "Graphique"
 
+
+def _install_alt_text_hook() -> None:
+    """Make every matplotlib figure a notebook shows carry its `figure_alt` text in the PNG
+    output's metadata (`{"image/png": {"alt": …}}`), which `runner.export_html` puts in the
+    page's `<img alt>` (nbconvert's lab template ignores it and writes an English placeholder)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    from matplotlib.figure import Figure
+
+    png = ip.display_formatter.formatters["image/png"]
+    try:
+        current = png.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(current, "_workbench_alt_hook", False):
+        return
+
+    def with_alt(fig):
+        data = current(fig)
+        if data is None:
+            return None
+        if isinstance(data, tuple):
+            data, md = data
+            md = dict(md or {})
+        else:
+            md = {}
+        md["alt"] = figure_alt(fig)
+        return data, md
+
+    with_alt._workbench_alt_hook = True
+    png.for_type(Figure, with_alt)
 
 # --------------------------------------------------------------------------- key figures
 
@@ -311,6 +541,43 @@ def executive_summary(items: list[dict], report_dir=None) -> None:
         _display(Markdown("\n".join(f"- **{esc(c['title'])}** : {esc(c['text'])}" for c in clean)))
     except ImportError:  # pragma: no cover
         pass
+
+
+# --------------------------------------------------------------------------- page blocks
+
+
+def takeaway(text: str) -> None:
+    """Show one "**À retenir :** …" paragraph under a figure or table.
+
+    `text` is plain text and is escaped here (HTML and Markdown): pass the sentence as the
+    reader should read it, with data values as they are — do NOT pre-escape it with `esc`
+    (a brand such as "A&B" would then show as "A&amp;B")."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("takeaway: expected a non-empty sentence")
+    from IPython.display import HTML
+
+    _display(HTML(f'<p class="wb-takeaway"><strong>À retenir :</strong> {_e(text.strip())}</p>'))
+
+
+def show_table(df, *, columns: dict | None = None, formats: dict | None = None,
+               max_rows: int = 15, caption: str | None = None, index: bool | None = None) -> None:
+    """Show a table on the page the French way.
+
+    `columns`: {column: French header} — the columns to show, in that order (default: all,
+    headers as they are). `formats`: {column: a `fmt_*`-like function or one of 'int', 'eur',
+    'eur2', 'pct', 'pct0', 'pct2', 'num0', 'num1', 'num2', 'date', 'datetime', 'month', 'text'};
+    other columns get French number/date formats from their dtype. Missing values show as "–"
+    (never nan/None/NaT). Every cell and header is HTML-escaped here: pass raw data text.
+    Text is never cut. A table longer than `max_rows`, or with text longer than ~80
+    characters, becomes an interactive table (sortable, searchable, paginated by `max_rows`,
+    full text); shorter ones are a plain table. `index`: show the index as a first column
+    (default: when it is not a plain 0..n-1 range)."""
+    from IPython.display import HTML
+
+    from workbench import report_tables as rt
+
+    for html_block in rt.table_blocks(df, columns, formats, max_rows, caption, index):
+        _display(HTML(html_block))
 
 
 # --------------------------------------------------------------------------- HTML indexes
