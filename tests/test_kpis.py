@@ -244,8 +244,8 @@ def test_model_warns_or_refuses_when_data_are_too_short():
     assert not res.estimated and res.coefficients.empty
     assert "Données trop courtes : 11 semaines" in res.warnings[0]
     assert "Données trop courtes" in kpis.explain_model(res)
-    with pytest.raises(ValueError, match="lag must be >= 1"):
-        kpis.measurement_model(_weekly(60, 0.3), "sales", ["soft"], lag=0)
+    with pytest.raises(ValueError, match="lag must be >= 0"):
+        kpis.measurement_model(_weekly(60, 0.3), "sales", ["soft"], lag=-1)
     with pytest.raises(ValueError, match="cannot be logged"):
         kpis.measurement_model(_weekly(60, 0.3).assign(soft=-1.0), "sales", ["soft"])
 
@@ -292,18 +292,53 @@ def test_planted_kpi_relation_recovered_with_true_labels(sample_tables, truth):
     _check_planted(weekly, rel)
 
 
-def test_planted_kpi_relation_recovered_with_project_sentiment(sample_tables, truth):
-    """End to end: mentions labelled by the project's scorer, as the notebook does."""
+@pytest.fixture(scope="module")
+def scored_weekly(sample_dir, sample_tables):
+    """Weekly hard and soft series of the sample, mentions labelled by the project's scorer (as
+    the notebook does), with daily counters and interactions."""
     from workbench import sentiment
 
+    more = datasets.read_tables(["daily_kpis", "brand_posts", "interactions", "audience"], sample_dir,
+                                columns={"interactions": ["post_id", "timestamp"]})
     m = sample_tables["mentions"]
     m = m[m["retweet_of"].isna()]  # retweets are not conversation (left out of the KPIs anyway)
-    if hasattr(sentiment, "score"):
-        m = kpis.with_sentiment(m, sentiment.score(m["text"]))
-    else:
-        m = kpis.with_sentiment(m, sentiment.textblob_fr(m["text"]), neutral_band=0.1)
-    weekly = kpis.weekly_kpis(sample_tables["transactions"], m, BRAND)
-    _check_planted(weekly, truth["kpi_relation"])
+    m = kpis.with_sentiment(m, sentiment.score(m["text"]))
+    return kpis.weekly_kpis(sample_tables["transactions"], m, BRAND, more["brand_posts"], more["interactions"],
+                            daily_kpis=more["daily_kpis"], audience=more["audience"])
+
+
+def test_planted_kpi_relation_recovered_with_project_sentiment(scored_weekly, truth):
+    """End to end: mentions labelled by the project's scorer, as the notebook does."""
+    _check_planted(scored_weekly, truth["kpi_relation"])
+
+
+def test_hard_and_soft_models_headline_only_the_planted_effects(scored_weekly, truth):
+    """Planted truth: buzz (positive mentions) -> next week's sales (`kpi_relation`), and the
+    brand's negative mentions -> service calls of the same days (the generator's `_daily_kpis`:
+    calls = poisson(n/250 * weekday + 0.6 * negative own mentions per day)). Interactions and
+    negative mentions have no planted effect on sales: the model may find the interactions
+    significant (they move with the buzz) but their Granger test denies it, so they are not
+    headlined (issue 17)."""
+    rel = truth["kpi_relation"]
+    models = kpis.hard_soft_models(scored_weekly)
+    assert set(models) == {"sales", "store_traffic", "web_sessions", "customer_service_calls"}
+    assert models["customer_service_calls"]["model"].lag == 0 and models["sales"]["model"].lag == rel["lag"]
+    eff = kpis.robust_effects(models, scored_weekly)
+    robust = eff[eff["robust"]].set_index(["hard", "soft"])
+    assert (rel["hard"], rel["soft"]) in robust.index
+    assert robust.loc[(rel["hard"], rel["soft"]), "coef"] > 0
+    assert ("customer_service_calls", "negative_mentions") in robust.index
+    assert robust.loc[("customer_service_calls", "negative_mentions"), "effect_10pct"] > 0
+    # no planted effect: never headlined
+    assert not robust.index.get_level_values("soft").isin(["engagement"]).any()
+    assert ("sales", "negative_mentions") not in robust.index
+    engagement = eff.set_index(["hard", "soft"]).loc[("sales", "engagement")]
+    assert not engagement["granger_ok"]
+    reading = kpis.effects_reading(eff)
+    assert reading[eff["robust"]].str.contains("effet robuste").all()
+    assert not reading[~eff["robust"]].str.contains("effet robuste").any()
+    table = kpis.effects_table(eff)
+    assert table["Retenu"].eq("oui").sum() == len(robust)
 
 
 # --------------------------------------------------------------------------- real data (CDNOW)

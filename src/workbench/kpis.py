@@ -381,14 +381,18 @@ def weekly_kpis(
     interactions: pd.DataFrame | None = None,
     freq: str = "W-SUN",
     include_retweets: bool = False,
+    daily_kpis: pd.DataFrame | None = None,
+    audience: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Weekly hard and soft series for the measurement model (index: week end dates).
+    """Weekly hard and soft series for the measurement models (index: week end dates).
 
     Columns: sales, orders, mentions, positive_mentions, negative_mentions (when mentions carry
     a `sentiment` label), net_sentiment, share_of_voice, engagement (when posts and
-    interactions are given) and `days` (days of the week inside the data period). Weeks not
-    fully covered by the transactions (first and last, usually) are dropped; how many is in
-    `attrs["dropped_weeks"]`.
+    interactions are given), store_traffic, web_sessions, app_sessions and
+    customer_service_calls (weekly sums, when `daily_kpis` is given), audience_growth (brand
+    followers at week end / the week before - 1, when `audience` is given) and `days` (days of
+    the week inside the data period). Weeks not fully covered by the transactions (first and
+    last, usually) are dropped; how many is in `attrs["dropped_weeks"]`.
     """
     _require(transactions, ["timestamp", "amount"], "transactions")
     _require(mentions, ["timestamp", "brand"], "mentions")
@@ -414,6 +418,17 @@ def weekly_kpis(
             posts = posts[posts["reply_to"].isna()]
         inter = interactions[is_in(interactions["post_id"], posts["post_id"])]
         out["engagement"] = inter.set_index("timestamp")["post_id"].resample(freq).count()
+    if daily_kpis is not None:
+        cols = ["store_traffic", "web_sessions", "app_sessions", "customer_service_calls"]
+        _require(daily_kpis, ["date", *cols], "daily_kpis")
+        sums = daily_kpis.set_index("date")[cols].astype("float64").resample(freq).sum(min_count=1)
+        out = out.join(sums.reindex(out.index))
+    if audience is not None:
+        _require(audience, ["date", "brand", "followers"], "audience")
+        aud = audience[audience["brand"] == brand]
+        if len(aud):
+            level = aud.groupby("date")["followers"].sum().astype("float64").resample(freq).last()
+            out["audience_growth"] = (level / level.shift(1) - 1).reindex(out.index)
     ends = out.index.normalize().to_series()
     starts = ends - pd.Timedelta(days=6)
     covered = (ends.clip(upper=last) - starts.clip(lower=first)).dt.days + 1
@@ -464,7 +479,8 @@ def _term_label(term: str, soft: list[str]) -> str:
     for s in soft:
         if term.startswith(s + "_lag"):
             label = KPIS[s].label if s in KPIS else s
-            return f"{label} (semaine -{term.rsplit('lag', 1)[1]})"
+            k = int(term.rsplit("lag", 1)[1])
+            return f"{label} ({'même semaine' if k == 0 else f'semaine -{k}'})"
     return term
 
 
@@ -494,8 +510,8 @@ def measurement_model(
     soft = [soft] if isinstance(soft, str) else list(soft)
     if not soft:
         raise ValueError("soft: give at least one soft series")
-    if lag < 1:
-        raise ValueError(f"lag must be >= 1 week (soft series must precede the hard one), got {lag}")
+    if lag < 0:
+        raise ValueError(f"lag must be >= 0 weeks (0: same week; >= 1: soft series precede the hard one), got {lag}")
     _require(weekly, [hard, *soft], "weekly")
     if not isinstance(weekly.index, pd.DatetimeIndex):
         raise ValueError("weekly: expected a DatetimeIndex of week end dates (output of weekly_kpis)")
@@ -505,14 +521,14 @@ def measurement_model(
     if log:
         if (y <= 0).any():
             raise ValueError(f"{hard}: {int((y <= 0).sum())} week(s) with a value <= 0; use log=False")
-        bad = [s for s in soft if (data[s] < 0).any()]
+        bad = [s for s in soft if _loggable(s) and (data[s] < 0).any()]
         if bad:
             raise ValueError(f"{bad}: negative values cannot be logged; use log=False")
         y = np.log(y)
     X = pd.DataFrame(index=data.index)
     for s in soft:
         x = data[s].astype("float64")
-        X[f"{s}_lag{lag}"] = (np.log1p(x) if log else x).shift(lag)
+        X[f"{s}_lag{lag}"] = (np.log1p(x) if log and _loggable(s) else x).shift(lag)
     if trend:
         X["trend"] = np.arange(len(data), dtype=float)
     if seasonality:
@@ -558,7 +574,7 @@ def measurement_model(
         is_soft = any(term.startswith(s + "_lag") for s in soft)
         kind = "doux" if is_soft else ("constante" if term == "const" else "contrôle")
         b = float(fit.params[term])
-        effect = (1.1**b - 1) if (log and is_soft) else np.nan
+        effect = (1.1**b - 1) if (log and is_soft and _loggable(term.rsplit("_lag", 1)[0])) else np.nan
         rows.append({
             "term": term, "label": _term_label(term, soft), "kind": kind, "coef": b,
             "std_err": float(fit.bse[term]), "ci_low": float(ci.loc[term, 0]),
@@ -577,6 +593,19 @@ def measurement_model(
         )
     return ModelResult(**base, estimated=True, coefficients=coef, diagnostics=diag, warnings=warnings,
                        r_squared=float(fit.rsquared), hac_lags=hac, fitted=fitted)
+
+
+def _series_label(name: str) -> str:
+    """French label of a weekly series (the registry's, without 'du mois')."""
+    if name not in indicators.REGISTRY:
+        return name
+    return indicators.label(name).replace(" du mois", "").replace(" (mois)", "")
+
+
+def _loggable(name: str) -> bool:
+    """Volumes (counts, euros) are modelled in logs; shares and indexes (registry units rate /
+    index) stay in levels. Names outside the registry are treated as volumes."""
+    return name not in indicators.REGISTRY or indicators.get(name).unit in ("eur", "count", "number")
 
 
 def _freq_of(index: pd.DatetimeIndex) -> str:
@@ -616,6 +645,31 @@ def _diagnostics(fit, exog: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["test", "value", "p_value", "reading"])
 
 
+def _cleaned(weekly: pd.DataFrame, hard: str, soft: list, log: bool, seasonality: bool) -> pd.DataFrame:
+    """The hard and soft weekly series, logged when they are volumes and, with `seasonality`,
+    as residuals of the retail calendar, month-of-year and trend (so a shared season does not
+    pass for a relation)."""
+    import statsmodels.api as sm
+
+    data = weekly.sort_index()
+    series = {}
+    for name in [hard, *soft]:
+        x = data[name].astype("float64")
+        if log and _loggable(name):
+            x = np.log(x.where(x > 0)) if name == hard else np.log1p(x)
+        series[name] = x
+    frame = pd.DataFrame(series).dropna()
+    if seasonality and len(frame):
+        cal = retail_calendar(frame.index, _freq_of(frame.index))
+        ctrl = cal.loc[:, cal.nunique() > 1].copy()
+        ctrl["trend"] = np.arange(len(frame), dtype=float)
+        months = pd.get_dummies(frame.index.month, prefix="m", drop_first=True, dtype=float)
+        months.index = frame.index
+        ctrl = sm.add_constant(ctrl.join(months), has_constant="add")
+        frame = frame.apply(lambda col: sm.OLS(col, ctrl).fit().resid)
+    return frame
+
+
 def granger_tests(
     weekly: pd.DataFrame,
     hard: str = "sales",
@@ -626,43 +680,32 @@ def granger_tests(
 ) -> pd.DataFrame:
     """Granger tests: do past values of each soft series improve the forecast of the hard one?
 
-    Series are logged (log / log1p) and, with `seasonality`, cleaned of the retail calendar,
-    month-of-year and trend first (residuals of a regression), so a shared season does not pass
-    for a lead. Columns: soft, lag, f_stat, p_value, n_weeks.
+    Volumes are logged (log / log1p; shares and indexes stay as they are) and, with
+    `seasonality`, cleaned of the retail calendar, month-of-year and trend first (residuals of
+    a regression), so a shared season does not pass for a lead. `corr` is the correlation of
+    the cleaned hard series with the cleaned soft series `lag` weeks before: the sign of the
+    simple relation, which a model coefficient should share. Columns: soft, lag, f_stat,
+    p_value, corr, n_weeks.
     """
-    import statsmodels.api as sm
     from statsmodels.tsa.stattools import grangercausalitytests
 
     soft = [soft] if isinstance(soft, str) else list(soft)
     _require(weekly, [hard, *soft], "weekly")
-    data = weekly.sort_index()
-    series = {}
-    for name in [hard, *soft]:
-        x = data[name].astype("float64")
-        if log:
-            x = np.log(x) if name == hard else np.log1p(x)
-        series[name] = x
-    frame = pd.DataFrame(series).dropna()
-    if seasonality:
-        cal = retail_calendar(frame.index, _freq_of(frame.index))
-        ctrl = cal.loc[:, cal.nunique() > 1].copy()
-        ctrl["trend"] = np.arange(len(frame), dtype=float)
-        months = pd.get_dummies(frame.index.month, prefix="m", drop_first=True, dtype=float)
-        months.index = frame.index
-        ctrl = sm.add_constant(ctrl.join(months), has_constant="add")
-        frame = frame.apply(lambda col: sm.OLS(col, ctrl).fit().resid)
+    frame = _cleaned(weekly, hard, soft, log, seasonality)
     rows = []
     for s in soft:
         pair = frame[[hard, s]].to_numpy()
         if len(pair) < 3 * max_lag + 10:
-            rows.append({"soft": s, "lag": np.nan, "f_stat": np.nan, "p_value": np.nan, "n_weeks": len(pair)})
+            rows.append({"soft": s, "lag": np.nan, "f_stat": np.nan, "p_value": np.nan, "corr": np.nan,
+                         "n_weeks": len(pair)})
             continue
         res = grangercausalitytests(pair, maxlag=max_lag)
         for lag_k, (tests, _) in res.items():
             f, p = tests["ssr_ftest"][:2]
+            corr = float(frame[hard].corr(frame[s].shift(int(lag_k))))
             rows.append({"soft": s, "lag": int(lag_k), "f_stat": float(f), "p_value": float(p),
-                         "n_weeks": len(pair)})
-    return pd.DataFrame(rows, columns=["soft", "lag", "f_stat", "p_value", "n_weeks"])
+                         "corr": corr, "n_weeks": len(pair)})
+    return pd.DataFrame(rows, columns=["soft", "lag", "f_stat", "p_value", "corr", "n_weeks"])
 
 
 def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> str:
@@ -709,6 +752,145 @@ def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> s
         "d'image annoncent les ventes et méritent d'être suivis chaque semaine."
     )
     return "\n\n".join(lines)
+
+
+# --------------------------------------------------------------------------- hard and soft KPIs together
+
+HARD_MODELLED = ("sales", "store_traffic", "web_sessions", "customer_service_calls")
+SOFT_MODELLED = ("positive_mentions", "negative_mentions", "engagement", "share_of_voice")
+# a complaint made public and the call about it happen the same week: calls are read against
+# the soft measures of the same week (lag 0), the other hard KPIs against the week before
+DEFAULT_LAGS = {"customer_service_calls": 0}
+
+
+def hard_soft_models(
+    weekly: pd.DataFrame,
+    hard=HARD_MODELLED,
+    soft=SOFT_MODELLED,
+    lags: dict | None = None,
+    default_lag: int = 1,
+    max_lag: int = 2,
+    alpha: float = 0.05,
+    min_weeks: int = 40,
+) -> dict:
+    """One measurement model per hard KPI (sales, store traffic, web sessions, service calls…),
+    each against the same soft measures, with its Granger tests.
+
+    lags: weeks between soft and hard per hard KPI (default `DEFAULT_LAGS`, else `default_lag`).
+    Hard KPIs absent from `weekly` (or empty) are skipped. Returns {hard: {"model": ModelResult,
+    "granger": DataFrame}}; for a same-week model (lag 0) "granger" holds the reverse tests
+    (does the hard KPI lead the soft one?), in the same columns. Read with `robust_effects`.
+    """
+    lags = {**DEFAULT_LAGS, **(lags or {})}
+    soft = [soft] if isinstance(soft, str) else list(soft)
+    soft = [s for s in soft if s in weekly.columns and weekly[s].notna().any()]
+    if not soft:
+        raise ValueError("soft: none of the soft series is in the weekly table")
+    out = {}
+    for h in ([hard] if isinstance(hard, str) else hard):
+        if h not in weekly.columns or not weekly[h].notna().any() or (weekly[h] <= 0).all():
+            continue
+        lag = int(lags.get(h, default_lag))
+        model = measurement_model(weekly, h, soft, lag=lag, alpha=alpha, min_weeks=min_weeks)
+        if lag == 0:
+            granger = pd.concat([granger_tests(weekly, s, [h], max_lag=max_lag).assign(soft=s) for s in soft],
+                                ignore_index=True)
+        else:
+            granger = granger_tests(weekly, h, soft, max_lag=max_lag)
+        out[h] = {"model": model, "granger": granger}
+    return out
+
+
+def robust_effects(models: dict, weekly: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every soft -> hard effect of `hard_soft_models`, with whether it is robust enough for a
+    headline.
+
+    Robust = significant in the model (HAC errors; p-values adjusted with Holm's method over
+    all the pairs tested, since testing 16 pairs at 5 % gives about one chance finding) AND
+    Granger-consistent AND of
+    the same sign as the simple relation of the two cleaned series (a coefficient whose sign
+    flips once the other soft measures are in the model is an artefact of their correlation).
+    Granger-consistent: for a lagged model, past values of the soft measure improve the
+    forecast of the hard KPI (best lag up to max_lag, p < alpha); for a same-week model (lag 0),
+    the hard KPI does not lead the soft measure (reverse test not significant). Columns: hard,
+    hard_label, soft, soft_label, lag, coef, ci_low, ci_high, p_value, p_adjusted,
+    effect_10pct, granger_p, same_sign, significant, granger_ok, robust; robust effects first,
+    then by p-value.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    rows = []
+    for h, res in models.items():
+        model, granger = res["model"], res["granger"]
+        if not model.estimated:
+            continue
+        alpha = model.alpha
+        coefs = model.coefficients[model.coefficients["kind"] == "doux"]
+        for c in coefs.itertuples():
+            s = c.term.rsplit("_lag", 1)[0]
+            g = granger[(granger["soft"] == s)].dropna(subset=["p_value"])
+            gp = float(g["p_value"].min()) if len(g) else np.nan
+            if model.lag == 0:
+                granger_ok = bool(np.isfinite(gp) and gp >= alpha)
+                corr = (np.nan if weekly is None else
+                        float(_cleaned(weekly, h, [s], True, True).corr().iloc[0, 1]))
+            else:
+                granger_ok = bool(np.isfinite(gp) and gp < alpha)
+                at_lag = g[g["lag"] == model.lag]
+                corr = float(at_lag["corr"].iloc[0]) if len(at_lag) and "corr" in at_lag else np.nan
+            same_sign = bool(np.isfinite(corr) and np.sign(corr) == np.sign(c.coef))
+            rows.append({
+                "hard": h, "hard_label": _series_label(h), "soft": s, "soft_label": _series_label(s),
+                "lag": model.lag, "coef": c.coef, "ci_low": c.ci_low, "ci_high": c.ci_high,
+                "p_value": c.p_value, "effect_10pct": c.effect_10pct, "granger_p": gp,
+                "same_sign": same_sign, "granger_ok": granger_ok, "alpha": alpha,
+            })
+    cols = ["hard", "hard_label", "soft", "soft_label", "lag", "coef", "ci_low", "ci_high", "p_value",
+            "p_adjusted", "effect_10pct", "granger_p", "same_sign", "significant", "granger_ok", "robust"]
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out["p_adjusted"] = multipletests(out["p_value"].to_numpy(), method="holm")[1]
+    out["significant"] = out["p_adjusted"] < out["alpha"]
+    out["robust"] = out["significant"] & out["granger_ok"] & out["same_sign"]
+    out = out[cols]
+    return out.sort_values(["robust", "p_value"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def effects_reading(effects: pd.DataFrame) -> pd.Series:
+    """One French sentence per effect of `robust_effects` (why it is headlined or not)."""
+    out = []
+    for r in effects.itertuples():
+        when = "de la même semaine" if r.lag == 0 else f"de la semaine -{r.lag}"
+        size = (f"+10 % de « {r.soft_label} » {when} va avec {_pct(r.effect_10pct)} de « {r.hard_label} »"
+                if pd.notna(r.effect_10pct) else
+                f"« {r.soft_label} » {when} va avec une {'hausse' if r.coef > 0 else 'baisse'} de « {r.hard_label} »")
+        if r.robust:
+            why = ("effet robuste (significatif, confirmé par le test de Granger, même sens que la relation "
+                   "simple)" if r.lag else "effet robuste (significatif, même sens que la relation simple, et "
+                   "l'indicateur dur ne précède pas l'indicateur doux)")
+        elif not r.significant:
+            why = f"non significatif une fois tenu compte du nombre de tests ({_p(r.p_adjusted)}) : pas de conclusion"
+        elif not r.granger_ok:
+            why = ("non retenu : le test de Granger ne confirme pas que l'indicateur doux précède"
+                   if r.lag else "non retenu : l'indicateur dur semble précéder l'indicateur doux")
+        else:
+            why = "non retenu : son signe s'inverse par rapport à la relation simple (indicateurs doux corrélés entre eux)"
+        out.append(f"{size} ; {why}.")
+    return pd.Series(out, index=effects.index, dtype=object)
+
+
+def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
+    """`robust_effects` as a French table: one row per soft -> hard pair."""
+    return pd.DataFrame({
+        "Indicateur dur": effects["hard_label"],
+        "Indicateur doux": effects["soft_label"],
+        "Décalage": effects["lag"].map(lambda k: "même semaine" if k == 0 else f"{k} semaine(s)"),
+        "Effet de +10 %": effects["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
+        "p-valeur ajustée": effects["p_adjusted"].map(lambda p: _p(p).replace("p = ", "").replace("p ", "")),
+        "Granger": effects["granger_ok"].map({True: "confirmé", False: "non confirmé"}),
+        "Retenu": effects["robust"].map({True: "oui", False: "non"}),
+    }).reset_index(drop=True)
 
 
 def _pct(x: float) -> str:
