@@ -387,29 +387,22 @@ def _popcount(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def shapley_attribution(paths: pd.DataFrame, max_exact_channels: int = 12,
-                        n_permutations: int = 500, seed: int = 0, sep: str = SEP) -> pd.DataFrame:
-    """Shapley-value attribution over the set of channels of each journey (order and repeats
-    ignored).
-
-    Worth of a set S of channels: the conversion rate of the journeys exposed to exactly S
-    (0 for a combination never observed). The conversions (and values) of the journeys with
-    channel set T are split among the channels of T in proportion to their Shapley values in
-    the game restricted to T (negative values get no credit; equal split if none is
-    positive), so every conversion is credited once and only to channels of its journey.
-    Shapley values are exact (all 2^|T| sub-combinations) when |T| <= `max_exact_channels`,
-    else estimated from `n_permutations` random channel orders (unbiased Monte Carlo);
-    `method` says which. Returns per channel `conversions`, `share` (and
-    `conversion_value`, `value_share` when values are given), `method`.
-    """
-    p = parse_paths(paths, sep)
-    n = len(p.channels)
-    if n > 62:
-        raise ValueError(f"shapley_attribution supports at most 62 channels, got {n}")
+def _channel_masks(p: ParsedPaths) -> np.ndarray:
+    """Bit mask of the set of channels of each distinct path."""
+    if len(p.channels) > 62:
+        raise ValueError(f"shapley_attribution supports at most 62 channels, got {len(p.channels)}")
     masks = np.zeros(p.n_paths, dtype=np.int64)
     np.bitwise_or.at(masks, p.parent, np.left_shift(np.int64(1), p.tokens))
-    by_set = pd.DataFrame({"mask": masks, "conv": p.conversions, "tot": p.conversions + p.nulls,
-                           "value": p.values}).groupby("mask").sum()
+    return masks
+
+
+def _shapley_credit(n: int, masks: np.ndarray, conv: np.ndarray, nulls: np.ndarray,
+                    values: np.ndarray, max_exact_channels: int, n_permutations: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Conversions and values credited to each of `n` channels (see `shapley_attribution`),
+    and whether Monte Carlo was used."""
+    by_set = pd.DataFrame({"mask": masks, "conv": conv, "tot": conv + nulls,
+                           "value": values}).groupby("mask").sum()
     set_masks = by_set.index.to_numpy(dtype=np.int64)  # sorted
     rate = np.divide(by_set["conv"].to_numpy(), by_set["tot"].to_numpy(),
                      out=np.zeros(len(by_set)), where=by_set["tot"].to_numpy() > 0)
@@ -418,11 +411,11 @@ def shapley_attribution(paths: pd.DataFrame, max_exact_channels: int = 12,
         pos = np.clip(np.searchsorted(set_masks, m), 0, len(set_masks) - 1)
         return np.where(set_masks[pos] == m, rate[pos], 0.0)
 
-    rng = np.random.default_rng(seed)
     credit_conv = np.zeros(n)
     credit_value = np.zeros(n)
     monte_carlo = False
-    for mask, row in by_set[by_set["conv"] > 0].iterrows():
+    converting = by_set[by_set["conv"] > 0]
+    for mask, c, v_row in zip(converting.index, converting["conv"], converting["value"]):
         bits = np.array([i for i in range(n) if (int(mask) >> i) & 1], dtype=np.int64)
         k = len(bits)
         if k <= max_exact_channels:
@@ -449,8 +442,32 @@ def shapley_attribution(paths: pd.DataFrame, max_exact_channels: int = 12,
             phi /= n_permutations
         pos_phi = np.clip(phi, 0, None)
         split = pos_phi / pos_phi.sum() if pos_phi.sum() > 0 else np.full(k, 1.0 / k)
-        credit_conv[bits] += split * row["conv"]
-        credit_value[bits] += split * row["value"]
+        credit_conv[bits] += split * c
+        credit_value[bits] += split * v_row
+    return credit_conv, credit_value, monte_carlo
+
+
+def shapley_attribution(paths: pd.DataFrame, max_exact_channels: int = 12,
+                        n_permutations: int = 500, seed: int = 0, sep: str = SEP) -> pd.DataFrame:
+    """Shapley-value attribution over the set of channels of each journey (order and repeats
+    ignored).
+
+    Worth of a set S of channels: the conversion rate of the journeys exposed to exactly S
+    (0 for a combination never observed). The conversions (and values) of the journeys with
+    channel set T are split among the channels of T in proportion to their Shapley values in
+    the game restricted to T (negative values get no credit; equal split if none is
+    positive), so every conversion is credited once and only to channels of its journey.
+    Shapley values are exact (all 2^|T| sub-combinations) when |T| <= `max_exact_channels`,
+    else estimated from `n_permutations` random channel orders (unbiased Monte Carlo);
+    `method` says which. Returns per channel `conversions`, `share` (and
+    `conversion_value`, `value_share` when values are given), `method`.
+    """
+    p = parse_paths(paths, sep)
+    n = len(p.channels)
+    masks = _channel_masks(p)
+    credit_conv, credit_value, monte_carlo = _shapley_credit(
+        n, masks, p.conversions, p.nulls, p.values, max_exact_channels, n_permutations,
+        np.random.default_rng(seed))
     out = pd.DataFrame({"channel": p.channels, "conversions": credit_conv,
                         "share": _share(credit_conv)})
     if p.has_value:
@@ -458,6 +475,100 @@ def shapley_attribution(paths: pd.DataFrame, max_exact_channels: int = 12,
         out["value_share"] = _share(credit_value)
     out["method"] = (f"monte_carlo_{n_permutations}_permutations" if monte_carlo else "exact")
     return out
+
+
+def shapley_bootstrap(paths: pd.DataFrame, n_boot: int = 200, level: float = 0.95,
+                      seed: int = 0, max_exact_channels: int = 12, n_permutations: int = 200,
+                      sep: str = SEP) -> pd.DataFrame:
+    """Bootstrap confidence intervals of the Shapley conversion shares, resampled like
+    `markov_bootstrap` (journeys drawn with replacement: multinomial over path x outcome
+    cells, the total number of journeys kept), so the two models' intervals compare. Returns
+    per channel `share` (on the data), `share_low`, `share_high` (percentile interval),
+    `share_std`."""
+    if n_boot < 2:
+        raise ValueError(f"n_boot must be >= 2, got {n_boot}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    p = parse_paths(paths, sep)
+    n = len(p.channels)
+    masks = _channel_masks(p)
+    rng = np.random.default_rng(seed)
+    base, _, _ = _shapley_credit(n, masks, p.conversions, p.nulls, p.values,
+                                 max_exact_channels, n_permutations, rng)
+    cells = np.concatenate([p.conversions, p.nulls])
+    total = cells.sum()
+    if not np.allclose(cells, np.round(cells)):
+        raise ValueError("bootstrap needs whole journey counts in total_conversions/total_null")
+    k = p.n_paths
+    draws = np.full((n_boot, n), np.nan)
+    zeros = np.zeros(k)
+    for b in range(n_boot):
+        sample = rng.multinomial(int(round(total)), cells / total).astype(float)
+        conv, null = sample[:k], sample[k:]
+        if conv.sum() <= 0:
+            continue
+        credit, _, _ = _shapley_credit(n, masks, conv, null, zeros, max_exact_channels,
+                                       n_permutations, rng)
+        draws[b] = _share(credit)
+    alpha = (1 - level) / 2
+    return pd.DataFrame({
+        "channel": p.channels,
+        "share": _share(base),
+        "share_low": np.nanquantile(draws, alpha, axis=0),
+        "share_high": np.nanquantile(draws, 1 - alpha, axis=0),
+        "share_std": np.nanstd(draws, axis=0, ddof=1),
+    })
+
+
+def channel_presence(paths: pd.DataFrame, sep: str = SEP) -> pd.DataFrame:
+    """Per channel: `presence` (share of journeys that hold it), `opens` (share of those
+    journeys it opens: first touch), `conversion_with` and `conversion_without` (conversion
+    rate of the journeys with / without it) and `lift` (their ratio). Says why Markov and
+    Shapley differ: Markov's removal effect grows with presence and with opening journeys
+    (removing a channel cuts every journey that passes through it, everything after it
+    included), Shapley's credit with what the channel adds to the conversion rate of the
+    channel combinations it joins, wherever it sits in the journey."""
+    p = parse_paths(paths, sep)
+    masks = _channel_masks(p)
+    tot = p.conversions + p.nulls
+    first = p.tokens[p.offsets]
+    rows = []
+    for c, name in enumerate(p.channels):
+        has = ((masks >> c) & 1).astype(bool)
+        n_with, n_without = tot[has].sum(), tot[~has].sum()
+        opens = tot[has & (first == c)].sum() / n_with if n_with else np.nan
+        with_rate = p.conversions[has].sum() / n_with if n_with else np.nan
+        without_rate = p.conversions[~has].sum() / n_without if n_without else np.nan
+        rows.append({"channel": name, "presence": n_with / tot.sum() if tot.sum() else np.nan,
+                     "opens": opens, "conversion_with": with_rate, "conversion_without": without_rate,
+                     "lift": with_rate / without_rate if without_rate else np.nan})
+    return pd.DataFrame(rows)
+
+
+def compare_markov_shapley(markov: pd.DataFrame, shapley: pd.DataFrame,
+                           presence: pd.DataFrame) -> pd.DataFrame:
+    """Markov and Shapley shares side by side with their intervals (`markov_bootstrap`,
+    `shapley_bootstrap` outputs) and `channel_presence`: `markov_share`, `markov_low`,
+    `markov_high`, `shapley_share`, `shapley_low`, `shapley_high`, the presence columns. `disagree`: the two 95 % intervals
+    do not overlap; `markov_higher`: Markov gives the channel more than Shapley. Sorted by
+    the size of the gap (`gap` = markov_share - shapley_share). Which is right depends on the
+    question: Markov answers "what would we lose without this channel?" (volume of journeys
+    that pass through it), Shapley "how much does this channel add to the conversion of the
+    journeys it is in?" (its own contribution)."""
+    for name, df in (("markov", markov), ("shapley", shapley)):
+        miss = [c for c in ("channel", "share", "share_low", "share_high") if c not in df.columns]
+        if miss:
+            raise ValueError(f"{name} is missing column(s) {miss} (use {name}_bootstrap)")
+    cols = {"share": "share", "share_low": "low", "share_high": "high"}
+    m = markov.set_index("channel")[list(cols)].rename(columns=cols).add_prefix("markov_")
+    s = shapley.set_index("channel")[list(cols)].rename(columns=cols).add_prefix("shapley_")
+    out = m.join(s, how="outer").join(presence.set_index("channel"), how="left")
+    out = out.fillna({c: 0.0 for c in out.columns if c.startswith(("markov_", "shapley_"))})
+    out["gap"] = out["markov_share"] - out["shapley_share"]
+    out["disagree"] = (out["markov_low"] > out["shapley_high"]) | (out["shapley_low"] > out["markov_high"])
+    out["markov_higher"] = out["gap"] > 0
+    out.index.name = "channel"
+    return out.reindex(out["gap"].abs().sort_values(ascending=False).index).reset_index()
 
 
 # ---------------------------------------------------------------------------------------------
