@@ -1,0 +1,60 @@
+"""Value segments month over month (workbench.value_segments) against the planted drop-out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from workbench import datasets
+from workbench import value_segments as vs
+
+
+@pytest.fixture(scope="module")
+def transactions(sample_dir):
+    return datasets.read_table("transactions", sample_dir)
+
+
+def test_dropped_customers_end_in_risk_segments(transactions, truth):
+    """Every customer who stopped buying months ago is "À risque" or "Perdus" in October."""
+    seg = vs.value_segments(transactions, ["2026-10"]).iloc[:, 0]
+    drop = truth["dropouts"].set_index("customer_id")["dropout_date"]
+    long_gone = drop[drop < pd.Timestamp("2026-07-01")].index.intersection(seg.index)
+    assert len(long_gone) > 100
+    assert seg[long_gone].isin(["À risque", "Perdus"]).all()
+    stayers = seg.index.difference(drop.index)
+    # the two risk segments hold a much larger share of the drop-outs than of the others
+    assert seg[stayers].isin(["À risque", "Perdus"]).mean() < 0.5
+
+
+def test_migration_moves_and_names_the_flows(transactions, truth):
+    tab = vs.value_migration(transactions, "2026-10")
+    assert tab.index.name == "segment 2026-09" and tab.columns.name == "segment 2026-10"
+    assert tab.loc["Total", "Total"] == tab.drop(index="Total", columns="Total").to_numpy().sum()
+    flows = vs.migration_flows(tab)
+    assert 0 < flows.attrs["stayed"] < 0.95  # value segments do move from one month to the next
+    assert flows["customers"].is_monotonic_decreasing
+    down = flows[flows["direction"] == "baisse"]
+    assert set(down["to"]) <= {"Nouveaux / prometteurs", "À risque", "À réveiller", "Perdus", "Sans achat"}
+    # Champions and Fidèles of June who fell to "À risque" / "Perdus" by September: nearly all
+    # of those who stopped buying in between, few of the others
+    seg = vs.value_segments(transactions, ["2026-06", "2026-09"])
+    top = seg[seg.iloc[:, 0].isin(["Champions", "Fidèles"])]
+    fell = top.iloc[:, 1].isin(["À risque", "Perdus"])
+    drop = truth["dropouts"].set_index("customer_id")["dropout_date"]
+    left = drop[(drop >= pd.Timestamp("2026-07-01")) & (drop < pd.Timestamp("2026-08-01"))].index
+    is_left = top.index.isin(left)
+    assert is_left.sum() > 30
+    assert fell[is_left].mean() > 0.9, fell[is_left].mean()
+    assert fell[~top.index.isin(drop.index)].mean() < 0.3
+
+def test_flows_direction_follows_the_value_ladder():
+    tab = pd.DataFrame([[5, 3, 2], [1, 4, 0], [0, 6, 7]], index=["Champions", "À risque", "Perdus"],
+                       columns=["Champions", "À risque", "Perdus"])
+    flows = vs.migration_flows(tab).set_index(["from", "to"])
+    assert flows.loc[("Champions", "À risque"), "direction"] == "baisse"
+    assert flows.loc[("Perdus", "À risque"), "direction"] == "hausse"
+    assert flows.loc[("Champions", "À risque"), "share_of_from"] == pytest.approx(0.3)
+    assert flows.attrs["stayed"] == pytest.approx(16 / 28)
+    lateral = vs.migration_flows(pd.DataFrame([[1, 2], [3, 4]], index=["Champions", "Fidèles"],
+                                              columns=["Champions", "Fidèles"]))
+    assert set(lateral["direction"]) == {"latéral"}
