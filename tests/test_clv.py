@@ -229,3 +229,30 @@ def test_last_complete_month():
         pd.Period("2024-02", "M")
     with pytest.raises(ValueError, match="no complete month"):
         clv.last_complete_month(pd.Series(pd.to_datetime(["2024-01-03", "2024-01-20"])))
+
+
+def test_p_alive_sees_the_planted_dropout_and_agrees_with_rfm(sample_dir, truth):
+    """BG/NBD's P(actif) on the sample (October 2026) separates the customers who stopped buying
+    (planted drop-out) from the others, and RFM's "Perdus" are the low-P(actif) customers: the
+    two models now tell the same story (issue 17, item 4)."""
+    from workbench import datasets
+    from workbench import value_segments as vs
+
+    tx = datasets.read_table("transactions", sample_dir)
+    tx = tx[tx["customer_id"].notna()]
+    end = pd.Period("2026-10", "M").end_time
+    rfm = clv.rfm_summary(tx, end, date_col="timestamp", value_col="amount", unit="W")
+    bg = clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
+    p = pd.Series(np.asarray(clv.probability_alive(bg, rfm["frequency"], rfm["recency"], rfm["T"])),
+                  index=rfm.index, name="p_alive")
+    drop = truth["dropouts"].set_index("customer_id")["dropout_date"]
+    gone = p.index.isin(drop[drop < pd.Timestamp("2026-07-01")].index)
+    stay = ~p.index.isin(drop.index)
+    assert p[gone].mean() < 0.4 < 0.85 < p[stay].mean()
+    # rank agreement: a dropped customer has a lower P(actif) than a staying one 85 % of the time
+    from scipy.stats import mannwhitneyu
+
+    u = mannwhitneyu(p[stay], p[p.index.isin(drop.index)]).statistic
+    assert u / (stay.sum() * p.index.isin(drop.index).sum()) > 0.85
+    check = vs.dropout_check(p.to_frame(), vs.value_segments(tx, ["2026-10"]).iloc[:, 0])
+    assert check.loc["Perdus", "p_alive_mean"] < check.loc["Champions", "p_alive_mean"] - 0.3
