@@ -242,3 +242,45 @@ def test_profile_is_validated_and_passed_to_every_notebook(tmp_path, capsys):
     assert cli.main(args + ["--profile", str(good)]) == 0
     executed = tmp_path / "r" / "2026-01" / "executed"
     assert str(good.resolve()) in (executed / "01_b.ipynb").read_text(encoding="utf-8")
+
+
+def test_exported_page_is_french_navigable_and_describes_its_figures(tmp_path):
+    """The page chrome: lang="fr", a link back to the month index, a table of contents with
+    anchors, each figure's French alt text from its title (recorded in the kernel by
+    `reporting.setup_plots`), no stderr warnings; the month index links to the sections."""
+    from nbclient import NotebookClient
+
+    from workbench import page_chrome
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Ventes du mois"),
+        new_markdown_cell("## Chiffre d'affaires"),
+        new_code_cell(
+            "import sys\nimport matplotlib.pyplot as plt\nfrom workbench import reporting\n"
+            "reporting.setup_plots()\nfig, ax = plt.subplots()\nax.plot([1, 2], [3, 4])\n"
+            "ax.set_title('Ventes mensuelles')\nprint('avertissement interne', file=sys.stderr)\n"
+            "plt.show()"),
+        new_markdown_cell("### Détail par magasin"),
+        new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2], [1, 1])\nplt.show()"),
+        new_markdown_cell("## Trafic"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "workbench", "display_name": "workbench",
+                                 "language": "python"}
+    NotebookClient(nb, kernel_name="workbench", timeout=120).execute()
+    path = tmp_path / "2026-10" / "executed" / "01_ventes.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    out = tmp_path / "2026-10" / "01_ventes.html"
+    runner.export_html(path, out)
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="fr">' in page and "No description" not in page
+    assert 'alt="Graphique : Ventes mensuelles"' in page  # from the figure's title
+    assert 'alt="Graphique — Détail par magasin"' in page  # untitled: its section's heading
+    assert f'<a href="index.html">{page_chrome.BACK_LINK_TEXT}</a>' in page
+    toc = page[page.index('class="wb-nav"'):page.index("</nav>")]
+    assert "#Chiffre-d'affaires" in toc and "#D%C3%A9tail-par-magasin" in toc and "#Trafic" in toc
+    assert "avertissement interne" not in page
+    assert page_chrome.page_sections(out) == [("Chiffre-d'affaires", "Chiffre d'affaires"),
+                                              ("Trafic", "Trafic")]
+    error = runner._error_page("02_casse", "ValueError: <b>x</b>")
+    assert 'lang="fr"' in error and 'href="index.html"' in error and "&lt;b&gt;" in error

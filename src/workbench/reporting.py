@@ -387,40 +387,27 @@ def figure_alt(fig, text: str | None = None) -> str:
 
 
 def _install_alt_text_hook() -> None:
-    """Make every matplotlib figure a notebook shows carry its `figure_alt` text in the PNG
-    output's metadata (`{"image/png": {"alt": …}}`), which `runner.export_html` puts in the
-    page's `<img alt>` (nbconvert's lab template ignores it and writes an English placeholder)."""
+    """Make every figure the notebook shows (matplotlib's inline backend, at the end of a cell
+    or on `plt.show()`) carry its `figure_alt` text in the output's metadata (`"alt"`), which
+    `runner.export_html` puts in the page's `<img alt>` (nbconvert would write an English
+    placeholder). Wraps the inline backend's metadata function; no-op outside a kernel."""
     try:
         from IPython import get_ipython
-    except ImportError:  # pragma: no cover
+        from matplotlib_inline import backend_inline
+    except ImportError:  # pragma: no cover - both ship with ipykernel
         return
-    ip = get_ipython()
-    if ip is None:
+    if get_ipython() is None or getattr(backend_inline._fetch_figure_metadata, "_wb_alt", False):
         return
-    from matplotlib.figure import Figure
-
-    png = ip.display_formatter.formatters["image/png"]
-    try:
-        current = png.lookup_by_type(Figure)
-    except KeyError:
-        return
-    if getattr(current, "_workbench_alt_hook", False):
-        return
+    original = backend_inline._fetch_figure_metadata
 
     def with_alt(fig):
-        data = current(fig)
-        if data is None:
-            return None
-        if isinstance(data, tuple):
-            data, md = data
-            md = dict(md or {})
-        else:
-            md = {}
+        md = dict(original(fig) or {})
         md["alt"] = figure_alt(fig)
-        return data, md
+        return md
 
-    with_alt._workbench_alt_hook = True
-    png.for_type(Figure, with_alt)
+    with_alt._wb_alt = True
+    backend_inline._fetch_figure_metadata = with_alt
+
 
 # --------------------------------------------------------------------------- key figures
 
@@ -591,6 +578,7 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;paddin
 text-align:left}th{background:#f4f4f4}.ok{color:#1a7f37;font-weight:bold}
 .failed{color:#c62828;font-weight:bold}.summary{background:#f6f8fa;border-left:4px solid #3366cc;
 padding:.5rem 1rem}.muted{color:#666;font-size:.9rem}td.num{text-align:right}
+.sections{font-size:.85rem}.sections a{color:#555}
 """
 
 _FR_MONTHS = [
@@ -677,7 +665,7 @@ def write_month_index(month_dir) -> Path:
             link = f'<a href="{_e(nb["html"])}">{_e(name)}</a>' if nb.get("html") else _e(name)
             err = "" if ok else f'<br><span class="muted">{_e(nb.get("error") or "")}</span>'
             rows.append(
-                f"<tr><td>{link}{err}</td><td>{status}</td>"
+                f"<tr><td>{link}{_section_links(month_dir, nb.get('html'))}{err}</td><td>{status}</td>"
                 f'<td class="num">{_e(_fmt_seconds(nb.get("seconds")))}</td></tr>'
             )
         parts.append(
@@ -712,6 +700,17 @@ def write_month_index(month_dir) -> Path:
     out = month_dir / "index.html"
     _atomic_write_text(out, _page(f"Rapport {month}", "\n".join(parts)))
     return out
+
+
+def _section_links(month_dir: Path, page: str | None) -> str:
+    """Links to a page's sections (its h2 anchors), shown under the page in the month index."""
+    if not page:
+        return ""
+    from workbench import page_chrome
+
+    links = [f'<a href="{_e(page)}#{_e(anchor)}">{_e(label)}</a>'
+             for anchor, label in page_chrome.page_sections(month_dir / page)]
+    return f'<br><span class="sections">{" · ".join(links)}</span>' if links else ""
 
 
 def _fr_date(iso: str) -> str:

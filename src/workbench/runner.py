@@ -11,7 +11,6 @@ others still run, the index marks the failure and the run returns a non-zero exi
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import os
 import sys
@@ -119,12 +118,17 @@ def notebook_title(nb_or_path) -> str:
 
 
 def export_html(executed: Path, out_html: Path) -> None:
-    """HTML without code cells (figures embedded, errors visible) of an executed notebook."""
+    """HTML without code cells (figures embedded, errors visible) of an executed notebook, in
+    French page chrome (`page_chrome`: lang="fr", figures' alt text, table of contents, link
+    back to the month index; no stderr warnings or logs)."""
     import nbformat
     from nbconvert import HTMLExporter
 
+    from workbench import page_chrome
+
     nb = nbformat.read(executed, as_version=4)
     title = notebook_title(nb)
+    alts = page_chrome.prepare_notebook(nb)
     # Data values are escaped where notebooks show them (`reporting.esc` in Markdown, pandas
     # tables, styled tables with escape="html"). nbconvert's sanitize_html is not used: it shows
     # the pages' own markup as text.
@@ -132,16 +136,13 @@ def export_html(executed: Path, out_html: Path) -> None:
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    out_html.write_text(body, encoding="utf-8")
+    out_html.write_text(page_chrome.finish_page(body, alts), encoding="utf-8")
 
 
 def _error_page(stem: str, message: str) -> str:
-    return (
-        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
-        f"<title>{html.escape(stem)} — échec</title></head><body>"
-        f"<h1>{html.escape(stem)} : échec de l'exécution</h1>"
-        f"<pre>{html.escape(message)}</pre></body></html>"
-    )
+    from workbench import page_chrome
+
+    return page_chrome.error_page(stem, message)
 
 
 def _error_text(exc: BaseException, full: bool = False) -> str:
