@@ -25,14 +25,17 @@ CSS = """
 .wb-nav p{margin:.2rem 0}.wb-nav ul{margin:.3rem 0 .2rem 0;padding:0;list-style:none}
 .wb-nav ul ul{margin:.1rem 0 .1rem 1.4rem;list-style:circle}
 .wb-nav li{margin:.1rem 0}.wb-nav a{text-decoration:none}.wb-nav a:hover{text-decoration:underline}
-.wb-takeaway{background:#fff8e1;border-left:4px solid #f0a500;padding:.5rem .8rem;margin:.6rem 0 1.2rem}
+.jp-RenderedHTMLCommon p.wb-takeaway,.wb-takeaway{background:#fff8e1;border-left:4px solid #f0a500;
+padding:.5rem .8rem;margin:.6rem 0 1.2rem}
 table.wb-table{border-collapse:collapse;margin:.4rem 0;font-size:.92em}
 table.wb-table caption{caption-side:top;text-align:left;font-weight:bold;padding:.2rem 0}
-table.wb-table th,table.wb-table td{border:1px solid #ddd;padding:.25rem .6rem;text-align:left;
-vertical-align:top;white-space:normal;max-width:42em}
-table.wb-table th{background:#f4f4f4}table.wb-table .num{text-align:right;white-space:nowrap}
-table.wb-table tbody tr:nth-child(even){background:#fafafa}
-table.dataTable td{white-space:normal!important;max-width:42em}
+.jp-RenderedHTMLCommon table.wb-table th,.jp-RenderedHTMLCommon table.wb-table td{
+border:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:top;max-width:42em}
+.jp-RenderedHTMLCommon table.wb-table th{background:#f4f4f4}
+.jp-RenderedHTMLCommon table.wb-table .num{text-align:right;white-space:nowrap}
+.jp-RenderedHTMLCommon table.dataTable td,.jp-RenderedHTMLCommon table.dataTable th{
+text-align:left;vertical-align:top;max-width:42em}
+.jp-RenderedHTMLCommon table.dataTable .dt-right{text-align:right;white-space:nowrap}
 """
 
 
