@@ -14,7 +14,7 @@ RAW := data/raw
 NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) \
 	--nbval-cell-timeout 600
 
-.PHONY: help setup sample report test lab lint clean bench
+.PHONY: help setup sample report test lab lint clean bench screenshots
 
 help: ## Show this help
 	@echo "Retail intelligence workbench - make targets:"
@@ -42,6 +42,9 @@ sample: setup ## Generate the sample data into data/raw (only if data/raw holds 
 
 report: sample ## Run every notebook for a month (MONTH=YYYY-MM, default last complete month)
 	$(VENV)/bin/workbench run $(if $(MONTH),--month $(MONTH))
+
+screenshots: setup ## PNG of every page of a month with headless Chromium (MONTH=YYYY-MM, default last report)
+	$(VENV)/bin/workbench screenshots $(if $(MONTH),--month $(MONTH))
 
 test: sample ## Run the tests and check every notebook with nbval
 	$(PY) -m pytest tests notebooks $(NBVAL)

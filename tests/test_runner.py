@@ -284,3 +284,29 @@ def test_exported_page_is_french_navigable_and_describes_its_figures(tmp_path):
                                               ("Trafic", "Trafic")]
     error = runner._error_page("02_casse", "ValueError: <b>x</b>")
     assert 'lang="fr"' in error and 'href="index.html"' in error and "&lt;b&gt;" in error
+
+
+def test_screenshots_say_how_to_get_chromium_and_capture_every_page(tmp_path, monkeypatch, capsys):
+    import shutil as _shutil
+
+    from workbench import screenshots
+
+    month = tmp_path / "reports" / "2026-10"
+    month.mkdir(parents=True)
+    (month / "index.html").write_text('<html lang="fr"><body><h1>Index</h1></body></html>')
+    (month / "01_ventes.html").write_text(
+        '<html lang="fr"><body><h1>Ventes</h1>' + "<p>ligne</p>" * 400 + "</body></html>")
+    browser = _shutil.which("chromium") or _shutil.which("chromium-browser")
+    monkeypatch.setattr(screenshots.shutil, "which", lambda name: None)
+    assert cli.main(["screenshots", "--month", "2026-10", "--reports-dir", str(tmp_path / "reports")]) == 2
+    assert "apt-get install -y chromium" in capsys.readouterr().err
+    assert cli.main(["screenshots", "--month", "2026-11", "--reports-dir", str(tmp_path / "reports")]) == 2
+    assert "2026-11 does not exist" in capsys.readouterr().err
+    if browser is None:
+        pytest.skip("chromium not installed: the capture itself is not checked")
+    from PIL import Image
+
+    shots = screenshots.screenshot_month(month, browser=browser, log=lambda _m: None)
+    assert [p.name for p in shots] == ["index.png", "01_ventes.png"]
+    width, height = Image.open(shots[1]).size
+    assert width == screenshots.WIDTH and height > 4000  # the full page, not one screen

@@ -63,7 +63,38 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--out", required=True, help="data folder to append to, e.g. data/raw")
     im.add_argument("--brand", help="listening exports: the brand the export is about")
     im.add_argument("--profile", help="retailer profile (default: OUT/retailer.yaml if present)")
+    sc = sub.add_parser(
+        "screenshots", help="PNG screenshots of every page of a month's report (headless Chromium)"
+    )
+    sc.add_argument("--month", help="report month YYYY-MM (default: the latest month reported)")
+    sc.add_argument("--reports-dir", help=f"where reports are (default: {paths.REPORTS_DIR})")
     return p
+
+
+def _screenshots(args) -> int:
+    """`workbench screenshots`: reports/<month>/screenshots/*.png, or one clear message."""
+    import re
+
+    from workbench import screenshots
+
+    reports = Path(args.reports_dir or paths.REPORTS_DIR)
+    month = args.month or max((d.name for d in reports.glob("[0-9]" * 4 + "-[0-9][0-9]")
+                               if d.is_dir()), default=None)
+    if month is None:
+        print(f"workbench screenshots: no monthly report in {reports} (run `make report` first)",
+              file=sys.stderr)
+        return 2
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        print(f"workbench screenshots: --month must be YYYY-MM, got {month!r}", file=sys.stderr)
+        return 2
+    month_dir = reports / month
+    try:
+        shots = screenshots.screenshot_month(month_dir)
+    except screenshots.ScreenshotError as exc:
+        print(f"workbench screenshots: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(shots)} screenshot(s) in {month_dir / 'screenshots'}")
+    return 0
 
 
 def _run_parameters(path, pairs) -> dict:
@@ -90,6 +121,8 @@ def _run_parameters(path, pairs) -> dict:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "screenshots":
+        return _screenshots(args)
     if args.command == "sample":
         from workbench import sample
 
