@@ -423,9 +423,45 @@ def test_sample_panel_consent_diversity_and_shortlist(sample_panel, sample_table
     window_noms = set(res["signals"].loc[res["signals"]["nominations"] > 0, "customer_id"])
     assert window_noms <= set(pool["customer_id"]) and window_noms <= nominated
     short = res["shortlist"]
-    assert list(short.columns) == amb.SHORTLIST_COLUMNS
+    assert list(short.columns) == [*amb.SHORTLIST_COLUMNS, "topics"]
     assert not {"first_name", "last_name", "email", "handle", "display_name"} & set(short.columns)
     assert short["top_signals"].str.len().gt(0).all()
+
+
+def test_sample_planted_detractors_are_flagged_and_never_picked(sample_tables, sample_links, truth,
+                                                                 sample_dir):
+    """The planted detractors (engaged, consenting, negative balance of mentions) are flagged and
+    excluded with their reason; so is every customer with an unanswered negative post; every pick
+    has its full explanation (every signal's share, summing to about 100 %) and its topics."""
+    from workbench import datasets, sample
+
+    month = datasets.report_month(sample_dir)
+    pol = truth["mentions"].set_index("mention_id")["sentiment"].map(
+        {"negative": -1.0, "neutral": 0.0, "positive": 1.0})  # a perfect sentiment scorer
+    topics = pd.Series("beauté", index=sample_tables["customers"]["customer_id"])
+    res = amb.build_panel(sample_tables, month, sample.BRAND, sample_links, n=50, sentiment=pol,
+                          topics=topics)
+    pool = res["pool"].set_index("customer_id")
+    det = truth["detractors"]["customer_id"]
+    assert pool.loc[det, "detractor"].all()
+    assert pool.loc[det, "ambassador_consent"].all() and not pool.loc[det, "eligible"].any()
+    assert pool.loc[det, "exclusion"].str.startswith("détracteur").all()
+    assert pool.attrs["excluded_detractors"] >= len(det)
+    for picks in (res["panel"], res["score_only"]):
+        chosen = pool.loc[picks["customer_id"]]
+        assert not chosen["detractor"].any() and (chosen["open_complaints"] == 0).all()
+        assert not chosen.index.isin(det).any()
+    # the rule, not chance: without the exclusion a planted detractor is eligible again
+    loose = amb.select_ambassadors(res["signals"], res["base"], sample_tables["customers"],
+                                   sample_tables["stores"], sample_tables["staff_nominations"], 50,
+                                   exclude_risks=False)
+    assert loose["pool"].set_index("customer_id").loc[det, "eligible"].all()
+    assert loose["panel"]["detractor"].any()  # detractors score high enough to be picked
+    short = res["shortlist"]
+    assert not short["explanation"].str.contains("…|\\.\\.\\.").any()
+    shares = short["explanation"].str.findall(r"(\d+) %").map(lambda v: sum(map(int, v)))
+    assert shares.between(95, 105).all(), shares.describe()
+    assert short["topics"].notna().all() and short["topics"].str.contains("achats : beauté").all()
 
 
 def test_sample_month_over_month_moves_are_explained(sample_panel, sample_tables, sample_links):

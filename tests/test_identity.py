@@ -233,3 +233,49 @@ def test_blocking_finds_true_pairs_with_near_linear_candidates(sample_dir, truth
         shared |= (both[f"{k}_c"] == both[f"{k}_a"]).fillna(False).to_numpy(dtype=bool)
     assert len(both) == len(pairs)
     assert shared.mean() >= 0.98, f"{shared.mean():.3f} of the true pairs are candidates"
+
+
+# --- once a month: saved links, social profile per customer ------------------------------------
+
+def test_links_for_month_reuses_saved_links_of_the_month_only(fixture, monkeypatch):
+    customers, accounts, _, _ = fixture
+    links, fresh = identity.links_for_month(None, customers, accounts, "2026-10", linked_share=0.9)
+    assert fresh and links["month"].eq("2026-10").all() and len(links) > 0
+    saved = links.copy()  # as read back from the processed folder (attrs are lost, columns kept)
+    saved.attrs = {}
+    calls = []
+    monkeypatch.setattr(identity, "link_identities", lambda *a, **k: calls.append(1) or links)
+    again, fresh2 = identity.links_for_month(saved, customers, accounts, "2026-10", linked_share=0.9)
+    assert not fresh2 and not calls
+    assert again.attrs["person_accounts"] == links.attrs["person_accounts"]
+    assert not [c for c in again.columns if c.startswith("attr_")]
+    _, fresh3 = identity.links_for_month(saved, customers, accounts, "2026-11", linked_share=0.9)
+    assert fresh3 and calls  # another month: linked again
+    _, fresh4 = identity.links_for_month(saved, customers, accounts, "2026-10", threshold=0.9)
+    assert fresh4  # another threshold: linked again
+
+
+def test_social_profile_per_customer_shows_the_planted_detractors(sample_dir, truth):
+    from workbench import datasets
+
+    links = truth["identity_pairs"]
+    accounts = datasets.read_table("social_accounts", sample_dir)
+    mentions = datasets.read_table("mentions", sample_dir)
+    pol = truth["mentions"].set_index("mention_id")["sentiment"].map(
+        {"negative": -1.0, "neutral": 0.0, "positive": 1.0})
+    start, end = pd.Timestamp("2026-08-01"), pd.Timestamp("2026-10-31 23:59:59")
+    prof = identity.customer_social_profile(links, accounts, mentions, "Maison Lys", start, end, pol)
+    assert set(prof.index) == set(links["customer_id"])
+    assert (prof["accounts"] == links.groupby("customer_id").size().reindex(prof.index)).all()
+    plats = set(accounts["platform"])
+    assert prof["platforms"].str.split(", ").map(lambda p: set(p) <= plats).all()
+    det = truth["detractors"]["customer_id"]
+    # the three planted detractors have the three most negative balances of mentions
+    assert set(prof["balance"].nsmallest(3).index) == set(det)
+    assert (prof.loc[det, "positive_mentions"] == 0).all()
+    segs = truth["segments"].set_index("customer_id")["segment"]
+    by_seg = identity.social_by_segment(prof, segs)
+    assert by_seg["customers"].sum() == len(segs)
+    # the planted shares of customers with a social account, per segment, are recovered
+    assert by_seg["linked_share"].idxmax() == "digital_natives"
+    assert by_seg["linked_share"].idxmin() == "store_traditional"

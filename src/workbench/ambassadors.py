@@ -369,8 +369,11 @@ def account_signals(
       retweeted or commented (a rate, not a count);
     - `influence`: PageRank on `edges` (see `influence`); `followers`: reach;
     - `main_topic`: most frequent topic of their posts; `sentiment`: mean sentiment of their
-      posts about the brand when `sentiment` (a score per mention_id) is given, `detractor`
-      when below `detractor_threshold` (flagged, never dropped).
+      posts about the brand when `sentiment` (a score per mention_id) is given, with
+      `positive_mentions` / `negative_mentions` (polarity > 0 / < 0) and `open_complaints`
+      (negative posts about the brand it never answered: no brand post replies to them);
+      `detractor` when the mean is below `detractor_threshold` or the balance of mentions is
+      negative (more negative than positive posts about the brand).
     """
     _check_columns(accounts, ["account_id", "platform", "followers", "account_type"],
                    "account_signals(accounts)")
@@ -414,11 +417,21 @@ def account_signals(
     out["main_topic"] = idx.map(top)
     if sentiment is not None:
         s = own_brand["mention_id"].map(sentiment)
-        mean = pd.Series(s.to_numpy(), index=own_brand["account_id"].to_numpy()).groupby(level=0).mean()
-        out["sentiment"] = idx.map(mean)
-        out["detractor"] = out["sentiment"] < detractor_threshold
+        pol = pd.Series(s.to_numpy(dtype=float), index=own_brand["account_id"].to_numpy())
+        out["sentiment"] = idx.map(pol.groupby(level=0).mean())
+        out["positive_mentions"] = idx.map((pol > 0).groupby(level=0).sum()).fillna(0).astype(int)
+        out["negative_mentions"] = idx.map((pol < 0).groupby(level=0).sum()).fillna(0).astype(int)
+        answered = (set(brand_posts.loc[brand_posts["brand"] == brand, "reply_to"].dropna())
+                    if "reply_to" in brand_posts else set())
+        unanswered = ~own_brand["mention_id"].isin(answered).to_numpy()
+        open_c = ((pol < 0) & unanswered).groupby(level=0).sum()
+        out["open_complaints"] = idx.map(open_c).fillna(0).astype(int)
+        out["detractor"] = ((out["sentiment"] < detractor_threshold)
+                            | (out["negative_mentions"] > out["positive_mentions"]))
     else:
         out["sentiment"] = np.nan
+        for c in ("positive_mentions", "negative_mentions", "open_complaints"):
+            out[c] = 0
         out["detractor"] = False
     out = out.sort_values("account_id", kind="mergesort").reset_index(drop=True)
     out.attrs["brand_posts_in_window"] = int(len(our_posts))
@@ -568,12 +581,18 @@ def customer_signals(
         followers=("followers", "sum"),
         sentiment=("sentiment", "mean"),
         detractor=("detractor", "any"),
+        **{c: (c, "sum") for c in ("positive_mentions", "negative_mentions", "open_complaints")
+           if c in accounts.columns},
     )
     agg["main_topic"] = _most_frequent(social, "customer_id", "main_topic")
     agg["brand_mentions"] = agg["brand_mentions"] / months
     out = out.merge(agg, left_on="customer_id", right_index=True, how="left")
+    for col in ("positive_mentions", "negative_mentions", "open_complaints"):
+        if col not in out:
+            out[col] = 0
     for col in ("linked_accounts", "brand_post_engagement", "brand_mentions",
-                "amplification_per_post", "conversations_per_post", "influence", "followers"):
+                "amplification_per_post", "conversations_per_post", "influence", "followers",
+                "positive_mentions", "negative_mentions", "open_complaints"):
         out[col] = out[col].fillna(0)
     out["linked_accounts"] = out["linked_accounts"].astype(int)
     out["detractor"] = out["detractor"].astype("boolean").fillna(False).astype(bool)
@@ -599,7 +618,9 @@ def engagement_score(
 
     Each signal is normalised (percentile rank among active customers, 0 when inactive) so that
     rates and heavy-tailed counts weigh alike; the score is the weighted mean. `contrib_<signal>`
-    is each signal's share of the score; `top_signals` names (in French) the `top_k` largest.
+    is each signal's share of the score; `top_signals` names (in French) the `top_k` largest;
+    `explanation` gives every signal that counted, largest first, with its share of the score
+    (French text, never cut: "influence (PageRank) 31 % · amplification par post 22 % · …").
     """
     w = {**DEFAULT_SIGNAL_WEIGHTS, **(weights or {})}
     unknown = sorted(set(w) - set(SIGNAL_LABELS))
@@ -618,10 +639,16 @@ def engagement_score(
     names = np.array([SIGNAL_LABELS[c.removeprefix("contrib_")] for c in contrib.columns])
     values = contrib.to_numpy()
     order = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
-    tops = []
-    for row, idx in zip(values, order, strict=True):
+    tops, explanations = [], []
+    full = np.argsort(-values, axis=1, kind="stable")
+    score = values.sum(axis=1)
+    for row, idx, all_idx, sc in zip(values, order, full, score, strict=True):
         tops.append(", ".join(names[i] for i in idx if row[i] > 0))
+        explanations.append(" · ".join(f"{names[i]} {round(100 * row[i] / sc)} %" for i in all_idx
+                                       if row[i] > 0 and round(100 * row[i] / sc) > 0)
+                            if sc > 0 else "aucun signal")
     out["top_signals"] = tops
+    out["explanation"] = explanations
     return pd.concat([out, contrib], axis=1)
 
 
@@ -673,6 +700,7 @@ def candidate_pool(
     signals: pd.DataFrame,
     nominations: pd.DataFrame,
     staff_formats=None,
+    exclude_risks: bool = True,
 ) -> pd.DataFrame:
     """Candidates with their path, store, nomination and consent status.
 
@@ -683,8 +711,12 @@ def candidate_pool(
     a store) are scored from CRM, loyalty and e-mail data; offline customers of a small store
     enter through staff nominations only. Nominated customers are always kept (flag
     `nominated`); those with no activity signal besides the nomination are `unscored`.
-    Only `ambassador_consent` customers are `eligible`. Counts in `attrs`: nominations of
-    unknown customers, small-store customers without nomination, customers without consent.
+    Only `ambassador_consent` customers are `eligible`; with `exclude_risks` (default) neither
+    are detractors (negative balance of mentions or low sentiment) nor customers with an open
+    complaint (a negative post about the brand left unanswered): `exclusion` says why a
+    candidate is not eligible (French). Counts in `attrs`: nominations of unknown customers,
+    small-store customers without nomination, customers without consent, detractors and
+    open complaints excluded.
     """
     fmt = stores.set_index("store_id")["format"]
     base = customers[["customer_id", "home_store_id", "ambassador_consent"]].rename(
@@ -692,7 +724,9 @@ def candidate_pool(
     )
     base = base.merge(scored, on="customer_id", how="left").merge(
         signals[["customer_id", "linked_accounts", "nominations", "detractor", "sentiment",
-                 "main_topic", "influence", "followers"]],
+                 "main_topic", "influence", "followers",
+                 *[c for c in ("positive_mentions", "negative_mentions", "open_complaints")
+                   if c in signals.columns]]],
         on="customer_id", how="left",
     )
     base["store_format"] = base["store_id"].map(fmt)
@@ -708,7 +742,15 @@ def candidate_pool(
     in_pool = (base["path"] != OFFLINE_SMALL) | base["nominated"]
     unknown_nom = ~_isin(nominations["customer_id"], customers["customer_id"])
     pool = base[in_pool].copy()
-    pool["eligible"] = pool["ambassador_consent"].astype(bool)
+    consent = pool["ambassador_consent"].astype(bool)
+    detractor = pool["detractor"].astype("boolean").fillna(False).astype(bool)
+    complaint = (pool["open_complaints"].fillna(0) > 0 if "open_complaints" in pool
+                 else pd.Series(False, index=pool.index))
+    pool["eligible"] = consent & ~((detractor | complaint) & exclude_risks)
+    pool["exclusion"] = np.select(
+        [~consent, detractor & exclude_risks, complaint & exclude_risks],
+        ["pas de consentement", "détracteur (plus de mentions négatives que positives)",
+         "réclamation sans réponse"], "")
     pool = pool.sort_values(["score", "customer_id"], ascending=[False, True], kind="mergesort")
     pool = pool.reset_index(drop=True)
     pool.attrs.update(
@@ -718,7 +760,9 @@ def candidate_pool(
             "nominations": int(len(nominations)),
             "nominations_unknown_customer": int(unknown_nom.sum()),
             "nominated_unscored": int(pool["unscored"].sum()),
-            "excluded_no_consent": int((~pool["eligible"]).sum()),
+            "excluded_no_consent": int((~consent).sum()),
+            "excluded_detractors": int((consent & detractor & exclude_risks).sum()),
+            "excluded_open_complaints": int((consent & ~detractor & complaint & exclude_risks).sum()),
             "eligible": int(pool["eligible"].sum()),
         }
     )
@@ -833,7 +877,7 @@ def compare_representativeness(
 # --------------------------------------------------------------------------------------------
 
 SHORTLIST_COLUMNS = [
-    "rank", "customer_id", "score", "top_signals", "store_id", "store_format", "path",
+    "rank", "customer_id", "score", "top_signals", "explanation", "store_id", "store_format", "path",
     "nominated", "unscored", "detractor", "main_topic",
 ]
 
@@ -843,6 +887,8 @@ SHORTLIST_LABELS = {
     "customer_id": "id client",
     "score": "score d'engagement",
     "top_signals": "signaux principaux",
+    "explanation": "pourquoi (part de chaque signal dans le score)",
+    "topics": "sujets",
     "store_id": "magasin",
     "store_format": "format du magasin",
     "path": "parcours",
@@ -853,10 +899,21 @@ SHORTLIST_LABELS = {
 }
 
 
-def shortlist(panel: pd.DataFrame) -> pd.DataFrame:
-    """The ambassador shortlist: pseudonymous id, why (top signals), store, path, flags."""
+def shortlist(panel: pd.DataFrame, topics: pd.Series | None = None) -> pd.DataFrame:
+    """The ambassador shortlist: pseudonymous id, why (every signal's share), store, path, flags.
+
+    `topics`: per customer_id, what they care about beyond their posts (e.g. the product
+    interests of `workbench.interests`, French labels); `topics` joins the main topic of their
+    posts and these, "aucun sujet repéré" when neither is known (never missing)."""
     _check_columns(panel, SHORTLIST_COLUMNS, "shortlist(panel)")
     out = panel[SHORTLIST_COLUMNS].copy()
+    extra = (out["customer_id"].map(topics) if topics is not None
+             else pd.Series(None, index=out.index, dtype=object))
+    out["topics"] = [
+        " ; ".join(t for t in (f"publications : {a}" if isinstance(a, str) and a else None,
+                               f"achats : {b}" if isinstance(b, str) and b else None) if t)
+        or "aucun sujet repéré"
+        for a, b in zip(out["main_topic"], extra, strict=True)]
     out["score"] = out["score"].astype(float).round(4)
     for c in ("nominated", "unscored", "detractor"):
         out[c] = out[c].fillna(False).astype(bool)
@@ -933,6 +990,7 @@ def build_panel(
     detractor_threshold: float = -0.2,
     nomination_months: int = 12,
     contacts: pd.DataFrame | None = None,
+    topics: pd.Series | None = None,
 ) -> dict[str, pd.DataFrame]:
     """All the steps for one report month; returns every intermediate table by name.
 
@@ -961,7 +1019,7 @@ def build_panel(
                                contacts=contacts)
     base = customer_profile(t["customers"], links, pd.Period(month, freq="M").year, segments)
     chosen = select_ambassadors(signals, base, t["customers"], t["stores"],
-                                t["staff_nominations"], n, signal_weights, dimensions)
+                                t["staff_nominations"], n, signal_weights, dimensions, topics=topics)
     return {"edges": edges, "accounts": accounts, "signals": signals, "base": base, **chosen}
 
 
@@ -974,6 +1032,8 @@ def select_ambassadors(
     n: int = 50,
     signal_weights: dict[str, float] | None = None,
     dimensions: tuple[str, ...] = ("region", "age_band", "online"),
+    topics: pd.Series | None = None,
+    exclude_risks: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """Score, pool, diverse and score-only panels, representativeness and shortlist.
 
@@ -984,7 +1044,7 @@ def select_ambassadors(
     if "segment" in base.columns and "segment" not in dims:
         dims.append("segment")
     scored = engagement_score(signals, signal_weights)
-    pool = candidate_pool(customers, stores, scored, signals, nominations)
+    pool = candidate_pool(customers, stores, scored, signals, nominations, exclude_risks=exclude_risks)
     diverse = select_panel(pool, base, n, dims)
     score_only = score_only_panel(pool, n)
     return {
@@ -993,5 +1053,5 @@ def select_ambassadors(
         "panel": diverse,
         "score_only": score_only,
         "representativeness": compare_representativeness(diverse, score_only, base, dims),
-        "shortlist": shortlist(diverse),
+        "shortlist": shortlist(diverse, topics),
     }

@@ -562,3 +562,105 @@ def explain_links(links: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True).sort_values(
         ["customer_id", "account_id"], kind="mergesort"
     ).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Once a month: the links, saved and reused; the social profile of each linked customer
+# --------------------------------------------------------------------------------------------
+
+LINKS_TABLE = "identity_links"  # processed table written by the first notebook that links
+
+
+def links_for_month(saved: pd.DataFrame | None, customers: pd.DataFrame, accounts: pd.DataFrame,
+                    month, **link_args) -> tuple[pd.DataFrame, bool]:
+    """The identity links of `month`: the `saved` ones when they are that month's, else fresh.
+
+    Linking takes ~20 s to a minute; the segmentation and ambassador notebooks both need it, so
+    whichever runs first links and saves (`datasets.write_table(links, LINKS_TABLE, ...)`) and
+    the other reuses. `saved` = `datasets.read_processed(LINKS_TABLE, ..., required=False)`;
+    it is reused only when every row carries this `month` and the same `threshold` (the
+    counts of `link_identities`' `attrs` travel as `attr_<name>` columns). Returns
+    (links with a `month` column, fresh) — save the links when `fresh`.
+    """
+    m = str(pd.Period(month, "M"))
+    threshold = link_args.get("threshold", 0.6)
+    if (saved is not None and len(saved) and "month" in saved.columns and saved["month"].eq(m).all()
+            and "attr_threshold" in saved.columns and np.isclose(saved["attr_threshold"], threshold).all()):
+        out = saved.drop(columns=[c for c in saved.columns if c.startswith("attr_")]).copy()
+        out.attrs.update({c.removeprefix("attr_"): saved[c].iloc[0] for c in saved.columns
+                          if c.startswith("attr_") and c != "attr_training"})
+        if "attr_training" in saved.columns:
+            out.attrs["training"] = saved["attr_training"].iloc[0]
+        return out, False
+    links = link_identities(customers, accounts, **link_args)
+    out = links.assign(month=m)
+    for k, v in links.attrs.items():
+        if isinstance(v, (int, float, str, np.integer, np.floating)):
+            out[f"attr_{k}"] = v
+    out.attrs.update(links.attrs)
+    return out, True
+
+
+def customer_social_profile(links: pd.DataFrame, accounts: pd.DataFrame, mentions: pd.DataFrame,
+                            brand: str, start=None, end=None,
+                            sentiment: pd.Series | None = None) -> pd.DataFrame:
+    """The social profile of every linked customer (one row per customer_id).
+
+    `accounts`: number of linked accounts; `platforms`: their platforms (codes, ', '-joined,
+    sorted); `followers`: summed; `posts`: own original posts (not reshares) in [start, end];
+    `brand_mentions`: those about `brand`; with `sentiment` (polarity per mention_id, e.g.
+    `ambassadors.mention_sentiment`): `sentiment` (mean polarity of their brand mentions),
+    `positive_mentions` / `negative_mentions` (polarity > 0 / < 0) and `balance` (positive −
+    negative): a negative balance marks a detractor.
+    """
+    acc = links[["customer_id", "account_id"]].drop_duplicates().merge(
+        accounts[["account_id", "platform", "followers"]], on="account_id", how="inner")
+    g = acc.groupby("customer_id")
+    out = pd.DataFrame({
+        "accounts": g["account_id"].nunique(),
+        "platforms": g["platform"].agg(lambda s: ", ".join(sorted(set(s.dropna().astype(str))))),
+        "followers": g["followers"].sum(),
+    })
+    m = mentions[mentions["retweet_of"].isna()]
+    if start is not None:
+        m = m[m["timestamp"] >= start]
+    if end is not None:
+        m = m[m["timestamp"] <= end]
+    m = m.merge(acc[["customer_id", "account_id"]], on="account_id", how="inner")
+    out["posts"] = m.groupby("customer_id").size().reindex(out.index, fill_value=0)
+    mb = m[m["brand"] == brand]
+    out["brand_mentions"] = mb.groupby("customer_id").size().reindex(out.index, fill_value=0)
+    if sentiment is not None:
+        pol = mb["mention_id"].map(sentiment).astype(float)
+        mb = mb.assign(_p=pol.to_numpy())
+        gb = mb.groupby("customer_id")["_p"]
+        out["sentiment"] = gb.mean().reindex(out.index)
+        out["positive_mentions"] = gb.agg(lambda s: int((s > 0).sum())).reindex(out.index, fill_value=0)
+        out["negative_mentions"] = gb.agg(lambda s: int((s < 0).sum())).reindex(out.index, fill_value=0)
+        out["balance"] = out["positive_mentions"] - out["negative_mentions"]
+    out.index.name = "customer_id"
+    return out.sort_index()
+
+
+def social_by_segment(social: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
+    """Per segment, from `customer_social_profile` rows: who is linked and how they speak.
+
+    `segments`: segment per customer_id (every customer of the base). Columns: `customers`,
+    `linked_share` (share with a linked account), `followers_median`, `brand_mentions_mean`
+    (per linked customer), `top_platform` (most frequent platform among their accounts) and,
+    when `social` has sentiment, `sentiment_mean` and `detractor_share` (negative balance).
+    """
+    seg = segments.dropna()
+    out = pd.DataFrame({"customers": seg.groupby(seg).size()})
+    s = social.join(seg.rename("segment"), how="inner")
+    g = s.groupby("segment")
+    out["linked_share"] = (g.size() / out["customers"]).fillna(0.0)
+    out["followers_median"] = g["followers"].median()
+    out["brand_mentions_mean"] = g["brand_mentions"].mean()
+    plat = s.assign(platform=s["platforms"].str.split(", ")).explode("platform")
+    out["top_platform"] = plat.groupby("segment")["platform"].agg(
+        lambda v: v.value_counts().index[0] if len(v.dropna()) else None)
+    if "sentiment" in s:
+        out["sentiment_mean"] = g["sentiment"].mean()
+        out["detractor_share"] = g["balance"].agg(lambda b: float((b < 0).mean()))
+    return out.sort_values("customers", ascending=False)
