@@ -171,9 +171,10 @@ def test_search_opportunities():
 def test_concept_cloud_and_alignment():
     consumers = ["Les livraisons sont en retard", "Livraison en retard encore", "Le prix est trop élevé"]
     cloud = C.concept_cloud(consumers)
-    assert cloud.iloc[0]["concept"] in {"livraison", "retard", "en retard"}
-    assert {"livraison", "retard", "prix"} <= set(cloud["concept"])
-    assert "en retard" in set(cloud["concept"])  # a taxonomy phrase, kept whole
+    assert cloud.iloc[0]["concept"] in {"livraison", "retard"}
+    assert {"livraison", "retard", "prix", "élevé"} <= set(cloud["concept"])
+    # a taxonomy phrase that starts with a stop word ("en retard") is no concept of its own
+    assert "en retard" not in set(cloud["concept"])
     same, missing = C.concept_alignment(cloud, cloud)
     assert same == pytest.approx(1.0) and missing.empty
     brand = pd.DataFrame({"concept": ["collection", "prix"], "weight": [1.0, 0.5]})
@@ -182,6 +183,51 @@ def test_concept_cloud_and_alignment():
     assert "prix" not in set(missing["concept"]) and "livraison" in set(missing["concept"])
     disjoint = pd.DataFrame({"concept": ["zzz"], "weight": [1.0]})
     assert C.concept_alignment(cloud, disjoint)[0] == 0.0
+
+
+def test_concepts_keep_accents_and_fix_bad_lemmas():
+    texts = ["La qualité est parfaite", "Qualité parfaite, je recommande",
+             "Très bonne qualité", "Des idées cadeaux pour Noël", "Les cadeaux sont arrivés",
+             "La carte fidélité est pratique", "Ma carte fidélité ne marche pas"]
+    cloud = set(C.concept_cloud(texts, absorb=1.0)["concept"])
+    assert {"qualité", "noël", "cadeau", "parfait"} <= cloud
+    assert not cloud & {"qualite", "noel", "parfaire", "cadeal", "fidelite"}
+    assert "carte fidélité" in cloud  # a taxonomy phrase, shown with its accents
+    # the same word written with or without accents is one concept, shown with accents
+    mixed = C.concept_cloud(["qualité top", "qualite top", "qualité moyenne"], absorb=1.0)
+    assert (mixed["concept"] == "qualité").sum() == 1
+    assert mixed.set_index("concept").loc["qualité", "documents"] == 3
+
+
+def test_phrases_absorb_their_parts():
+    """"service" occurs only inside "service client": absorbed; "prix" occurs
+    mostly on its own (3 of 4 texts): kept beside "comparaison de prix"."""
+    texts = ["Le service client ne répond pas", "service client injoignable",
+             "Toujours pas de réponse du service client", "Le prix est correct",
+             "Un prix trop élevé", "Le prix a encore augmenté", "La comparaison de prix en ligne"]
+    terms = C.concept_terms(texts)
+    _, absorbed = C.absorb_parts(terms, share=0.6)
+    assert absorbed["service"] == "service_client"
+    assert absorbed["comparaison"] == "comparaison_de_prix"
+    assert "prix" not in absorbed
+    cloud = set(C.concept_cloud(texts)["concept"])
+    assert "service client" in cloud and not cloud & {"service", "client", "comparaison"}
+    assert {"prix", "comparaison de prix"} <= cloud
+    assert "service" in set(C.concept_cloud(texts, absorb=1.0)["concept"])
+
+
+def test_retail_stop_list_from_the_profile():
+    from workbench import profile
+
+    p = profile.profile_for(None)
+    assert set(profile.RETAIL_STOP_WORDS) <= set(p.concept_stop_words)
+    texts = ["Bonjour, merci pour la livraison rapide", "Bonjour, livraison ce jour, merci",
+             "Je veux savoir où est mon colis"]
+    plain = set(C.concept_cloud(texts)["concept"])
+    assert {"bonjour", "jour", "savoir"} & plain  # French stop words alone keep them
+    clean = set(C.concept_cloud(texts, extra_stop=p.concept_stop_words)["concept"])
+    assert not clean & {"bonjour", "merci", "jour", "savoir"}
+    assert {"livraison", "colis"} <= clean
 
 
 def test_discover_topics_recovers_planted_groups():

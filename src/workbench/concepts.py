@@ -629,6 +629,7 @@ def search_opportunities(search_keywords: pd.DataFrame, brand_terms: Iterable[st
 # ---------------------------------------------------------------------------------------------
 
 STOP_POS = {"DET", "ADP", "PRON", "CCONJ", "SCONJ", "AUX", "PUNCT", "NUM", "SYM", "SPACE", "PART", "X", "INTJ"}
+CONCEPT_POS = {"NOUN", "ADJ", "VERB", "PROPN"}  # adverbs ("jamais", "vraiment") are no concepts
 
 
 def _stopwords() -> set[str]:
@@ -638,60 +639,147 @@ def _stopwords() -> set[str]:
         wtext.strip_accents(w) for w in wtext.STOPWORDS_EXTRA}
 
 
+_VERB_ENDINGS = ("er", "ir", "re")
+
+
+def _concept_lemma(word: str, lemma: str, pos: str) -> str:
+    """spaCy's small French model turns some nouns and adjectives into verbs or wrong
+    singulars ("parfait" -> "parfaire", "cadeaux" -> "cadeal"): for nouns, adjectives and
+    proper nouns such lemmas fall back to the word (singular when plainly plural), and a
+    participle "parfait(e)(s)" stays "parfait"."""
+    if pos == "VERB" and lemma.endswith(("aire", "ire")) and word.endswith(("ait", "aite", "aits", "aites")):
+        return word[: word.index("ait") + 3]  # a past participle used as an adjective: "parfait"
+    if pos not in ("NOUN", "ADJ", "PROPN"):
+        return lemma
+    if word.endswith("eaux"):
+        return word[:-1]
+    if lemma.endswith(_VERB_ENDINGS) and word[-2:] != lemma[-2:]:
+        return word[:-1] if word.endswith(("s", "x")) and len(word) > 3 else word
+    return lemma
+
+
+def _phrase_terms(texts: list[str], phrases: set[tuple[str, ...]], stop: set[str]) -> dict:
+    """The taxonomy's multi-word keywords found in each text, keyed accent-free (`a_b`), with
+    the words as written (accents kept) as their label."""
+    longest = max((len(k) for k in phrases), default=0)
+    out = {}
+    for t in texts:
+        plain = _WORDS.findall(wtext.normalize(t, accents=False))
+        written = _WORDS.findall(wtext.normalize(t))
+        if len(written) != len(plain):
+            written = plain
+        found = []
+        for i in range(len(plain)):
+            for k in range(2, min(longest, len(plain) - i) + 1):
+                key = tuple(plain[i : i + k])
+                if key in phrases and key[0] not in stop and key[-1] not in stop:
+                    found.append(("_".join(key), " ".join(written[i : i + k])))
+        out[t] = found
+    return out
+
+
 def concept_terms(texts: Iterable[str], *, extra_stop: Iterable[str] = (),
-                  taxonomy: Taxonomy | None = None) -> list[list[str]]:
+                  taxonomy: Taxonomy | None = None, labels: dict | None = None) -> list[list[str]]:
     """Concepts of each text: lemmatised nouns, adjectives, verbs and proper nouns, noun
     phrases (NOUN ADJ, NOUN NOUN, NOUN de NOUN) and the taxonomy's multi-word keywords
-    ("service client", "carte fidelite": spaCy's small model often misses them), joined by '_',
-    accent-free (spaCy, batched, once per distinct text)."""
+    ("service client", "carte fidélité": spaCy's small model often misses them).
+
+    Concepts are keys without accents, words joined by '_' (so "fidélité" and "fidelite"
+    written by two customers are one concept); `labels`, when given, receives for each key
+    the Counter of its written forms with accents (single words: the lemma; phrases: the
+    words as written) so that the cloud shows "qualité", "idée cadeau". Stop words (French,
+    `extra_stop`) are compared without accents. spaCy runs batched, once per distinct text."""
+    from collections import Counter
+
     stop = _stopwords() | {wtext.strip_accents(w.lower()) for w in extra_stop}
     items = list(texts)
     uniq = list(dict.fromkeys(items))
     lem = wtext.lemmas(uniq)
     phrases = {k for k in _matcher(taxonomy or default_taxonomy()).exact if len(k) > 1}
-    longest = max((len(k) for k in phrases), default=0)
+    known = _phrase_terms(uniq, phrases, stop)
     out: dict[str, list[str]] = {}
     for t, toks in zip(uniq, lem, strict=True):
-        words = _WORDS.findall(wtext.normalize(t, accents=False))
-        known = [
-            "_".join(words[i : i + k]) for i in range(len(words))
-            for k in range(2, min(longest, len(words) - i) + 1) if tuple(words[i : i + k]) in phrases
-        ]
-        words = [(wtext.strip_accents(word), wtext.strip_accents(lm), pos) for word, lm, pos in toks]
-        ok = [pos not in STOP_POS and word not in stop and lm not in stop and _TERM.match(lm) is not None
-              for word, lm, pos in words]
-        terms = [lm for (word, lm, pos), good in zip(words, ok, strict=True) if good]
+        written = f" {' '.join(wtext.normalize(t).split())} "  # phrases never cross punctuation
+        words = [(word, _concept_lemma(word, lm, pos), pos) for word, lm, pos in toks]
+        plain = [(wtext.strip_accents(word), wtext.strip_accents(lm)) for word, lm, _ in words]
+        ok = [pos in CONCEPT_POS and pw not in stop and pl not in stop and _TERM.match(lm) is not None
+              for (_, lm, pos), (pw, pl) in zip(words, plain, strict=True)]
+        terms: list[tuple[str, str]] = [(plain[i][1], words[i][1]) for i in range(len(words)) if ok[i]]
         for i in range(len(words) - 1):
-            (_, l1, p1), (_, l2, p2) = words[i], words[i + 1]
+            (w1, l1, p1), (w2, l2, p2) = words[i], words[i + 1]
             if p1 in ("NOUN", "PROPN") and p2 in ("ADJ", "NOUN", "PROPN") and ok[i] and ok[i + 1]:
-                terms.append(f"{l1}_{l2}")
+                joined = next((f"{w1}{j}{w2}" for j in (" ", "-") if f" {w1}{j}{w2} " in written), None)
+                if joined:
+                    terms.append((f"{plain[i][1]}_{plain[i + 1][1]}", joined))
             if (i + 2 < len(words) and p1 == "NOUN" and l2 == "de" and words[i + 2][2] == "NOUN"
-                    and ok[i] and ok[i + 2]):
-                terms.append(f"{l1}_de_{words[i + 2][1]}")
-        out[t] = terms + [k for k in known if k not in terms]
-    return [out[t] for t in items]
+                    and ok[i] and ok[i + 2] and f" {w1} de {words[i + 2][0]} " in written):
+                terms.append((f"{plain[i][1]}_de_{plain[i + 2][1]}", f"{w1} de {words[i + 2][0]}"))
+        keys = {k for k, _ in terms}
+        terms += [(k, lab) for k, lab in known[t] if k not in keys]
+        out[t] = terms
+    if labels is not None:
+        for t in items:
+            for k, lab in out[t]:
+                labels.setdefault(k, Counter())[lab] += 1
+    return [[k for k, _ in out[t]] for t in items]
 
 
-_TERM = re.compile(r"^[a-z][a-z'-]{2,}$")
+_TERM = re.compile(r"^[^\W\d_](?:[^\W\d_]|['-]){2,}$")
+
+
+def absorb_parts(terms: list[list[str]], share: float = 0.6) -> tuple[list[list[str]], dict]:
+    """Phrase deduplication: a word concept that occurs, in most of the texts holding it (at
+    least `share`), together with a phrase made of it ("service" and "client" inside "service
+    client", "black" inside "black friday") is absorbed by the phrase: removed from every text.
+    Returns the new term lists and {absorbed word: phrase}. Longer phrases absorb shorter ones
+    the same way ("comparaison" inside "comparaison de prix")."""
+    from collections import Counter
+
+    docs = [set(t) for t in terms]
+    df = Counter(k for d in docs for k in d)
+    phrases = sorted((k for k in df if "_" in k), key=lambda k: (-k.count("_"), -df[k], k))
+    absorbed: dict[str, str] = {}
+    for ph in phrases:
+        if ph in absorbed:
+            continue
+        parts = [w for w in ph.split("_") if w != "de"]
+        for part in {w for w in parts if w in df and w not in absorbed}:
+            together = sum(1 for d in docs if part in d and ph in d)
+            if together >= share * df[part]:
+                absorbed[part] = ph
+        for sub in (k for k in df if "_" in k and k != ph and k not in absorbed):
+            if f"_{sub}_" in f"_{ph}_":
+                together = sum(1 for d in docs if sub in d and ph in d)
+                if together >= share * df[sub]:
+                    absorbed[sub] = ph
+    if not absorbed:
+        return terms, absorbed
+    return [[k for k in t if k not in absorbed] for t in terms], absorbed
 
 
 def concept_cloud(texts: Iterable[str], *, top: int = 40, extra_stop: Iterable[str] = (),
-                  taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+                  taxonomy: Taxonomy | None = None, absorb: float = 0.6) -> pd.DataFrame:
     """Weighted key concepts of a corpus: summed TF-IDF (sublinear tf, smoothed idf) of the
-    concepts of `concept_terms`, with document frequency; the `top` first."""
+    concepts of `concept_terms`, after phrase deduplication (`absorb_parts` with share
+    `absorb`; 1.0 turns it off), with document frequency; the `top` first. `concept` is the
+    most frequent written form, accents kept."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    labels: dict = {}
     # personal data never becomes a concept (e-mail or phone fragments shown as words)
-    terms = concept_terms(list(mask_personal(list(texts), blank=True)), extra_stop=extra_stop, taxonomy=taxonomy)
+    terms = concept_terms(list(mask_personal(list(texts), blank=True)), extra_stop=extra_stop,
+                          taxonomy=taxonomy, labels=labels)
+    if absorb < 1.0:
+        terms, _ = absorb_parts(terms, absorb)
     if not any(terms):
         return pd.DataFrame(columns=["concept", "weight", "documents"])
     vec = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True)
     X = vec.fit_transform(terms)
     w = np.asarray(X.sum(axis=0)).ravel()
     df = np.asarray((X > 0).sum(axis=0)).ravel()
-    out = pd.DataFrame({"concept": vec.get_feature_names_out(), "weight": w / max(len(terms), 1),
-                        "documents": df})
-    out["concept"] = out["concept"].str.replace("_", " ")
+    keys = vec.get_feature_names_out()
+    shown = [sorted(labels[k].items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for k in keys]
+    out = pd.DataFrame({"concept": shown, "weight": w / max(len(terms), 1), "documents": df})
     return out.sort_values(["weight", "concept"], ascending=[False, True]).head(top).reset_index(drop=True)
 
 

@@ -173,11 +173,21 @@ _DOC = {
         "Departments that receive alerts (among the taxonomy's departments).",
     ),
     "stop_words": (
-        "Mots à ignorer dans le nuage de concepts (en plus des mots vides du français).",
-        "Words left out of the concept cloud (on top of French stop words).",
+        "Mots à ignorer dans le nuage de concepts, en plus des mots vides du français et de la"
+        " liste livrée pour le commerce (bonjour, merci, jour, semaine, euro, trouver…).",
+        "Words left out of the concept cloud, on top of French stop words and the shipped retail"
+        " stop-list (profile.RETAIL_STOP_WORDS).",
     ),
 }
 KEYS = tuple(_DOC)
+# Words of any retailer's social talk that name no concept (greetings, time words, the most
+# generic verbs): left out of concept clouds and topics with the profile's own `stop_words`.
+RETAIL_STOP_WORDS = (
+    "bonjour", "bonsoir", "merci", "svp", "stp", "salut", "coucou", "hello", "bon", "jour",
+    "semaine", "mois", "année", "an", "fois", "heure", "euro", "truc", "chose", "gens", "savoir",
+    "trouver", "voir", "prendre", "mettre", "venir", "passer", "falloir", "pouvoir", "vouloir",
+    "devoir", "rester", "sembler", "croire", "penser", "donner",
+)
 REQUIRED = ("brand", "categories", "platforms", "loyalty_tiers", "store_formats")
 VOCABULARIES = ("categories", "platforms", "loyalty_tiers", "store_formats", "regions")
 
@@ -223,6 +233,12 @@ class RetailerProfile:
     stop_words: tuple[str, ...] = ()
     source: str | None = field(default=None, compare=False)
     notes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def concept_stop_words(self) -> tuple[str, ...]:
+        """Words left out of concept clouds: the shipped retail stop-list, then the profile's
+        own `stop_words`."""
+        return tuple(dict.fromkeys(RETAIL_STOP_WORDS + self.stop_words))
 
     # --- vocabularies --------------------------------------------------------------------
     def vocabulary(self, key: str) -> tuple[str, ...]:
