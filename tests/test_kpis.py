@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import datasets, kpis
+from workbench import datasets, indicators, kpis
 
 BRAND = "Maison Lys"
 
@@ -150,56 +150,11 @@ def test_kpi_changes_mom_yoy_and_short_history():
     assert short.loc["sales", "yoy_note"] == "données insuffisantes : 2024-12 non couvert"
     assert np.isnan(kpis.kpi_changes(m, "2025-01").set_index("kpi").loc["sales", "mom_change"])
     table = kpis.changes_table(kpis.kpi_changes(m, "2025-12"))
-    assert table.loc[0, "Évolution sur un an"] == "historique trop court"
-
-
-def test_top_changes_ranks_the_unusual_move_first():
-    m = _monthly(12)
-    last = m.index[-1]
-    # calls move by 8 % (a steady KPI: ~1 % usual moves) vs sales by 12 % (volatile: ~14 %)
-    m.loc[last, "customer_service_calls"] = m.loc[last - 1, "customer_service_calls"] * 1.08
-    m.loc[last, "sales"] = m.loc[last - 1, "sales"] * 1.12
-    top = kpis.top_changes(m, last, n=2)
-    assert top.loc[0, "kpi"] == "customer_service_calls"
-    assert top.loc[0, "score"] > 4 > top.loc[1, "score"]
-    items = kpis.summary_items(top.head(1), reports=["03_social_listening", "06_care_and_ideas"])
-    assert items[0]["title"] == "Appels au service client en hausse"
-    assert "Mauvaise nouvelle" in items[0]["text"]  # more calls is bad
-    assert items[0]["link"] == "06_care_and_ideas.html"
-    short = kpis.top_changes(m.iloc[-3:], last, n=1)  # 1 earlier change only: no usual change
-    assert np.isnan(short.loc[0, "usual_change"])
-    text = kpis.summary_items(short, [])[0]["text"]
-    assert "historique trop court pour une évolution habituelle" in text
-    items = kpis.summary_items(top.head(1), reports=["03_social_listening"])
-    assert items[0]["link"] == "03_social_listening.html"
-    items = kpis.summary_items(top.head(1), reports=[])
-    assert items[0]["link"] == "05_monthly_kpis.html"
-    links = kpis.report_links(["05_monthly_kpis", "04_ambassadors", "01_segmentation"])
-    assert links == ("- [Segmentation des clients](01_segmentation.html)\n"
-                     "- [Sélection des ambassadeurs](04_ambassadors.html)")
-    alerts = pd.DataFrame({"title": ["Pic de plaintes"], "message": ["livraison : 3x la normale"],
-                           "date": [pd.Timestamp("2026-10-12")]})
-    items = kpis.summary_items(top.head(1), ["03_social_listening"], alerts)
-    assert items[1] == {"title": "Pic de plaintes", "text": "12/10/2026 : livraison : 3x la normale",
-                        "link": "03_social_listening.html"}
-
-
-def test_listening_alerts_keep_our_brand_and_the_report_month():
-    raw = pd.DataFrame({
-        "theme": ["livraison", "prix", "retours"], "department": ["logistique", "marketing", "magasins"],
-        "brand": [BRAND, "Orbe", BRAND],
-        "start": pd.to_datetime(["2026-10-14", "2026-10-02", "2026-09-30"]),
-        "end": pd.to_datetime(["2026-10-16", "2026-10-02", "2026-10-01"]),
-        "negative_mentions": [244, 50, 30], "authors": [243, 40, 30], "baseline": [9.0, 3.0, 2.0],
-        "examples": ["secret text", "x", "y"],
-    })
-    out = kpis.listening_alerts(raw, BRAND, "2026-10")
-    assert out.to_dict("records") == [{
-        "title": "Alerte écoute sociale : plaintes « livraison »",
-        "text": "244 mentions négatives du 14/10 au 16/10, 243 auteurs distincts, pour environ 9 "
-                "attendues ; à traiter par : logistique.",
-    }]
-    assert kpis.listening_alerts(raw, BRAND, "2026-08").empty
+    assert "Évolution sur un an" not in table  # no year-ago value at all: columns left out
+    table = kpis.changes_table(kpis.kpi_changes(m, "2026-02")).set_index("Indicateur")
+    sales = indicators.label("sales")
+    assert table.loc[sales, "Évolution sur un an"] == indicators.display_change(
+        "sales", m.loc[feb, "sales"], m.loc[ago, "sales"])
 
 
 # --------------------------------------------------------------------------- model (synthetic)

@@ -373,6 +373,27 @@ def care_summary(items: pd.DataFrame, by=("month", "platform")) -> pd.DataFrame:
     return out.reset_index()
 
 
+def monthly_care(items: pd.DataFrame) -> pd.DataFrame:
+    """The care indicators of the registry per month (index: monthly Period), one rule for
+    every page: care_requests (questions and complaints), care_answered_share (of those, the
+    share the brand answered), care_unanswered, care_median_response (hours, median over the
+    month's answered items, 'other' answered mentions included)."""
+    _need(items, ["month", "kind", "answered", "response_hours"], "items")
+    needs = items[items["kind"] != "other"]
+    g = needs.groupby("month", observed=True)
+    out = pd.DataFrame({
+        "care_requests": g.size().astype(float),
+        "care_answered_share": g["answered"].mean().astype(float),
+        "care_unanswered": (~needs["answered"].astype(bool)).groupby(needs["month"], observed=True).sum()
+        .astype(float),
+    })
+    months = pd.PeriodIndex(sorted(items["month"].unique()), freq="M", name="month")
+    out = out.reindex(months)
+    out["care_median_response"] = items.groupby("month", observed=True)["response_hours"].median() \
+        .astype(float).reindex(months)
+    return out
+
+
 def oldest_unanswered(items: pd.DataFrame, as_of, n: int = 10, kinds=("question", "complaint"),
                       since=None) -> pd.DataFrame:
     """The `n` oldest questions/complaints still without a brand reply at `as_of` (a reply

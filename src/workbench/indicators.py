@@ -95,6 +95,10 @@ _ROWS = [
     ("sales", "Chiffre d'affaires du mois", "eur",
      "Somme des montants TTC des tickets et commandes du mois, tous canaux.",
      "kpis.hard_kpis (transactions)", _KPI, "indicateurs", "dur", "relative", 1),
+    ("sales_change", "Évolution du CA sur un mois", "text",
+     "Chiffre d'affaires du mois / celui du mois précédent − 1, calculé sur les montants affichés "
+     "(arrondis à l'euro), pour pouvoir le vérifier à la main.",
+     "indicators.display_change", _KPI, "indicateurs", "", "relative", 1),
     ("sales_store", "CA magasins", "eur", "Chiffre d'affaires TTC des tickets en magasin du mois.",
      "kpis.hard_kpis", _KPI, "indicateurs", "dur", "relative", 1),
     ("sales_web", "CA site web", "eur", "Chiffre d'affaires TTC des commandes du site web du mois.",
@@ -108,6 +112,12 @@ _ROWS = [
      "kpis.hard_kpis", _KPI, "indicateurs", "dur", "relative", 1),
     ("average_basket", "Panier moyen", "eur", "Chiffre d'affaires du mois / nombre de tickets et commandes.",
      "kpis.hard_kpis", _KPI, "indicateurs", "dur", "relative", 1),
+    ("active_customers", "Clients actifs du mois", "count",
+     "Clients identifiés ayant acheté au moins une fois dans le mois (tickets anonymes exclus).",
+     "kpis.hard_kpis (transactions.customer_id)", _KPI, "indicateurs", "dur", "relative", 1),
+    ("sales_per_customer", "CA par client actif", "eur",
+     "Chiffre d'affaires TTC des clients identifiés du mois / clients actifs du mois.",
+     "kpis.hard_kpis (transactions.customer_id)", _KPI, "indicateurs", "dur", "relative", 1),
     ("store_traffic", "Fréquentation des magasins", "count",
      "Visiteurs comptés à l'entrée des magasins sur le mois (compteurs quotidiens).",
      "kpis.hard_kpis (daily_kpis)", _KPI, "indicateurs", "dur", "relative", 1),
@@ -168,9 +178,9 @@ _ROWS = [
     ("model_weeks", "Semaines dans le modèle", "count",
      "Semaines complètes utilisées par le modèle de mesure (indicateurs doux → indicateurs durs).",
      "kpis.weekly_kpis", _KPI, "modele", "", "relative", 0),
-    ("robust_effects", "Effets robustes (indicateurs doux → durs)", "text",
-     "Liens significatifs au seuil de 5 % dans le modèle ET confirmés par le test de Granger "
-     "(l'indicateur doux précède l'indicateur dur).",
+    ("robust_effects", "Effets robustes (indicateurs doux → durs)", "count",
+     "Nombre de liens indicateur doux → indicateur dur retenus : significatifs au seuil de 5 % "
+     "après correction de Holm, confirmés par le test de Granger et de même sens que la relation simple.",
      "kpis.hard_soft_models + kpis.robust_effects", _KPI, "modele", "", "relative", 0),
     # ---- data overview (00)
     ("report_month", "Mois du rapport", "month", "Mois civil couvert par le rapport.",

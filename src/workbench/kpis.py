@@ -9,8 +9,9 @@
 * `weekly_kpis` + `measurement_model` + `granger_tests`: weekly sales regressed on lagged soft
   series with French retail-calendar and month-of-year controls, HAC (Newey-West) standard
   errors and diagnostics, so marketers can see whether the "soft" measures lead the "hard" ones.
-* `top_changes` + `summary_items`: the five KPIs that changed most (relative to their usual
-  month-to-month variation), written in French for the report's executive summary.
+* `hard_soft_models` + `robust_effects`: sales, store traffic, web sessions and service calls,
+  each against the soft measures; only significant, Granger-consistent effects are headlined.
+  The month's synthesis (`workbench.synthesis`) is written from these tables.
 
 Every function takes DataFrames and explicit parameters and returns new objects; nothing is
 read or written here. Mentions carry a `sentiment` label (negative / neutral / positive) added
@@ -41,14 +42,17 @@ __all__ = [
     "granger_tests",
     "ModelResult",
     "explain_model",
-    "top_changes",
-    "summary_items",
-    "listening_alerts",
-    "report_links",
+    "hard_soft_models",
+    "robust_effects",
+    "effects_reading",
+    "effects_table",
     "plot_small_multiples",
     "changes_table",
     "coefficients_table",
     "diagnostics_table",
+    "diagnostics_sentence",
+    "fit_sentence",
+    "up_to_month",
 ]
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -58,6 +62,7 @@ SENTIMENT_LABELS = ("negative", "neutral", "positive")
 # from the indicator registry (`workbench.indicators`), the one place that defines them.
 KPI_NAMES = (
     "sales", "sales_store", "sales_web", "sales_app", "sales_click_collect", "orders", "average_basket",
+    "active_customers", "sales_per_customer",
     "store_traffic", "web_sessions", "app_sessions", "store_conversion", "online_conversion",
     "customer_service_calls",
     "engagement", "engagement_per_post", "mentions", "positive_mentions", "negative_mentions",
@@ -141,6 +146,19 @@ def _own_conversation(mentions: pd.DataFrame, include_retweets: bool) -> pd.Data
     return mentions[mentions["retweet_of"].isna()]
 
 
+# the column that dates each table's rows (for `up_to_month`)
+TIME_COLUMNS = {"transactions": "timestamp", "daily_kpis": "date", "mentions": "timestamp",
+                "brand_posts": "timestamp", "interactions": "timestamp", "audience": "date",
+                "email_events": "timestamp", "search_keywords": "month"}
+
+
+def up_to_month(tables: dict, month) -> dict:
+    """The tables without their rows after the end of `month` (a past month re-run gives the
+    same figures): {name: DataFrame}, dated by `TIME_COLUMNS` (other tables unchanged)."""
+    end = pd.Period(month, freq="M").end_time
+    return {n: (df[df[TIME_COLUMNS[n]] <= end] if n in TIME_COLUMNS else df) for n, df in tables.items()}
+
+
 # --------------------------------------------------------------------------- monthly tables
 
 
@@ -151,7 +169,9 @@ def hard_kpis(transactions: pd.DataFrame, daily_kpis: pd.DataFrame | None = None
     sessions and customer-service calls from `daily_kpis`. Conversion: store tickets / store
     visitors, and online orders (web, app, click & collect) / web + app sessions.
     `days_observed` counts the days of `daily_kpis` in the month (a partial month shows fewer).
-    Without `daily_kpis` (None) those columns are NaN.
+    Without `daily_kpis` (None) those columns are NaN. With a `customer_id` column:
+    active_customers (identified customers who bought in the month) and sales_per_customer
+    (their sales / their number).
     """
     _require(transactions, ["timestamp", "channel", "amount"], "transactions")
     cols = ["store_traffic", "web_sessions", "app_sessions", "customer_service_calls"]
@@ -170,6 +190,10 @@ def hard_kpis(transactions: pd.DataFrame, daily_kpis: pd.DataFrame | None = None
     counts = tx.groupby(["month", "channel"]).size().unstack(fill_value=0)
     out["orders"] = counts.sum(axis=1)
     out["average_basket"] = out["sales"] / out["orders"]
+    if "customer_id" in tx.columns:  # identified customers only (anonymous tickets have none)
+        out["active_customers"] = tx.groupby("month")["customer_id"].nunique().astype(float)
+        known_sales = tx[tx["customer_id"].notna()].groupby("month")["amount"].sum()
+        out["sales_per_customer"] = _ratio(known_sales.reindex(out.index), out["active_customers"])
     daily = daily_kpis.assign(month=_month(daily_kpis["date"]))
     sums = daily.groupby("month")[cols].sum().astype("float64")
     out = out.join(sums, how="outer") if len(sums) else out.assign(**{c: np.nan for c in cols})
@@ -310,7 +334,8 @@ def kpi_changes(monthly: pd.DataFrame, month, kpis=None) -> pd.DataFrame:
     """The report month's value of each KPI with month-over-month and year-over-year change.
 
     Relative KPIs change in % (0.12 = +12 %); shares and indexes change in points (difference
-    of the two values: 0.012 = +1.2 point). `yoy_note` says why a year-over-year change is
+    of the two values: 0.012 = +1.2 point). `kpis`: registry names (default: the monthly KPIs;
+    e.g. the care indicators of `care.monthly_care` too). `yoy_note` says why a year-over-year change is
     missing (the data do not cover the same month a year earlier). Columns: kpi, label, family,
     unit, change_type, better, value, previous, mom_change, year_ago, yoy_change, yoy_note.
     """
@@ -325,7 +350,7 @@ def kpi_changes(monthly: pd.DataFrame, month, kpis=None) -> pd.DataFrame:
     prev, year_ago = period - 1, period - 12
     rows = []
     for name in names:
-        k = KPIS[name]
+        k = indicators.get(name)
         col = monthly[name]
         now = col.get(period)
         before = col.get(prev) if prev in monthly.index else np.nan
@@ -901,142 +926,6 @@ def _p(p: float) -> str:
     return "p < 0,001" if p < 0.001 else "p = " + f"{p:.3f}".replace(".", ",")
 
 
-# --------------------------------------------------------------------------- executive summary
-
-
-def top_changes(monthly: pd.DataFrame, month, n: int = 5, kpis=None,
-                exclude=("followers",)) -> pd.DataFrame:
-    """The `n` KPIs whose month-over-month change is the most unusual this month.
-
-    Score: |this month's change - usual change| / standard deviation of the KPI's previous
-    month-over-month changes (a z-score; usual change = their mean), so a +3 % move of a steady
-    KPI can outrank a +20 % move of a volatile one. With fewer than 3 earlier changes the score
-    is the absolute change and the usual change is NaN. `exclude`: KPIs left out (followers, a
-    steadily growing level, is summarised by audience_growth). Returns the `kpi_changes` rows
-    with `usual_change` and `score`, best first.
-    """
-    period = pd.Period(month, freq="M")
-    names = [k for k in (kpis or KPIS) if k not in set(exclude)]
-    changes = kpi_changes(monthly, period, names).dropna(subset=["mom_change"])
-    scores, usual = [], []
-    for row in changes.itertuples():
-        k = KPIS[row.kpi]
-        col = monthly[row.kpi].loc[:period - 1].dropna()
-        hist = col.diff() if k.change == "points" else col.pct_change(fill_method=None)
-        hist = hist.replace([np.inf, -np.inf], np.nan).dropna()
-        if len(hist) >= 3 and hist.std() > 0:
-            usual.append(float(hist.mean()))
-            scores.append(abs(row.mom_change - hist.mean()) / hist.std())
-        else:
-            usual.append(np.nan)
-            scores.append(abs(row.mom_change))
-    changes = changes.assign(usual_change=usual, score=scores)
-    return changes.sort_values("score", ascending=False, kind="stable").head(n).reset_index(drop=True)
-
-
-# which report explains each KPI (file stems; links only when the notebook exists)
-REPORT_FOR_KPI = {
-    "dur": "02_customer_journey",
-    "customer_service_calls": "06_care_and_ideas",
-    "email_open_rate": "01_segmentation",
-    "doux": "03_social_listening",
-}
-FALLBACK_REPORT = "05_monthly_kpis"
-
-
-def _fmt_value(name: str, x) -> str:
-    return indicators.display(name, x)
-
-
-def _fmt_change(name: str, now, before) -> str:
-    return indicators.display_change(name, now, before)
-
-
-def summary_items(top: pd.DataFrame, reports=(), alerts: pd.DataFrame | None = None,
-                  max_alerts: int = 3) -> list[dict]:
-    """Executive-summary items in French ({title, text, link}) for `reporting.executive_summary`.
-
-    top: output of `top_changes`. reports: stems of the notebooks of this run (e.g.
-    ['01_segmentation', ...]); a KPI links to the report that explains it when present, else
-    to this report. alerts: listening alerts (a `message` or `title`/`text` column, optional
-    `date`), the first `max_alerts` are added after the KPI items.
-    """
-    reports = set(reports)
-    items = []
-    for row in top.itertuples():
-        up = row.mom_change >= 0
-        known = pd.notna(row.usual_change)
-        above = row.mom_change >= (row.usual_change if known else 0.0)  # vs the usual change
-        good = (row.better > 0) == above
-        target = REPORT_FOR_KPI.get(row.kpi) or REPORT_FOR_KPI.get(row.family)
-        if target == "06_care_and_ideas" and target not in reports:
-            target = "03_social_listening"
-        link = f"{target}.html" if target in reports else f"{FALLBACK_REPORT}.html"
-        yoy = (f", {_fmt_change(row.kpi, row.value, row.year_ago)} sur un an"
-               if pd.notna(row.yoy_change) else " ; pas de comparaison sur un an (historique trop court)")
-        usual_text = (indicators.display_change(row.kpi, 1 + row.usual_change, 1) if row.change_type == "relative"
-                      else f"{'+' if row.usual_change >= 0 else '−'}{abs(100 * row.usual_change):.1f} pt".replace(".", ","))
-        usual = (f"évolution habituelle {usual_text}" if known
-                 else "historique trop court pour une évolution habituelle")
-        verdict = (f"évolution {'meilleure' if good else 'moins bonne'} que d'habitude" if known
-                   else ("hausse" if up else "baisse") + (" favorable" if good else " défavorable"))
-        text = (f"{_fmt_value(row.kpi, row.value)} ce mois-ci, "
-                f"{_fmt_change(row.kpi, row.value, row.previous)} sur un mois "
-                f"({_fmt_value(row.kpi, row.previous)} le mois précédent ; {usual}){yoy}. "
-                f"{'Bonne' if good else 'Mauvaise'} nouvelle : {verdict}.")
-        items.append({"title": f"{row.label} {'en hausse' if up else 'en baisse'}", "text": text,
-                      "link": link})
-    if alerts is not None and len(alerts):
-        link = "03_social_listening.html" if "03_social_listening" in reports else None
-        for a in alerts.head(max_alerts).to_dict("records"):
-            title = a.get("title") or "Alerte écoute sociale"
-            text = a.get("text") or a.get("message") or a.get("description")
-            if not text:
-                raise ValueError(f"alert without a message: {a!r}; expected a 'message' or 'text' column")
-            date = a.get("date")
-            prefix = f"{pd.Timestamp(date):%d/%m/%Y} : " if date is not None and pd.notna(date) else ""
-            items.append({"title": str(title), "text": prefix + str(text), "link": link})
-    return items
-
-
-REPORT_TITLES = {
-    "00_data_overview": "Contrôle qualité des données",
-    "01_segmentation": "Segmentation des clients",
-    "02_customer_journey": "Parcours clients et attribution",
-    "03_social_listening": "Écoute sociale",
-    "04_ambassadors": "Sélection des ambassadeurs",
-    "06_care_and_ideas": "Service client et idées des clients",
-}
-
-
-def report_links(reports, current: str = FALLBACK_REPORT) -> str:
-    """Markdown list of links to the other reports of the run (`<stem>.html`, same folder)."""
-    lines = [f"- [{REPORT_TITLES.get(r, r)}]({r}.html)" for r in sorted(set(reports)) if r != current]
-    return "\n".join(lines) if lines else "_Aucun autre rapport dans cette exécution._"
-
-
-def listening_alerts(alerts: pd.DataFrame, brand: str, month) -> pd.DataFrame:
-    """The listening module's negative alerts (`concepts.negative_alerts`) about `brand` that
-    started in the report month, as summary lines: title, text (French, with the dates);
-    largest first. Example posts are not carried over (the listening report shows them)."""
-    _require(alerts, ["theme", "department", "start", "end", "negative_mentions", "baseline"], "alerts")
-    period = pd.Period(month, freq="M")
-    mine = alerts if "brand" not in alerts.columns else alerts[alerts["brand"] == brand]
-    mine = mine[pd.to_datetime(mine["start"]).dt.to_period("M") == period]
-    mine = mine.sort_values("negative_mentions", ascending=False, kind="stable")
-    rows = []
-    for a in mine.itertuples():
-        start, end = pd.Timestamp(a.start), pd.Timestamp(a.end)
-        when = f"le {start:%d/%m}" if start == end else f"du {start:%d/%m} au {end:%d/%m}"
-        authors = f", {int(a.authors)} auteurs distincts" if hasattr(a, "authors") else ""
-        rows.append({
-            "title": f"Alerte écoute sociale : plaintes « {a.theme} »",
-            "text": (f"{int(a.negative_mentions)} mentions négatives {when}{authors}, pour environ "
-                     f"{a.baseline:.0f} attendues ; à traiter par : {a.department}."),
-        })
-    return pd.DataFrame(rows, columns=["title", "text"])
-
-
 # --------------------------------------------------------------------------- plots
 
 
@@ -1094,23 +983,28 @@ def _percent_tick(v, _pos=None) -> str:
 
 
 def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
-    """The `kpi_changes` output as a French table for readers (values formatted as text).
+    """The `kpi_changes` output as a French table for readers (values formatted as text); the
+    year-ago columns are left out when no KPI has a year-ago value (short history).
 
     Values and changes are displayed by the indicator registry; changes are computed on the
     displayed (rounded) values, so a reader can check them by hand."""
     rows = []
+    family = {"dur": "dur", "doux": "doux"}
     for r in changes.itertuples():
         yoy = indicators.display_change(r.kpi, r.value, r.year_ago)
         rows.append({
             "Indicateur": r.label,
-            "Type": "dur" if r.family == "dur" else "doux",
+            "Type": family.get(r.family, "service client"),
             "Valeur du mois": indicators.display(r.kpi, r.value),
             "Mois précédent": indicators.display(r.kpi, r.previous),
             "Évolution sur un mois": indicators.display_change(r.kpi, r.value, r.previous),
             "Il y a un an": indicators.display(r.kpi, r.year_ago),
             "Évolution sur un an": yoy if yoy != "–" else ("historique trop court" if r.yoy_note else "–"),
         })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if len(out) and changes["yoy_change"].isna().all():  # no year-ago month at all: say it once, in the text
+        out = out.drop(columns=["Il y a un an", "Évolution sur un an"])
+    return out
 
 
 def coefficients_table(result: ModelResult, controls: bool = False) -> pd.DataFrame:
@@ -1128,6 +1022,31 @@ def coefficients_table(result: ModelResult, controls: bool = False) -> pd.DataFr
         "Effet de +10 %": coef["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
         "Significatif": (coef["p_value"] < result.alpha).map({True: "oui", False: "non"}),
     }).reset_index(drop=True)
+
+
+def fit_sentence(result: ModelResult) -> str:
+    """One French sentence on how the model follows the hard KPI: the week it explains worst."""
+    if not result.estimated or result.fitted is None or not len(result.fitted):
+        return "Modèle non estimé : historique trop court."
+    f = result.fitted
+    gap = f["observed"] / f["fitted"] - 1
+    worst = gap.abs().idxmax()
+    label = _series_label(result.hard).lower()
+    return (f"Le modèle suit le {label} semaine par semaine ; la semaine la plus mal expliquée finit le "
+            f"{worst:%d/%m/%Y} : {indicators.display(result.hard, f.loc[worst, 'observed'])} observés pour "
+            f"{indicators.display(result.hard, f.loc[worst, 'fitted'])} attendus ({_pct(gap[worst])}).")
+
+
+def diagnostics_sentence(result: ModelResult) -> str:
+    """One French sentence from the model's diagnostics (what to trust in its intervals)."""
+    if not result.estimated:
+        return "Modèle non estimé : historique trop court."
+    d = result.diagnostics.set_index("test")["reading"]
+    keys = ["Autocorrélation des résidus (Ljung-Box)", "Normalité des résidus (Jarque-Bera)",
+            "Variance constante (Breusch-Pagan)"]
+    parts = [d[k] for k in keys if k in d.index]
+    return (f"Le modèle explique {_pct(result.r_squared).lstrip('+')} des variations hebdomadaires ; "
+            + " ; ".join(parts) + ".")
 
 
 def diagnostics_table(result: ModelResult) -> pd.DataFrame:
