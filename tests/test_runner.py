@@ -260,6 +260,7 @@ def test_exported_page_is_french_navigable_and_describes_its_figures(tmp_path):
             "reporting.setup_plots()\nfig, ax = plt.subplots()\nax.plot([1, 2], [3, 4])\n"
             "ax.set_title('Ventes mensuelles')\nprint('avertissement interne', file=sys.stderr)\n"
             "plt.show()"),
+        new_code_cell("from pathlib import Path\nPath('/tmp/table_ecrite.parquet')"),
         new_markdown_cell("### Détail par magasin"),
         new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2], [1, 1])\nplt.show()"),
         new_markdown_cell("## Trafic"),
@@ -279,7 +280,7 @@ def test_exported_page_is_french_navigable_and_describes_its_figures(tmp_path):
     assert f'<a href="index.html">{page_chrome.BACK_LINK_TEXT}</a>' in page
     toc = page[page.index('class="wb-nav"'):page.index("</nav>")]
     assert "#Chiffre-d'affaires" in toc and "#D%C3%A9tail-par-magasin" in toc and "#Trafic" in toc
-    assert "avertissement interne" not in page
+    assert "avertissement interne" not in page and "PosixPath" not in page
     assert page_chrome.page_sections(out) == [("Chiffre-d'affaires", "Chiffre d'affaires"),
                                               ("Trafic", "Trafic")]
     error = runner._error_page("02_casse", "ValueError: <b>x</b>")

@@ -48,16 +48,25 @@ def _heading_before(cells, i: int) -> str | None:
     return None
 
 
+def _machinery(output) -> bool:
+    """An output meant for the programmer, not the reader: stderr (warnings, logs) and a cell's
+    bare value shown as a Python repr (e.g. `PosixPath('…/table.parquet')` returned by a
+    write), i.e. an execute_result with nothing but text/plain."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return output.get("name") == "stderr"
+    return kind == "execute_result" and set(output.get("data") or {}) <= {"text/plain"}
+
+
 def prepare_notebook(nb) -> list[str]:
-    """Drop what readers must not see (stderr streams: warnings, logs) and give every figure
+    """Drop what readers must not see (stderr streams, bare Python reprs) and give every figure
     output a French alt text (the one `reporting.figure_alt` recorded, else "Graphique — <the
     section's heading>"). Returns the alt texts of the PNG figures, in page order."""
     alts = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        cell.outputs = [o for o in cell.get("outputs", [])
-                        if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cell.outputs = [o for o in cell.get("outputs", []) if not _machinery(o)]
         for out in cell.outputs:
             data = out.get("data") or {}
             shown = next((m for m in _PRIORITY if m in data), None)
