@@ -337,11 +337,13 @@ def test_two_consecutive_months_give_both_indexes(sample_dir, truth, tmp_path):
     assert top.index("octobre 2026") < top.index("septembre 2026")  # newest first
     for month in ("2026-09", "2026-10"):
         index = (reports / month / "index.html").read_text(encoding="utf-8")
-        assert "<h2>Synthèse</h2>" in index and 'href="05_monthly_kpis.html"' in index
+        assert "<h2>Synthèse</h2>" in index and 'href="05_monthly_kpis.html#indicateurs"' in index
         assert index.index("Synthèse") < index.index("Carnets exécutés")  # summary first
         assert (reports / month / "05_monthly_kpis.html").is_file()
         summary = json.loads((reports / month / "summary.json").read_text(encoding="utf-8"))
         assert len(summary["items"]) >= 5
+        actions = [i for i in summary["items"] if i["title"].startswith("Action ")]
+        assert 3 <= len(actions) <= 5
     # the planted complaint crisis (October) is among October's alerts, not September's
     crisis = truth["crisis"]
     octo = json.loads((reports / "2026-10" / "summary.json").read_text(encoding="utf-8"))["items"]
