@@ -94,7 +94,8 @@ def _table_frame(df, columns, formats, index):
         if missing:
             raise KeyError(f"show_table: columns {missing} not in the table ({list(df.columns)})")
         df = df[list(columns)]
-    formats = dict(formats or {})
+    by_header = {str(h): c for c, h in (columns or {}).items()}
+    formats = {(k if k in df.columns else by_header.get(k, k)): v for k, v in (formats or {}).items()}
     unknown = [c for c in formats if c not in df.columns]
     if unknown:
         raise KeyError(f"show_table: formats for unknown columns {unknown}")

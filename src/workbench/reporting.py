@@ -551,7 +551,8 @@ def show_table(df, *, columns: dict | None = None, formats: dict | None = None,
     """Show a table on the page the French way.
 
     `columns`: {column: French header} — the columns to show, in that order (default: all,
-    headers as they are). `formats`: {column: a `fmt_*`-like function or one of 'int', 'eur',
+    headers as they are). `formats`: {column (or its French header): a `fmt_*`-like function
+    or one of 'int', 'eur',
     'eur2', 'pct', 'pct0', 'pct2', 'num0', 'num1', 'num2', 'date', 'datetime', 'month', 'text'};
     other columns get French number/date formats from their dtype. Missing values show as "–"
     (never nan/None/NaT). Every cell and header is HTML-escaped here: pass raw data text.
