@@ -402,3 +402,26 @@ def test_sample_planted_suggestion_is_the_top_idea(sample_tables, truth):
     in_top = ideas.loc[ideas["idea_id"].isin(rec), "idea_theme"].eq(top["idea_theme"]).mean()
     assert in_top >= 0.95
     assert board.iloc[1]["ideas"] < 0.5 * top["ideas"]
+
+
+def test_monthly_care_uses_the_registry_definitions():
+    """One rule for every page: requests = questions + complaints; answered share and
+    unanswered among them; median response over all answered items of the month."""
+    mentions, posts = _tiny()
+    items = care.care_items(mentions, posts, BRAND)
+    m = care.monthly_care(items)
+    needs = items[items["kind"] != "other"]
+    for month, row in m.iterrows():
+        mine = needs[needs["month"] == month]
+        assert row["care_requests"] == len(mine)
+        assert row["care_unanswered"] == (~mine["answered"]).sum()
+        assert row["care_answered_share"] == pytest.approx(mine["answered"].mean())
+        assert row["care_median_response"] == pytest.approx(
+            items.loc[items["month"] == month, "response_hours"].median())
+    # by hand: M1 (question, 2 h), M4 (question, open), M2 (complaint, 3 h), M5 (complaint, open), M3 (other, 1 h)
+    oct_ = m.loc[pd.Period("2026-10", "M")]
+    assert (oct_["care_requests"], oct_["care_unanswered"], oct_["care_answered_share"]) == (4, 2, 0.5)
+    assert oct_["care_median_response"] == 2.0  # median of 2, 3 and 1 h (M3 answered, counted in delays)
+    assert list(m.columns) == ["care_requests", "care_answered_share", "care_unanswered", "care_median_response"]
+    from workbench import indicators
+    assert all(c in indicators.REGISTRY for c in m.columns)
