@@ -190,3 +190,13 @@ def segment_portrait(features: pd.DataFrame, segments: pd.Series, interests: pd.
     if social is not None:
         out["linked_share"] = g.apply(lambda d: float(d.index.isin(social.index).mean()))
     return out.sort_values("customers", ascending=False)
+
+
+# French labels of the workbench's fixed codes shown beside the interests (sex, CSP).
+SEX_LABELS_FR = {"F": "Femmes", "M": "Hommes"}
+CSP_LABELS_FR = {
+    "agriculteurs": "Agriculteurs", "artisans_commercants": "Artisans, commerçants",
+    "cadres": "Cadres", "professions_intermediaires": "Professions intermédiaires",
+    "employes": "Employés", "ouvriers": "Ouvriers", "retraites": "Retraités",
+    "sans_activite": "Sans activité",
+}
