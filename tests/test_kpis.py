@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import datasets, indicators, kpis
+from workbench import datasets, indicators, kpi_tables, kpis
 
 BRAND = "Maison Lys"
 
@@ -149,9 +149,9 @@ def test_kpi_changes_mom_yoy_and_short_history():
     assert np.isnan(short.loc["sales", "yoy_change"])
     assert short.loc["sales", "yoy_note"] == "données insuffisantes : 2024-12 non couvert"
     assert np.isnan(kpis.kpi_changes(m, "2025-01").set_index("kpi").loc["sales", "mom_change"])
-    table = kpis.changes_table(kpis.kpi_changes(m, "2025-12"))
+    table = kpi_tables.changes_table(kpis.kpi_changes(m, "2025-12"))
     assert "Évolution sur un an" not in table  # no year-ago value at all: columns left out
-    table = kpis.changes_table(kpis.kpi_changes(m, "2026-02")).set_index("Indicateur")
+    table = kpi_tables.changes_table(kpis.kpi_changes(m, "2026-02")).set_index("Indicateur")
     sales = indicators.label("sales")
     assert table.loc[sales, "Évolution sur un an"] == indicators.display_change(
         "sales", m.loc[feb, "sales"], m.loc[ago, "sales"])
@@ -187,7 +187,7 @@ def test_model_recovers_planted_elasticity_and_rejects_noise():
     granger = kpis.granger_tests(w, "sales", ["soft", "noise"], max_lag=1)
     g = granger.set_index("soft")
     assert g.loc["soft", "p_value"] < 0.001 and g.loc["noise", "p_value"] > 0.05
-    text = kpis.explain_model(res, granger)
+    text = kpi_tables.explain_model(res, granger)
     assert "significatif" in text and "précède" in text
 
 
@@ -198,7 +198,7 @@ def test_model_warns_or_refuses_when_data_are_too_short():
     res = kpis.measurement_model(_weekly(12, beta=0.3), "sales", ["soft"])
     assert not res.estimated and res.coefficients.empty
     assert "Données trop courtes : 11 semaines" in res.warnings[0]
-    assert "Données trop courtes" in kpis.explain_model(res)
+    assert "Données trop courtes" in kpi_tables.explain_model(res)
     with pytest.raises(ValueError, match="lag must be >= 0"):
         kpis.measurement_model(_weekly(60, 0.3), "sales", ["soft"], lag=-1)
     with pytest.raises(ValueError, match="cannot be logged"):
@@ -289,10 +289,10 @@ def test_hard_and_soft_models_headline_only_the_planted_effects(scored_weekly, t
     assert ("sales", "negative_mentions") not in robust.index
     engagement = eff.set_index(["hard", "soft"]).loc[("sales", "engagement")]
     assert not engagement["granger_ok"]
-    reading = kpis.effects_reading(eff)
+    reading = kpi_tables.effects_reading(eff)
     assert reading[eff["robust"]].str.contains("effet robuste").all()
     assert not reading[~eff["robust"]].str.contains("effet robuste").any()
-    table = kpis.effects_table(eff)
+    table = kpi_tables.effects_table(eff)
     assert table["Retenu"].eq("oui").sum() == len(robust)
 
 

@@ -11,7 +11,8 @@
   errors and diagnostics, so marketers can see whether the "soft" measures lead the "hard" ones.
 * `hard_soft_models` + `robust_effects`: sales, store traffic, web sessions and service calls,
   each against the soft measures; only significant, Granger-consistent effects are headlined.
-  The month's synthesis (`workbench.synthesis`) is written from these tables.
+  The month's synthesis (`workbench.synthesis`) is written from these tables; their French
+  tables and charts are in `workbench.kpi_tables`.
 
 Every function takes DataFrames and explicit parameters and returns new objects; nothing is
 read or written here. Mentions carry a `sentiment` label (negative / neutral / positive) added
@@ -41,17 +42,8 @@ __all__ = [
     "measurement_model",
     "granger_tests",
     "ModelResult",
-    "explain_model",
     "hard_soft_models",
     "robust_effects",
-    "effects_reading",
-    "effects_table",
-    "plot_small_multiples",
-    "changes_table",
-    "coefficients_table",
-    "diagnostics_table",
-    "diagnostics_sentence",
-    "fit_sentence",
     "up_to_month",
 ]
 
@@ -733,52 +725,6 @@ def granger_tests(
     return pd.DataFrame(rows, columns=["soft", "lag", "f_stat", "p_value", "corr", "n_weeks"])
 
 
-def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> str:
-    """Plain-French reading of the model (Markdown), for marketing readers."""
-    hard = KPIS[result.hard].label if result.hard in KPIS else result.hard
-    lines = []
-    for w in result.warnings:
-        lines.append(f"> ⚠️ {w}")
-    if not result.estimated:
-        return "\n\n".join(lines)
-    lines.append(
-        f"Modèle estimé sur **{result.n_weeks} semaines** : {hard.lower()} de la semaine expliqué par "
-        f"les indicateurs d'image de la semaine -{result.lag}, en tenant compte des soldes, du Black "
-        "Friday, de Noël, du mois et de la tendance. Écarts-types robustes (HAC, Newey-West, "
-        f"{result.hac_lags} semaines)."
-    )
-    level = int(round(100 * (1 - result.alpha)))
-    for row in result.coefficients[result.coefficients["kind"] == "doux"].itertuples():
-        sig = row.p_value < result.alpha
-        direction = "hausse" if row.coef > 0 else "baisse"
-        if np.isfinite(row.effect_10pct):
-            lo, hi = 1.1**row.ci_low - 1, 1.1**row.ci_high - 1
-            effect = (f"quand l'indicateur « {row.label} » augmente de 10 %, « {hard} » varie en "
-                      f"moyenne de **{_pct(row.effect_10pct)}** (intervalle à {level} % : {_pct(lo)} "
-                      f"à {_pct(hi)})")
-        else:
-            effect = (f"une unité de plus de l'indicateur « {row.label} » va avec {row.coef:+.3g} de "
-                      f"« {hard} » (intervalle à {level} % : {row.ci_low:+.3g} à {row.ci_high:+.3g})")
-        verdict = (f"lien **significatif** ({_p(row.p_value)}) : {direction} associée"
-                   if sig else f"lien **non significatif** ({_p(row.p_value)}) : pas de conclusion")
-        lines.append(f"- {effect} ; {verdict}.")
-    if granger is not None and len(granger) and granger["p_value"].notna().any():
-        best = granger.dropna(subset=["p_value"]).sort_values("p_value").groupby("soft").head(1)
-        for row in best.itertuples():
-            label = KPIS[row.soft].label if row.soft in KPIS else row.soft
-            if row.p_value < result.alpha:
-                lines.append(f"- Test de Granger : « {label} » **précède** « {hard} » "
-                             f"(décalage de {row.lag} semaine(s), {_p(row.p_value)}).")
-            else:
-                lines.append(f"- Test de Granger : « {label} » ne précède pas de façon démontrée "
-                             f"« {hard} » ({_p(row.p_value)}).")
-    lines.append(
-        "Un lien statistique n'est pas une preuve de causalité : il indique quels indicateurs "
-        "d'image annoncent les ventes et méritent d'être suivis chaque semaine."
-    )
-    return "\n\n".join(lines)
-
-
 # --------------------------------------------------------------------------- hard and soft KPIs together
 
 HARD_MODELLED = ("sales", "store_traffic", "web_sessions", "customer_service_calls")
@@ -882,179 +828,9 @@ def robust_effects(models: dict, weekly: pd.DataFrame | None = None) -> pd.DataF
     return out.sort_values(["robust", "p_value"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def effects_reading(effects: pd.DataFrame) -> pd.Series:
-    """One French sentence per effect of `robust_effects` (why it is headlined or not)."""
-    out = []
-    for r in effects.itertuples():
-        when = "de la même semaine" if r.lag == 0 else f"de la semaine -{r.lag}"
-        size = (f"+10 % de « {r.soft_label} » {when} va avec {_pct(r.effect_10pct)} de « {r.hard_label} »"
-                if pd.notna(r.effect_10pct) else
-                f"« {r.soft_label} » {when} va avec une {'hausse' if r.coef > 0 else 'baisse'} de « {r.hard_label} »")
-        if r.robust:
-            why = ("effet robuste (significatif, confirmé par le test de Granger, même sens que la relation "
-                   "simple)" if r.lag else "effet robuste (significatif, même sens que la relation simple, et "
-                   "l'indicateur dur ne précède pas l'indicateur doux)")
-        elif not r.significant:
-            why = f"non significatif une fois tenu compte du nombre de tests ({_p(r.p_adjusted)}) : pas de conclusion"
-        elif not r.granger_ok:
-            why = ("non retenu : le test de Granger ne confirme pas que l'indicateur doux précède"
-                   if r.lag else "non retenu : l'indicateur dur semble précéder l'indicateur doux")
-        else:
-            why = "non retenu : son signe s'inverse par rapport à la relation simple (indicateurs doux corrélés entre eux)"
-        out.append(f"{size} ; {why}.")
-    return pd.Series(out, index=effects.index, dtype=object)
-
-
-def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
-    """`robust_effects` as a French table: one row per soft -> hard pair."""
-    return pd.DataFrame({
-        "Indicateur dur": effects["hard_label"],
-        "Indicateur doux": effects["soft_label"],
-        "Décalage": effects["lag"].map(lambda k: "même semaine" if k == 0 else f"{k} semaine(s)"),
-        "Effet de +10 %": effects["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
-        "p-valeur ajustée": effects["p_adjusted"].map(lambda p: _p(p).replace("p = ", "").replace("p ", "")),
-        "Granger": effects["granger_ok"].map({True: "confirmé", False: "non confirmé"}),
-        "Retenu": effects["robust"].map({True: "oui", False: "non"}),
-    }).reset_index(drop=True)
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:+.1f} %".replace(".", ",")
 
 
 def _p(p: float) -> str:
     return "p < 0,001" if p < 0.001 else "p = " + f"{p:.3f}".replace(".", ",")
-
-
-# --------------------------------------------------------------------------- plots
-
-
-def plot_small_multiples(monthly: pd.DataFrame, kpis, month=None, ncols: int = 4):
-    """Small multiples: one mini line chart per KPI over the months (French labels); the
-    report month is highlighted. Returns the matplotlib Figure."""
-    import matplotlib.pyplot as plt
-
-    kpis = [k for k in kpis if k in monthly.columns and monthly[k].notna().any()]
-    if not kpis:
-        raise ValueError("no KPI with values to plot")
-    nrows = int(np.ceil(len(kpis) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.1 * nrows), squeeze=False)
-    x = monthly.index.to_timestamp()
-    for ax, name in zip(axes.flat, kpis, strict=False):
-        k = KPIS[name]
-        y = monthly[name].astype(float)
-        ax.plot(x, y, color="#3366cc", lw=1.6)
-        if month is not None and pd.Period(month, "M") in monthly.index:
-            p = pd.Period(month, "M")
-            ax.scatter([p.to_timestamp()], [monthly.loc[p, name]], color="#c62828", zorder=3, s=25)
-        ax.set_title(k.label, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.set_xticks(x[:: max(1, len(x) // 4)])
-        ax.set_xticklabels([d.strftime("%m/%y") for d in x[:: max(1, len(x) // 4)]])
-        if k.unit in ("rate", "index"):
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(_percent_tick))
-            ax.set_ylabel("%" if k.unit == "rate" else "points", fontsize=7)
-        elif k.unit == "number":
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:.1f}".replace(".", ",")))
-        else:
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(_short_number))
-    for ax in list(axes.flat)[len(kpis):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
-def _short_number(v, _pos=None) -> str:
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:.1f} M".replace(".", ",")
-    if a >= 1e4:
-        return f"{v / 1e3:.0f} k"
-    if a >= 1e3:
-        return f"{v / 1e3:.1f} k".replace(".", ",")
-    return f"{v:.0f}"
-
-
-def _percent_tick(v, _pos=None) -> str:
-    return f"{100 * v:.1f}".replace(".", ",")
-
-
-# --------------------------------------------------------------------------- French tables
-
-
-def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
-    """The `kpi_changes` output as a French table for readers (values formatted as text); the
-    year-ago columns are left out when no KPI has a year-ago value (short history).
-
-    Values and changes are displayed by the indicator registry; changes are computed on the
-    displayed (rounded) values, so a reader can check them by hand."""
-    rows = []
-    family = {"dur": "dur", "doux": "doux"}
-    for r in changes.itertuples():
-        yoy = indicators.display_change(r.kpi, r.value, r.year_ago)
-        rows.append({
-            "Indicateur": r.label,
-            "Type": family.get(r.family, "service client"),
-            "Valeur du mois": indicators.display(r.kpi, r.value),
-            "Mois précédent": indicators.display(r.kpi, r.previous),
-            "Évolution sur un mois": indicators.display_change(r.kpi, r.value, r.previous),
-            "Il y a un an": indicators.display(r.kpi, r.year_ago),
-            "Évolution sur un an": yoy if yoy != "–" else ("historique trop court" if r.yoy_note else "–"),
-        })
-    out = pd.DataFrame(rows)
-    if len(out) and changes["yoy_change"].isna().all():  # no year-ago month at all: say it once, in the text
-        out = out.drop(columns=["Il y a un an", "Évolution sur un an"])
-    return out
-
-
-def coefficients_table(result: ModelResult, controls: bool = False) -> pd.DataFrame:
-    """The model's coefficients as a French table (soft KPIs only unless `controls`)."""
-    coef = result.coefficients
-    if not controls:
-        coef = coef[coef["kind"] == "doux"]
-    level = int(round(100 * (1 - result.alpha)))
-    return pd.DataFrame({
-        "Variable": coef["label"],
-        "Coefficient": coef["coef"].round(3),
-        f"Borne basse {level} %": coef["ci_low"].round(3),
-        f"Borne haute {level} %": coef["ci_high"].round(3),
-        "p-valeur": coef["p_value"].map(lambda p: "< 0,001" if p < 0.001 else f"{p:.3f}".replace(".", ",")),
-        "Effet de +10 %": coef["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
-        "Significatif": (coef["p_value"] < result.alpha).map({True: "oui", False: "non"}),
-    }).reset_index(drop=True)
-
-
-def fit_sentence(result: ModelResult) -> str:
-    """One French sentence on how the model follows the hard KPI: the week it explains worst."""
-    if not result.estimated or result.fitted is None or not len(result.fitted):
-        return "Modèle non estimé : historique trop court."
-    f = result.fitted
-    gap = f["observed"] / f["fitted"] - 1
-    worst = gap.abs().idxmax()
-    label = _series_label(result.hard).lower()
-    return (f"Le modèle suit le {label} semaine par semaine ; la semaine la plus mal expliquée finit le "
-            f"{worst:%d/%m/%Y} : {indicators.display(result.hard, f.loc[worst, 'observed'])} observés pour "
-            f"{indicators.display(result.hard, f.loc[worst, 'fitted'])} attendus ({_pct(gap[worst])}).")
-
-
-def diagnostics_sentence(result: ModelResult) -> str:
-    """One French sentence from the model's diagnostics (what to trust in its intervals)."""
-    if not result.estimated:
-        return "Modèle non estimé : historique trop court."
-    d = result.diagnostics.set_index("test")["reading"]
-    keys = ["Autocorrélation des résidus (Ljung-Box)", "Normalité des résidus (Jarque-Bera)",
-            "Variance constante (Breusch-Pagan)"]
-    parts = [d[k] for k in keys if k in d.index]
-    return (f"Le modèle explique {_pct(result.r_squared).lstrip('+')} des variations hebdomadaires ; "
-            + " ; ".join(parts) + ".")
-
-
-def diagnostics_table(result: ModelResult) -> pd.DataFrame:
-    """The model's diagnostics as a French table."""
-    d = result.diagnostics
-    return pd.DataFrame({
-        "Contrôle": d["test"],
-        "Valeur": d["value"].round(3),
-        "p-valeur": d["p_value"].map(lambda p: "–" if pd.isna(p) else f"{p:.3f}".replace(".", ",")),
-        "Lecture": d["reading"],
-    }).reset_index(drop=True)
