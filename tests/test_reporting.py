@@ -36,7 +36,7 @@ def test_percent_axis_shows_the_decimals_its_steps_need():
     ax.plot([0, 0.05], [0, 1])
     ax.set_xticks(np.arange(0, 0.0501, 0.0125))
     reporting.pct_axis(ax, "x")
-    assert _labels(fig, "x") == [f"{v}\u00a0%" for v in ("0,00", "1,25", "2,50", "3,75", "5,00")]
+    assert _labels(fig, "x") == [f"{v}\u00a0%" for v in ("0", "1,25", "2,5", "3,75", "5")]
     ax.set_xticks([0, 0.02, 0.04])
     assert _labels(fig, "x") == ["0\u00a0%", "2\u00a0%", "4\u00a0%"]
 
@@ -52,12 +52,20 @@ def test_compact_axes_never_repeat_a_label_and_euros_stay_short():
     ax2.set_yticks([24_000, 24_500, 25_000, 25_500, 26_000])
     reporting.int_axis(ax2, "y", compact=True)
     labels = _labels(fig2, "y")
-    assert labels == ["24,0\u00a0k", "24,5\u00a0k", "25,0\u00a0k", "25,5\u00a0k", "26,0\u00a0k"]
+    assert labels == ["24\u00a0k", "24,5\u00a0k", "25\u00a0k", "25,5\u00a0k", "26\u00a0k"]
     fig3, ax3 = plt.subplots()
     ax3.plot([0, 3_000_000], [0, 1])
     ax3.set_xticks([0, 1_000_000, 2_000_000, 3_000_000])
     reporting.eur_axis(ax3, "x")
     assert _labels(fig3, "x") == ["0\u00a0M€", "1\u00a0M€", "2\u00a0M€", "3\u00a0M€"]
+    fig4, ax4 = plt.subplots(figsize=(4, 3))  # a narrow axis: few ticks, labels never collide
+    ax4.barh(range(3), [0.01, 0.1, 0.208])
+    reporting.pct_axis(ax4, "x")
+    fig4.tight_layout()
+    assert _labels(fig4, "x")[:2] == ["0\u00a0%", "10\u00a0%"]
+    boxes = sorted((t.get_window_extent() for t in ax4.get_xticklabels() if t.get_text()),
+                   key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))  # never run together
 
 
 @pytest.mark.parametrize("kind", ["matplotlib", "pandas_weekly", "pandas_monthly"])

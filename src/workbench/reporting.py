@@ -189,14 +189,19 @@ def _scale_for(values, unit: str) -> tuple[float, str]:
     return 1.0, f"{NBSP}{unit}" if unit else ""
 
 
+def _exact(v: float, d: int) -> bool:
+    return abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v))
+
+
 def _distinct_labels(values, to_text, max_decimals: int = 3) -> list[str]:
-    """`to_text(v, decimals)` for every tick with the fewest decimals that shows each tick
-    exactly (within rounding) and keeps the labels distinct."""
+    """`to_text(v, decimals)` for every tick, each with the fewest decimals that shows it
+    exactly ("0 %", "2,5 %", "5 %": short labels that do not run into each other), and enough
+    for the labels to stay distinct."""
     values = [float(v) for v in values]
     for d in range(0, max_decimals + 1):
-        exact = all(abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v)) for v in values)
-        labels = [to_text(v, d) for v in values]
-        if exact and len(set(labels)) == len(labels):
+        labels = [to_text(v, next(k for k in range(d + 1) if _exact(v, k) or k == d))
+                  for v in values]
+        if all(_exact(v, d) for v in values) and len(set(labels)) == len(labels):
             return labels
     return [to_text(v, max_decimals) for v in values]
 
@@ -224,10 +229,24 @@ def _axes_of(ax, axis: str):
     return [getattr(ax, f"{a}axis") for a in (("x", "y") if axis == "both" else (axis,))]
 
 
+def _few_x_ticks(ax, a) -> None:
+    """On a horizontal axis, about one tick per 0.7 inch: French labels ("12,5 %", "250 k€")
+    are wider than matplotlib's, and its default density makes them run into each other."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    if a.axis_name != "x" or ax.get_xscale() != "linear" or isinstance(
+            a.get_major_locator(), FixedLocator):  # ticks the notebook chose stay
+        return
+    width = ax.get_position().width * ax.figure.get_figwidth()
+    a.set_major_locator(MaxNLocator(nbins=max(3, min(9, int(width / 0.7))),
+                                    steps=[1, 2, 2.5, 5, 10]))
+
+
 def int_axis(ax, axis: str = "y", compact: bool = False) -> None:
     """An axis of counts with French separators ("12 500"; "12,5 k" with `compact`)."""
     for a in _axes_of(ax, axis):
         a.set_major_formatter(_french_formatter("", 1.0, compact))
+        _few_x_ticks(ax, a)
 
 
 def eur_axis(ax, axis: str = "y") -> None:
@@ -235,6 +254,7 @@ def eur_axis(ax, axis: str = "y") -> None:
     labels stay short and never run into each other."""
     for a in _axes_of(ax, axis):
         a.set_major_formatter(_french_formatter("€", 1.0, True))
+        _few_x_ticks(ax, a)
 
 
 def pct_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
@@ -242,6 +262,7 @@ def pct_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
     decimals as the ticks need; `decimals` is accepted for compatibility and ignored)."""
     for a in _axes_of(ax, axis):
         a.set_major_formatter(_french_formatter("%", 100.0, False))
+        _few_x_ticks(ax, a)
 
 
 _FR_MONTHS_SHORT = [
