@@ -117,18 +117,8 @@ RULES = {
 # the notebooks' owners fix them; strict=False so a fixed page shows as XPASS.
 PRINTS = "printed lines (print / a cell's last value) instead of sentences or tables"
 KNOWN = {
-    ("00_data_overview", "no_printed_output"): PRINTS,
-    ("01_segmentation", "no_printed_output"): PRINTS,
-    ("02_customer_journey", "no_code_on_page"): "PosixPath(...) of the attribution table written",
-    ("02_customer_journey", "no_printed_output"): PRINTS,
-    ("03_social_listening", "no_cut_cells"): "topic words cut with '...'",
-    ("04_ambassadors", "no_missing_cells"): "NaN cells in the ambassador tables",
-    ("04_ambassadors", "no_cut_cells"): "ambassador explanations cut with '...'",
-    ("04_ambassadors", "no_printed_output"): PRINTS,
-    ("05_monthly_kpis", "no_cut_cells"): "model readings cut with '...'",
-    ("05_monthly_kpis", "no_printed_output"): PRINTS,
-    ("06_care_and_ideas", "no_code_on_page"): "'care_queue : 8 531 lignes écrites' log lines",
-    ("06_care_and_ideas", "no_printed_output"): PRINTS,
+    ("00_data_overview", "no_printed_output"): PRINTS + " ('Mois du rapport : 2026-10 — données…')",
+    ("03_social_listening", "no_cut_cells"): "NMF topic words cut with '...' (18 cells)",
 }
 
 
