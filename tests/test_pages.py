@@ -1,7 +1,7 @@
 """The mechanical rules of the report pages (issue 17), checked on a monthly run of the sample:
 French `lang`, no nan/None/NaT cell, no text cut with "…", a link back to the month index, a
 table of contents, a French alt text on every figure, no Python repr or log line, and one value
-per indicator label across the month's key figures.
+per indicator label across the month's key figures, French numbers in cells.
 
 Rules that a page still breaks because of its content (fixed notebook by notebook) are marked
 xfail(strict=False) for that page only, with the reason: a fixed page turns them XPASS.
@@ -65,6 +65,14 @@ def rule_no_cut_cells(soup) -> list[str]:
     return [c[-60:] for c in _cells(soup) if c.rstrip().endswith(CUT)]
 
 
+ENGLISH_NUMBER = re.compile(r"^[−-]?\d+\.\d+\s*(%|€)?$")
+
+
+def rule_french_numbers(soup) -> list[str]:
+    """Numbers in cells have a decimal comma: '0,45', never '0.45'."""
+    return [c for c in _cells(soup) if ENGLISH_NUMBER.match(c.strip())]
+
+
 def rule_back_link(soup) -> list[str]:
     return [] if soup.find("a", href="index.html") else ["no link to index.html"]
 
@@ -106,6 +114,7 @@ RULES = {
     "lang": rule_lang,
     "no_missing_cells": rule_no_missing_cells,
     "no_cut_cells": rule_no_cut_cells,
+    "french_numbers": rule_french_numbers,
     "back_link": rule_back_link,
     "table_of_contents": rule_table_of_contents,
     "alt_text": rule_alt_text,
@@ -119,6 +128,7 @@ PRINTS = "printed lines (print / a cell's last value) instead of sentences or ta
 KNOWN = {
     ("00_data_overview", "no_printed_output"): PRINTS + " ('Mois du rapport : 2026-10 — données…')",
     ("03_social_listening", "no_cut_cells"): "NMF topic words cut with '...' (18 cells)",
+    ("03_social_listening", "french_numbers"): "concept weights '0.038' with decimal points",
 }
 
 
