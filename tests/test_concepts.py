@@ -328,3 +328,56 @@ def test_alerts_go_only_to_the_profile_departments():
     assert len(routed) and set(routed["department"]) == {"logistique"}
     unrouted = C.negative_alerts(scored, min_periods=7, alert_departments=["marketing"])
     assert set(unrouted["department"]) == {C.UNROUTED}
+
+
+def test_untagged_replies_take_their_parents_theme():
+    scored = pd.DataFrame({
+        "mention_id": ["M1", "M2", "M3", "M4", "M5"],
+        "reply_to": [None, "M1", "M2", "M9", None],
+        "theme": ["livraison", C.UNTAGGED, C.UNTAGGED, C.UNTAGGED, C.UNTAGGED],
+        "micro_theme": ["retard", "", "", "", ""],
+        "department": ["logistique", "", "", "", ""],
+    })
+    out = C.inherit_parent_themes(scored).set_index("mention_id")
+    assert out["theme"].tolist() == ["livraison", "livraison", "livraison", C.UNTAGGED, C.UNTAGGED]
+    assert out.loc["M3", "department"] == "logistique"  # a reply to a reply
+    assert out["theme_from_parent"].tolist() == [False, True, True, False, False]
+    assert scored.loc[1, "theme"] == C.UNTAGGED  # input not mutated
+
+
+def test_sample_untagged_mentions_are_mostly_replies_that_inherit(sample_dir):
+    """In the sample, most untagged mentions are replies to tagged mentions: after inheriting
+    their parent's theme, under 3 % of the brand's mentions stay untagged."""
+    m = datasets.read_table("mentions", sample_dir)
+    tagged = m.join(C.tag_themes(m))
+    before = C.untagged_share(tagged)
+    after = C.untagged_share(C.inherit_parent_themes(tagged))
+    assert before > 0.05 and after < 0.03 and after < before / 3
+
+
+def test_search_opportunities_flag_rising_not_falling_queries():
+    months = pd.to_datetime([f"2026-{m:02d}-01" for m in range(5, 11)])
+    rows = []
+    for kw, series in {"robe d'été": [900, 900, 900, 500, 500, 500],  # large, -44 %
+                       "seconde main": [100, 100, 100, 118, 118, 116],  # small, +17 %
+                       "chaussures": [600, 600, 600, 610, 600, 600],  # large, stable
+                       "bougie": [50, 50, 50, 50, 50, 50]}.items():  # small, stable
+        rows += [{"month": m, "keyword": kw, "searches": v} for m, v in zip(months, series)]
+    out = C.search_opportunities(pd.DataFrame(rows), ["maison lys"]).set_index("keyword")
+    assert out["trend"].to_dict() == {"robe d'été": "en baisse", "chaussures": "stable",
+                                      "seconde main": "en hausse", "bougie": "stable"}
+    assert out["opportunity"].to_dict() == {"robe d'été": False, "chaussures": True,
+                                            "seconde main": True, "bougie": False}
+
+
+def test_topics_have_a_label_and_a_masked_example():
+    a = ["livraison colis retard transporteur", "colis livraison retard suivi jean@mail.fr",
+         "retard colis livraison"]
+    b = ["caisse attente vendeuse magasin", "vendeuse magasin caisse accueil", "magasin caisse vendeuse"]
+    texts = a * 10 + b * 10
+    topics, topic_of = C.discover_topics(texts, n_topics=2)
+    assert topics["label"].str.count("·").eq(2).all()
+    assert all(ex in texts or "[e-mail]" in ex for ex in topics["example"])
+    assert not topics["example"].str.contains("jean@mail.fr").any()
+    for _, t in topics.iterrows():
+        assert topic_of[texts.index(t["example"]) if t["example"] in texts else 1] == t["topic"]

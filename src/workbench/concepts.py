@@ -336,6 +336,33 @@ def untagged_share(tags: pd.DataFrame) -> float:
     return float((tags["theme"] == UNTAGGED).mean()) if len(tags) else 0.0
 
 
+def inherit_parent_themes(scored: pd.DataFrame, max_depth: int = 5) -> pd.DataFrame:
+    """Untagged replies take the theme of the message they answer: "toujours rien ?" under a
+    complaint about a late parcel is about delivery. `scored`: mention_id, reply_to and the
+    theme columns (`tag_themes`); a reply whose parent (a mention of the same table) is
+    tagged gets its theme, micro_theme and department, following chains of replies up to
+    `max_depth` levels. Adds `theme_from_parent` (bool). Returns a copy."""
+    _need(scored, ["mention_id", "reply_to", "theme"], "inherit_parent_themes")
+    cols = [c for c in ("theme", "micro_theme", "department") if c in scored.columns]
+    out = scored.copy()
+    inherited = np.zeros(len(out), dtype=bool)
+    for _ in range(max_depth):
+        parent = out.drop_duplicates("mention_id").set_index("mention_id")[cols]
+        todo = (out["theme"] == UNTAGGED).to_numpy() & out["reply_to"].notna().to_numpy()
+        if not todo.any():
+            break
+        found = parent.reindex(out.loc[todo, "reply_to"].to_numpy())
+        ok = found["theme"].notna().to_numpy() & (found["theme"] != UNTAGGED).to_numpy()
+        if not ok.any():
+            break
+        rows = np.flatnonzero(todo)[ok]
+        for c in cols:
+            out.iloc[rows, out.columns.get_loc(c)] = found[c].to_numpy()[ok]
+        inherited[rows] = True
+    out["theme_from_parent"] = inherited
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Sentiment over time
 # ---------------------------------------------------------------------------------------------
@@ -461,6 +488,10 @@ def explain_peaks(peaks: pd.DataFrame, mentions: pd.DataFrame, *, baseline_days:
     `baseline_days`), share negative (vs baseline), top authors (pseudonymous account_id) and
     representative posts (most repeated texts, @handles masked).
 
+    Counts reconcile with the daily chart of the same `mentions`: `peak_day_mentions` (and
+    `peak_day_negative`) is the count of the peak day itself, `mentions` the total over the
+    episode (`start` to `end`, `days` days) — a page must label the latter as a multi-day total.
+
     `mentions`: timestamp, text, account_id, theme, label (tag_themes + sentiment.score)."""
     _need(mentions, ["timestamp", "text", "account_id", "theme", "label"], "explain_peaks")
     by = [c for c in peaks.columns if c not in
@@ -482,9 +513,13 @@ def explain_peaks(peaks: pd.DataFrame, mentions: pd.DataFrame, *, baseline_days:
         main = excess.idxmax() if len(excess) else UNTAGGED
         authors = inside["account_id"].value_counts().head(n_authors)
         posts = mask_personal(inside.loc[inside["theme"] == main, "text"]).value_counts().head(n_posts)
+        on_peak_day = (inside["timestamp"].dt.floor("D") == p["peak_date"]).to_numpy()
         rows.append({
             **{c: p[c] for c in by},
-            "peak_date": p["peak_date"], "mentions": int(p["mentions"]),
+            "peak_date": p["peak_date"], "start": p["start"], "end": p["end"], "days": int(p["days"]),
+            "peak_day_mentions": int(on_peak_day.sum()),
+            "peak_day_negative": int((inside["label"].to_numpy()[on_peak_day] == "negative").sum()),
+            "mentions": int(p["mentions"]),
             "baseline": float(p["baseline"]), "main_theme": main,
             "theme_share": float(share_in.get(main, 0.0)), "theme_lift": float(lift.get(main, np.nan)),
             "share_negative": float((inside["label"] == "negative").mean()) if len(inside) else np.nan,
@@ -588,11 +623,14 @@ def negative_drivers(scored: pd.DataFrame, *, group: str = "category", top: int 
 
 
 def search_opportunities(search_keywords: pd.DataFrame, brand_terms: Iterable[str],
-                         competitor_terms: Iterable[str] = (), recent_months: int = 3) -> pd.DataFrame:
+                         competitor_terms: Iterable[str] = (), recent_months: int = 3,
+                         rising: float = 0.1) -> pd.DataFrame:
     """Most searched keywords and what they reveal: total searches, last `recent_months`
-    vs the same number of months before (growth), and the kind of keyword (marque, concurrent,
-    générique). Generic keywords with large or growing volume are opportunities (content,
-    assortment, SEA) the brand does not own yet."""
+    vs the same number of months before (growth), `trend` ("en hausse" / "en baisse" beyond
+    ±`rising`, else "stable") and the kind of keyword (marque, concurrent, générique).
+    Generic keywords that rise (growth >= `rising`, whatever their volume) or are large and not
+    falling are opportunities (content, assortment, SEA) the brand does not own yet; a large
+    but falling query is not."""
     _need(search_keywords, ["month", "keyword", "searches"], "search_opportunities")
     d = search_keywords.copy()
     d["searches"] = d["searches"].astype(float)
@@ -620,7 +658,10 @@ def search_opportunities(search_keywords: pd.DataFrame, brand_terms: Iterable[st
     out["kind"] = [kind(k) for k in out.index]
     gen = out["kind"] == "générique"
     vol_cut = out.loc[gen, "searches"].median() if gen.any() else np.inf
-    out["opportunity"] = gen & ((out["searches"] >= vol_cut) | (out["growth"].fillna(0) > 0.2))
+    growth = out["growth"].fillna(0.0)
+    out["trend"] = np.where(growth >= rising, "en hausse", np.where(growth <= -rising, "en baisse", "stable"))
+    # an opportunity grows (any volume) or is large without falling; a falling query is not one
+    out["opportunity"] = gen & ((growth >= rising) | ((out["searches"] >= vol_cut) & (growth > -rising)))
     return out.sort_values("searches", ascending=False).reset_index()
 
 
@@ -800,12 +841,14 @@ def concept_alignment(consumer: pd.DataFrame, brand: pd.DataFrame, *, top: int =
 def discover_topics(texts: Iterable[str], *, n_topics: int = 8, n_words: int = 8, seed: int = 0,
                     max_features: int = 5000, extra_stop: Iterable[str] = ()) -> tuple[pd.DataFrame, np.ndarray]:
     """Topic discovery with NMF on TF-IDF of normalised, accent-free words (stop words removed):
-    (topics: topic, top words, weight share; topic of each text). Topics whose texts the taxonomy
-    leaves untagged point to themes it misses."""
+    (topics: topic, `label` (its three main words), `words`, `texts`, `example` (the text that
+    weighs most in the topic, personal data masked); topic of each text). Topics whose texts
+    the taxonomy leaves untagged point to themes it misses."""
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    items = list(mask_personal(list(texts), blank=True))  # no e-mail or phone fragments among topic words
+    raw = list(texts)
+    items = list(mask_personal(raw, blank=True))  # no e-mail or phone fragments among topic words
     norm = wtext.normalize_many(items, accents=False)
     stop = sorted(w for w in _stopwords() | {wtext.strip_accents(x.lower()) for x in extra_stop}
                   if re.fullmatch(r"[a-z][a-z'-]{2,}", w))
@@ -824,5 +867,8 @@ def discover_topics(texts: Iterable[str], *, n_topics: int = 8, n_words: int = 8
     rows = []
     for t in range(k):
         words = vocab[np.argsort(model.components_[t])[::-1][:n_words]]
-        rows.append({"topic": t, "words": ", ".join(words), "texts": int((topic_of == t).sum())})
+        best = int(np.argmax(W[:, t])) if W[:, t].max() > 0 else -1
+        rows.append({"topic": t, "label": " · ".join(words[:3]), "words": ", ".join(words),
+                     "texts": int((topic_of == t).sum()),
+                     "example": str(mask_personal([raw[best]])[0]) if best >= 0 else ""})
     return pd.DataFrame(rows), topic_of
