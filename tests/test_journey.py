@@ -269,7 +269,7 @@ def test_sample_social_vs_purchase(built):
 
 
 def test_map_ids_matches_pandas_map():
-    from workbench.journey import _map_ids
+    from oracles import _map_ids
 
     mapping = pd.Series(["c1", "c2"], index=pd.Index(["v1", "v2"], dtype="str"), dtype="str")
     values = pd.Series(["v2", None, "v9", "v1", "v2"], index=[5, 6, 7, 8, 9], dtype="str")

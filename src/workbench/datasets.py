@@ -527,127 +527,32 @@ def read_cdnow(path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- per-customer activity
 
-ACTIVITY_TOUCHPOINT_CHANNELS = ("search", "social", "email", "display", "website", "app", "store_visit")
-ACTIVITY_RESEARCH_CHANNELS = ("search", "website", "app")
-_DUCKDB_TYPES = {  # DuckDB column types read as they are (others go through read_table)
-    "str": ("VARCHAR",),
-    "datetime": ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
-    "float": ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT"),
-}
+ENGINE_ENV = "WORKBENCH_ENGINE"  # "duckdb" (default) or "spark": set by `workbench run --engine`
 
 
-def _sql_str(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+def engine_name(engine: str | None = None) -> str:
+    """The event layer's engine: `engine`, else `WORKBENCH_ENGINE`, else duckdb."""
+    name = engine or os.environ.get(ENGINE_ENV) or "duckdb"
+    if name not in ("duckdb", "spark"):
+        raise ValueError(f"unknown engine {name!r} (from {ENGINE_ENV} or --engine): "
+                         "use duckdb or spark")
+    return name
 
 
-def _sql_list(values) -> str:
-    return ", ".join(_sql_str(v) for v in values)
+def _event_session(data_dir, tables: dict, engine: str | None):
+    """A session of the event layer with raw `tables` {name: columns} of `data_dir` registered
+    (validated as by `read_table` on DuckDB; read as Parquet on Spark)."""
+    from workbench import events
 
-
-def _duckdb_source(con, name: str, data_dir, columns: list[str], view: str) -> None:
-    """Create the DuckDB view `view` over raw table `name` with `columns` and `file_row_number`
-    (0 = first data row), validated like `read_table` for those columns.
-
-    A Parquet file whose columns have the contract's types is scanned in place and checked in
-    SQL (missing values, allowed values, minimum), with the same messages as `read_table`
-    (file, column, first rows, values); anything else (CSV, other types, time zones, odd
-    headers, no rows) is read and validated by `read_table`, then registered.
-    """
-    path = find_table_file(name, data_dir)
-    t = _restrict(contract(name, data_dir), columns)
-    actual = None
-    if path.suffix.lower() == ".parquet":
-        try:
-            desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})").fetchall()
-            meta = pq.ParquetFile(path).metadata
-            n_rows = meta.num_rows
-        except Exception:  # noqa: BLE001 - read_table gives the clear message
-            desc, n_rows = [], 0
-        by_lower: dict[str, list] = {}
-        for col_name, col_type, *_ in desc:
-            by_lower.setdefault(col_name.lower(), []).append((col_name, col_type))
-        actual = {}
-        for c in t.columns:
-            found = by_lower.get(c.name.lower(), [])
-            if len(found) != 1 or found[0][1] not in _DUCKDB_TYPES.get(c.dtype, ()):
-                actual = None
-                break
-            actual[c.name] = found[0][0]
-        if n_rows == 0:
-            actual = None
-    if actual is None:  # general path: pandas parsing and validation
-        df = read_file(path, name, columns=columns)
-        df = df[[c.name for c in t.columns]].assign(file_row_number=np.arange(len(df)))
-        con.register(f"{view}_frame", df)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_frame")
-        return
-    select = ", ".join(f'"{actual[c.name]}" AS "{c.name}"' for c in t.columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select}, file_row_number "
-        f"FROM read_parquet({_sql_str(path)}, file_row_number = true)"
-    )
-    checks = []  # (column, SQL condition of a bad row, problem, expected)
-    for c in t.columns:
-        q = f'"{c.name}"'
-        if not c.nullable and not _parquet_no_nulls(meta, actual[c.name]):
-            checks.append((c.name, f"{q} IS NULL", "missing value",
-                           "a value in every row (column is not nullable)"))
-        if c.allowed is not None:
-            checks.append((c.name, f"{q} NOT IN ({_sql_list(c.allowed)})",
-                           "value outside the allowed list",
-                           "one of: " + ", ".join(map(str, c.allowed))))
-        if c.ge is not None:
-            checks.append((c.name, f"{q} < {c.ge}", "value too small", f">= {c.ge}"))
-        if c.le is not None:
-            checks.append((c.name, f"{q} > {c.le}", "value too large", f"<= {c.le}"))
-    counts = con.execute(
-        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _, _ in checks)
-        + f" FROM {view}"
-    ).fetchone() if checks else ()
-    problems = []
-    for (column, cond, problem, expected), n in zip(checks, counts, strict=True):
-        if not n:
-            continue
-        first = con.execute(
-            f'SELECT file_row_number, "{column}" FROM {view} WHERE {cond} '
-            f"ORDER BY file_row_number LIMIT {MAX_SHOWN}"
-        ).fetchall()
-        values = [] if problem == "missing value" else [v for _, v in first]
-        problems.append(_problem(column, problem, expected, rows=[r + 1 for r, _ in first],
-                                 values=values, n=n))
-    if len(t.key) == 1:  # the key is checked when read, as by read_table
-        k = f'"{t.key[0]}"'
-        dup = con.execute(f"""
-            WITH d AS (SELECT {k} FROM {view} GROUP BY {k} HAVING count(*) > 1)
-            SELECT count(*), list(file_row_number ORDER BY file_row_number)[1:{MAX_SHOWN}],
-                   list({k} ORDER BY file_row_number)[1:{MAX_SHOWN}]
-            FROM {view} WHERE {k} IN (SELECT {k} FROM d)""").fetchone()
-        if dup[0]:
-            problems.append(_problem(t.key[0], "duplicate key",
-                                     f"each {t.key[0]} once (key of table '{t.name}')",
-                                     rows=[r + 1 for r in dup[1]], values=dup[2], n=dup[0]))
-    if problems:
-        raise DataError(path, problems, name)
-
-
-def _parquet_no_nulls(meta, column: str) -> bool:
-    """True when the Parquet statistics of every row group say `column` has no missing value."""
+    ses = events.session(engine_name(engine))
     try:
-        i = meta.schema.names.index(column)
-        for g in range(meta.num_row_groups):
-            st = meta.row_group(g).column(i).statistics
-            if st is None or not st.has_null_count or st.null_count:
-                return False
-    except (ValueError, AttributeError):
-        return False
-    return True
-
-
-def _duckdb_connection(temp_dir: str):
-    import duckdb
-
-    return duckdb.connect(config={"threads": 2, "memory_limit": "4GB", "temp_directory": temp_dir,
-                                  "preserve_insertion_order": False})
+        folder = data_dir if data_dir is not None else paths.RAW_DIR
+        for name, columns in tables.items():
+            ses.register_files(name, folder, columns)
+    except BaseException:
+        ses.close()
+        raise
+    return ses
 
 
 def customer_activity(
@@ -655,344 +560,45 @@ def customer_activity(
     windows: dict | None = None,
     *,
     research_window_days: float = 7,
-    research_channels=ACTIVITY_RESEARCH_CHANNELS,
+    research_channels=None,
     categories=None,
+    engine: str | None = None,
 ) -> dict:
-    """Per-customer aggregates of the event tables over behaviour windows, counted by DuckDB.
-    `categories`: the product categories (the retailer profile's, in its order); None = those
-    of transaction_lines, sorted.
+    """Per-customer aggregates of the event tables of `data_dir` over behaviour windows
+    {key: (start, end)} (e.g. `segmentation.feature_windows`), computed by the event layer
+    (`workbench.events.activity`, rules in `workbench.events.rules`) on DuckDB, or on Spark
+    with `engine="spark"` / `WORKBENCH_ENGINE=spark`.
 
-    `windows` = {key: (start, end)} (e.g. `segmentation.feature_windows`); for each window
-    [start, end), from `touchpoints`, `email_events`, `transaction_lines` and `transactions`
-    of `data_dir` (only the columns needed, validated as by `read_table`, in one pass for all
-    windows):
-
-    - `spend_<category>`: spend per product category of the customer's purchases in the window
-      (summed in file order with Kahan compensation: bit for bit pandas' groupby sum);
-    - `tp_<channel>` per touchpoint channel and `social_platforms` (distinct platforms of social
-      touchpoints), after stitching: an anonymous touchpoint takes the customer of its device
-      (`visitor_id`) when the device is seen logged in as exactly one customer in the window;
-    - `store_purchases` and `store_researched`: store purchases in the window and those preceded
-      by a research touchpoint (`research_channels`) within `research_window_days` before the
-      purchase and after the customer's previous purchase in the window (any channel);
-    - `emails_sent`, `emails_open`, `emails_click`.
-
-    Returns {key: DataFrame indexed by customer_id} (customers without any activity absent);
-    `attrs` hold the window, the research parameters and the stitching counts (touchpoints,
-    anonymous_before, stitched, still_anonymous, ambiguous_visitors).
+    For each window [start, end), from `touchpoints`, `email_events`, `transaction_lines` and
+    `transactions` (only the columns needed, validated as by `read_table`): `spend_<category>`
+    (`categories`: the retailer profile's, in its order; None = those of transaction_lines,
+    sorted), `tp_<channel>` and `social_platforms` after stitching, `store_purchases` and
+    `store_researched` (research within `research_window_days` before the purchase and after
+    the previous one), `emails_sent`, `emails_open`, `emails_click`. Returns {key: DataFrame
+    indexed by customer_id} (customers without any activity absent); `attrs` hold the window,
+    the research parameters and the stitching counts.
     """
-    keys, spans, sql = _activity_windows(windows, "customer_activity")
-    channels = tuple(research_channels)
-    with tempfile.TemporaryDirectory(prefix="workbench-duckdb-") as tmp:
-        con = _duckdb_connection(tmp)
-        try:
-            _duckdb_source(con, "touchpoints", data_dir,
-                           ["visitor_id", "customer_id", "timestamp", "channel", "platform"],
-                           "tp_src")
-            _duckdb_source(con, "transactions", data_dir,
-                           ["transaction_id", "customer_id", "channel", "timestamp"], "trx_src")
-            _duckdb_source(con, "transaction_lines", data_dir,
-                           ["transaction_id", "category", "amount"], "lines_src")
-            _duckdb_source(con, "email_events", data_dir,
-                           ["customer_id", "event", "timestamp"], "ev_src")
-            touch, counts = _touchpoint_activity(con, sql, channels)
-            research = _research_activity(con, sql, spans, float(research_window_days))
-            spend = _category_spend(con, sql, categories)
-            email = _email_activity(con, sql)
-        finally:
-            con.close()
-    out = {}
-    for w, (key, (start, end)) in enumerate(zip(keys, spans, strict=True)):
-        frame = pd.concat([spend[w], touch[w], research[w], email[w]], axis=1).sort_index()
-        ints = [c for c in frame.columns if not c.startswith("spend_")]
-        frame[ints] = frame[ints].fillna(0).astype("int64")
-        spend_cols = [c for c in frame.columns if c.startswith("spend_")]
-        frame[spend_cols] = frame[spend_cols].fillna(0.0)
-        frame.index = pd.Index(frame.index.astype(str), name="customer_id")
-        frame.attrs = {"start": start, "end": end, "research_window_days": float(research_window_days),
-                       "research_channels": channels, "touchpoints": counts[w]}
-        out[key] = frame
-    return out
+    from workbench import events
+
+    windows = events.check_windows(windows, "customer_activity")
+    channels = events.RESEARCH_CHANNELS if research_channels is None else research_channels
+    with _event_session(data_dir, events.ACTIVITY_COLUMNS, engine) as ses:
+        return events.activity(ses, windows, research_window_days=research_window_days,
+                               research_channels=channels, categories=categories)
 
 
-def customer_contacts(data_dir=None, windows: dict | None = None) -> dict:
-    """Per-customer e-mail events and purchases by channel over windows, counted by DuckDB.
-
-    `windows` = {key: (start, end)} (half-open [start, end), e.g.
-    `ambassadors.signal_windows`); from `email_events` and `transactions` of `data_dir` (only
-    the columns needed, validated as by `read_table`, one scan each for all windows):
-    `emails_sent`, `emails_open`, `emails_click`, `store_purchases` (channel store) and
-    `online_orders` (web and app) per customer id as found in the files (ids unknown to the CRM
-    included, so that the caller can count them). Returns {key: DataFrame indexed by
-    customer_id}; `attrs` hold the window.
+def customer_contacts(data_dir=None, windows: dict | None = None, *,
+                      engine: str | None = None) -> dict:
+    """Per-customer e-mail events and purchases by channel over windows {key: (start, end)}
+    (half-open, e.g. `ambassadors.signal_windows`), computed by the event layer
+    (`workbench.events.contacts`) from `email_events` and `transactions` of `data_dir`:
+    `emails_sent`, `emails_open`, `emails_click`, `store_purchases` and `online_orders` per
+    customer id as found in the files (ids unknown to the CRM included, so that the caller can
+    count them). Returns {key: DataFrame indexed by customer_id}; `attrs` hold the window.
     """
-    keys, spans, sql = _activity_windows(windows, "customer_contacts")
-    ts = '"timestamp"'
-    with tempfile.TemporaryDirectory(prefix="workbench-duckdb-") as tmp:
-        con = _duckdb_connection(tmp)
-        try:
-            _duckdb_source(con, "email_events", data_dir, ["customer_id", "event", "timestamp"],
-                           "ev_src")
-            _duckdb_source(con, "transactions", data_dir,
-                           ["transaction_id", "customer_id", "channel", "timestamp"], "trx_src")
-            email = _email_activity(con, sql)
-            con.execute(f"""
-                CREATE TEMP TABLE trx_b AS
-                SELECT customer_id, {sql.bucket(ts)} AS b,
-                       count(*) FILTER (WHERE channel = 'store') AS store_purchases,
-                       count(*) FILTER (WHERE channel IN ('web', 'app')) AS online_orders
-                FROM trx_src WHERE customer_id IS NOT NULL AND {sql.in_range(ts)} GROUP BY ALL""")
-            out = {}
-            for w, (key, (start, end)) in enumerate(zip(keys, spans, strict=True)):
-                trx = con.execute(f"""
-                    SELECT customer_id, sum(store_purchases) AS store_purchases,
-                           sum(online_orders) AS online_orders
-                    FROM trx_b WHERE {sql.in_window(w)} GROUP BY customer_id""").df()
-                frame = pd.concat([email[w], trx.set_index("customer_id")],
-                                  axis=1).fillna(0).astype("int64").sort_index()
-                frame.index = pd.Index(frame.index.astype(str), name="customer_id")
-                frame.attrs = {"start": start, "end": end}
-                out[key] = frame
-            return out
-        finally:
-            con.close()
+    from workbench import events
 
-
-def _activity_windows(windows: dict | None, what: str) -> tuple[list, list, _ActivitySQL]:
-    """Keys, (start, end) spans and time-bucket SQL of `windows` = {key: (start, end)}; each
-    window = a run of the buckets [bounds[i], bounds[i + 1])."""
-    if not windows:
-        raise ValueError(f"{what}: give at least one window {{key: (start, end)}}")
-    keys = list(windows)
-    spans = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows.values()]
-    for key, (s, e) in zip(keys, spans, strict=True):
-        if not s < e:
-            raise ValueError(f"{what}: window {key!r} ends ({e}) before it starts ({s})")
-    bounds = sorted({t for span in spans for t in span})
-    members = [[i for i in range(len(bounds) - 1) if s <= bounds[i] and bounds[i + 1] <= e]
-               for s, e in spans]
-    return keys, spans, _ActivitySQL(bounds, members)
-
-
-class _ActivitySQL:
-    """SQL snippets for the time buckets of `customer_activity` (bucket i = [bounds[i],
-    bounds[i + 1]); window w = the buckets `members[w]`)."""
-
-    def __init__(self, bounds, members):
-        self.bounds = [_sql_str(b.isoformat(sep=" ")) for b in bounds]
-        self.members = members
-
-    def in_range(self, col: str) -> str:
-        return f"{col} >= TIMESTAMP {self.bounds[0]} AND {col} < TIMESTAMP {self.bounds[-1]}"
-
-    def bucket(self, col: str) -> str:
-        whens = " ".join(f"WHEN {col} < TIMESTAMP {b} THEN {i}"
-                         for i, b in enumerate(self.bounds[1:-1]))
-        last = len(self.bounds) - 2
-        return f"CAST(CASE {whens} ELSE {last} END AS TINYINT)" if whens else f"CAST({last} AS TINYINT)"
-
-    def in_window(self, w: int, col: str = "b") -> str:
-        return f"{col} IN ({', '.join(map(str, self.members[w])) or 'NULL'})"
-
-    @property
-    def windows(self):
-        return range(len(self.members))
-
-
-def _touchpoint_activity(con, sql: _ActivitySQL, channels):
-    """tp_<channel>, social_platforms per customer and window, after stitching devices.
-
-    One scan counts the touchpoints per (device, customer or none, time bucket) and lists the
-    times of research touchpoints (`channels`, for `_research_activity`); the devices seen
-    logged in give the stitching map of each window, the anonymous rows are then counted for
-    the device's customer of the window."""
-    ws = sql.windows
-    bucket = sql.bucket('"timestamp"')
-    platforms = [p for (p,) in con.execute(  # the retailer's own platforms, as observed
-        "SELECT DISTINCT platform FROM tp_src WHERE platform IS NOT NULL ORDER BY 1").fetchall()]
-    bits = " ".join(f"WHEN {_sql_str(p)} THEN {1 << i}" for i, p in enumerate(platforms))
-    counts_sql = ", ".join(f"count(*) FILTER (WHERE channel = {_sql_str(c)}) AS tp_{c}"
-                           for c in ACTIVITY_TOUCHPOINT_CHANNELS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE tp_groups AS
-        SELECT visitor_id, customer_id, {bucket} AS b, {counts_sql},
-               bit_or(CAST(CASE platform {bits} ELSE 0 END AS INTEGER))
-                   FILTER (WHERE channel = 'social') AS pm,
-               count(*) AS n,
-               list("timestamp") FILTER (WHERE channel IN ({_sql_list(channels)})) AS rts
-        FROM tp_src WHERE {sql.in_range('"timestamp"')} GROUP BY visitor_id, customer_id, b""")
-    per_window = ", ".join(
-        f"count(DISTINCT customer_id) FILTER (WHERE {sql.in_window(w)}) AS n{w}, "
-        f"min(customer_id) FILTER (WHERE {sql.in_window(w)}) AS m{w}" for w in ws)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE vmap AS
-        SELECT visitor_id, {', '.join(f'CASE WHEN n{w} = 1 THEN m{w} END AS c{w}' for w in ws)},
-               {', '.join(f'n{w} > 1 AS amb{w}' for w in ws)}
-        FROM (SELECT visitor_id, {per_window} FROM tp_groups
-              WHERE customer_id IS NOT NULL GROUP BY visitor_id)""")
-    ambiguous = con.execute(
-        "SELECT " + ", ".join(f"count(*) FILTER (WHERE amb{w})" for w in ws) + " FROM vmap"
-    ).fetchone()
-    sums = ", ".join(f"sum(g.tp_{c}) AS tp_{c}" for c in ACTIVITY_TOUCHPOINT_CHANNELS)
-    frames, counts = [], []
-    for w in ws:
-        tp = con.execute(f"""
-            SELECT coalesce(g.customer_id, m.c{w}) AS customer_id, {sums},
-                   bit_count(coalesce(bit_or(g.pm), 0)) AS social_platforms,
-                   sum(g.n) AS n_all, sum(g.n) FILTER (WHERE g.customer_id IS NULL) AS n_was_null
-            FROM tp_groups g LEFT JOIN vmap m
-                 ON g.customer_id IS NULL AND g.visitor_id = m.visitor_id
-            WHERE {sql.in_window(w, 'g.b')}
-            GROUP BY coalesce(g.customer_id, m.c{w})""").df()
-        anonymous = tp["customer_id"].isna()
-        n_all, n_null = tp["n_all"].fillna(0), tp["n_was_null"].fillna(0)
-        counts.append({
-            "touchpoints": int(n_all.sum()),
-            "anonymous_before": int(n_null.sum()),
-            "stitched": int(n_null[~anonymous].sum()),
-            "still_anonymous": int(n_all[anonymous].sum()),
-            "ambiguous_visitors": int(ambiguous[w]),
-        })
-        frames.append(tp[~anonymous].drop(columns=["n_all", "n_was_null"])
-                      .set_index("customer_id"))
-    return frames, counts
-
-
-def _research_activity(con, sql: _ActivitySQL, spans, window_days: float):
-    """store_purchases and store_researched per customer and window.
-
-    Each store purchase is matched (ASOF join) with the customer's last logged-in research
-    touchpoint once for all windows, and with the last stitched anonymous one per window (the
-    device's customer depends on the window); the later of the two is the last research."""
-    ws = sql.windows
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE res_known AS
-        SELECT customer_id, unnest(rts) AS rts FROM tp_groups
-        WHERE customer_id IS NOT NULL AND rts IS NOT NULL""")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE res_anon AS
-        SELECT {', '.join(f'm.c{w}' for w in ws)}, unnest(g.rts) AS rts, g.b
-        FROM tp_groups g JOIN vmap m ON g.visitor_id = m.visitor_id
-        WHERE g.customer_id IS NULL AND g.rts IS NOT NULL
-          AND coalesce({', '.join(f'm.c{w}' for w in ws)}) IS NOT NULL""")
-    con.execute("DROP TABLE tp_groups")
-    # previous purchase over the union of the windows (a window keeps it when inside)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE store_seq AS
-        SELECT s.customer_id, s.ts, s.prev, s.b, r.rts AS rk FROM (
-            SELECT customer_id, ts, prev, b FROM (
-                SELECT customer_id, channel, "timestamp" AS ts, {sql.bucket('"timestamp"')} AS b,
-                       lag("timestamp") OVER (PARTITION BY customer_id
-                                              ORDER BY "timestamp", file_row_number) AS prev
-                FROM trx_src
-                WHERE customer_id IS NOT NULL AND {sql.in_range('"timestamp"')})
-            WHERE channel = 'store') s
-        ASOF LEFT JOIN res_known r ON s.customer_id = r.customer_id AND s.ts >= r.rts""")
-    con.execute("DROP TABLE res_known")
-    frames = []
-    for w in ws:
-        start = f"TIMESTAMP {_sql_str(spans[w][0].isoformat(sep=' '))}"
-        frames.append(con.execute(f"""
-            WITH s AS (SELECT customer_id, ts,
-                              CASE WHEN prev >= {start} THEN prev END AS prev,
-                              CASE WHEN rk >= {start} THEN rk END AS rk
-                       FROM store_seq WHERE {sql.in_window(w)}),
-                 a AS (SELECT c{w} AS customer_id, rts FROM res_anon
-                       WHERE c{w} IS NOT NULL AND {sql.in_window(w)}),
-                 j AS (SELECT s.customer_id, s.ts, s.prev, greatest(s.rk, a.rts) AS r
-                       FROM s ASOF LEFT JOIN a ON s.customer_id = a.customer_id AND s.ts >= a.rts)
-            SELECT customer_id, count(*) AS store_purchases,
-                   count(*) FILTER (WHERE r IS NOT NULL
-                       AND CAST(epoch_ns(ts) - epoch_ns(r) AS DOUBLE) / 1e9 / 86400
-                           <= {window_days!r}
-                       AND (prev IS NULL OR r > prev)) AS store_researched
-            FROM j GROUP BY customer_id""").df().set_index("customer_id"))
-    con.execute("DROP TABLE res_anon")
-    con.execute("DROP TABLE store_seq")
-    con.execute("DROP TABLE vmap")
-    return frames
-
-
-def _email_activity(con, sql: _ActivitySQL):
-    """emails_sent / emails_open / emails_click per customer and window."""
-    from workbench.schemas import EMAIL_EVENTS
-
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ev_counts AS
-        SELECT customer_id, event, {sql.bucket('"timestamp"')} AS b, count(*) AS n
-        FROM ev_src WHERE {sql.in_range('"timestamp"')} GROUP BY ALL""")
-    cols = ", ".join(f"sum(n) FILTER (WHERE event = {_sql_str(v)}) AS emails_{v}"
-                     for v in EMAIL_EVENTS)
-    frames = [con.execute(f"""SELECT customer_id, {cols} FROM ev_counts
-                              WHERE {sql.in_window(w)} GROUP BY customer_id""")
-              .df().set_index("customer_id") for w in sql.windows]
-    con.execute("DROP TABLE ev_counts")
-    return frames
-
-
-def _category_spend(con, sql: _ActivitySQL, categories=None):
-    """spend_<category> per customer and window: the lines of the window's purchases summed in
-    file order with Kahan compensation, bit for bit as pandas' groupby sum (vectorised over
-    customer x category groups: step k adds the k-th line of every group at once).
-    `categories`: the retailer profile's, in its order; None = those of the lines, sorted."""
-    CATEGORIES = list(categories) if categories else [c for (c,) in con.execute(  # noqa: N806
-        "SELECT DISTINCT category FROM lines_src WHERE category IS NOT NULL ORDER BY 1").fetchall()]
-
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE trx_codes AS
-        SELECT transaction_id, customer_id, {sql.bucket('"timestamp"')} AS b
-        FROM trx_src WHERE customer_id IS NOT NULL AND {sql.in_range('"timestamp"')}""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE cust_codes AS
-        SELECT customer_id, CAST(row_number() OVER () - 1 AS INTEGER) AS code
-        FROM (SELECT DISTINCT customer_id FROM trx_codes)""")
-    cat_code = " ".join(f"WHEN {_sql_str(c)} THEN {i}" for i, c in enumerate(CATEGORIES))
-    arr = con.execute(f"""
-        SELECT c.code, CAST(CASE l.category {cat_code} END AS SMALLINT) AS cat, l.amount, t.b,
-               l.file_row_number AS rn
-        FROM lines_src l JOIN trx_codes t ON l.transaction_id = t.transaction_id
-        JOIN cust_codes c ON t.customer_id = c.customer_id""").fetchnumpy()
-    ids = con.execute("SELECT customer_id FROM cust_codes ORDER BY code").df()["customer_id"]
-    con.execute("DROP TABLE trx_codes")
-    con.execute("DROP TABLE cust_codes")
-    n_cat = len(CATEGORIES)
-    group = np.asarray(arr["code"]).astype(np.int64) * n_cat + np.asarray(arr["cat"])
-    rn = np.asarray(arr["rn"]).astype(np.int64)
-    if len(rn) and (int(rn.max()) >= 1 << 36 or int(group.max()) >= 1 << 26):
-        order = np.lexsort((rn, group))  # by group, then file order
-    else:  # the same order with one sort key
-        order = np.argsort((group << 36) | rn)
-    del rn
-    group, bucket = group[order], np.asarray(arr["b"])[order]
-    amount = np.asarray(arr["amount"], dtype=float)[order]
-    del arr, order
-    frames = []
-    for w in sql.windows:
-        keep = np.isin(bucket, sql.members[w])
-        g, val = group[keep], amount[keep]
-        if len(g) == 0:
-            frames.append(pd.DataFrame(columns=[f"spend_{c}" for c in CATEGORIES], dtype=float))
-            continue
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        lens = np.diff(np.r_[starts, len(g)])
-        by_len = np.argsort(-lens, kind="stable")
-        starts, lens = starts[by_len], lens[by_len]
-        total = np.zeros(len(starts))
-        comp = np.zeros(len(starts))
-        for k in range(int(lens[0])):
-            m = int(np.searchsorted(-lens, -k, side="left"))  # groups with more than k lines
-            y = val[starts[:m] + k] - comp[:m]
-            t = total[:m] + y
-            c = (t - total[:m]) - y
-            comp[:m] = np.where(np.isnan(c), 0.0, c)
-            total[:m] = t
-        keys = g[starts]
-        codes, cats = keys // n_cat, keys % n_cat
-        present, row = np.unique(codes, return_inverse=True)
-        wide = np.zeros((len(present), n_cat))
-        wide[row, cats] = total
-        frames.append(pd.DataFrame(wide, index=pd.Index(ids.to_numpy()[present]),
-                                   columns=[f"spend_{c}" for c in CATEGORIES]))
-    return frames
-
-
+    windows = events.check_windows(windows, "customer_contacts")
+    tables = {n: events.ACTIVITY_COLUMNS[n] for n in events.CONTACT_TABLES}
+    with _event_session(data_dir, tables, engine) as ses:
+        return events.contacts(ses, windows)

@@ -15,14 +15,15 @@ Journey rules (documented for analysts):
   the converting journey (they form a null journey). Journeys without a purchase are kept as
   null paths. A purchase without any prior touchpoint gets the path `direct`.
 
-Scale (a year of 60M+ touchpoints for 1M customers): every function works on integer codes of
-the text columns (`_sorted_codes`), so they accept plain text, pandas Categoricals (channels,
-platforms) and pyarrow dictionary columns (ids, as `datasets.read_table_compact(...,
-dictionary=ID_COLUMNS)` reads them); ids with millions of distinct values are returned as
-pyarrow dictionary columns (a pandas Categorical would build a Python string per distinct id
-as soon as it is compared). Text paths are built only for the journeys that need them
-(`add_paths`); counts by weekday, hour, week and day are numpy bincounts on the timestamps; the
-logistic model is fitted on the distinct exposure patterns.
+The stitching and journey rules are written once, in SQL, in the event layer
+(`workbench.events.rules`: device_links, stitched_touchpoints, people, journey_sessions,
+journey_touches, journeys, touches); `stitch_visitors` and `build_journeys` run them on DuckDB
+and return pandas frames. Ids with millions of distinct values (`person_id`, `customer_key`,
+`transaction_id`) come back as pyarrow dictionary columns (a pandas Categorical would build a
+Python string per distinct id as soon as it is compared); the later functions work on integer
+codes of the text columns (`_sorted_codes`), so they accept plain text, pandas Categoricals and
+pyarrow dictionary columns (as `datasets.read_table_compact(..., dictionary=ID_COLUMNS)` reads
+them). Text paths are built only for the journeys that need them (`add_paths`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench import events
 from workbench.attribution import (  # noqa: F401  (public API re-exported here)
     heuristic_attribution,
     markov_attribution,
@@ -42,13 +44,15 @@ from workbench.attribution import (  # noqa: F401  (public API re-exported here)
     shapley_attribution,
     time_decay_attribution,
 )
+from workbench.events import (  # noqa: F401  (the rules' constants, defined once in events.rules)
+    OFFLINE_SALES,
+    ONLINE_SALES,
+    PURCHASE,
+    RESEARCH_CHANNELS,
+)
 
-PURCHASE = "purchase"
 DIRECT = "direct"
-RESEARCH_CHANNELS = ("search", "website", "app")
 CONSIDERATION_CHANNELS = ("search", "website", "app", "store_visit")
-OFFLINE_SALES = ("store",)
-ONLINE_SALES = ("web", "app")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -166,122 +170,69 @@ def _lookup_table(ids: np.ndarray, query: np.ndarray) -> np.ndarray:
     return pd.Index(ids).get_indexer(query)
 
 
-def _map_ids(values: pd.Series, mapping: pd.Series) -> pd.Series:
-    """`values.map(mapping)` for text ids (mapping's index unique), looked up with pyarrow:
-    pandas' hash lookup of millions of strings is the slow part of stitching at 1M."""
-    try:
-        v = pa.array(values, from_pandas=True).cast(pa.large_string())
-        k = pa.array(mapping.index, from_pandas=True).cast(pa.large_string())
-    except (pa.ArrowException, TypeError, ValueError):
-        return values.map(mapping)
-    pos = pc.fill_null(pc.index_in(v, value_set=k), -1).to_numpy()
-    found = pos >= 0
-    out = mapping.iloc[np.where(found, pos, 0)].set_axis(values.index) if len(mapping) else \
-        pd.Series(pd.NA, index=values.index, dtype=mapping.dtype)
-    return out.where(found)
-
-
 STITCH_COLUMNS = ("customer_key", "stitched", "shared_device", "person_id")
 
 
+def _id_from_arrow(values) -> pd.arrays.ArrowExtensionArray:
+    """An id column (pyarrow dictionary with a sorted dictionary, null = missing) from an Arrow
+    text column."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    enc = pc.dictionary_encode(values.cast(pa.large_string()))
+    codes, cats = _sorted_codes(pd.Series(pd.arrays.ArrowExtensionArray(enc)))
+    return _id_column(codes, cats)
+
+
 def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Anonymous-to-known stitching through `visitor_id`.
+    """Anonymous-to-known stitching through `visitor_id` (the event layer's device_links and
+    stitched_touchpoints rules, on DuckDB).
 
     Returns (touchpoints with `person_id`, `customer_key`, `stitched` and `shared_device`, a
     one-row-per-status count table). `customer_key` is the known or stitched customer_id (null
     for anonymous), `person_id` the customer_key or `anon:<visitor_id>`; both are pyarrow
-    dictionary columns (sorted dictionary), computed on integer codes: text ids are never
-    compared row by row."""
+    dictionary columns (sorted dictionary)."""
     _require(touchpoints, "touchpoints", ["visitor_id", "customer_id", "timestamp", "channel"])
+    _check_visitors(touchpoints)
+    with events.DuckDBSession() as ses:
+        ses.register_frame("touchpoints", touchpoints, ["visitor_id", "customer_id"])
+        rows, _counts = events.stitch(ses)
     tp = touchpoints.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
-    v, v_cats = _sorted_codes(tp["visitor_id"])
-    if (v < 0).any():
-        raise ValueError(f"touchpoints: visitor_id is missing in {int((v < 0).sum())} row(s); "
-                         "every touchpoint needs its device id")
-    c, c_cats = _sorted_codes(tp["customer_id"])
-    known = c >= 0
-    # distinct customers per device: min and max customer code over its identified rows
-    lo = np.full(len(v_cats), np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(len(v_cats), -1, dtype=np.int64)
-    np.minimum.at(lo, v[known], c[known])
-    np.maximum.at(hi, v[known], c[known])
-    owner = np.where((hi >= 0) & (lo == hi), hi, -1)
-    multi = (hi >= 0) & (lo != hi)
-    del lo, hi
-    key = np.where(known, c, owner[v]).astype(np.int32)
-    anon = key < 0
-    tp["customer_key"] = _id_column(key, c_cats)
-    tp["stitched"] = ~known & ~anon
-    tp["shared_device"] = ~known & multi[v]
-    # person: the customer, else the device ("anon:<visitor_id>"), codes ranked by text
-    used = np.flatnonzero(np.bincount(v[anon], minlength=len(v_cats)) > 0)
-    ls = pa.large_string()
-    anon_names = pc.binary_join_element_wise(
-        pa.scalar("anon:", ls), _arrow_text(v_cats).take(pa.array(used, type=pa.int64())),
-        pa.scalar("", ls))
-    names = pa.concat_arrays([_arrow_text(c_cats), anon_names.cast(pa.large_string())])
-    slot = np.full(len(v_cats), -1, dtype=np.int64)
-    slot[used] = len(c_cats) + np.arange(len(used))
-    raw = np.where(anon, slot[v], key)
-    del key, slot
-    rank, uniq = _sorted_codes(pd.Series(pd.arrays.ArrowExtensionArray(
-        pa.DictionaryArray.from_arrays(pa.array(np.arange(len(names), dtype=np.int32)),
-                                       names.cast(pa.string())))))
-    tp["person_id"] = _id_column(rank[raw], uniq)
-    del raw
+    tp["customer_key"] = _id_from_arrow(rows.column("customer_key"))
+    tp["stitched"] = rows.column("stitched").to_numpy(zero_copy_only=False).astype(bool)
+    tp["shared_device"] = rows.column("shared_device").to_numpy(zero_copy_only=False).astype(bool)
+    tp["person_id"] = _id_from_arrow(rows.column("person_id"))
     return tp, _stitch_stats(tp)
 
 
+def _check_visitors(touchpoints: pd.DataFrame) -> None:
+    missing = int(touchpoints["visitor_id"].isna().sum())
+    if missing:
+        raise ValueError(f"touchpoints: visitor_id is missing in {missing} row(s); "
+                         "every touchpoint needs its device id")
+
+
 def _stitch_stats(tp: pd.DataFrame) -> pd.DataFrame:
+    """The one-row-per-status count table of stitched touchpoints."""
     was_known = tp["customer_id"].notna().to_numpy()
     stitched = tp["stitched"].to_numpy(dtype=bool)
     shared = tp["shared_device"].to_numpy(dtype=bool)
     anonymous = tp["customer_key"].isna().to_numpy() & ~shared
-    stats = pd.DataFrame(
-        {
-            "status": ["identified", "stitched", "shared_device", "anonymous"],
-            "touchpoints": [int(was_known.sum()), int(stitched.sum()), int(shared.sum()),
-                            int(anonymous.sum())],
-        }
-    )
-    stats["share"] = stats["touchpoints"] / max(len(tp), 1)
+    return _stitch_table([int(was_known.sum()), int(stitched.sum()), int(shared.sum()),
+                          int(anonymous.sum())], len(tp))
+
+
+def _stitch_table(counts, n: int) -> pd.DataFrame:
+    stats = pd.DataFrame({"status": ["identified", "stitched", "shared_device", "anonymous"],
+                          "touchpoints": counts})
+    stats["share"] = stats["touchpoints"] / max(n, 1)
     return stats
-
-
-def _person_time_order(person: np.ndarray, t: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """The permutation of a stable sort by (person, t, last), i.e.
-    `np.lexsort((last, t, person))`, computed as one sort of a packed int64 key (several times
-    faster on tens of millions of rows) when the codes fit in 63 bits; ties keep row order."""
-    n = len(person)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    rel = t - t.min()
-    unit = 1
-    for u in (10**9, 10**6, 10**3):
-        if not (rel % u).any():
-            unit = u
-            break
-    rel //= unit
-    t_bits = max(int(rel.max()).bit_length(), 1)
-    p_bits = max(int(person.max()).bit_length(), 1)
-    if person.min() < 0 or p_bits + t_bits + 1 > 63:
-        return np.lexsort((last, t, person))
-    key = (person.astype(np.int64) << (t_bits + 1)) | (rel << 1) | last.astype(np.int64)
-    del rel
-    order = np.argsort(key)  # not stable: ties are put back in row order below
-    key = key[order]
-    tie = np.flatnonzero(key[1:] == key[:-1])
-    if len(tie):
-        rows = np.unique(np.r_[tie, tie + 1])
-        group = np.cumsum(np.r_[True, np.diff(rows) > 1] | np.r_[True, key[rows[1:]] != key[rows[:-1]]])
-        order[rows] = order[rows][np.lexsort((order[rows], group))]
-    return order
 
 
 def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
                    window_days: float = 7.0, with_paths: bool = True
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Cut the touchpoint log into journeys (see the module rules).
+    """Cut the touchpoint log into journeys (see the module rules; the SQL is the event
+    layer's: `events.journey_tables`, run on DuckDB).
 
     `touchpoints`: raw, or already stitched by `stitch_visitors` (then used as it is).
     Returns (touches, journeys, stats):
@@ -293,126 +244,91 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
       `conversion_value`, `days_to_conversion`;
     * stats: counts of what was stitched, kept apart or not matched (nothing is dropped).
     Ids (`person_id`, `customer_key` / `customer_id`, `transaction_id`) come back as pyarrow
-    dictionary columns, channels and platforms as categoricals; everything is computed on
-    integer codes (one sort of the log by person and time).
+    dictionary columns, channels and platforms as categoricals.
     """
     if window_days <= 0:
         raise ValueError(f"window_days must be > 0, got {window_days}")
     _require(transactions, "transactions", ["transaction_id", "channel", "amount", "timestamp"])
-    if all(c in touchpoints.columns for c in STITCH_COLUMNS):
-        tp, stitch = touchpoints, _stitch_stats(touchpoints)
+    stitched = all(c in touchpoints.columns for c in STITCH_COLUMNS)
+    if stitched:
+        id_cols = ["person_id", "customer_key"]
     else:
-        tp, stitch = stitch_visitors(touchpoints)
-    person, person_cats = _sorted_codes(tp["person_id"])
-    key, key_cats = _sorted_codes(tp["customer_key"])
-    ch, ch_cats = _sorted_codes(tp["channel"])
-    if "platform" in tp.columns:
-        plat, plat_cats = _sorted_codes(tp["platform"])
-    else:
-        plat, plat_cats = np.full(len(tp), -1, dtype=np.int8), pd.Index([], dtype="str")
-    if "transaction_id" in tp.columns:
-        txc, tx_cats = _sorted_codes(tp["transaction_id"])
-    else:
-        txc, tx_cats = np.full(len(tp), -1, dtype=np.int32), pd.Index([], dtype="str")
-    purchase_code = ch_cats.get_indexer([PURCHASE])[0]
-    t_all = tp["timestamp"].to_numpy().astype("datetime64[ns]", copy=False)
-    is_purchase = ch == purchase_code if purchase_code >= 0 else np.zeros(len(tp), dtype=bool)
-    # stable order by (person, timestamp, purchase last); person codes rank the person ids
-    order = _person_time_order(person, t_all.view(np.int64), is_purchase)
-    n = len(order)
-    if n < 2**31:
-        order = order.astype(np.int32)
-    p = is_purchase[order]
-    t = t_all[order].view(np.int64)
-    pers = person[order]
-    del t_all, is_purchase, person
-    window = int(window_days * 86400e9)
-    new = np.ones(n, dtype=bool)
-    if n > 1:
-        new[1:] = (pers[1:] != pers[:-1]) | p[:-1] | (np.diff(t) > window)
-    session = np.cumsum(new, dtype=np.int32 if n < 2**31 else np.int64) - 1
-    n_sessions = int(session[-1]) + 1 if n else 0
-    # the purchase, if any, is the last row of its session
-    last = np.ones(n, dtype=bool)
-    if n > 1:
-        last[:-1] = session[1:] != session[:-1]
-    sess_conv = np.full(n_sessions, np.iinfo(np.int64).min, dtype=np.int64)
-    sess_conv[session[last & p]] = t[last & p]
-    conv_t = sess_conv[session]
-    pre = ~p & (conv_t != np.iinfo(np.int64).min) & (t < conv_t - window)
-    del conv_t, sess_conv, last
-    cut = new
-    if n > 1:
-        cut[1:] |= (session[1:] == session[:-1]) & (pre[1:] != pre[:-1])
-    del session, pre
-    jid = np.cumsum(cut, dtype=np.int32 if n < 2**31 else np.int64) - 1
-    starts = np.flatnonzero(cut)
-    del cut
-    ends = np.r_[starts[1:], n] - 1  # last row of each journey (its purchase, if any)
-    n_j = len(starts)
-    converted = p[ends]
-    ts_dtype = "datetime64[ns]"
-    conversion_time = np.where(converted, t[ends], np.iinfo(np.int64).min).view(ts_dtype)
-    j_tx = np.where(converted, txc[order[ends]], -1)
-    # the purchases' transactions
+        _require(touchpoints, "touchpoints", ["visitor_id", "customer_id", "timestamp", "channel"])
+        _check_visitors(touchpoints)
+        id_cols = ["visitor_id", "customer_id"]
     tx_codes, tx_values = _sorted_codes(transactions["transaction_id"])
     per_value = np.bincount(tx_codes[tx_codes >= 0], minlength=len(tx_values))
     if (per_value > 1).any():
         dup = tx_values[np.flatnonzero(per_value > 1)[:5]].tolist()
         raise ValueError(f"transactions: duplicate transaction_id {dup}")
+    tp = touchpoints
+    for optional in ("platform", "transaction_id"):
+        if optional not in tp.columns:
+            tp = tp.assign(**{optional: pd.Series(pd.NA, index=tp.index, dtype="str")})
+    with events.DuckDBSession() as ses:
+        ses.register_frame("touchpoints", tp,
+                           id_cols + ["timestamp", "channel", "platform", "transaction_id"])
+        t_arrow, j_arrow = events.journey_tables(ses, window_days, stitched)
+        if stitched:
+            stitch = _stitch_stats(touchpoints)
+        else:
+            stitch = ses.frame(
+                "SELECT count(*) FILTER (WHERE customer_id IS NOT NULL) AS identified, "
+                "count(*) FILTER (WHERE stitched) AS stitched, "
+                "count(*) FILTER (WHERE shared_device) AS shared_device, "
+                "count(*) FILTER (WHERE customer_key IS NULL AND NOT shared_device) AS anonymous, "
+                "count(*) AS n FROM stitched_touchpoints").iloc[0]
+            stitch = _stitch_table([int(stitch[c]) for c in
+                                    ("identified", "stitched", "shared_device", "anonymous")],
+                                   int(stitch["n"]))
+    n_j = j_arrow.num_rows
+    j_dtype = np.int32 if n_j < 2**31 else np.int64
+    m = t_arrow.num_rows
+    # touches (columns set one at a time: no block consolidation copies of millions of rows)
+    touches = pd.DataFrame(index=pd.RangeIndex(m))
+    touches["journey_id"] = t_arrow.column("journey_id").to_numpy().astype(j_dtype)
+    touches["person_id"] = _id_from_arrow(t_arrow.column("person_id"))
+    touches["customer_key"] = _id_from_arrow(t_arrow.column("customer_key"))
+    touches["timestamp"] = _timestamps(t_arrow.column("timestamp"))
+    ch_codes, ch_cats = _sorted_codes(pd.Series(t_arrow.column("channel").to_pandas()))
+    touches["channel"] = _categorical(ch_codes, ch_cats)
+    plat_cats = pd.Index(sorted(pd.Series(tp["platform"]).dropna().astype(str).unique()),
+                         dtype="str")
+    touches["platform"] = _categorical(
+        _positions(pd.Series(t_arrow.column("platform").to_pandas()), plat_cats), plat_cats)
+    touches["position"] = t_arrow.column("position").to_numpy().astype(np.int32)
+    del t_arrow
+    journeys = pd.DataFrame(index=pd.RangeIndex(n_j))
+    journeys["journey_id"] = j_arrow.column("journey_id").to_numpy().astype(j_dtype)
+    journeys["person_id"] = _id_from_arrow(j_arrow.column("person_id"))
+    journeys["customer_id"] = _id_from_arrow(j_arrow.column("customer_id"))
+    journeys["anonymous"] = j_arrow.column("customer_id").is_null().to_numpy(zero_copy_only=False)
+    journeys["start"] = _timestamps(j_arrow.column("start"))
+    journeys["end"] = _timestamps(j_arrow.column("end"))
+    journeys["n_touches"] = j_arrow.column("n_touches").to_numpy().astype(np.int32)
+    converted = j_arrow.column("converted").to_numpy(zero_copy_only=False).astype(bool)
+    journeys["converted"] = converted
+    journeys["conversion_time"] = _timestamps(j_arrow.column("conversion_time"))
+    j_tx = j_arrow.column("transaction_id")
+    journeys["transaction_id"] = _id_from_arrow(j_tx)
+    # the purchases' transactions: sales channel and value
     row_of_value = np.full(len(tx_values) + 1, -1, dtype=np.int64)
     row_of_value[tx_codes[tx_codes >= 0]] = np.flatnonzero(tx_codes >= 0)
-    row_of_cat = row_of_value[_positions(pd.Series(tx_cats), tx_values)] if len(tx_cats) \
-        else np.zeros(0, np.int64)
-    purchase_tx = txc[order[p]]
-    purchase_row = np.where(purchase_tx >= 0, np.r_[row_of_cat, -1][purchase_tx], -1)
-    unmatched = int((purchase_row < 0).sum())
-    matched = np.zeros(len(transactions), dtype=bool)
-    matched[purchase_row[purchase_row >= 0]] = True
-    n_tx_without_tp = int((~matched).sum())
-    j_row = np.where(j_tx >= 0, np.r_[row_of_cat, -1][j_tx], -1)
+    pos = _positions(pd.Series(j_tx.to_pandas()), tx_values)
+    j_row = np.where(pos >= 0, row_of_value[np.maximum(pos, 0)], -1)
+    found = j_row >= 0
     s_codes, s_cats = _sorted_codes(transactions["channel"])
     amount = transactions["amount"].to_numpy(dtype=float)
-    found = j_row >= 0
-    # touches: the non-purchase rows, in journey order (columns set one at a time: no
-    # block consolidation copies of tens of millions of rows)
-    touch = ~p
-    keep = order[touch]
-    t_jid = jid[touch]
-    j_dtype = jid.dtype
-    del jid
-    m = len(keep)
-    touches = pd.DataFrame(index=pd.RangeIndex(m))
-    touches["journey_id"] = t_jid
-    touches["person_id"] = _id_column(pers[touch], person_cats)
-    touches["customer_key"] = _id_column(key[keep], key_cats)
-    touches["timestamp"] = t[touch].view(ts_dtype)
-    touches["channel"] = _categorical(ch[keep], ch_cats, drop_unused=True)
-    touches["platform"] = _categorical(plat[keep], plat_cats)
-    del keep, touch
-    first = np.flatnonzero(np.r_[True, t_jid[1:] != t_jid[:-1]]) if m else np.zeros(0, np.int64)
-    touches["position"] = (np.arange(m, dtype=np.int64)
-                           - np.repeat(first, np.diff(np.r_[first, m]))).astype(np.int32)
-    del first
-    j_key = key[order[starts]]
-    journeys = pd.DataFrame(index=pd.RangeIndex(n_j))
-    journeys["journey_id"] = np.arange(n_j, dtype=j_dtype)
-    journeys["person_id"] = _id_column(pers[starts], person_cats)
-    journeys["customer_id"] = _id_column(j_key, key_cats)
-    journeys["anonymous"] = j_key < 0
-    journeys["start"] = t[starts].view(ts_dtype)
-    journeys["end"] = t[ends].view(ts_dtype)
-    journeys["n_touches"] = np.bincount(t_jid, minlength=n_j).astype(np.int32)
-    del t_jid, order, pers, t, p
-    journeys["converted"] = converted
-    journeys["conversion_time"] = conversion_time
-    journeys["transaction_id"] = _id_column(j_tx, tx_cats)
     journeys["sales_channel"] = _categorical(np.where(found, s_codes[np.maximum(j_row, 0)], -1),
                                              s_cats)
     journeys["conversion_value"] = np.where(found, amount[np.maximum(j_row, 0)], 0.0)
     journeys["days_to_conversion"] = (
         journeys["conversion_time"] - journeys["start"]
     ).dt.total_seconds() / 86400.0
+    unmatched = int((converted & ~found).sum())
+    matched = np.zeros(len(transactions), dtype=bool)
+    matched[j_row[found]] = True
+    del j_arrow
     if with_paths:
         journeys = add_paths(journeys, touches)
     stats = pd.concat(
@@ -436,7 +352,7 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
                         int(journeys["anonymous"].sum()),
                         int((converted & (journeys["n_touches"].to_numpy() == 0)).sum()),
                         unmatched,
-                        n_tx_without_tp,
+                        int((~matched).sum()),
                     ],
                 }
             ),
@@ -444,6 +360,11 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
         ignore_index=True,
     )
     return touches, journeys, stats
+
+
+def _timestamps(values) -> np.ndarray:
+    """An Arrow timestamp column as datetime64[ns] (NaT for nulls)."""
+    return pd.Series(values.to_pandas()).to_numpy().astype("datetime64[ns]")
 
 
 def add_paths(journeys: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:

@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench import events
 from workbench.datasets import DataError, _problem
+from workbench.events import ACTIVITY_CHANNELS as TOUCHPOINT_FEATURE_CHANNELS
+from workbench.events import ONLINE_SALES as ONLINE_CHANNELS
+from workbench.events import RESEARCH_CHANNELS  # noqa: F401  (re-exported, defined in events.rules)
 from workbench.schemas import SALES_CHANNELS
 
-ONLINE_CHANNELS = ("web", "app")
 # touchpoint columns customer_features uses (read only these: the table is the largest one)
 TOUCHPOINT_COLUMNS = ("visitor_id", "customer_id", "timestamp", "channel", "platform")
-RESEARCH_CHANNELS = ("search", "website", "app")
-# touchpoint channels counted per customer (<channel>_touchpoints features)
-TOUCHPOINT_FEATURE_CHANNELS = ("search", "social", "email", "display", "website", "app", "store_visit")
 AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 AGE_BAND_LABELS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 
@@ -150,23 +150,14 @@ def stitch_touchpoints(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 
     A visitor seen logged in as exactly one customer gives that customer to all its
     touchpoints; visitors linked to several customers stay anonymous (counted, not guessed).
-    Returns (new touchpoints, counts).
+    The rule is the event layer's (`workbench.events.rules`: device_links,
+    stitched_touchpoints), run on DuckDB. Returns (new touchpoints, counts).
     """
+    with events.DuckDBSession() as ses:
+        ses.register_frame("touchpoints", touchpoints, ["visitor_id", "customer_id"])
+        rows, counts = events.stitch(ses)
     tp = touchpoints.copy()
-    known = tp.loc[tp["customer_id"].notna(), ["visitor_id", "customer_id"]].drop_duplicates()
-    n_cust = known.groupby("visitor_id")["customer_id"].nunique()
-    ambiguous = n_cust.index[n_cust > 1]
-    mapping = known[~known["visitor_id"].isin(ambiguous)].drop_duplicates("visitor_id")
-    mapping = mapping.set_index("visitor_id")["customer_id"]
-    was_null = tp["customer_id"].isna()
-    tp["customer_id"] = tp["customer_id"].where(~was_null, tp["visitor_id"].map(mapping))
-    counts = {
-        "touchpoints": len(tp),
-        "anonymous_before": int(was_null.sum()),
-        "stitched": int((was_null & tp["customer_id"].notna()).sum()),
-        "still_anonymous": int(tp["customer_id"].isna().sum()),
-        "ambiguous_visitors": len(ambiguous),
-    }
+    tp["customer_id"] = rows.column("customer_key").to_numpy(zero_copy_only=False)
     return tp, counts
 
 
@@ -179,33 +170,27 @@ def web_research_before_store(
 ) -> pd.DataFrame:
     """Flag each store purchase preceded by online research of the same customer.
 
-    Research = a touchpoint on `research_channels` (stitched to the customer through its
-    device) within `window_days` before the purchase AND after the customer's previous
-    purchase (any channel): browsing that ended in a web order belongs to that order, not to
-    the next store visit. Returns transaction_id, customer_id, timestamp, researched (bool),
-    days_since_research.
+    Research = a touchpoint on `research_channels` of the customer (`touchpoints` already
+    stitched, e.g. by `stitch_touchpoints`) within `window_days` before the purchase AND after
+    the customer's previous purchase (any channel; purchases at the same instant ordered by
+    transaction_id): browsing that ended in a web order belongs to that order, not to the next
+    store visit. The rule is the event layer's (`workbench.events.rules`: store_research), run
+    on DuckDB. Returns transaction_id, customer_id, timestamp, researched (bool),
+    days_since_research, in purchase order.
     """
-    known = transactions[transactions["customer_id"].notna()]
-    allp = known[["transaction_id", "customer_id", "channel", "timestamp"]].assign(
-        customer_id=known["customer_id"].astype(str),
-        timestamp=known["timestamp"].astype("datetime64[ns]"))
-    allp = allp.sort_values(["customer_id", "timestamp"], kind="stable")
-    allp["previous_purchase"] = allp.groupby("customer_id")["timestamp"].shift(1)
-    store = allp[allp["channel"] == "store"].drop(columns="channel").sort_values("timestamp",
-                                                                                 kind="stable")
-    res = touchpoints.loc[touchpoints["channel"].isin(research_channels)
-                          & touchpoints["customer_id"].notna(), ["customer_id", "timestamp"]]
-    res = pd.DataFrame({"customer_id": res["customer_id"].astype(str),
-                        "research_ts": res["timestamp"].astype("datetime64[ns]")})
-    res = res.sort_values("research_ts", kind="stable")
-    m = pd.merge_asof(store, res, left_on="timestamp", right_on="research_ts", by="customer_id",
-                      direction="backward", allow_exact_matches=True)
-    delta = (m["timestamp"] - m["research_ts"]).dt.total_seconds() / 86400
-    since_prev = m["previous_purchase"].isna() | (m["research_ts"] > m["previous_purchase"])
-    m["days_since_research"] = delta
-    m["researched"] = ((delta <= window_days) & since_prev).fillna(False).astype(bool)
-    return m[["transaction_id", "customer_id", "timestamp", "researched",
-              "days_since_research"]].reset_index(drop=True)
+    with events.DuckDBSession() as ses:
+        ses.register_frame("transactions", transactions,
+                           ["transaction_id", "customer_id", "channel", "timestamp"])
+        ses.register_frame("touchpoints", touchpoints, ["customer_id", "timestamp", "channel"])
+        ses.create("stitched_touchpoints",
+                   'SELECT CAST(customer_id AS VARCHAR) AS customer_key, "timestamp", '
+                   "CAST(channel AS VARCHAR) AS channel FROM touchpoints")
+        out = events.store_research(ses, window_days=window_days,
+                                    research_channels=research_channels)
+    out = out.sort_values(["timestamp", "customer_id", "transaction_id"], kind="stable")
+    out["timestamp"] = out["timestamp"].astype("datetime64[ns]")
+    out["researched"] = out["researched"].astype(bool)
+    return out.reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -413,20 +398,7 @@ def customer_features(
 
     if activity is not None:
         _check_activity(activity, start, end, research_window_days, research_channels)
-        act = activity.reindex(idx)
-        cats = list(categories) if categories else [
-            col[len("spend_"):] for col in act.columns if col.startswith("spend_")]
-        spend = act.reindex(columns=[f"spend_{cat}" for cat in cats]).fillna(0.0).set_axis(
-            cats, axis=1)
-        f = _category_block(f, spend, cats)
-        researched = act["store_researched"].fillna(0)
-        share = (researched / act["store_purchases"]).where(act["store_purchases"] > 0)
-        touches = act[[f"tp_{chn}" for chn in TOUCHPOINT_FEATURE_CHANNELS]].fillna(0).set_axis(
-            list(TOUCHPOINT_FEATURE_CHANNELS), axis=1)
-        f = _touchpoint_block(f, researched, share, touches, act["social_platforms"].fillna(0))
-        emails = act[["emails_sent", "emails_open", "emails_click"]].fillna(0).set_axis(
-            ["sent", "open", "click"], axis=1)
-        f = _email_block(f, emails)
+        f = _activity_blocks(f, activity, categories)
     else:
         f = _raw_event_features(f, tables, t, start, end, research_window_days, research_channels,
                                 categories)
@@ -494,29 +466,43 @@ def _email_block(f: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
 
 def _raw_event_features(f: pd.DataFrame, tables: dict, t: pd.DataFrame, start, end,
                         research_window_days, research_channels, categories=None) -> pd.DataFrame:
-    """Category, touchpoint and e-mail features from the raw event tables (when present)."""
-    lines = tables.get("transaction_lines")
-    if lines is not None:
-        ln = lines.merge(t[["transaction_id", "customer_id"]], on="transaction_id", how="inner")
-        spend = (ln.groupby(["customer_id", "category"], observed=True)["amount"].sum()
-                 .unstack(fill_value=0.0))
-        cats = list(categories) if categories else sorted(lines["category"].dropna().unique())
+    """Category, touchpoint and e-mail features from the raw event tables (when present): the
+    event layer's aggregates (`events.activity`, on DuckDB over the frames) for the window."""
+    parts = [name for name in ("transaction_lines", "touchpoints", "email_events")
+             if tables.get(name) is not None]
+    if not parts:
+        return f
+    with events.DuckDBSession() as ses:
+        ses.register_frame("transactions", tables["transactions"],
+                           ["transaction_id", "customer_id", "channel", "timestamp"])
+        for name in parts:
+            ses.register_frame(name, tables[name], events.ACTIVITY_COLUMNS[name])
+        act = events.activity(ses, {"w": (start, end)}, research_window_days=research_window_days,
+                              research_channels=research_channels, categories=categories,
+                              parts=parts)["w"]
+    return _activity_blocks(f, act, categories, parts)
+
+
+def _activity_blocks(f: pd.DataFrame, activity: pd.DataFrame, categories,
+                     parts=("transaction_lines", "touchpoints", "email_events")) -> pd.DataFrame:
+    """The category, touchpoint and e-mail feature blocks from per-customer aggregates."""
+    act = activity.reindex(f.index)
+    if "transaction_lines" in parts:
+        cats = list(categories) if categories else [
+            col[len("spend_"):] for col in act.columns if col.startswith("spend_")]
+        spend = act.reindex(columns=[f"spend_{cat}" for cat in cats]).fillna(0.0).set_axis(
+            cats, axis=1)
         f = _category_block(f, spend, cats)
-    tps = tables.get("touchpoints")
-    if tps is not None:
-        tp, _counts = stitch_touchpoints(tps[(tps["timestamp"] >= start) & (tps["timestamp"] < end)])
-        tp = tp[tp["customer_id"].notna()]
-        tp = tp.assign(customer_id=tp["customer_id"].astype(str))
-        wr = web_research_before_store(t, tp, window_days=research_window_days,
-                                       research_channels=research_channels)
-        wg = wr.groupby("customer_id")["researched"]
-        soc = tp[tp["channel"] == "social"]
-        f = _touchpoint_block(f, wg.sum(), wg.mean(), _count_table(tp["customer_id"], tp["channel"]),
-                              soc.groupby("customer_id")["platform"].nunique())
-    ev = tables.get("email_events")
-    if ev is not None:
-        e = ev[(ev["timestamp"] >= start) & (ev["timestamp"] < end)]
-        f = _email_block(f, _count_table(e["customer_id"].astype(str), e["event"]))
+    if "touchpoints" in parts:
+        researched = act["store_researched"].fillna(0)
+        share = (researched / act["store_purchases"]).where(act["store_purchases"] > 0)
+        touches = act[[f"tp_{chn}" for chn in TOUCHPOINT_FEATURE_CHANNELS]].fillna(0).set_axis(
+            list(TOUCHPOINT_FEATURE_CHANNELS), axis=1)
+        f = _touchpoint_block(f, researched, share, touches, act["social_platforms"].fillna(0))
+    if "email_events" in parts:
+        emails = act[["emails_sent", "emails_open", "emails_click"]].fillna(0).set_axis(
+            ["sent", "open", "click"], axis=1)
+        f = _email_block(f, emails)
     return f
 
 

@@ -1,0 +1,241 @@
+"""The event layer: every rule over the event tables, written once in SQL (`events.rules`).
+
+Device linking, stitching, research before a store purchase, journeys and the per-customer
+activity and contact aggregates run as named SQL steps in a session: an embedded DuckDB by
+default (`DuckDBSession`), Apache Spark for data that outgrows one machine (`SparkSession`, the
+same SQL transpiled by sqlglot). The analyses receive the results as DataFrames:
+`datasets.customer_activity` / `customer_contacts` (from the data folder's files),
+`segmentation.customer_features`, `segmentation.stitch_touchpoints`,
+`segmentation.web_research_before_store`, `journey.stitch_visitors` and
+`journey.build_journeys` (from pandas frames) all call the functions below.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workbench.events.engine import (  # noqa: F401  (public API)
+    ENGINES,
+    SPARK_MASTER_ENV,
+    DuckDBSession,
+    SparkSession,
+    spark_master,
+    sql_list,
+    sql_text,
+    sql_timestamp,
+)
+from workbench.events.rules import (  # noqa: F401  (public API: the one copy of the constants)
+    ACTIVITY_CHANNELS,
+    EMAIL_EVENTS,
+    OFFLINE_SALES,
+    ONLINE_SALES,
+    PURCHASE,
+    RESEARCH_CHANNELS,
+    SOCIAL_CHANNEL,
+    step,
+)
+
+# bounds of "the whole log" (what a datetime64[ns] column can hold)
+ALL_TIME = (pd.Timestamp("1678-01-01"), pd.Timestamp("2262-01-01"))
+
+# columns of the raw tables each output reads
+ACTIVITY_COLUMNS = {
+    "touchpoints": ["visitor_id", "customer_id", "timestamp", "channel", "platform"],
+    "transactions": ["transaction_id", "customer_id", "channel", "timestamp"],
+    "transaction_lines": ["transaction_id", "category", "amount"],
+    "email_events": ["customer_id", "event", "timestamp"],
+}
+CONTACT_TABLES = ("email_events", "transactions")
+
+
+def session(engine: str = "duckdb", **kwargs):
+    """A new session of `engine` ("duckdb" or "spark")."""
+    if engine == "duckdb":
+        return DuckDBSession(**kwargs)
+    if engine == "spark":
+        return SparkSession(**kwargs)
+    raise ValueError(f"unknown engine {engine!r}: use one of {ENGINES}")
+
+
+def check_windows(windows: dict | None, what: str) -> dict:
+    """{key: (start, end)} as Timestamps; each window must end after it starts."""
+    if not windows:
+        raise ValueError(f"{what}: give at least one window {{key: (start, end)}}")
+    out = {}
+    for key, (s, e) in windows.items():
+        s, e = pd.Timestamp(s), pd.Timestamp(e)
+        if not s < e:
+            raise ValueError(f"{what}: window {key!r} ends ({e}) before it starts ({s})")
+        out[key] = (s, e)
+    return out
+
+
+def _window(start, end) -> dict:
+    return {"start": sql_timestamp(start), "end": sql_timestamp(end)}
+
+
+def _stitch_window(ses, start, end) -> None:
+    """Steps window_touchpoints, device_links and stitched_touchpoints for [start, end)."""
+    ses.create("window_touchpoints", step("window_touchpoints", **_window(start, end)))
+    ses.create("device_links", step("device_links", touchpoints="window_touchpoints"))
+    ses.create("stitched_touchpoints", step("stitched_touchpoints", touchpoints="window_touchpoints"))
+
+
+def _research(ses, start, end, research_window_days: float, research_channels) -> None:
+    """Steps window_purchases and store_research (after the stitching steps)."""
+    ses.create("window_purchases", step("window_purchases", **_window(start, end)))
+    ses.create("store_research", step(
+        "store_research", research_channels=sql_list(research_channels),
+        offline_sales=sql_list(OFFLINE_SALES),
+        research_window_us=repr(float(research_window_days) * 86400e6)))
+
+
+def _by_customer(df: pd.DataFrame) -> pd.DataFrame:
+    return df.set_index("customer_id")
+
+
+def categories_of(ses) -> list:
+    """The product categories present in transaction_lines, sorted."""
+    return sorted(ses.frame("SELECT DISTINCT CAST(category AS VARCHAR) AS c FROM transaction_lines "
+                            "WHERE category IS NOT NULL")["c"].tolist())
+
+
+def activity(ses, windows: dict, *, research_window_days: float = 7,
+             research_channels=RESEARCH_CHANNELS, categories=None,
+             parts=("touchpoints", "transaction_lines", "email_events")) -> dict:
+    """Per-customer aggregates of the event tables registered in `ses` for each window
+    {key: (start, end)} ([start, end)): `spend_<category>` (transaction_lines), `tp_<channel>`,
+    `social_platforms`, `store_purchases`, `store_researched` (touchpoints) and `emails_sent`,
+    `emails_open`, `emails_click` (email_events); `parts` = the event tables present.
+
+    Returns {key: DataFrame indexed by customer_id (text, sorted)}, counts as int64 and spend
+    as float; customers without any activity in the window are absent. `attrs`: the window,
+    the research parameters and, with touchpoints, the stitching counts."""
+    windows = check_windows(windows, "customer_activity")
+    channels = tuple(research_channels)
+    if "transaction_lines" in parts:
+        cats = list(categories) if categories else categories_of(ses)
+    out = {}
+    for key, (start, end) in windows.items():
+        frames, attrs = [], {"start": start, "end": end,
+                             "research_window_days": float(research_window_days),
+                             "research_channels": channels}
+        ses.create("window_purchases", step("window_purchases", **_window(start, end)))
+        if "transaction_lines" in parts:
+            sums = ", ".join(
+                f"coalesce(CAST(sum(CAST(l.amount AS DECIMAL(38, 10))) FILTER "
+                f"(WHERE l.category = {sql_text(c)}) AS DOUBLE), 0.0) AS \"spend_{c}\""
+                for c in cats) or "0 AS _none"
+            spend = _by_customer(ses.frame(step("category_spend", category_sums=sums)))
+            frames.append(spend.reindex(columns=[f"spend_{c}" for c in cats]))
+        if "touchpoints" in parts:
+            _stitch_window(ses, start, end)
+            _research(ses, start, end, research_window_days, channels)
+            counts = ", ".join(f"count(*) FILTER (WHERE channel = {sql_text(c)}) AS tp_{c}"
+                               for c in ACTIVITY_CHANNELS)
+            frames.append(_by_customer(ses.frame(step(
+                "touchpoint_activity", channel_counts=counts, social=sql_text(SOCIAL_CHANNEL)))))
+            frames.append(_by_customer(ses.frame(step("research_activity"))))
+            attrs["touchpoints"] = stitch_counts(ses)
+        if "email_events" in parts:
+            frames.append(_email_frame(ses, start, end))
+        frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+        frame.index = pd.Index(frame.index.astype(str), name="customer_id")
+        frame = frame.sort_index()
+        spend_cols = [c for c in frame.columns if c.startswith("spend_")]
+        ints = [c for c in frame.columns if c not in spend_cols]
+        frame[ints] = frame[ints].fillna(0).astype("int64")
+        frame[spend_cols] = frame[spend_cols].fillna(0.0).astype(float)
+        frame.attrs = attrs
+        out[key] = frame
+    return out
+
+
+def _email_frame(ses, start, end) -> pd.DataFrame:
+    counts = ", ".join(f"count(*) FILTER (WHERE event = {sql_text(v)}) AS emails_{v}"
+                       for v in EMAIL_EVENTS)
+    return _by_customer(ses.frame(step("email_activity", event_counts=counts,
+                                       **_window(start, end))))
+
+
+def contacts(ses, windows: dict) -> dict:
+    """Per-customer e-mail events and purchases by channel for each window {key: (start,
+    end)}: `emails_sent`, `emails_open`, `emails_click`, `store_purchases` and
+    `online_orders` per customer id as found in the tables (ids unknown to the CRM included).
+    Returns {key: DataFrame indexed by customer_id}; `attrs` hold the window."""
+    windows = check_windows(windows, "customer_contacts")
+    out = {}
+    for key, (start, end) in windows.items():
+        ses.create("window_purchases", step("window_purchases", **_window(start, end)))
+        trx = _by_customer(ses.frame(step("purchase_contacts",
+                                          offline_sales=sql_list(OFFLINE_SALES),
+                                          online_sales=sql_list(ONLINE_SALES))))
+        frame = pd.concat([_email_frame(ses, start, end), trx], axis=1).fillna(0)
+        frame = frame.astype("int64")
+        frame.index = pd.Index(frame.index.astype(str), name="customer_id")
+        frame = frame.sort_index()
+        frame.attrs = {"start": start, "end": end}
+        out[key] = frame
+    return out
+
+
+def stitch(ses) -> tuple[pd.DataFrame, dict]:
+    """Device linking and stitching over the whole `touchpoints` table registered in `ses`
+    (only visitor_id and customer_id are read). Returns (one row per touchpoint in row order:
+    `customer_key`, `stitched`, `shared_device`, `person_id` as an Arrow-backed frame; counts)."""
+    ses.create("window_touchpoints",
+               "SELECT CAST(visitor_id AS VARCHAR) AS visitor_id, "
+               "CAST(customer_id AS VARCHAR) AS customer_id, _row FROM touchpoints")
+    ses.create("device_links", step("device_links", touchpoints="window_touchpoints"))
+    ses.create("stitched_touchpoints", step("stitched_touchpoints", touchpoints="window_touchpoints"))
+    ses.create("people", step("people"))
+    rows = ses.arrow("SELECT _row, customer_key, stitched, shared_device, person_id FROM people")
+    # (an ORDER BY is not kept by every engine's parallel export: sorted here)
+    rows = rows.sort_by("_row").drop_columns(["_row"])
+    return rows, stitch_counts(ses)
+
+
+def stitch_counts(ses) -> dict:
+    """The stitching counts of the last stitched_touchpoints step of `ses`."""
+    stats = ses.frame(step("stitch_counts")).iloc[0]
+    return {k: int(stats[k]) for k in ("touchpoints", "anonymous_before", "stitched",
+                                       "still_anonymous", "ambiguous_visitors")}
+
+
+def store_research(ses, *, window_days: float = 7, research_channels=RESEARCH_CHANNELS,
+                   window=ALL_TIME) -> pd.DataFrame:
+    """Research before each store purchase (`rules.store_research`) from `transactions` and the
+    already stitched `stitched_touchpoints` of `ses` (customer_key, timestamp, channel).
+    Returns transaction_id, customer_id, timestamp, researched, days_since_research."""
+    start, end = window
+    _research(ses, start, end, window_days, research_channels)
+    return ses.frame('SELECT transaction_id, customer_id, "timestamp", researched, '
+                     "days_since_research FROM store_research")
+
+
+def journey_tables(ses, window_days: float, stitched: bool):
+    """Steps of the journeys over `touchpoints` of `ses` (raw, or already stitched with
+    person_id / customer_key when `stitched`). Returns (touches, journeys) as Arrow tables:
+    touches in journey order, journeys by journey_id."""
+    window_us = repr(float(window_days) * 86400e6)
+    if stitched:
+        ses.create("people", 'SELECT CAST(person_id AS VARCHAR) AS person_id, '
+                             'CAST(customer_key AS VARCHAR) AS customer_key, "timestamp", '
+                             "CAST(channel AS VARCHAR) AS channel, "
+                             "CAST(platform AS VARCHAR) AS platform, "
+                             "CAST(transaction_id AS VARCHAR) AS transaction_id, _row "
+                             "FROM touchpoints")
+    else:
+        ses.create("all_touchpoints", step("all_touchpoints"))
+        ses.create("device_links", step("device_links", touchpoints="all_touchpoints"))
+        ses.create("stitched_touchpoints", step("stitched_touchpoints",
+                                                touchpoints="all_touchpoints"))
+        ses.create("people", step("people"))
+    purchase = sql_text(PURCHASE)
+    ses.create("journey_sessions", step("journey_sessions", people="people", purchase=purchase,
+                                        window_us=window_us))
+    ses.create("journey_touches", step("journey_touches", window_us=window_us))
+    touches = ses.arrow(step("touches")).sort_by([("journey_id", "ascending"),
+                                                   ("position", "ascending")])
+    journeys = ses.arrow(step("journeys")).sort_by("journey_id")
+    return touches, journeys

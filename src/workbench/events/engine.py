@@ -1,0 +1,167 @@
+"""Where the event layer's SQL runs: an embedded DuckDB (default) or Apache Spark.
+
+The rules are written once, in DuckDB's SQL dialect (`workbench.events.rules`); a session runs
+each named step as a table of the session. `SparkSession` transpiles the same text to Spark SQL
+with sqlglot (as splink does), so there is never a second, hand-kept copy of a rule.
+Sessions register the raw tables either from pandas frames (the analyses' tables) or from the
+data folder's files (`register_files`), then hand back only small results as DataFrames.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pandas as pd
+import pyarrow as pa
+
+SPARK_MASTER_ENV = "WORKBENCH_SPARK_MASTER"  # cluster URL for `--engine spark` (default local[*])
+ENGINES = ("duckdb", "spark")
+
+
+def sql_text(value) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_list(values) -> str:
+    """Comma-separated SQL string literals (for `IN (...)`)."""
+    return ", ".join(sql_text(v) for v in values) or "NULL"
+
+
+def sql_timestamp(ts) -> str:
+    """A SQL timestamp literal (DuckDB dialect; transpiled for Spark)."""
+    return f"TIMESTAMP {sql_text(pd.Timestamp(ts).isoformat(sep=' '))}"
+
+
+class DuckDBSession:
+    """An in-process DuckDB database for one computation (temporary files in a private folder)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, threads: int = 2, memory_limit: str = "4GB"):
+        import duckdb
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="workbench-duckdb-")
+        self.con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
+                                          "temp_directory": self._tmp.name,
+                                          "preserve_insertion_order": False})
+        self._frames: list = []
+
+    def register_frame(self, name: str, df: pd.DataFrame, columns=None) -> None:
+        """Table `name` over a pandas frame (its `columns`, default all) plus `_row`, the row
+        number (0 = first row): ties in time keep the frame's order."""
+        cols = list(columns) if columns is not None else list(df.columns)
+        table = pa.Table.from_pandas(df[cols], preserve_index=False)
+        table = table.append_column("_row", pa.array(range(len(df)), type=pa.int64()))
+        self._frames.append(table)
+        self.con.register(f"{name}_frame", table)
+        self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "{name}_frame"')
+
+    def register_files(self, name: str, data_dir, columns) -> None:
+        """Table `name` over raw table `name` of `data_dir` (only `columns`), validated as by
+        `datasets.read_table`, with `_row` = the row number in the file."""
+        from workbench.events.sources import duckdb_source
+
+        duckdb_source(self.con, name, data_dir, list(columns), f"{name}_src")
+        self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS '
+                         f'SELECT * EXCLUDE (file_row_number), file_row_number AS _row FROM {name}_src')
+
+    def create(self, name: str, sql: str) -> None:
+        """Run one named step: table `name` = the result of `sql`."""
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.con.execute(sql).to_arrow_table()
+
+    def close(self) -> None:
+        self.con.close()
+        self._frames.clear()
+        self._tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def spark_master(profile_master: str | None = None) -> str:
+    """The Spark master: `WORKBENCH_SPARK_MASTER`, else the retailer profile's, else local[*]."""
+    return os.environ.get(SPARK_MASTER_ENV) or profile_master or "local[*]"
+
+
+def to_spark_sql(sql: str) -> str:
+    """The Spark SQL text of one step written in DuckDB's dialect (sqlglot)."""
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+class SparkSession:
+    """The same steps on Apache Spark: tables are Spark temporary views, each step's DuckDB SQL
+    is transpiled with sqlglot; only the final (small) results are collected to pandas.
+
+    `spark`: an existing `pyspark.sql.SparkSession`; else one is started on `master`
+    (`spark_master()`). Timestamps are read and compared as local times (no time-zone shift)."""
+
+    dialect = "spark"
+
+    def __init__(self, master: str | None = None, spark=None, app_name: str = "workbench"):
+        if spark is None:
+            try:
+                from pyspark.sql import SparkSession as _Spark
+            except ImportError as exc:  # pragma: no cover - depends on the install
+                raise ImportError("the Spark engine needs pyspark: pip install 'workbench[spark]' "
+                                  "(and Java 17)") from exc
+            spark = (_Spark.builder.master(master or spark_master()).appName(app_name)
+                     .config("spark.sql.session.timeZone", "UTC")
+                     .config("spark.sql.shuffle.partitions", "8")
+                     .config("spark.ui.enabled", "false")
+                     .getOrCreate())
+        self.spark = spark
+        self._owned = []
+
+    def register_frame(self, name: str, df: pd.DataFrame, columns=None) -> None:
+        cols = list(columns) if columns is not None else list(df.columns)
+        table = pa.Table.from_pandas(df[cols], preserve_index=False)
+        table = table.append_column("_row", pa.array(range(len(df)), type=pa.int64()))
+        plain = pa.table({c: (table[c].cast(pa.string()) if pa.types.is_dictionary(table[c].type)
+                              else table[c]) for c in table.column_names})
+        self.spark.createDataFrame(plain.to_pandas()).createOrReplaceTempView(name)
+
+    def register_files(self, name: str, data_dir, columns) -> None:
+        """View `name` over the Parquet file of raw table `name` in `data_dir` (a local folder
+        or an object-store URI such as s3a://bucket/data), with `_row` (file order)."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        folder = str(data_dir).rstrip("/")
+        df = self.spark.read.parquet(f"{folder}/{name}.parquet")
+        lower = {c.lower(): c for c in df.columns}
+        df = df.select(*[F.col(lower.get(c.lower(), c)).alias(c) for c in columns])
+        df.withColumn("_row", F.monotonically_increasing_id()).createOrReplaceTempView(name)
+
+    def create(self, name: str, sql: str) -> None:
+        df = self.spark.sql(to_spark_sql(sql)).persist()
+        df.createOrReplaceTempView(name)
+        self._owned.append(df)
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.spark.sql(to_spark_sql(sql)).toPandas()
+
+    def arrow(self, sql: str) -> pa.Table:
+        return pa.Table.from_pandas(self.frame(sql), preserve_index=False)
+
+    def close(self) -> None:
+        for df in self._owned:
+            df.unpersist()
+        self._owned.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

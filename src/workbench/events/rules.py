@@ -1,0 +1,287 @@
+"""The event rules, each written once in SQL (DuckDB dialect; transpiled for Spark by sqlglot).
+
+Every rule is one named step: a SELECT over the raw tables (`touchpoints`, `transactions`,
+`transaction_lines`, `email_events`, each with `_row`, its row order) or over earlier steps.
+`workbench.events` runs the steps in order in a session (`engine.DuckDBSession` or
+`engine.SparkSession`), each step becoming a table named after it. Parameters in braces are SQL
+literals filled in by `step()`.
+
+The rules, as an analyst states them:
+
+* device linking: a device (`visitor_id`) seen logged in as exactly one customer is that
+  customer's device; a device seen as several customers is shared and is linked to nobody;
+* stitching: an anonymous touchpoint takes the customer of its device;
+* research before a store purchase: a store purchase is "researched online" when the customer
+  (stitched) had a research touchpoint (search, website, app) within the research window before
+  it (same instant included) AND after the customer's previous purchase, any channel (browsing
+  that ended in a web order belongs to that order, not to the next store visit);
+* journeys: per person (the customer, else the device), touchpoints in time order; a journey
+  ends at a purchase or after more than the journey window without activity; the touches of a
+  session more than the window before its purchase form a journey of their own (not converted);
+* per-customer aggregates: touchpoints per channel (after stitching), social platforms, store
+  purchases and the researched ones, spend per category, e-mails sent / opened / clicked,
+  store purchases and online orders.
+"""
+
+from __future__ import annotations
+
+from workbench.schemas import EMAIL_EVENTS, TOUCHPOINT_CHANNELS
+
+# the one definition of the channel groups the rules use (constants live here only)
+RESEARCH_CHANNELS = ("search", "website", "app")  # touchpoints that are online research
+PURCHASE = "purchase"  # the touchpoint channel of a purchase (ends a journey)
+# touchpoint channels counted per customer (`tp_<channel>` / `<channel>_touchpoints`)
+ACTIVITY_CHANNELS = tuple(c for c in TOUCHPOINT_CHANNELS if c != PURCHASE)
+SOCIAL_CHANNEL = "social"
+OFFLINE_SALES = ("store",)  # sales channels of store purchases
+ONLINE_SALES = ("web", "app")  # sales channels of online orders
+__all__ = ["EMAIL_EVENTS", "RESEARCH_CHANNELS", "PURCHASE", "ACTIVITY_CHANNELS", "SOCIAL_CHANNEL",
+           "OFFLINE_SALES", "ONLINE_SALES", "STEPS", "step"]
+
+STEPS: dict[str, str] = {}
+
+
+def _step(name: str, sql: str) -> None:
+    STEPS[name] = sql.strip()
+
+
+def step(name: str, **params) -> str:
+    """The SQL of step `name` with its parameters (SQL literals / identifiers) filled in."""
+    return STEPS[name].format(**params)
+
+
+# ----------------------------------------------------------------------------- device linking
+
+_step("window_touchpoints", """
+-- The touchpoints of the window [{start}, {end}).
+SELECT CAST(visitor_id AS VARCHAR) AS visitor_id,
+       CAST(customer_id AS VARCHAR) AS customer_id,
+       "timestamp",
+       CAST(channel AS VARCHAR) AS channel,
+       CAST(platform AS VARCHAR) AS platform
+FROM touchpoints
+WHERE "timestamp" >= {start} AND "timestamp" < {end}
+""")
+
+_step("device_links", """
+-- Device linking: a device seen logged in as exactly one customer is that customer's device;
+-- a device seen as several customers is shared and linked to nobody.
+SELECT visitor_id,
+       CASE WHEN count(DISTINCT customer_id) = 1 THEN min(customer_id) END AS linked_customer,
+       count(DISTINCT customer_id) > 1 AS shared_device
+FROM {touchpoints}
+WHERE customer_id IS NOT NULL
+GROUP BY visitor_id
+""")
+
+_step("stitched_touchpoints", """
+-- Stitching: an anonymous touchpoint takes the customer of its device (device_links).
+SELECT t.*,
+       coalesce(t.customer_id, d.linked_customer) AS customer_key,
+       t.customer_id IS NULL AND d.linked_customer IS NOT NULL AS stitched,
+       t.customer_id IS NULL AND coalesce(d.shared_device, false) AS shared_device
+FROM {touchpoints} AS t
+LEFT JOIN device_links AS d ON t.visitor_id = d.visitor_id
+""")
+
+_step("stitch_counts", """
+-- What stitching did in the window: touchpoints, anonymous before and after, shared devices.
+SELECT count(*) AS touchpoints,
+       count(*) FILTER (WHERE customer_id IS NULL) AS anonymous_before,
+       count(*) FILTER (WHERE stitched) AS stitched,
+       count(*) FILTER (WHERE customer_key IS NULL) AS still_anonymous,
+       (SELECT count(*) FROM device_links WHERE shared_device) AS ambiguous_visitors
+FROM stitched_touchpoints
+""")
+
+# ----------------------------------------------------------------------------- purchases
+
+_step("window_purchases", """
+-- The identified purchases of the window, each with the customer's previous purchase in the
+-- window (any channel; purchases at the same instant ordered by transaction_id).
+SELECT transaction_id, customer_id, channel, "timestamp",
+       lag("timestamp") OVER (PARTITION BY customer_id
+                              ORDER BY "timestamp", transaction_id) AS previous_purchase
+FROM (SELECT CAST(transaction_id AS VARCHAR) AS transaction_id,
+             CAST(customer_id AS VARCHAR) AS customer_id,
+             CAST(channel AS VARCHAR) AS channel, "timestamp"
+      FROM transactions
+      WHERE customer_id IS NOT NULL AND "timestamp" >= {start} AND "timestamp" < {end})
+""")
+
+_step("store_research", """
+-- Research before a store purchase: the customer's last research touchpoint (stitched) at or
+-- before the purchase; the purchase is researched when that research is within the research
+-- window and after the customer's previous purchase.
+WITH research AS (
+    SELECT customer_key AS customer_id, "timestamp"
+    FROM stitched_touchpoints
+    WHERE customer_key IS NOT NULL AND channel IN ({research_channels})
+),
+store_purchases AS (
+    SELECT transaction_id, customer_id, "timestamp", previous_purchase
+    FROM window_purchases
+    WHERE channel IN ({offline_sales})
+),
+timeline AS (  -- research and store purchases of each customer; research first at equal times
+    SELECT customer_id, "timestamp", 0 AS is_purchase, "timestamp" AS research_time,
+           CAST(NULL AS VARCHAR) AS transaction_id, CAST(NULL AS TIMESTAMP) AS previous_purchase
+    FROM research
+    UNION ALL
+    SELECT customer_id, "timestamp", 1 AS is_purchase, CAST(NULL AS TIMESTAMP) AS research_time,
+           transaction_id, previous_purchase
+    FROM store_purchases
+),
+last_research AS (
+    SELECT *, max(research_time) OVER (
+                  PARTITION BY customer_id ORDER BY "timestamp", is_purchase
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS last_research
+    FROM timeline
+)
+SELECT transaction_id, customer_id, "timestamp", last_research,
+       date_diff('microsecond', last_research, "timestamp") / 86400e6 AS days_since_research,
+       coalesce(date_diff('microsecond', last_research, "timestamp") <= {research_window_us}
+                AND (previous_purchase IS NULL OR last_research > previous_purchase),
+                false) AS researched
+FROM last_research
+WHERE is_purchase = 1
+""")
+
+# ----------------------------------------------------------------------------- per customer
+
+_step("touchpoint_activity", """
+-- Touchpoints per channel and distinct social platforms of each customer, after stitching.
+SELECT customer_key AS customer_id,
+       {channel_counts},
+       count(DISTINCT platform) FILTER (WHERE channel = {social}) AS social_platforms
+FROM stitched_touchpoints
+WHERE customer_key IS NOT NULL
+GROUP BY customer_key
+""")
+
+_step("research_activity", """
+-- Store purchases of each customer and those researched online first.
+SELECT customer_id, count(*) AS store_purchases,
+       count(*) FILTER (WHERE researched) AS store_researched
+FROM store_research
+GROUP BY customer_id
+""")
+
+_step("category_spend", """
+-- Spend per product category of each customer's purchases (an exact decimal sum: the same
+-- figure whatever the order of the lines and the engine).
+SELECT p.customer_id, {category_sums}
+FROM (SELECT CAST(transaction_id AS VARCHAR) AS transaction_id,
+             CAST(category AS VARCHAR) AS category, amount
+      FROM transaction_lines) AS l
+JOIN window_purchases AS p ON l.transaction_id = p.transaction_id
+GROUP BY p.customer_id
+""")
+
+_step("email_activity", """
+-- E-mail events of each customer in the window [{start}, {end}).
+SELECT CAST(customer_id AS VARCHAR) AS customer_id, {event_counts}
+FROM email_events
+WHERE customer_id IS NOT NULL AND "timestamp" >= {start} AND "timestamp" < {end}
+GROUP BY CAST(customer_id AS VARCHAR)
+""")
+
+_step("purchase_contacts", """
+-- Store purchases and online orders of each customer id in the window.
+SELECT customer_id,
+       count(*) FILTER (WHERE channel IN ({offline_sales})) AS store_purchases,
+       count(*) FILTER (WHERE channel IN ({online_sales})) AS online_orders
+FROM window_purchases
+GROUP BY customer_id
+""")
+
+# ----------------------------------------------------------------------------- journeys
+
+_step("all_touchpoints", """
+-- Every touchpoint (journeys are cut over the whole log given).
+SELECT CAST(visitor_id AS VARCHAR) AS visitor_id,
+       CAST(customer_id AS VARCHAR) AS customer_id,
+       "timestamp", CAST(channel AS VARCHAR) AS channel, CAST(platform AS VARCHAR) AS platform,
+       CAST(transaction_id AS VARCHAR) AS transaction_id, _row
+FROM touchpoints
+""")
+
+_step("people", """
+-- The person of each touchpoint: its customer (known or stitched), else its device.
+SELECT *, coalesce(customer_key, 'anon:' || visitor_id) AS person_id
+FROM stitched_touchpoints
+""")
+
+_step("journey_sessions", """
+-- Sessions: per person in time order (a purchase after the touches of the same instant), a new
+-- session starts after a purchase or after more than the journey window without activity.
+WITH marked AS (
+    SELECT *, channel = {purchase} AS is_purchase FROM {people}
+),
+ordered AS (
+    SELECT *, lag("timestamp") OVER person_time AS previous_time,
+              lag(is_purchase) OVER person_time AS after_purchase
+    FROM marked
+    WINDOW person_time AS (PARTITION BY person_id ORDER BY "timestamp", is_purchase, _row)
+)
+SELECT *, sum(CASE WHEN previous_time IS NULL OR after_purchase
+                     OR date_diff('microsecond', previous_time, "timestamp") > {window_us}
+                   THEN 1 ELSE 0 END)
+              OVER (PARTITION BY person_id ORDER BY "timestamp", is_purchase, _row
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session
+FROM ordered
+""")
+
+_step("journey_touches", """
+-- Journeys: a session ending in a purchase converts; its touches more than the journey window
+-- before the purchase form a journey of their own (first), the others lead to the purchase.
+-- Journeys are numbered by person (in id order), then time.
+WITH converted AS (
+    SELECT *, max(CASE WHEN is_purchase THEN "timestamp" END)
+                  OVER (PARTITION BY person_id, session) AS conversion_time
+    FROM journey_sessions
+),
+split AS (
+    SELECT *, coalesce(NOT is_purchase
+                       AND date_diff('microsecond', "timestamp", conversion_time) > {window_us},
+                       false) AS too_early
+    FROM converted
+),
+numbered AS (  -- the journey's number among the person's journeys (1 = first)
+    SELECT *, dense_rank() OVER (PARTITION BY person_id ORDER BY session, NOT too_early)
+                  AS person_journey
+    FROM split
+),
+people_before AS (  -- journeys of the persons before each person (in id order)
+    SELECT person_id,
+           sum(max(person_journey)) OVER (ORDER BY person_id
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+               - max(person_journey) AS journeys_before
+    FROM numbered
+    GROUP BY person_id
+)
+SELECT n.*, CAST(b.journeys_before + n.person_journey - 1 AS BIGINT) AS journey_id
+FROM numbered AS n
+JOIN people_before AS b ON n.person_id = b.person_id
+""")
+
+_step("journeys", """
+-- One row per journey: its person, customer, first and last time, touches, purchase.
+SELECT journey_id, min(person_id) AS person_id, min(customer_key) AS customer_id,
+       min("timestamp") AS "start", max("timestamp") AS "end",
+       count(*) FILTER (WHERE NOT is_purchase) AS n_touches,
+       bool_or(is_purchase) AS converted,
+       max(CASE WHEN is_purchase THEN "timestamp" END) AS conversion_time,
+       max(CASE WHEN is_purchase THEN transaction_id END) AS transaction_id
+FROM journey_touches
+GROUP BY journey_id
+""")
+
+_step("touches", """
+-- The journeys' touches (purchases left out) with their position in the journey.
+SELECT journey_id, person_id, customer_key, "timestamp", channel, platform,
+       CAST(row_number() OVER (PARTITION BY journey_id ORDER BY "timestamp", _row) - 1 AS INTEGER)
+           AS position
+FROM journey_touches
+WHERE NOT is_purchase
+""")
