@@ -68,6 +68,18 @@ def test_compact_axes_never_repeat_a_label_and_euros_stay_short():
     assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))  # never run together
 
 
+def test_heatmap_colorbar_in_french_percent():
+    import seaborn as sns
+
+    fig, ax = plt.subplots()
+    sns.heatmap(np.array([[0.0, 0.25], [0.5, 1.0]]), ax=ax)
+    cbar = ax.collections[0].colorbar
+    reporting.pct_axis(cbar)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in cbar.ax.get_yticklabels() if t.get_text()]
+    assert labels[0] == "0\u00a0%" and labels[-1] == "100\u00a0%" and not any("." in t for t in labels)
+
+
 @pytest.mark.parametrize("kind", ["matplotlib", "pandas_weekly", "pandas_monthly"])
 def test_month_axis_is_french(kind):
     weeks = pd.date_range("2025-11-02", periods=52, freq="W")

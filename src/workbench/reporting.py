@@ -242,27 +242,34 @@ def _few_x_ticks(ax, a) -> None:
                                     steps=[1, 2, 2.5, 5, 10]))
 
 
-def int_axis(ax, axis: str = "y", compact: bool = False) -> None:
-    """An axis of counts with French separators ("12 500"; "12,5 k" with `compact`)."""
+def _apply(ax, axis: str, formatter_args) -> None:
+    """Put a French formatter on `ax`'s axis (or axes, 'both'), or on a colorbar."""
+    if hasattr(ax, "update_ticks") and hasattr(ax, "formatter"):  # a matplotlib Colorbar
+        ax.formatter = _french_formatter(*formatter_args)
+        ax.update_ticks()
+        return
     for a in _axes_of(ax, axis):
-        a.set_major_formatter(_french_formatter("", 1.0, compact))
+        a.set_major_formatter(_french_formatter(*formatter_args))
         _few_x_ticks(ax, a)
+
+
+def int_axis(ax, axis: str = "y", compact: bool = False) -> None:
+    """An axis (or a colorbar) of counts with French separators ("12 500"; "12,5 k" with
+    `compact`)."""
+    _apply(ax, axis, ("", 1.0, compact))
 
 
 def eur_axis(ax, axis: str = "y") -> None:
-    """An axis of amounts in euros, French style; "250 k€", "1,5 M€" past 10 000 so that
-    labels stay short and never run into each other."""
-    for a in _axes_of(ax, axis):
-        a.set_major_formatter(_french_formatter("€", 1.0, True))
-        _few_x_ticks(ax, a)
+    """An axis (or a colorbar) of amounts in euros, French style; "250 k€", "1,5 M€" past
+    10 000 so that labels stay short and never run into each other."""
+    _apply(ax, axis, ("€", 1.0, True))
 
 
 def pct_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
-    """An axis of shares (0-1) as French percentages: "2,5 %" for 2,5 % steps (as many
-    decimals as the ticks need; `decimals` is accepted for compatibility and ignored)."""
-    for a in _axes_of(ax, axis):
-        a.set_major_formatter(_french_formatter("%", 100.0, False))
-        _few_x_ticks(ax, a)
+    """An axis (or a colorbar, e.g. a heatmap's) of shares (0-1) as French percentages:
+    "2,5 %" for 2,5 % steps (as many decimals as each tick needs; `decimals` is accepted for
+    compatibility and ignored)."""
+    _apply(ax, axis, ("%", 100.0, False))
 
 
 _FR_MONTHS_SHORT = [
