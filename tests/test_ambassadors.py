@@ -156,7 +156,7 @@ def test_account_signals_rates_and_topic():
     assert "brand" not in s.index  # person accounts only
     assert s.loc["star", "amplification_per_post"] == 2.0  # one retweet + one share, one post
     assert s.loc["star", "conversations_per_post"] == 2.0  # one reply + one comment
-    assert s.loc["star", "main_topic"] == "livraison"
+    assert s.loc["star", "main_topic"] == "Livraison"  # the taxonomy's label
     assert s.loc["fan1", "brand_post_engagement"] == 1.0  # liked the only brand post
     assert s["influence"].idxmax() == "star"
     assert not s["detractor"].any()

@@ -27,7 +27,6 @@ import pandas as pd
 from workbench.identity import explain_links, link_identities  # noqa: F401  (public API)
 from workbench.social_influence import (  # noqa: F401  (public API, re-exported)
     DEFAULT_EDGE_WEIGHTS,
-    TOPIC_KEYWORDS,
     ConvergenceError,
     _check_columns,
     _isin,
@@ -595,6 +594,7 @@ def build_panel(
     nomination_months: int = 12,
     contacts: pd.DataFrame | None = None,
     topics: pd.Series | None = None,
+    taxonomy=None,
 ) -> dict[str, pd.DataFrame]:
     """All the steps for one report month; returns every intermediate table by name.
 
@@ -616,7 +616,7 @@ def build_panel(
                               start, end, t["social_accounts"])
     accounts = account_signals(t["social_accounts"], t["mentions"], t["interactions"],
                                t["brand_posts"], edges, brand, start, end, sentiment,
-                               detractor_threshold)
+                               detractor_threshold, taxonomy)
     nomination_start, _ = report_window(month, max(nomination_months, window_months))
     signals = customer_signals(t["customers"], t.get("transactions"), t.get("email_events"), links,
                                accounts, t["staff_nominations"], start, end, nomination_start,

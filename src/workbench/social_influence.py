@@ -8,7 +8,8 @@ name, so `ambassadors.influence` etc. keep working):
 * `account_signals`: per person account, participation, amplification, conversations, reach,
   main topic and, with a sentiment score per mention, the balance of positive and negative
   posts about the brand, unanswered negative posts (open complaints) and the detractor flag;
-* `main_topic`, `brand_sentiment`, `mention_sentiment`: the topic and tone of posts.
+* `main_topic` (the retailer's taxonomy), `brand_sentiment`, `mention_sentiment`: the theme and
+  tone of posts.
 
 Pure functions of DataFrames.
 """
@@ -250,21 +251,6 @@ def interaction_edges(
 # Per-account social signals
 # --------------------------------------------------------------------------------------------
 
-# Topic keywords (normalised: lower case, no accents) for the main topic of an account's posts.
-TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "livraison": ("livraison", "livre", "colis", "livreur", "expedition"),
-    "service client": ("service client", "sav", "conseiller", "hotline", "reponse"),
-    "prix": ("prix", "cher", "tarif", "euros"),
-    "promotions": ("promo", "soldes", "reduction", "black friday", "remise"),
-    "qualité": ("qualite", "matiere", "solide", "abime", "defaut"),
-    "magasin": ("magasin", "boutique", "rayon", "caisse", "vendeur", "vendeuse"),
-    "retours": ("retour", "rembourse", "echange"),
-    "appli": ("appli", "application", "app ", "site"),
-    "fidélité": ("fidelite", "carte", "points"),
-    "offre": ("offre", "collection", "nouveaute", "gamme"),
-}
-
-
 def _most_frequent(df: pd.DataFrame, key: str, value: str) -> pd.Series:
     """Most frequent non-null `value` per `key` (ties: first in alphabetical order)."""
     counts = df[[key, value]].dropna().value_counts().rename("n").reset_index()
@@ -272,28 +258,15 @@ def _most_frequent(df: pd.DataFrame, key: str, value: str) -> pd.Series:
     return counts.drop_duplicates(key).set_index(key)[value]
 
 
-def _normalise_texts(texts: pd.Series) -> pd.Series:
-    from workbench.identity import normalise_text
+def main_topic(texts: pd.Series, taxonomy=None) -> pd.Series:
+    """The theme of each text by the retailer's taxonomy (`concepts.tag_themes`: the profile's
+    taxonomy file, or the default one), as its French label; None when no rule matches."""
+    from workbench import concepts
 
-    return texts.map(lambda t: normalise_text(t) or "")
-
-
-def main_topic(texts: pd.Series) -> pd.Series:
-    """The topic whose keywords appear most often in each text (None when no keyword).
-
-    Computed once per distinct text (posts repeat: retweeted slogans, templates)."""
-    codes, uniques = pd.factorize(texts.astype(object))
-    distinct = pd.Series(np.asarray(uniques, dtype=object))
-    norm = " " + _normalise_texts(distinct) + " "
-    counts = pd.DataFrame(
-        {t: sum(norm.str.count(r"\b" + k) for k in kws) for t, kws in TOPIC_KEYWORDS.items()},
-        index=distinct.index,
-    )
-    best = counts.idxmax(axis=1).where(counts.max(axis=1) > 0, None)
-    out = best.iloc[np.maximum(codes, 0)].set_axis(texts.index)
-    if (codes < 0).any():  # missing texts are normalised to "": no keyword
-        out[codes < 0] = None
-    return out
+    tax = taxonomy or concepts.default_taxonomy()
+    tags = concepts.tag_themes(pd.Series(texts.astype(object).fillna("").to_numpy(), index=texts.index), tax)
+    labels = tax.labels
+    return tags["theme"].map(lambda t: labels.get(t)).astype(object).where(tags["theme"].isin(list(labels)), None)
 
 
 def brand_sentiment(texts: pd.Series) -> pd.Series | None:
@@ -352,6 +325,7 @@ def account_signals(
     end: pd.Timestamp | None = None,
     sentiment: pd.Series | None = None,
     detractor_threshold: float = -0.2,
+    taxonomy=None,
 ) -> pd.DataFrame:
     """Per person account: participation, amplification, conversations, influence, reach, topic.
 
@@ -361,7 +335,8 @@ def account_signals(
     - `brand_post_engagement`: share of the brand's posts of the window they liked, shared,
       retweeted or commented (a rate, not a count);
     - `influence`: PageRank on `edges` (see `influence`); `followers`: reach;
-    - `main_topic`: most frequent topic of their posts; `sentiment`: mean sentiment of their
+    - `main_topic`: most frequent theme of their posts about the brand (`main_topic`, by the
+      `taxonomy`: the retailer profile's, or the default one); `sentiment`: mean sentiment of their
       posts about the brand when `sentiment` (a score per mention_id) is given, with
       `positive_mentions` / `negative_mentions` (polarity > 0 / < 0) and `open_complaints`
       (negative posts about the brand it never answered: no brand post replies to them);
@@ -404,7 +379,7 @@ def account_signals(
     out["brand_post_engagement"] = idx.map(engaged).fillna(0) / n_ours
     infl = influence(edges) if len(edges) else pd.DataFrame(columns=["account_id", "influence"])
     out["influence"] = idx.map(infl.set_index("account_id")["influence"]).fillna(0.0)
-    topics = main_topic(own_brand["text"]) if len(own_brand) else pd.Series(dtype=object)
+    topics = main_topic(own_brand["text"], taxonomy) if len(own_brand) else pd.Series(dtype=object)
     top = _most_frequent(pd.DataFrame({"account_id": own_brand["account_id"], "topic": topics}),
                          "account_id", "topic")
     out["main_topic"] = idx.map(top)
