@@ -294,6 +294,7 @@ def test_hard_and_soft_models_headline_only_the_planted_effects(scored_weekly, t
     assert not reading[~eff["robust"]].str.contains("effet robuste").any()
     table = kpi_tables.effects_table(eff)
     assert table["Retenu"].eq("oui").sum() == len(robust)
+    assert kpi_tables.effects_sentence(eff, 50).startswith(f"{len(robust)} effet(s) retenu(s) sur {len(eff)} testés")
 
 
 # --------------------------------------------------------------------------- real data (CDNOW)
@@ -356,3 +357,11 @@ def test_two_consecutive_months_give_both_indexes(sample_dir, truth, tmp_path):
     sept = json.loads((reports / "2026-09" / "figures" / "05_monthly_kpis.json").read_text(encoding="utf-8"))
     octo = json.loads((reports / "2026-10" / "figures" / "05_monthly_kpis.json").read_text(encoding="utf-8"))
     assert sept["figures"][0]["text"] != octo["figures"][0]["text"]  # each month its own figures
+
+
+def test_month_sentence_checks_by_hand():
+    m = _monthly(14)
+    m.loc[pd.Period("2026-01", "M"), "sales"] = 1000.4
+    m.loc[pd.Period("2026-02", "M"), "sales"] = 1100.2
+    text = kpi_tables.month_sentence(kpis.kpi_changes(m, "2026-02"), "février 2026", names=("sales",))
+    assert text == "Chiffre d'affaires du mois : 1\u202f100\u00a0€ en février 2026 (+10,0\u00a0% sur un mois)."

@@ -18,6 +18,8 @@ from workbench.kpis import KPIS, ModelResult, _p, _pct, _series_label
 
 __all__ = [
     "changes_table",
+    "month_sentence",
+    "effects_sentence",
     "effects_table",
     "effects_reading",
     "coefficients_table",
@@ -242,3 +244,25 @@ def diagnostics_table(result: ModelResult) -> pd.DataFrame:
         "p-valeur": d["p_value"].map(lambda p: "–" if pd.isna(p) else f"{p:.3f}".replace(".", ",")),
         "Lecture": d["reading"],
     }).reset_index(drop=True)
+
+
+def month_sentence(changes: pd.DataFrame, month_name: str,
+                   names=("sales", "negative_mentions", "customer_service_calls")) -> str:
+    """'Chiffre d'affaires du mois : 2 237 626 € en octobre 2026 (−12,3 % sur un mois) ; …' for
+    the KPIs `names` of `kpi_changes` (changes on displayed values)."""
+    row = changes.set_index("kpi")
+    parts = []
+    for i, n in enumerate(k for k in names if k in row.index):
+        value = indicators.display(n, row.loc[n, "value"])
+        change = indicators.display_change(n, row.loc[n, "value"], row.loc[n, "previous"])
+        when = f" en {month_name}" if i == 0 else ""
+        parts.append(f"{indicators.label(n)} : {value}{when} ({change} sur un mois)")
+    return " ; ".join(parts) + "."
+
+
+def effects_sentence(effects: pd.DataFrame, n_weeks: int) -> str:
+    """How many soft -> hard effects are headlined, and which (first clause of their reading)."""
+    robust = effects[effects["robust"]]
+    which = "; ".join(effects_reading(robust).str.split(" ; ").str[0]) if len(robust) else "aucun"
+    return (f"{len(robust)} effet(s) retenu(s) sur {len(effects)} testés, sur {n_weeks} semaines : {which}. "
+            "Un lien statistique n'est pas une preuve de causalité.")
