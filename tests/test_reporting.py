@@ -68,6 +68,22 @@ def test_compact_axes_never_repeat_a_label_and_euros_stay_short():
     assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))  # never run together
 
 
+def test_default_axes_become_french_when_shown():
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    ax1.plot([0, 0.05], [1000, 25000])
+    days = pd.date_range("2025-11-01", periods=300, freq="D")
+    ax2.plot(days, np.arange(300))
+    reporting.int_axis(ax1, "y")  # formatted by the notebook: kept
+    kept = ax1.yaxis.get_major_formatter()
+    reporting.frenchify_figure(fig)
+    fig.canvas.draw()
+    assert ax1.yaxis.get_major_formatter() is kept
+    x1 = [t.get_text() for t in ax1.get_xticklabels() if t.get_text()]
+    assert "0,01" in x1 and not any("." in t for t in x1)
+    x2 = [t.get_text() for t in ax2.get_xticklabels() if t.get_text()]
+    assert x2 and not any(ENGLISH_MONTHS.search(t) for t in x2) and any("janv." in t for t in x2)
+
+
 def test_heatmap_colorbar_in_french_percent():
     import seaborn as sns
 

@@ -38,6 +38,7 @@ __all__ = [
     "month_axis",
     "log_axis",
     "figure_alt",
+    "frenchify_figure",
     "write_month_index",
     "write_reports_index",
     "RUN_FILE",
@@ -382,6 +383,28 @@ def log_axis(ax, axis: str = "y") -> None:
     getattr(ax, f"{axis}axis").set_minor_formatter(_axis_formatter(lambda v: ""))
 
 
+def frenchify_figure(fig) -> None:
+    """French tick labels on every axis of `fig` that still has matplotlib's default English
+    formatting: plain numbers ('0,05', '12 500'; '250 k' on horizontal axes), dates
+    ('oct. 2026', '14 oct.'), log axes. Axes a notebook formatted itself are left alone.
+    Called on every figure a notebook shows (see `setup_plots`), so no chart says '0.05' or
+    'Feb'."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import LogFormatterSciNotation, ScalarFormatter
+
+    for ax in fig.axes:
+        for a in (ax.xaxis, ax.yaxis):
+            fmt = a.get_major_formatter()
+            if type(fmt) is ScalarFormatter:
+                a.set_major_formatter(_french_formatter("", 1.0, a.axis_name == "x"))
+            elif isinstance(fmt, (mdates.AutoDateFormatter, mdates.ConciseDateFormatter)):
+                a.set_major_formatter(_date_formatter(a))
+                a.set_minor_formatter(_axis_formatter(lambda v: ""))
+            elif isinstance(fmt, LogFormatterSciNotation):
+                a.set_major_formatter(_axis_formatter(_log_tick))
+                a.set_minor_formatter(_axis_formatter(lambda v: ""))
+
+
 # --------------------------------------------------------------------------- figures' alt text
 
 ALT_ATTR = "_workbench_alt"
@@ -418,7 +441,8 @@ def _install_alt_text_hook() -> None:
     """Make every figure the notebook shows (matplotlib's inline backend, at the end of a cell
     or on `plt.show()`) carry its `figure_alt` text in the output's metadata (`"alt"`), which
     `runner.export_html` puts in the page's `<img alt>` (nbconvert would write an English
-    placeholder). Wraps the inline backend's metadata function; no-op outside a kernel."""
+    placeholder), and French tick labels (`frenchify_figure`). Wraps the inline backend's
+    metadata function, called just before each figure is drawn; no-op outside a kernel."""
     try:
         from IPython import get_ipython
         from matplotlib_inline import backend_inline
@@ -429,6 +453,7 @@ def _install_alt_text_hook() -> None:
     original = backend_inline._fetch_figure_metadata
 
     def with_alt(fig):
+        frenchify_figure(fig)  # runs before the figure is drawn into the page
         md = dict(original(fig) or {})
         md["alt"] = figure_alt(fig)
         return md
