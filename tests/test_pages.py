@@ -124,9 +124,7 @@ RULES = {
 
 # (page, rule) still broken by the page's content on the sample, October 2026 (issue 17):
 # the notebooks' owners fix them; strict=False so a fixed page shows as XPASS.
-PRINTS = "printed lines (print / a cell's last value) instead of sentences or tables"
 KNOWN = {
-    ("00_data_overview", "no_printed_output"): PRINTS + " ('Mois du rapport : 2026-10 — données…')",
     ("03_social_listening", "no_cut_cells"): "NMF topic words cut with '...' (18 cells)",
     ("03_social_listening", "french_numbers"): "concept weights '0.038' with decimal points",
 }
