@@ -248,18 +248,52 @@ def test_planted_kpi_relation_recovered_with_true_labels(sample_tables, truth):
 
 
 @pytest.fixture(scope="module")
-def scored_weekly(sample_dir, sample_tables):
-    """Weekly hard and soft series of the sample, mentions labelled by the project's scorer (as
-    the notebook does), with daily counters and interactions."""
+def more_tables(sample_dir):
+    return datasets.read_tables(["daily_kpis", "brand_posts", "interactions", "audience"], sample_dir,
+                                columns={"interactions": ["post_id", "timestamp"]})
+
+
+@pytest.fixture(scope="module")
+def scored_mentions(sample_tables):
+    """The sample's mentions (retweets left out) labelled by the project's scorer, as 05 does."""
     from workbench import sentiment
 
-    more = datasets.read_tables(["daily_kpis", "brand_posts", "interactions", "audience"], sample_dir,
-                                columns={"interactions": ["post_id", "timestamp"]})
     m = sample_tables["mentions"]
     m = m[m["retweet_of"].isna()]  # retweets are not conversation (left out of the KPIs anyway)
-    m = kpis.with_sentiment(m, sentiment.score(m["text"]))
-    return kpis.weekly_kpis(sample_tables["transactions"], m, BRAND, more["brand_posts"], more["interactions"],
-                            daily_kpis=more["daily_kpis"], audience=more["audience"])
+    return kpis.with_sentiment(m, sentiment.score(m["text"]))
+
+
+@pytest.fixture(scope="module")
+def scored_weekly(sample_tables, more_tables, scored_mentions):
+    """Weekly hard and soft series of the sample, with daily counters and interactions."""
+    more = more_tables
+    return kpis.weekly_kpis(sample_tables["transactions"], scored_mentions, BRAND, more["brand_posts"],
+                            more["interactions"], daily_kpis=more["daily_kpis"], audience=more["audience"])
+
+
+def test_sample_synthesis_of_the_crisis_month(sample_tables, more_tables, scored_mentions, truth):
+    """Planted complaint crisis (truth 'crisis'): in its month, the synthesis flags the negative
+    mentions and the service calls above their usual level, chains them, links calls to the
+    page that shows calls, and recommends a care action; the month before has no chain."""
+    from workbench import care, synthesis
+
+    crisis = pd.Period(truth["crisis"]["date"], "M")
+    more = more_tables
+    monthly = kpis.monthly_kpis(kpis.hard_kpis(sample_tables["transactions"], more["daily_kpis"]),
+                                kpis.soft_kpis(scored_mentions, BRAND, more["brand_posts"], more["interactions"],
+                                               more["audience"]))
+    items = care.care_items(sample_tables["mentions"], more["brand_posts"], BRAND)
+    monthly = monthly.join(care.monthly_care(items))
+    out = synthesis.month_synthesis(monthly, crisis)
+    figs = {i["name"]: i for i in out if i["kind"] == "figure"}
+    assert figs["negative_mentions"]["verdict"] == -1 and figs["negative_mentions"]["z"] > 2
+    assert figs["customer_service_calls"]["verdict"] == -1
+    assert figs["customer_service_calls"]["link"] == "06_care_and_ideas.html#appels"
+    assert out[0]["kind"] == "alert" and out[0]["text"].startswith("Chaîne du mois : mentions négatives")
+    actions = [i for i in out if i["kind"] == "action"]
+    assert 3 <= len(actions) <= 5 and any(a["department"] == "Service client" for a in actions)
+    before = synthesis.month_synthesis(monthly, crisis - 1)
+    assert not any("Chaîne du mois" in i["text"] for i in before)
 
 
 def test_planted_kpi_relation_recovered_with_project_sentiment(scored_weekly, truth):

@@ -40,7 +40,8 @@ def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> s
         return "\n\n".join(lines)
     lines.append(
         f"Modèle estimé sur **{result.n_weeks} semaines** : {hard.lower()} de la semaine expliqué par "
-        f"les indicateurs d'image de la semaine -{result.lag}, en tenant compte des soldes, du Black "
+        f"les indicateurs d'image {'de la même semaine' if result.lag == 0 else f'de la semaine -{result.lag}'}, "
+        "en tenant compte des soldes, du Black "
         "Friday, de Noël, du mois et de la tendance. Écarts-types robustes (HAC, Newey-West, "
         f"{result.hac_lags} semaines)."
     )
