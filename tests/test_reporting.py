@@ -186,3 +186,13 @@ def test_takeaway_escapes_its_text(monkeypatch):
     assert html.unescape(shown[0]).endswith("A&B <img src=x> baissent de 12,3 %.</p>")
     with pytest.raises(ValueError):
         reporting.takeaway("  ")
+
+
+def test_interactive_table_ids_are_stable_from_run_to_run(monkeypatch):
+    ids = []
+    for _run in range(2):  # a fresh kernel each run: same tables, same ids (diff-friendly pages)
+        monkeypatch.setattr(report_tables, "_n_tables", 0)
+        blocks = [report_tables.table_blocks(_frame(40), None, None, 15, None, None)[-1]
+                  for _ in range(2)]
+        ids.append([re.search(r'<table id="(wb_[^"]+)"', b).group(1) for b in blocks])
+    assert ids[0] == ids[1] and ids[0][0] != ids[0][1]  # stable, and unique within a page

@@ -5,7 +5,7 @@ whose JavaScript is embedded in the page so the exported HTML works offline (no 
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 
 import pandas as pd
 
@@ -144,6 +144,7 @@ _DT_FRENCH = {
     "decimal": ",",
     "thousands": "\u202f",
 }
+_n_tables = 0
 _itables_loaded = False  # the library is shown once per kernel (first long table)
 
 
@@ -173,7 +174,9 @@ def interactive_table_html(text: pd.DataFrame, keys: dict, numeric, caption, pag
             data[f"__sort_{j}"] = [None if _is_missing(v) else float(v) for v in keys[c]]
             col_defs += [{"targets": [i], "orderData": [j], "className": "dt-right"},
                          {"targets": [j], "visible": False, "searchable": False}]
-    table_id = "wb_" + uuid.uuid4().hex[:12]
+    global _n_tables
+    _n_tables += 1  # ids stable from run to run (diff-friendly), unique within a kernel
+    table_id = f"wb_{_n_tables}_" + hashlib.sha1(text.to_json().encode("utf-8")).hexdigest()[:8]
     kwargs = dict(
         connected=False, allow_html=True, maxBytes=0, maxRows=0, classes="display compact",
         layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",

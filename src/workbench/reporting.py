@@ -740,8 +740,12 @@ def write_month_index(month_dir) -> Path:
             for x in data["figures"]
         )
         titles = {nb["notebook"]: nb.get("title") for nb in notebooks}
+        pages = {nb["notebook"]: nb.get("html") for nb in notebooks}
+        heading = _e(titles.get(f.stem) or data.get("notebook", f.stem))
+        if pages.get(f.stem):
+            heading = f'<a href="{_e(pages[f.stem])}">{heading}</a>'
         figs.append(
-            f"<h3>{_e(titles.get(f.stem) or data.get('notebook', f.stem))}</h3>"
+            f"<h3>{heading}</h3>"
             "<table><tr><th>Indicateur</th>"
             f"<th>Valeur</th></tr>{rows}</table>"
         )
