@@ -844,6 +844,8 @@ def discover_topics(texts: Iterable[str], *, n_topics: int = 8, n_words: int = 8
     (topics: topic, `label` (its three main words), `words`, `texts`, `example` (the text that
     weighs most in the topic, personal data masked); topic of each text). Topics whose texts
     the taxonomy leaves untagged point to themes it misses."""
+    from collections import Counter
+
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -862,13 +864,19 @@ def discover_topics(texts: Iterable[str], *, n_topics: int = 8, n_words: int = 8
         model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
         W = model.fit_transform(X)
     vocab = vec.get_feature_names_out()
+    written: dict[str, Counter] = {}  # accent-free word -> its forms as written (labels keep accents)
+    for t in wtext.normalize_many(items):
+        for w in _WORDS.findall(t):
+            written.setdefault(wtext.strip_accents(w), Counter())[w] += 1
+    shown = lambda w: written[w].most_common(1)[0][0] if w in written else w  # noqa: E731
     topic_of = W.argmax(axis=1)
     topic_of[W.max(axis=1) == 0] = -1
     rows = []
     for t in range(k):
         words = vocab[np.argsort(model.components_[t])[::-1][:n_words]]
         best = int(np.argmax(W[:, t])) if W[:, t].max() > 0 else -1
-        rows.append({"topic": t, "label": " · ".join(words[:3]), "words": ", ".join(words),
+        rows.append({"topic": t, "label": " · ".join(shown(w) for w in words[:3]),
+                     "words": ", ".join(shown(w) for w in words),
                      "texts": int((topic_of == t).sum()),
                      "example": str(mask_personal([raw[best]])[0]) if best >= 0 else ""})
     return pd.DataFrame(rows), topic_of
