@@ -198,7 +198,8 @@ def month_synthesis(monthly: pd.DataFrame, month, alerts: pd.DataFrame | None = 
         label, weight = THEMES[theme]
         impact = weight * (1 + min(abs(z), 6.0)) if np.isfinite(z) else weight
         news = {1: "bonne nouvelle", -1: "à surveiller", 0: ""}[verdict]
-        title = f"{label} — {ind.label}" + (f" : {news}" if news else "")
+        head = ind.label if ind.label.startswith(label) else f"{label} — {ind.label}"
+        title = head + (f" : {news}" if news else "")
         figures.append({"kind": "figure", "theme": label, "name": name, "title": title, "text": text,
                         "link": link(ind.link), "impact": float(impact), "verdict": verdict,
                         "department": department, **lvl})
