@@ -652,9 +652,13 @@ def test_scan_parses_odd_parquet_like_read_file(tmp_path, monkeypatch):
     full = datasets.read_table("transactions", tmp_path)
     from workbench import quality
 
-    expected = quality.profile({"transactions": full})
+    import oracles
+
+    expected = oracles.profile({"transactions": full})
+    in_memory = quality.profile({"transactions": full})
     for k in ["shapes", "missing", "day_counts", "duplicates"]:
         pd.testing.assert_frame_equal(prof[k], expected[k], check_dtype=False)
+        pd.testing.assert_frame_equal(in_memory[k], expected[k], check_dtype=False)
     assert prof["duplicates"].set_index("kind").loc["rows_without_key", "count"] == 1
 
 

@@ -8,11 +8,7 @@ analysts whether this month's data can be trusted before any analysis is read.
 
 from __future__ import annotations
 
-import duckdb
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from workbench.schemas import TABLES
 
@@ -102,34 +98,6 @@ LINKS = [
 ]
 
 
-def _n_duplicated(df: pd.DataFrame, columns: list[str]) -> int:
-    """Rows equal on `columns` to an earlier row (as `df.duplicated(subset=columns).sum()`,
-    missing values equal to each other), counted by duckdb: seconds instead of minutes at 1M."""
-    if len(df) == 0:
-        return 0
-    frame = df[columns].set_axis([f"c{i}" for i in range(len(columns))], axis=1)
-    cols = ", ".join(frame.columns)
-    con = duckdb.connect()
-    try:
-        con.register("frame", frame)
-        groups = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM frame GROUP BY {cols})").fetchone()
-    finally:
-        con.close()
-    return int(len(df) - groups[0])
-
-
-def _is_in(values: pd.Series, ref: pd.Series) -> np.ndarray:
-    """`values.isin(ref)` as a numpy mask, through pyarrow for text ids (pandas' isin of strings
-    against millions of ids is ~20x slower)."""
-    try:
-        a, r = pa.array(values, from_pandas=True), pa.array(ref, from_pandas=True)
-        if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
-            a, r = a.cast(pa.large_string()), r.cast(pa.large_string())
-        return pc.is_in(a, value_set=r.unique()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        return values.isin(ref).to_numpy()
-
-
 def main_date_column(table: str) -> str | None:
     """The first date/datetime column of a table's contract (its activity date)."""
     for c in TABLES[table].columns:
@@ -141,127 +109,28 @@ def main_date_column(table: str) -> str | None:
 # --------------------------------------------------------------------------- profile of tables
 #
 # The checks below work on a small "profile" of the tables: the frames `datasets.scan_available`
-# computes with DuckDB over the files (big tables are never loaded), or `profile` computes here
-# in pandas from tables in memory. Each check accepts the profile frame it needs, or the
+# computes with DuckDB over the files (big tables are never loaded), or `profile` computes with
+# the same SQL over tables in memory. Each check accepts the profile frame it needs, or the
 # {name: DataFrame} of the tables themselves (then profiled here).
 
 
-def _shapes(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rows = [{"table": n, "rows": len(df), "columns": df.shape[1]} for n, df in tables.items()]
-    return pd.DataFrame(rows, columns=["table", "rows", "columns"])
-
-
-def _missing_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rows = [
-        {"table": name, "column": c.name, "missing": int(df[c.name].isna().sum()), "rows": len(df)}
-        for name, df in tables.items()
-        if name in TABLES
-        for c in TABLES[name].columns
-        if c.name in df
-    ]
-    return pd.DataFrame(rows, columns=["table", "column", "missing", "rows"])
-
-
-def _day_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    parts = []
-    for name, df in tables.items():
-        col = main_date_column(name) if name in TABLES else None
-        if col is None or col not in df:
-            continue
-        counts = df[col].dropna().dt.normalize().value_counts().sort_index()
-        parts.append(
-            pd.DataFrame(
-                {"table": name, "day": counts.index.astype("datetime64[ns]"),
-                 "rows": counts.to_numpy(dtype="int64")}
-            )
-        )
-    if not parts:
-        return pd.DataFrame(
-            {"table": pd.Series(dtype="str"), "day": pd.Series(dtype="datetime64[ns]"),
-             "rows": pd.Series(dtype="int64")}
-        )
-    return pd.concat(parts, ignore_index=True)
-
-
-def _duplicate_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rows = []
-    for name, df in tables.items():
-        if name not in TABLES:
-            continue
-        key = [k for k in TABLES[name].key if k in df]
-        if key:
-            rows.append({"table": name, "kind": "key", "columns": ", ".join(key),
-                         "count": _n_duplicated(df, key)})
-        if len(key) == 1:
-            others = [c for c in TABLES[name].column_names if c in df and c != key[0]]
-            if others:
-                rows.append({"table": name, "kind": "rows_without_key",
-                             "columns": ", ".join(others), "count": _n_duplicated(df, others)})
-    return pd.DataFrame(rows, columns=["table", "kind", "columns", "count"])
-
-
-def _link_counts(tables: dict[str, pd.DataFrame], links=None) -> pd.DataFrame:
-    rows = []
-    for table, col, ref_table, ref_col in LINKS if links is None else links:
-        if table not in tables or ref_table not in tables:
-            continue
-        df, ref = tables[table], tables[ref_table]
-        if col not in df or ref_col not in ref:
-            continue
-        values = df[col].dropna()
-        broken = int((~_is_in(values, ref[ref_col].dropna())).sum())
-        rows.append({"table": table, "column": col, "ref_table": ref_table,
-                     "ref_column": ref_col, "values": len(values), "broken": broken})
-    return pd.DataFrame(
-        rows, columns=["table", "column", "ref_table", "ref_column", "values", "broken"]
-    )
-
-
-def _purchase_mismatches(tables: dict[str, pd.DataFrame], tolerance: float) -> pd.DataFrame | None:
-    tx, lines = tables.get("transactions"), tables.get("transaction_lines")
-    if tx is None or lines is None:
-        return None
-    agg = lines.groupby("transaction_id", sort=False).agg(
-        lines_amount=("amount", "sum"), lines_quantity=("quantity", "sum")
-    )
-    m = tx[["transaction_id", "amount", "n_items"]].merge(
-        agg, left_on="transaction_id", right_index=True, how="left"
-    )
-    has = m["lines_amount"].notna()
-    bad = (
-        ~has
-        | (has & ((m["amount"] - m["lines_amount"]).abs() > tolerance))
-        | (has & (m["n_items"].astype("float64") != m["lines_quantity"].astype("float64")))
-    )
-    out = m[bad.to_numpy()].sort_values("transaction_id", ignore_index=True)
-    return pd.DataFrame(
-        {
-            "transaction_id": out["transaction_id"].astype("str"),
-            "amount": out["amount"].astype("float64"),
-            "n_items": out["n_items"].astype("Int64"),
-            "lines_amount": out["lines_amount"].astype("float64"),
-            "lines_quantity": out["lines_quantity"].astype("Int64"),
-        }
-    )
-
-
 def profile(tables: dict[str, pd.DataFrame], links=None, tolerance: float = 0.01) -> dict:
-    """The profile of tables held in memory, as `datasets.scan_available` computes it over the
-    files: {shapes, missing, day_counts, duplicates, links, purchase_mismatches} (see there);
-    `links` defaults to `LINKS`."""
-    return {
-        "shapes": _shapes(tables),
-        "missing": _missing_counts(tables),
-        "day_counts": _day_counts(tables),
-        "duplicates": _duplicate_counts(tables),
-        "links": _link_counts(tables, links),
-        "purchase_mismatches": _purchase_mismatches(tables, tolerance),
-    }
+    """The profile of tables held in memory, by the same SQL as `datasets.scan_available` over
+    the files (`scan.profile_frames`): {shapes, missing, day_counts, duplicates, links,
+    purchase_mismatches} (see there); `links` defaults to `LINKS`."""
+    from workbench.scan import profile_frames
+
+    return profile_frames(tables, LINKS if links is None else links, tolerance)
+
+
+def _part(tables: dict[str, pd.DataFrame], part: str, tolerance: float = 0.01):
+    """One frame of the profile of `tables`."""
+    return profile(tables, tolerance=tolerance)[part]
 
 
 def table_overview(data) -> pd.DataFrame:
     """One row per table: rows, columns and key. `data`: the tables, or their `shapes`."""
-    shapes = _shapes(data) if isinstance(data, dict) else data
+    shapes = _part(data, "shapes") if isinstance(data, dict) else data
     key = [", ".join(TABLES[n].key) if n in TABLES else "" for n in shapes["table"]]
     out = shapes[["table", "rows", "columns"]].assign(key=key)
     return out.reset_index(drop=True)
@@ -270,7 +139,7 @@ def table_overview(data) -> pd.DataFrame:
 def date_coverage(data) -> pd.DataFrame:
     """Per table: first and last date of its activity column and days without any row.
     `data`: the tables, or their `day_counts` (table, day, rows)."""
-    days = _day_counts(data) if isinstance(data, dict) else data
+    days = _part(data, "day_counts") if isinstance(data, dict) else data
     rows = []
     for name, grp in days.groupby("table", sort=False):
         if name not in TABLES or grp.empty:
@@ -295,7 +164,7 @@ def date_coverage(data) -> pd.DataFrame:
 def rows_per_month(data, exclude=()) -> pd.DataFrame:
     """Rows per calendar month (index 'YYYY-MM') and table (columns): shows gaps and jumps.
     `data`: the tables, or their `day_counts`; tables in `exclude` are left out."""
-    days = _day_counts(data) if isinstance(data, dict) else data
+    days = _part(data, "day_counts") if isinstance(data, dict) else data
     series = {}
     for name, grp in days.groupby("table", sort=False):
         if name in exclude or name not in TABLES:
@@ -313,7 +182,7 @@ def missing_values(data, only_missing: bool = True) -> pd.DataFrame:
     """Per table and contract column: missing values, their share and whether the contract allows
     them (a non-nullable column never has any: validation refuses it). `data`: the tables, or
     their `missing` counts (table, column, missing, rows)."""
-    counts = _missing_counts(data) if isinstance(data, dict) else data
+    counts = _part(data, "missing") if isinstance(data, dict) else data
     rows = []
     for r in counts.itertuples(index=False):
         n = int(r.missing)
@@ -337,7 +206,7 @@ def duplicate_checks(data, customers: pd.DataFrame | None = None) -> pd.DataFram
     rows apart from the id, customers sharing an e-mail (same person twice in the CRM?).
     `data`: the tables, or their `duplicates` counts (then `customers` for the e-mail check)."""
     if isinstance(data, dict):
-        counts, customers = _duplicate_counts(data), data.get("customers")
+        counts, customers = _part(data, "duplicates"), data.get("customers")
     else:
         counts = data
     labels = {"rows_without_key": "lignes identiques hors identifiant"}
@@ -402,7 +271,7 @@ def link_checks(data) -> pd.DataFrame:
     """Broken links between tables: ids that point to nothing (e.g. a purchase by a customer
     absent from the CRM). Flagged, never removed. `data`: the tables (checked on `LINKS`), or
     their `links` counts (table, column, ref_table, ref_column, values, broken)."""
-    counts = _link_counts(data) if isinstance(data, dict) else data
+    counts = _part(data, "links") if isinstance(data, dict) else data
     rows = [
         {
             "table": r.table,
@@ -424,7 +293,7 @@ def consistency_checks(
     lines_amount, lines_quantity: the purchases without lines or not adding up) with
     `n_transactions`, the number of purchases; None = not checkable (no rows)."""
     if isinstance(data, dict):
-        mism = _purchase_mismatches(data, tolerance)
+        mism = _part(data, "purchase_mismatches", tolerance)
         n_transactions = len(data["transactions"]) if mism is not None else 0
     else:
         mism = data

@@ -22,6 +22,7 @@ from workbench.datasets import (
     _absent_row,
     _invalid_row,
     _read_note,
+    _restrict,
     contract,
     find_table_file,
     now,
@@ -631,3 +632,54 @@ def _purchase_mismatches(con, views: dict, tolerance: float) -> pd.DataFrame:
             "lines_quantity": df["lines_quantity"].astype("Int64"),
         }
     )
+
+
+def profile_frames(tables: dict[str, pd.DataFrame], links=(), tolerance: float = 0.01) -> dict:
+    """The profile of tables held in memory ({name: DataFrame}), computed by the same SQL as
+    `scan_available` over the files (the frames are registered in DuckDB): {shapes, missing,
+    day_counts, duplicates, links, purchase_mismatches} (see `scan_available`; every contract
+    column present is profiled, `purchase_mismatches` is None without both purchase tables)."""
+    import duckdb
+
+    shapes, missing, days, dups, views = [], [], [], [], {}
+    con = duckdb.connect(config=SCAN_DUCKDB_CONFIG)
+    try:
+        for i, (name, df) in enumerate(tables.items()):
+            shapes.append({"table": name, "rows": len(df), "columns": df.shape[1]})
+            if name not in TABLES:
+                continue
+            t = _restrict(TABLES[name], [c for c in TABLES[name].column_names if c in df])
+            if not t.columns:
+                continue
+            view = f"profile_{i}"
+            con.register(f"{view}_frame", df[t.column_names].assign(
+                **{SCAN_ROW: np.arange(len(df), dtype=np.int64)}))
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_frame")
+            views[name] = view
+            n_rows, miss, _, day_rows = _column_counts(con, view, t, False)
+            missing += [{"table": name, "column": c, "missing": m, "rows": n_rows}
+                        for c, m in miss.items()]
+            days += [{"table": name, "day": d, "rows": n} for d, n in day_rows]
+            key = list(t.key) if t.key else [k for k in TABLES[name].key if k in df]
+            sets = [("key", key)] if key else []
+            if len(key) == 1:
+                others = [c for c in t.column_names if c != key[0]]
+                if others:
+                    sets.append(("rows_without_key", others))
+            counts = _hash_duplicates(con, view, [cols for _, cols in sets], len(df), by_row=True)
+            dups += [{"table": name, "kind": kind, "columns": ", ".join(cols), "count": int(n)}
+                     for (kind, cols), n in zip(sets, counts, strict=True)]
+        link_rows = _link_counts(con, views, links, missing)
+        mism = (_purchase_mismatches(con, views, tolerance)
+                if "transactions" in views and "transaction_lines" in views else None)
+    finally:
+        con.close()
+    return {
+        "shapes": pd.DataFrame(shapes, columns=["table", "rows", "columns"]),
+        "missing": pd.DataFrame(missing, columns=["table", "column", "missing", "rows"]),
+        "day_counts": pd.DataFrame(days, columns=["table", "day", "rows"]).astype(
+            {"day": "datetime64[ns]", "rows": "int64"}),
+        "duplicates": pd.DataFrame(dups, columns=["table", "kind", "columns", "count"]),
+        "links": link_rows,
+        "purchase_mismatches": mism,
+    }
