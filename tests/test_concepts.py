@@ -362,7 +362,7 @@ def test_search_opportunities_flag_rising_not_falling_queries():
                        "seconde main": [100, 100, 100, 118, 118, 116],  # small, +17 %
                        "chaussures": [600, 600, 600, 610, 600, 600],  # large, stable
                        "bougie": [50, 50, 50, 50, 50, 50]}.items():  # small, stable
-        rows += [{"month": m, "keyword": kw, "searches": v} for m, v in zip(months, series)]
+        rows += [{"month": m, "keyword": kw, "searches": v} for m, v in zip(months, series, strict=True)]
     out = C.search_opportunities(pd.DataFrame(rows), ["maison lys"]).set_index("keyword")
     assert out["trend"].to_dict() == {"robe d'été": "en baisse", "chaussures": "stable",
                                       "seconde main": "en hausse", "bougie": "stable"}

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import moments, retail_calendar as rc
+from workbench import moments
+from workbench import retail_calendar as rc
 
 
 @pytest.mark.parametrize("year, winter, summer, bf, mothers", [

@@ -415,7 +415,7 @@ def _shapley_credit(n: int, masks: np.ndarray, conv: np.ndarray, nulls: np.ndarr
     credit_value = np.zeros(n)
     monte_carlo = False
     converting = by_set[by_set["conv"] > 0]
-    for mask, c, v_row in zip(converting.index, converting["conv"], converting["value"]):
+    for mask, c, v_row in zip(converting.index, converting["conv"], converting["value"], strict=True):
         bits = np.array([i for i in range(n) if (int(mask) >> i) & 1], dtype=np.int64)
         k = len(bits)
         if k <= max_exact_channels:

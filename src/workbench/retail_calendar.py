@@ -142,7 +142,7 @@ def label_dates(dates, window_days: int = 0) -> pd.Series:
     valid = d[~d.isna()]
     ev = events(_years_of(valid)) if len(valid) else events([])
     slack = pd.Timedelta(days=window_days)
-    for name, start, end in zip(ev["name"], ev["start"], ev["end"]):
+    for name, start, end in zip(ev["name"], ev["start"], ev["end"], strict=True):
         hit = np.flatnonzero(np.asarray((d >= start - slack) & (d < end + slack)))
         for i in hit:
             if name not in labels[i]:
@@ -155,7 +155,7 @@ def daily_flags(days, kinds=("soldes", "black_friday", "christmas")) -> pd.DataF
     d = pd.DatetimeIndex(pd.to_datetime(days)).normalize()
     out = pd.DataFrame(0.0, index=d, columns=list(kinds))
     ev = events(_years_of(d))
-    for kind, start, end in zip(ev["kind"], ev["start"], ev["end"]):
+    for kind, start, end in zip(ev["kind"], ev["start"], ev["end"], strict=True):
         if kind in out.columns:
             out.loc[(d >= start) & (d < end), kind] = 1.0
     return out
