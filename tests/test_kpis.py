@@ -399,3 +399,19 @@ def test_month_sentence_checks_by_hand():
     m.loc[pd.Period("2026-02", "M"), "sales"] = 1100.2
     text = kpi_tables.month_sentence(kpis.kpi_changes(m, "2026-02"), "février 2026", names=("sales",))
     assert text == "Chiffre d'affaires du mois : 1\u202f100\u00a0€ en février 2026 (+10,0\u00a0% sur un mois)."
+
+
+def test_plot_twin_uses_registry_labels_and_units():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    idx = pd.period_range("2026-01", periods=4, freq="M", name="month")
+    m = pd.DataFrame({"customer_service_calls": [2400.0, 2450, 2420, 2605],
+                      "care_answered_share": [0.71, 0.70, 0.72, 0.665]}, index=idx)
+    fig = kpi_tables.plot_twin(m, "customer_service_calls", "care_answered_share", "Titre", bars=True)
+    ax1, ax2 = fig.axes
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        indicators.label("customer_service_calls"), indicators.label("care_answered_share")]
+    assert ax1.get_ylabel() == "nombre" and ax2.get_ylabel() == "part" and ax2.get_ylim() == (0, 1)
+    fig.canvas.draw()
+    assert all("%" in t.get_text() for t in ax2.get_yticklabels() if t.get_text())

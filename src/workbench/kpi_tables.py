@@ -28,6 +28,7 @@ __all__ = [
     "fit_sentence",
     "explain_model",
     "plot_small_multiples",
+    "plot_twin",
 ]
 
 def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> str:
@@ -267,3 +268,48 @@ def effects_sentence(effects: pd.DataFrame, n_weeks: int) -> str:
     which = "; ".join(effects_reading(robust).str.split(" ; ").str[0]) if len(robust) else "aucun"
     return (f"{len(robust)} effet(s) retenu(s) sur {len(effects)} testés, sur {n_weeks} semaines : {which}. "
             "Un lien statistique n'est pas une preuve de causalité.")
+
+
+_UNIT_WORD = {"rate": "part", "count": "nombre", "eur": "euros", "hours": "heures", "days": "jours"}
+
+
+def _unit_axis(ax, name: str) -> None:
+    from workbench import reporting
+
+    unit = indicators.get(name).unit if name in indicators.REGISTRY else "count"
+    if unit == "rate":
+        reporting.pct_axis(ax)
+        ax.set_ylim(0, 1)
+    elif unit in ("count", "eur"):
+        (reporting.eur_axis if unit == "eur" else reporting.int_axis)(ax)
+    else:
+        ax.set_ylim(0, 1.2 * max(1e-9, float(np.nanmax(ax.get_lines()[-1].get_ydata()))))
+
+
+def plot_twin(monthly: pd.DataFrame, left: str, right: str, title: str, bars: bool = False):
+    """Two registry indicators over the months (monthly PeriodIndex) on two axes: `left` as a
+    line (or bars), `right` as a line; French month axis, axis formats from the registry units,
+    legend below the chart. Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    from workbench import reporting
+
+    fig, ax1 = plt.subplots()
+    x = monthly.index.to_timestamp()
+    lab = {n: _series_label(n) for n in (left, right)}
+    if bars:
+        ax1.bar(x, monthly[left], width=20, color="#9bb7e0", label=lab[left])
+    else:
+        ax1.plot(x, monthly[left], marker="o", color="tab:blue", label=lab[left])
+    _unit_axis(ax1, left)
+    ax1.set_ylabel(_UNIT_WORD.get(indicators.get(left).unit, "") if left in indicators.REGISTRY else "")
+    ax2 = ax1.twinx()
+    ax2.plot(x, monthly[right], marker="s", color="#c62828", label=lab[right])
+    _unit_axis(ax2, right)
+    ax2.set_ylabel(_UNIT_WORD.get(indicators.get(right).unit, "") if right in indicators.REGISTRY else "")
+    ax2.grid(False)
+    reporting.month_axis(ax1)
+    fig.autofmt_xdate()
+    ax1.set_title(title)
+    fig.legend(loc="upper center", ncol=2, bbox_to_anchor=(0.5, 0.0))
+    return fig
