@@ -131,6 +131,16 @@ def test_summary_shown_first(tmp_path):
         reporting.executive_summary([{"text": "x"}], month_dir)
 
 
+def test_index_links_registered_key_figures_to_their_section(tmp_path):
+    from workbench import indicators
+
+    sales = indicators.get("sales")
+    month_dir = tmp_path / "2026-02"
+    reporting.key_figures("05_kpis", {sales.label: 1000, "Libellé libre <b>": 3}, month_dir)
+    html = reporting.write_month_index(month_dir).read_text(encoding="utf-8")
+    assert f'<a href="{sales.link}" title=' in html and "Libellé libre &lt;b&gt;</td>" in html
+
+
 def test_cli_select_and_exit_codes(project, capsys):
     root, _ = project
     args = [

@@ -736,7 +736,7 @@ def write_month_index(month_dir) -> Path:
         if not data or not data.get("figures"):
             continue
         rows = "".join(
-            f'<tr><td>{_e(x["label"])}</td><td class="num">{_e(x["text"])}</td></tr>'
+            f'<tr><td>{_figure_label(x["label"])}</td><td class="num">{_e(x["text"])}</td></tr>'
             for x in data["figures"]
         )
         titles = {nb["notebook"]: nb.get("title") for nb in notebooks}
@@ -758,6 +758,17 @@ def write_month_index(month_dir) -> Path:
     out = month_dir / "index.html"
     _atomic_write_text(out, _page(f"Rapport {month}", "\n".join(parts)))
     return out
+
+
+def _figure_label(label: str) -> str:
+    """A key figure's label in the month index: a link to the page section that shows it, with
+    its definition as a tooltip, when the indicator registry knows it; else plain text."""
+    from workbench import indicators
+
+    known = {i.label: i for i in indicators.REGISTRY.values()}.get(str(label))
+    if known is None:
+        return _e(label)
+    return f'<a href="{_e(known.link)}" title="{_e(known.definition)}">{_e(label)}</a>'
 
 
 def _section_links(month_dir: Path, page: str | None) -> str:
