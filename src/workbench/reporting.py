@@ -633,6 +633,7 @@ text-align:left}th{background:#f4f4f4}.ok{color:#1a7f37;font-weight:bold}
 .failed{color:#c62828;font-weight:bold}.summary{background:#f6f8fa;border-left:4px solid #3366cc;
 padding:.5rem 1rem}.muted{color:#666;font-size:.9rem}td.num{text-align:right}
 .sections{font-size:.85rem}.sections a{color:#555}
+td a[title],h3 a{color:inherit;text-decoration:underline dotted #888}
 """
 
 _FR_MONTHS = [
