@@ -310,6 +310,17 @@ def test_train_starts_from_the_default_model():
     assert S.train(texts, labels).score(unseen)["label"].tolist() == ["positive", "negative"]
 
 
+def test_train_keeps_the_labels_class_shares():
+    # no re-balancing (S.CLASS_WEIGHT): fitted with an intercept, the model's mean P(label) over
+    # its training texts is the label's share (7 / 10 positive), where "balanced" would give
+    # about 0.55; a text labelled 6 times positive and twice negative stays about 3/4 positive
+    texts = ["commande reçue hier"] * 8 + ["livraison rapide, parfait", "colis abîmé, déçu"]
+    y = ["positive"] * 6 + ["negative"] * 2 + ["positive", "negative"]
+    model = S.train(texts, y)
+    assert model.predict_proba(texts)["positive"].mean() == pytest.approx(0.7, abs=0.005)
+    assert model.predict_proba(["commande reçue hier"])["positive"].iloc[0] == pytest.approx(0.75, abs=0.01)
+
+
 def test_train_with_two_labels():
     keep = [i for i, y in enumerate(TRAIN_Y) if y != "neutral"]
     model = S.train([TRAIN[i] for i in keep], [TRAIN_Y[i] for i in keep])
