@@ -40,3 +40,18 @@ def test_care_sentences():
     assert takeaways.top_idea(board) == "Idée la plus fréquente : « cabines », 740 suggestions (53,5\u00a0% des idées)."
     assert takeaways.store_idea(board) == "« cabines » vient surtout des magasins : à remonter au réseau."
     assert takeaways.top_idea(board.iloc[:0]) == "Aucune suggestion sur la période."
+
+
+def test_overview_charts_are_french():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monthly = pd.DataFrame({"transactions": [10.0, 20, 30], "mentions": [5.0, 5, 5]},
+                           index=["2026-08", "2026-09", "2026-10"])
+    index = takeaways.volume_index(monthly, "2026-10", ["transactions", "mentions"])
+    assert list(index.columns) == ["Achats", "Mentions"] and index["Mentions"].eq(1).all()
+    assert takeaways.volume(index, "octobre 2026").startswith("En octobre 2026, le volume le plus bas")
+    ax = takeaways.plot_volume_index(index, "2026-10")
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and not any(m in " ".join(labels) for m in ("Aug", "Sep", "Oct"))

@@ -1,5 +1,5 @@
 """The computed "À retenir : …" sentences of the data-overview (00) and care (06) pages, and
-the small French tables they sit under.
+the small French tables and charts they sit under.
 
 Why here: each figure or table of a report ends with one sentence computed from what it
 shows; written inline, these sentences made the notebooks long formatting chains. Every
@@ -18,6 +18,9 @@ __all__ = [
     "with_names",
     "month_rows_table",
     "volume_index",
+    "plot_table_sizes",
+    "plot_volume_index",
+    "plot_consent",
     "tables_status",
     "table_sizes",
     "coverage",
@@ -64,6 +67,55 @@ def volume_index(monthly: pd.DataFrame, period, tables, n_months: int = 12) -> p
     out = (shown / shown.mean()).rename(columns=quality.TABLE_FR)
     out.index = pd.PeriodIndex(out.index, freq="M").to_timestamp()
     return out
+
+
+def plot_table_sizes(sizes: pd.DataFrame):
+    """Rows per table (French names, log scale); returns the matplotlib Axes."""
+    from workbench import reporting
+
+    ax = with_names(sizes).sort_values("rows").plot.barh(x="name", y="rows", legend=False, color="#3366cc",
+                                                         figsize=(8, 5))
+    reporting.log_axis(ax, "x")
+    ax.set_title("Nombre de lignes par table (échelle logarithmique)")
+    ax.set_xlabel("Lignes")
+    ax.set_ylabel("")
+    return ax
+
+
+def plot_volume_index(index: pd.DataFrame, period):
+    """The `volume_index` lines, the report month marked; returns the matplotlib Axes."""
+    from workbench import reporting
+
+    ax = index.plot(marker="o", figsize=(9, 4.5))
+    ax.axvline(pd.Period(period, freq="M").to_timestamp(), color="grey", ls="--", lw=1)
+    reporting.month_axis(ax)
+    ax.figure.autofmt_xdate()
+    reporting.int_axis(ax)
+    ax.set_title("Volume mensuel rapporté à la moyenne de la période (1 = mois moyen)")
+    ax.set_xlabel("")
+    ax.set_ylabel("Indice de volume")
+    ax.legend(title="Table", loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
+
+
+def plot_consent(cons: pd.DataFrame):
+    """E-mail and ambassador consent per loyalty tier (`quality.consent_rates` with French tier
+    names in `segment`); returns the matplotlib Axes."""
+    import seaborn as sns
+
+    from workbench import reporting
+
+    long = cons.melt(id_vars="segment", value_vars=["email_consent", "ambassador_consent"],
+                     var_name="consent", value_name="share")
+    long["consent"] = long["consent"].map({"email_consent": "E-mail", "ambassador_consent": "Ambassadeur"})
+    ax = sns.barplot(data=long, x="segment", y="share", hue="consent")
+    reporting.pct_axis(ax)
+    ax.set_title("Taux de consentement par niveau de fidélité")
+    ax.set_xlabel("Niveau de fidélité")
+    ax.set_ylabel("Clients consentants")
+    ax.set_ylim(0, 1)
+    ax.legend(title="Consentement", loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
 
 
 def tables_status(status: pd.DataFrame, month_name: str) -> str:
