@@ -14,7 +14,7 @@ RAW := data/raw
 NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) \
 	--nbval-cell-timeout 600
 
-.PHONY: help setup sample report test lab lint clean bench screenshots
+.PHONY: help setup sample report test test-spark lab lint clean bench screenshots
 
 help: ## Show this help
 	@echo "Retail intelligence workbench - make targets:"
@@ -48,6 +48,11 @@ screenshots: setup ## PNG of every page of a month with headless Chromium (MONTH
 
 test: sample ## Run the tests and check every notebook with nbval
 	$(PY) -m pytest tests notebooks $(NBVAL)
+
+test-spark: sample ## Install pyspark (extra 'spark', needs Java 17) and run the DuckDB/Spark parity tests
+	$(PY) -m pip install -e '.[dev,spark]'
+	@command -v java >/dev/null || { echo "Java not found: Spark 4 needs Java 17 (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	$(PY) -m pytest tests/test_spark_parity.py -m spark -rs
 
 lab: setup ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

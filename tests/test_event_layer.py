@@ -246,3 +246,22 @@ def test_every_step_transpiles_to_spark_sql():
         spark = events.engine.to_spark_sql(rules.step(name, **params))
         assert "EPOCH" not in spark.upper() and "ASOF" not in spark.upper(), name
         assert spark.upper().lstrip().startswith(("SELECT", "WITH", "/*")), name
+
+
+def test_engine_comes_from_the_run_option_or_the_environment(monkeypatch):
+    from workbench import cli, runner
+
+    monkeypatch.delenv(datasets.ENGINE_ENV, raising=False)
+    assert datasets.engine_name() == "duckdb"
+    monkeypatch.setenv(datasets.ENGINE_ENV, "spark")
+    assert datasets.engine_name() == "spark" and datasets.engine_name("duckdb") == "duckdb"
+    monkeypatch.setenv(datasets.ENGINE_ENV, "postgres")
+    with pytest.raises(ValueError, match="unknown engine 'postgres'"):
+        datasets.customer_activity(None, {"w": ("2026-01-01", "2026-02-01")})
+    runner._set_engine("duckdb")  # what `workbench run --engine duckdb` hands the kernels
+    assert datasets.engine_name() == "duckdb"
+    assert cli._parser().parse_args(["run", "--engine", "spark"]).engine == "spark"
+    monkeypatch.setenv(events.SPARK_MASTER_ENV, "spark://head:7077")
+    assert events.spark_master("local[2]") == "spark://head:7077"
+    monkeypatch.delenv(events.SPARK_MASTER_ENV)
+    assert events.spark_master() == "local[*]"

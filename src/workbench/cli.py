@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="notebook parameter for the notebooks that declare it (repeatable; "
                         "VALUE read as YAML: 30, true, [a, b])")
+    r.add_argument("--engine", choices=("duckdb", "spark"),
+                   help="engine of the event layer: duckdb (default, embedded) or spark "
+                        "(master from WORKBENCH_SPARK_MASTER, default local[*])")
     r.add_argument("-f", "--parameters-file", help="YAML file of notebook parameters {name: value}")
 
     s = sub.add_parser("sample", help="generate the synthetic sample data with its planted truth")
@@ -174,6 +177,7 @@ def main(argv=None) -> int:
             notebooks_dir=args.notebooks_dir,
             seed=args.seed,
             kernel=args.kernel,
+            engine=args.engine,
             profile=args.profile,
             parameters=parameters,
         )

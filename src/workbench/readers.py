@@ -12,14 +12,20 @@ import codecs
 import csv
 import io
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
-from workbench.dataerrors import MAX_SHOWN, DataError, _problem
-from workbench.schemas import Table, pandera_schema
+with warnings.catch_warnings():  # pandera imports pyspark.pandas when the 'spark' extra is
+    # installed, which warns about pandas 3 on stderr (the workbench uses pyspark.sql only)
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support",
+                            category=FutureWarning)
+    import pandera.pandas as pa
+
+from workbench.dataerrors import MAX_SHOWN, DataError, _problem  # noqa: E402
+from workbench.schemas import Table, pandera_schema  # noqa: E402
 
 CSV_NA_VALUES = ["", "NULL", "null", "NaN", "nan", "N/A", "#N/A", "None"]
 _DATE_FORMATS = (

@@ -226,6 +226,7 @@ def run(
     timeout: int | None = 600,
     profile=None,
     parameters: dict | None = None,
+    engine: str | None = None,
 ) -> RunResult:
     """Execute the notebooks for one month and write the reports; see the module docstring.
 
@@ -236,6 +237,8 @@ def run(
     import papermill as pm
 
     os.environ[reporting.STATIC_ENV] = "1"  # kernels inherit it: no live widgets in batch
+    if engine is not None:  # the notebooks' event layer (datasets.customer_activity, ...)
+        _set_engine(engine)
     data = ensure_data(data_dir)
     period = datasets.report_month(data, month)  # a month outside the data stops here
     month_s = str(period)
@@ -251,6 +254,19 @@ def run(
             _RunLock(processed, f"processed-data folder {processed}"):
         return _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_dir,
                            seed, kernel, timeout, pm, profile_file, extra)
+
+
+def _set_engine(engine: str) -> None:
+    """Run the notebooks' event layer on `engine` ("duckdb" or "spark"): kernels inherit
+    `WORKBENCH_ENGINE`; Spark needs pyspark (`pip install 'workbench[spark]'`) and Java 17."""
+    datasets.engine_name(engine)  # an unknown engine stops the run here
+    if engine == "spark":
+        import importlib.util
+
+        if importlib.util.find_spec("pyspark") is None:
+            raise RunError("--engine spark needs pyspark: pip install -e '.[spark]' "
+                           "(and Java 17: apt-get install openjdk-17-jre-headless)")
+    os.environ[datasets.ENGINE_ENV] = engine
 
 
 def _check_profile(data: Path, profile) -> str | None:

@@ -110,18 +110,24 @@ class SparkSession:
 
     dialect = "spark"
 
-    def __init__(self, master: str | None = None, spark=None, app_name: str = "workbench"):
+    def __init__(self, master: str | None = None, spark=None, app_name: str = "workbench",
+                 shuffle_partitions: int | None = None):
         if spark is None:
+            master = master or spark_master()
+            # few partitions on one machine (each costs a task per step), Spark's default else
+            parts = shuffle_partitions or (4 if master.startswith("local") else 200)
             try:
                 from pyspark.sql import SparkSession as _Spark
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise ImportError("the Spark engine needs pyspark: pip install 'workbench[spark]' "
                                   "(and Java 17)") from exc
-            spark = (_Spark.builder.master(master or spark_master()).appName(app_name)
+            spark = (_Spark.builder.master(master).appName(app_name)
                      .config("spark.sql.session.timeZone", "UTC")
-                     .config("spark.sql.shuffle.partitions", "8")
+                     .config("spark.sql.shuffle.partitions", str(parts))
                      .config("spark.ui.enabled", "false")
+                     .config("spark.ui.showConsoleProgress", "false")  # no bars on the pages
                      .getOrCreate())
+            spark.sparkContext.setLogLevel("ERROR")
         self.spark = spark
         self._owned = []
 
