@@ -148,3 +148,18 @@ def test_sample_every_stage_discriminates_and_segments_recovered(sample_stages, 
     aware = by_entry[by_entry["stage"] == "awareness"]
     assert aware["customers"].sum() == st["awareness"].sum()
     assert np.allclose(aware["rate_from_previous"], 1.0)
+
+
+def test_funnel_by_month_counts_each_month_like_customer_stages(log):
+    stitched, tx = log
+    base = ["C1", "C2", "C3", "C4", "C5", "C6"]
+    monthly = funnel.funnel_by_month(stitched, tx, pd.period_range("2026-09", "2026-10", freq="M"),
+                                     base=base).set_index("month")
+    for m in ("2026-09", "2026-10"):
+        st = funnel.customer_stages(stitched, tx, m, base=base)
+        assert monthly.loc[m, list(funnel.STAGES)].tolist() == [int(st[s].sum()) for s in funnel.STAGES]
+    assert monthly.loc["2026-10", "base"] == 6
+    # transactions start in June: two months of look-back are there for September and October
+    assert monthly["history_complete"].tolist() == [True, True]
+    early = funnel.funnel_by_month(stitched, tx, pd.PeriodIndex(["2026-07"], freq="M"), base=base)
+    assert early["history_complete"].tolist() == [False]
