@@ -76,18 +76,22 @@ def _window(start, end) -> dict:
 
 def _stitch_window(ses, start, end) -> None:
     """Steps window_touchpoints, device_links and stitched_touchpoints for [start, end)."""
-    ses.create("window_touchpoints", step("window_touchpoints", **_window(start, end)))
+    ses.create("window_touchpoints", step("window_touchpoints", **_window(start, end)),
+               materialize=False)
     ses.create("device_links", step("device_links", touchpoints="window_touchpoints"))
     ses.create("stitched_touchpoints", step("stitched_touchpoints", touchpoints="window_touchpoints"))
 
 
-def _research(ses, start, end, research_window_days: float, research_channels) -> None:
-    """Steps window_purchases and store_research (after the stitching steps)."""
-    ses.create("window_purchases", step("window_purchases", **_window(start, end)))
+def _research(ses, start, end, research_window_days: float, research_channels,
+              purchases: bool = True) -> None:
+    """Steps window_purchases (unless made already: `purchases` False) and store_research
+    (after the stitching steps)."""
+    if purchases:
+        ses.create("window_purchases", step("window_purchases", **_window(start, end)))
     ses.create("store_research", step(
         "store_research", research_channels=sql_list(research_channels),
         offline_sales=sql_list(OFFLINE_SALES),
-        research_window_us=repr(float(research_window_days) * 86400e6)))
+        research_window_us=repr(float(research_window_days) * 86400e6)), materialize=False)
 
 
 def _by_customer(df: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +134,7 @@ def activity(ses, windows: dict, *, research_window_days: float = 7,
             frames.append(spend.reindex(columns=[f"spend_{c}" for c in cats]))
         if "touchpoints" in parts:
             _stitch_window(ses, start, end)
-            _research(ses, start, end, research_window_days, channels)
+            _research(ses, start, end, research_window_days, channels, purchases=False)
             counts = ", ".join(f"count(*) FILTER (WHERE channel = {sql_text(c)}) AS tp_{c}"
                                for c in ACTIVITY_CHANNELS)
             frames.append(_by_customer(ses.frame(step(
@@ -226,14 +230,14 @@ def journey_tables(ses, window_days: float, stitched: bool):
                              "CAST(transaction_id AS VARCHAR) AS transaction_id, _row "
                              "FROM touchpoints")
     else:
-        ses.create("all_touchpoints", step("all_touchpoints"))
+        ses.create("all_touchpoints", step("all_touchpoints"), materialize=False)
         ses.create("device_links", step("device_links", touchpoints="all_touchpoints"))
         ses.create("stitched_touchpoints", step("stitched_touchpoints",
                                                 touchpoints="all_touchpoints"))
-        ses.create("people", step("people"))
+        ses.create("people", step("people"), materialize=False)
     purchase = sql_text(PURCHASE)
     ses.create("journey_sessions", step("journey_sessions", people="people", purchase=purchase,
-                                        window_us=window_us))
+                                        window_us=window_us), materialize=False)
     ses.create("journey_touches", step("journey_touches", window_us=window_us))
     touches = ses.arrow(step("touches")).sort_by([("journey_id", "ascending"),
                                                    ("position", "ascending")])

@@ -67,9 +67,18 @@ class DuckDBSession:
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS '
                          f'SELECT * EXCLUDE (file_row_number), file_row_number AS _row FROM {name}_src')
 
-    def create(self, name: str, sql: str) -> None:
-        """Run one named step: table `name` = the result of `sql`."""
-        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+    def create(self, name: str, sql: str, materialize: bool = True) -> None:
+        """Run one named step: table `name` = the result of `sql` (a view when not
+        `materialize`: a step read once, computed where it is read)."""
+        import duckdb
+
+        for kind in ("VIEW", "TABLE"):  # the step's previous result, whichever kind it was
+            try:
+                self.con.execute(f'DROP {kind} IF EXISTS "{name}"')
+            except duckdb.CatalogException:  # (DROP VIEW on a table and vice versa)
+                pass
+        kind = "TABLE" if materialize else "VIEW"
+        self.con.execute(f'CREATE TEMP {kind} "{name}" AS {sql}')
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
@@ -150,10 +159,12 @@ class SparkSession:
         df = df.select(*[F.col(lower.get(c.lower(), c)).alias(c) for c in columns])
         df.withColumn("_row", F.monotonically_increasing_id()).createOrReplaceTempView(name)
 
-    def create(self, name: str, sql: str) -> None:
-        df = self.spark.sql(to_spark_sql(sql)).persist()
+    def create(self, name: str, sql: str, materialize: bool = True) -> None:
+        df = self.spark.sql(to_spark_sql(sql))
+        if materialize:
+            df = df.persist()
+            self._owned.append(df)
         df.createOrReplaceTempView(name)
-        self._owned.append(df)
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self.spark.sql(to_spark_sql(sql)).toPandas()
