@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 SPARK_MASTER_ENV = "WORKBENCH_SPARK_MASTER"  # cluster URL for `--engine spark` (default local[*])
+SPARK_DRIVER_MEMORY_ENV = "WORKBENCH_SPARK_DRIVER_MEMORY"  # local[*] runs: driver heap (4g)
 ENGINES = ("duckdb", "spark")
 
 
@@ -130,7 +131,11 @@ class SparkSession:
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise ImportError("the Spark engine needs pyspark: pip install 'workbench[spark]' "
                                   "(and Java 17)") from exc
-            spark = (_Spark.builder.master(master).appName(app_name)
+            builder = _Spark.builder.master(master).appName(app_name)
+            if master.startswith("local"):  # driver = executor: room for the cached steps
+                builder = builder.config("spark.driver.memory",
+                                         os.environ.get(SPARK_DRIVER_MEMORY_ENV, "4g"))
+            spark = (builder
                      .config("spark.sql.session.timeZone", "UTC")
                      .config("spark.sql.shuffle.partitions", str(parts))
                      .config("spark.ui.enabled", "false")
