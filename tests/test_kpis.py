@@ -208,11 +208,15 @@ def test_model_warns_or_refuses_when_data_are_too_short():
 def test_retail_calendar_french_dates():
     weeks = pd.date_range("2026-01-04", "2026-12-27", freq="W-SUN")
     cal = kpis.retail_calendar(weeks)
-    # winter soldes 2026 start Wednesday 14 January: week ending 18/01 has 5 of 7 days
-    assert cal.loc["2026-01-18", "soldes"] == pytest.approx(5 / 7)
-    assert cal.loc["2026-01-11", "soldes"] == 0
-    # Black Friday 2026 = 27 November (day after the 4th Thursday): its Monday-Sunday week
-    assert cal.loc["2026-11-29", "black_friday"] == 1 and cal["black_friday"].sum() == 1
+    # winter soldes 2026 start Wednesday 7 January (the second Wednesday, the 14th, falls after
+    # the 12th, so the legal start moves to the first): the week ending 11/01 has 5 of 7 days
+    assert cal.loc["2026-01-11", "soldes"] == pytest.approx(5 / 7)
+    assert cal.loc["2026-01-18", "soldes"] == 1
+    assert cal.loc["2026-01-04", "soldes"] == 0
+    # Black Friday 2026 = 27 November (day after the 4th Thursday): Monday 23 to Cyber Monday 30
+    assert cal.loc["2026-11-29", "black_friday"] == 1
+    assert cal.loc["2026-12-06", "black_friday"] == pytest.approx(1 / 7)
+    assert cal["black_friday"].sum() == pytest.approx(8 / 7)
     assert cal.loc["2026-12-20", "christmas"] == 1
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import indicators
+from workbench import retail_calendar as retail_calendar_dates
 from workbench.frames import is_in
 
 __all__ = [
@@ -366,28 +367,10 @@ def kpi_changes(monthly: pd.DataFrame, month, kpis=None) -> pd.DataFrame:
 
 
 def retail_calendar(weeks: pd.DatetimeIndex, freq: str = "W-SUN") -> pd.DataFrame:
-    """French retail-calendar controls per week (index: the weeks' end dates).
-
-    Shares of the week's days in: winter soldes (from the second Wednesday of January, 4 weeks),
-    summer soldes (from the last Wednesday of June, 4 weeks), Black Friday week (Monday to
-    Sunday around the day after the fourth Thursday of November) and Christmas shopping
-    (1-24 December).
-    """
-    ends = pd.DatetimeIndex(weeks).normalize()
-    days = pd.date_range(ends.min() - pd.Timedelta(days=6), ends.max(), freq="D")
-    flags = pd.DataFrame(0.0, index=days, columns=["soldes", "black_friday", "christmas"])
-    for year in sorted(set(days.year)):
-        jan = pd.date_range(f"{year}-01-01", f"{year}-01-31")
-        jun = pd.date_range(f"{year}-06-01", f"{year}-06-30")
-        for start in (jan[jan.weekday == 2][1], jun[jun.weekday == 2][-1]):
-            flags.loc[(days >= start) & (days < start + pd.Timedelta(days=28)), "soldes"] = 1.0
-        nov = pd.date_range(f"{year}-11-01", f"{year}-11-30")
-        bf = nov[nov.weekday == 3][3] + pd.Timedelta(days=1)
-        monday = bf - pd.Timedelta(days=bf.weekday())
-        flags.loc[(days >= monday) & (days < monday + pd.Timedelta(days=7)), "black_friday"] = 1.0
-        flags.loc[(days.month == 12) & (days.day <= 24) & (days.year == year), "christmas"] = 1.0
-    weekly = flags.resample(freq).mean()
-    return weekly.reindex(ends).fillna(0.0)
+    """French retail-calendar controls per week (index: the weeks' end dates): the share of the
+    week's days in the soldes, the Black Friday week and Christmas shopping, from the one
+    retail calendar (`workbench.retail_calendar`)."""
+    return retail_calendar_dates.weekly_shares(weeks, freq)
 
 
 def weekly_kpis(
