@@ -103,6 +103,7 @@ def test_second_retailer_monthly_run(grocery_dir, tmp_path):
     month_dir = next((tmp_path / "reports").glob("20*-*"))
     alert = _figures(month_dir, "03_social_listening")["Principale alerte"]
     assert alert.startswith("Livraison → logistique") and alert.endswith(_crisis_label(raw / "_truth"))
-    assert _figures(month_dir, "01_segmentation")["Plateforme à la plus forte croissance"] == "youtube"
+    assert _figures(month_dir, "01_segmentation")["Plateforme à la plus forte croissance"] == \
+        grocery.platform_label("youtube")
     for name, page in _pages(month_dir).items():
         assert old_names(page) == [], name
