@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench import indicators
+from workbench import indicators, reporting
 from workbench.kpis import KPIS, ModelResult, _p, _pct, _series_label
 
 __all__ = [
@@ -137,34 +137,24 @@ def plot_small_multiples(monthly: pd.DataFrame, kpis, month=None, ncols: int = 4
             ax.scatter([p.to_timestamp()], [monthly.loc[p, name]], color="#c62828", zorder=3, s=25)
         ax.set_title(k.label, fontsize=9)
         ax.tick_params(labelsize=7)
-        ax.set_xticks(x[:: max(1, len(x) // 4)])
-        ax.set_xticklabels([d.strftime("%m/%y") for d in x[:: max(1, len(x) // 4)]])
-        if k.unit in ("rate", "index"):
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(_percent_tick))
-            ax.set_ylabel("%" if k.unit == "rate" else "points", fontsize=7)
-        elif k.unit == "number":
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:.1f}".replace(".", ",")))
+        ticks = x[:: max(1, len(x) // 4)]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(reporting.short_month_labels(ticks))
+        if k.unit == "rate":
+            reporting.pct_axis(ax)
+        elif k.unit == "index":  # -1..+1 shown in points
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: reporting.fmt_num(100 * v)))
+            ax.set_ylabel("points", fontsize=7)
+        elif k.unit == "eur":
+            reporting.eur_axis(ax)
+        elif k.unit == "count":
+            reporting.int_axis(ax, compact=True)
         else:
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(_short_number))
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: reporting.fmt_num(v, 1)))
     for ax in list(axes.flat)[len(kpis):]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
-
-
-def _short_number(v, _pos=None) -> str:
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:.1f} M".replace(".", ",")
-    if a >= 1e4:
-        return f"{v / 1e3:.0f} k"
-    if a >= 1e3:
-        return f"{v / 1e3:.1f} k".replace(".", ",")
-    return f"{v:.0f}"
-
-
-def _percent_tick(v, _pos=None) -> str:
-    return f"{100 * v:.1f}".replace(".", ",")
 
 
 # --------------------------------------------------------------------------- French tables

@@ -343,7 +343,7 @@ def month_axis(ax, axis: str = "x", monthly_ticks: bool | None = None) -> None:
                 ticks = pd.date_range(start.to_period("M").start_time, end, freq="MS")
                 ticks = [m for m in ticks if start <= m <= end] or [start]
                 ticks = ticks[:: max(1, math.ceil(len(ticks) / 12))]
-                labels = _month_labels(ticks)
+                labels = short_month_labels(ticks)
             else:
                 ticks = list(pd.date_range(start.normalize(), end, freq=f"{max(1, math.ceil(days / 10))}D"))
                 labels = _date_formatter(a).format_day_labels(ticks)
@@ -359,7 +359,7 @@ def month_axis(ax, axis: str = "x", monthly_ticks: bool | None = None) -> None:
         a.set_minor_formatter(_axis_formatter(lambda v: ""))
 
 
-def _month_labels(months) -> list[str]:
+def short_month_labels(months) -> list[str]:
     """'nov. 2025', 'déc.', 'janv. 2026', … (the year on the first label and each January)."""
     out, last_year = [], None
     for m in months:
