@@ -650,9 +650,8 @@ def test_scan_parses_odd_parquet_like_read_file(tmp_path, monkeypatch):
     tables, status, prof = datasets.scan_available(["transactions"], tmp_path)
     assert tables == {} and status.loc[0, "status"] == "valide" and status.loc[0, "rows"] == 3
     full = datasets.read_table("transactions", tmp_path)
-    from workbench import quality
-
     import oracles
+    from workbench import quality
 
     expected = oracles.profile({"transactions": full})
     in_memory = quality.profile({"transactions": full})
