@@ -1,4 +1,4 @@
-"""Journeys from the touchpoint log: stitching, journey cuts, funnel, ROPO, models; and the
+"""Journeys from the touchpoint log: stitching, journey cuts, ROPO, models; and the
 planted behaviour of the default sample recovered."""
 
 from __future__ import annotations
@@ -128,40 +128,6 @@ def test_paths_ropo_and_models_on_fixture(log):
     ttc = journey.time_to_conversion(journeys).set_index("sales_channel")
     assert ttc.loc["store", "journeys"] == 2
     assert ttc.loc["web", "mean_days"] == pytest.approx(1.0)
-
-
-def test_funnel_rules(log):
-    tp, tx = log
-    stitched, _ = journey.stitch_visitors(tp)
-    # September: C1 and C2 buy (T1, T3); C3 and C4 only browse; V5's anonymous touch and the
-    # unknown visitor V9 are not customers
-    f = journey.funnel(stitched, tx, "2026-09").set_index("stage")["customers"]
-    assert f.to_dict() == {"awareness": 4, "consideration": 4, "conversion": 2, "loyalty": 0,
-                           "retention": 0}
-    # October: C1 (T2, bought in September -> loyal) and C3 (T4, first purchase)
-    f = journey.funnel(stitched, tx, "2026-10").set_index("stage")
-    assert f.loc["awareness", "customers"] == 2
-    assert f.loc["conversion", "customers"] == 2
-    assert f.loc["loyalty", "customers"] == 1
-    assert f.loc["loyalty", "rate_from_previous"] == pytest.approx(1 / 2)
-    by_channel = journey.funnel(stitched, tx, "2026-09", by="channel")
-    # "app" was only used on the shared device, by no identified customer
-    assert set(by_channel["group"]) == {"search", "website", "store_visit", "display", "email",
-                                        "social"}
-    web = by_channel[by_channel["group"] == "website"].set_index("stage")["customers"]
-    assert (web["awareness"], web["conversion"]) == (3, 1)  # C1, C3, C4 visited; C1 bought
-    segs = pd.DataFrame({"customer_id": ["C1", "C2"], "segment": ["a", "b"]})
-    by_seg = journey.funnel(stitched, tx, "2026-09", by="segment", segments=segs)
-    assert set(by_seg["group"]) == {"a", "b", "non segmenté"}
-    monthly = journey.funnel_by_month(stitched, tx)
-    assert monthly["month"].tolist() == ["2026-09", "2026-10"]
-    assert monthly["awareness_mom"].iloc[1] == pytest.approx(-0.5)
-    with pytest.raises(ValueError, match="segments"):
-        journey.funnel(stitched, tx, "2026-09", by="segment")
-    with pytest.raises(ValueError, match="stitched first"):
-        journey.funnel(tp, tx, "2026-09")
-    with pytest.raises(ValueError, match="by must be"):
-        journey.funnel(stitched, tx, "2026-09", by="region")
 
 
 def test_conversion_model_recovers_simulated_log_odds():
@@ -343,7 +309,7 @@ def test_sample_moments_equal_pandas_reference(built):
     assert best["converting_touches"].tolist() == ref["converting_touches"].tolist()
 
 
-def test_sample_channel_volumes_and_funnel_equal_pandas_reference(built):
+def test_sample_channel_volumes_equal_pandas_reference(built):
     tables, touches, journeys, _ = built
     conv = journeys.set_index("journey_id")["converted"]
     t = touches.assign(channel=touches["channel"].astype("str"), _conv=touches["journey_id"].map(conv))
@@ -352,17 +318,6 @@ def test_sample_channel_volumes_and_funnel_equal_pandas_reference(built):
     assert got["touches"].to_dict() == t.groupby("channel").size().to_dict()
     assert got["persons"].to_dict() == t.groupby("channel")["person_id"].nunique().to_dict()
     assert got["converting_journeys"].to_dict() == per_j.groupby("channel")["_conv"].sum().to_dict()
-    # funnel awareness = identified customers with a touchpoint in the month
-    stitched, _ = journey.stitch_visitors(tables["touchpoints"])
-    month = pd.Period("2026-10", freq="M")
-    f = journey.funnel(stitched, tables["transactions"], month).set_index("stage")["customers"]
-    in_month = stitched["timestamp"].dt.to_period("M") == month
-    assert f["awareness"] == stitched.loc[in_month, "customer_key"].dropna().nunique()
-    buyers = tables["transactions"].loc[tables["transactions"]["timestamp"].dt.to_period("M") == month,
-                                        "customer_id"]
-    active = stitched.loc[in_month & stitched["channel"].isin(
-        journey.CONSIDERATION_CHANNELS + ("purchase",)), "customer_key"].dropna()
-    assert f["conversion"] == len(set(active.astype(str)) & set(buyers.dropna()))
 
 
 def test_grouped_conversion_model_equals_logit_per_journey():
@@ -398,7 +353,3 @@ def test_sample_compact_read_gives_the_same_journeys(built, sample_dir):
     pd.testing.assert_frame_equal(_text(t2), _text(touches), check_dtype=False)
     j2 = journey.add_paths(j2, t2)
     pd.testing.assert_frame_equal(_text(j2[journeys.columns]), _text(journeys), check_dtype=False)
-    month = pd.Period("2026-10", freq="M")
-    pd.testing.assert_frame_equal(journey.funnel(stitched, tx, month, by="channel"),
-                                  journey.funnel(journey.stitch_visitors(tables["touchpoints"])[0],
-                                                 tables["transactions"], month, by="channel"))

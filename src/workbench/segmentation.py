@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench import events
+from workbench import events, retail_calendar
 from workbench.datasets import DataError, _problem
 from workbench.events import ACTIVITY_CHANNELS as TOUCHPOINT_FEATURE_CHANNELS
 from workbench.events import ONLINE_SALES as ONLINE_CHANNELS
@@ -111,26 +111,9 @@ def age_band(age: pd.Series) -> pd.Series:
 
 
 def sales_periods(years) -> pd.DataFrame:
-    """French national soldes and Black Friday periods for `years`: start, end (exclusive), name.
-
-    Code de commerce (art. D310-15-2, 4-week soldes since 2020): winter soldes start on the
-    second Wednesday of January, or the first one when the second falls after the 12th;
-    summer soldes start on the last Wednesday of June, or the one before when the last falls
-    after the 28th. "Black Friday" = the Black Week, from the Monday before the last Friday of
-    November to Cyber Monday included.
-    """
-    rows = []
-    for y in sorted(set(int(v) for v in years)):
-        jan = pd.date_range(f"{y}-01-01", f"{y}-01-31", freq="W-WED")
-        winter = jan[1] if jan[1].day <= 12 else jan[0]
-        june = pd.date_range(f"{y}-06-01", f"{y}-06-30", freq="W-WED")
-        summer = june[-1] if june[-1].day <= 28 else june[-2]
-        rows.append((winter, winter + pd.Timedelta(weeks=4), "soldes d'hiver"))
-        rows.append((summer, summer + pd.Timedelta(weeks=4), "soldes d'été"))
-        nov = pd.date_range(f"{y}-11-01", f"{y}-11-30", freq="W-FRI")
-        rows.append((nov[-1] - pd.Timedelta(days=4), nov[-1] + pd.Timedelta(days=4),
-                     "Black Friday"))
-    return pd.DataFrame(rows, columns=["start", "end", "name"])
+    """French national soldes and Black Friday periods for `years`: start, end (exclusive), name
+    — from the one retail calendar (`workbench.retail_calendar`, where the legal rules are)."""
+    return retail_calendar.sales_periods(years)
 
 
 def in_sales_period(timestamps: pd.Series) -> pd.Series:
