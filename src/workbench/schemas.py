@@ -15,9 +15,14 @@ Two kinds of closed lists:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 
-import pandera.pandas as pa
+with warnings.catch_warnings():  # pandera imports pyspark.pandas when the 'spark' extra is
+    # installed, which warns about pandas 3 on stderr of every notebook: not the reader's concern
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support",
+                            category=FutureWarning)
+    import pandera.pandas as pa
 
 # Workbench-fixed codes, shared by the generator, the analyses and the contracts.
 SEXES = ("F", "M")
