@@ -124,10 +124,7 @@ RULES = {
 
 # (page, rule) still broken by the page's content on the sample, October 2026 (issue 17):
 # the notebooks' owners fix them; strict=False so a fixed page shows as XPASS.
-KNOWN = {
-    ("03_social_listening", "no_cut_cells"): "NMF topic words cut with '...' (18 cells)",
-    ("03_social_listening", "french_numbers"): "concept weights '0.038' with decimal points",
-}
+KNOWN: dict = {}  # (page, rule) -> reason, for a rule a page is known to break (none today)
 
 
 def _cases():
@@ -166,9 +163,6 @@ def _conflicts(files):
     return sorted(zip(df["label"], df["notebook"], df["text"], strict=True))
 
 
-@pytest.mark.xfail(reason="issue 17 item 1: not every page's key figures are on the indicator "
-                   "registry yet (e.g. 'Mois du rapport': 'octobre 2026' on 00, '2026-10' on 01)",
-                   strict=False)
 def test_one_value_per_indicator_label(month_dir):
     files = sorted((month_dir / "figures").glob("*.json"))
     assert len(files) >= len(PAGES) - 1
