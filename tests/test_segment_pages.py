@@ -1,0 +1,181 @@
+"""The tables and 'À retenir' sentences of page 01 (workbench.segment_pages): exact French text
+from small frames."""
+
+from __future__ import annotations
+
+import types
+
+import pandas as pd
+import pytest
+
+from workbench import segment_pages as sp
+from workbench import segmentation as seg
+
+NB = "\u202f"  # thousands separator
+P = "\u00a0%"  # percent sign after a non-breaking space
+
+
+def _features() -> pd.DataFrame:
+    return pd.DataFrame({
+        "frequency": [3, 0, 5, 1], "age_band": ["25-34", "25-34", "45-54", "inconnu"],
+        "sex": ["F", "F", "M", None], "csp": ["cadres", None, "cadres", "employes"],
+        "rfm_segment": ["Champions", "Sans achat", "Champions", "Perdus"],
+        "recency_days": [10, 365, 4, 300], "monetary": [300.0, 0.0, 500.0, 40.0],
+        "avg_basket": [100.0, 0.0, 100.0, 40.0]}, index=pd.Index(["C1", "C2", "C3", "C4"], name="customer_id"))
+
+
+def test_overview_table():
+    tx = pd.DataFrame({"customer_id": ["C1", None, "C3", None, None]})
+    table = sp.overview_table(pd.Period("2026-10", "M"), _features(), tx)
+    assert table["Valeur"].tolist() == ["octobre 2026", "4", "3", "2", "3"]
+    assert table.index.name == "Indicateur"
+
+
+def test_demographics_sentence():
+    features = _features()
+    csp = sp.csp_shares(features)
+    assert csp.index.tolist() == ["Cadres", "inconnue", "Employés"]  # French CSP names, not codes
+    assert sp.demographics_sentence(features) == (
+        f"la tranche d'âge la plus représentée est celle des 25-34 ans (50,0{P} des clients), les femmes font "
+        f"66,7{P} des clients au sexe connu et la première CSP est « Cadres » (50,0{P}).")
+
+
+def test_interests_sentence_and_sources():
+    customer_int = pd.DataFrame({"interest": ["shoes", None, "bags", "shoes"],
+                                 "sources": ["achats", None, "achats + publications", "achats"]})
+    shares = pd.Series({"Chaussures": 0.5, "Sacs": 0.25})
+    assert sp.interests_sentence(customer_int, shares) == (
+        f"75,0{P} des clients ont au moins un centre d'intérêt marqué ; le plus répandu est « Chaussures » "
+        f"(50,0{P} des clients). Les intérêts par segment sont comparés dans la section 4.")
+    sources = sp.interest_sources_table(customer_int)
+    assert sources.iloc[:, 0].round(4).to_dict() == {"achats": 0.6667, "achats + publications": 0.3333}
+
+
+def test_rfm_table_and_sentence():
+    tab = sp.rfm_table(_features())
+    assert tab.index.tolist() == ["Champions", "Perdus", "Sans achat"]  # in the order of RFM_SEGMENTS_FR
+    assert tab.loc["Champions", "clients"] == 2 and tab.loc["Champions", "montant"] == 400.0
+    assert tab["part"].tolist() == [0.5, 0.25, 0.25]
+    assert sp.rfm_sentence(tab) == (
+        f"2 clients sont des Champions ; 1 (25,0{P}) sont « À risque » ou « Perdus » : la section 7 vérifie "
+        "avec la probabilité d'être encore actif, la section 8 montre qui y est entré ce mois-ci.")
+
+
+def test_rules_and_typology():
+    table = sp.rules_table(seg.TypologyRules())
+    assert table.loc["Délai d'inactivité (jours)", "Seuil"] == "180"
+    assert table.loc["Part minimale des achats en ligne (digital d'abord)", "Seuil"] == f"60,0{P}"
+    typology = pd.DataFrame({"channel_type": ["web_to_store", "store_only", "store_only"],
+                             "channel_type_fr": ["Web-to-store", "Magasin seul", "Magasin seul"]})
+    assert sp.typology_sentence(typology) == (
+        f"le type le plus fréquent est « Magasin seul » (66,7{P} des clients) ; 1 clients se renseignent "
+        "en ligne avant d'acheter en magasin (web-to-store).")
+
+
+def test_k_and_profiles():
+    model = types.SimpleNamespace(k=4, selection=pd.DataFrame({"k": [3, 4], "silhouette": [0.21, 0.347]}))
+    assert sp.k_sentence(model) == ("4 segments retenus : c'est le nombre qui sépare le mieux les clients "
+                                    "(silhouette 0,35).")
+    profiles = pd.DataFrame({c: [0.5, 0.25] for c in sp._PCT_PROFILE}, index=["Fidèles", "Occasionnels"])
+    profiles = profiles.assign(monetary=[1200.0, 80.0], avg_basket=[60.0, 95.5], customers=[12000, 800],
+                               age=[41.26, 38.0], frequency=[5.0, 1.0], recency_days=[20.0, 200.0],
+                               social_touchpoints=[1.0, 0.0])
+    shown = sp.profiles_shown(profiles)
+    assert shown.loc["Fidèles", "customers"] == f"12{NB}000"
+    assert shown.loc["Fidèles", "share"] == f"50,0{P}"
+    assert shown.loc["Fidèles", "age"] == "41,3"
+    assert shown.loc["Fidèles", "monetary"].startswith(f"1{NB}200")
+    assert sp.profiles_sentence(profiles) == (
+        f"le segment le plus nombreux est « Fidèles » (50,0{P} des clients) ; le panier moyen le plus élevé est "
+        f"celui de « Occasionnels » ({sp.fmt_eur(95.5)}).")
+
+
+def test_interest_lift_sentence():
+    seg_int = pd.DataFrame({"Chaussures": [0.6, 0.2], "Sacs": [0.1, 0.3]}, index=["A", "B"])
+    overall = pd.Series({"Chaussures": 0.4, "Sacs": 0.1})
+    assert sp.interest_lift_sentence(seg_int, overall) == (
+        f"le segment « B » se distingue par son intérêt pour « Sacs » : 30,0{P} de ses clients, contre "
+        f"10,0{P} pour l'ensemble des clients.")
+
+
+def test_social_sentence():
+    social = pd.DataFrame({"balance": [-1, 2, -3]}, index=["C1", "C2", "C3"])
+    by_seg = pd.DataFrame({"linked_share": [0.1, 0.25]}, index=["A", "B"])
+    assert sp.social_sentence(social, by_seg, 20) == (
+        f"3 clients ont un compte social identifié (15,0{P} des clients) ; le segment le plus présent sur les "
+        f"réseaux est « B » (25,0{P}) et 2 clients identifiés ont un solde de publications négatif sur la marque.")
+
+
+def test_tests_table_and_sentence():
+    tests = pd.DataFrame({"variable": ["age", "region", "csp"], "test": ["ANOVA", "khi²", "khi²"],
+                          "statistic": [50.0, 12.0, 3.0], "df": [3.0, 9.0, 6.0], "p_value": [1e-6, 0.0004, 0.2],
+                          "effect_size": [0.08, 0.2, 0.05], "effect": ["eta²", "V de Cramér", "V de Cramér"],
+                          "excluded": [10, 0, 0]})
+    table = sp.tests_table(tests)
+    assert table.index.tolist() == ["Âge", "Région", "CSP"]
+    assert table["p-valeur"].tolist() == ["< 0,001", "< 0,001", "0,200"]
+    assert table["Mesure"].tolist() == ["η²", "V de Cramér", "V de Cramér"]
+    # region: p < 0.001 but Cramér's V 0.2 is below 0.3; age: η² 0.08 above 0.06
+    assert sp.tests_sentence(tests) == ("les segments diffèrent nettement (p < 0,001, effet non négligeable) "
+                                        "sur 1 variable(s) sur 3 : Âge.")
+
+
+def test_geography():
+    geo = pd.DataFrame({"customers": [50, 30, 15, 5], "sales": [600.0, 200.0, 150.0, 50.0],
+                        "social_accounts": [10, 10, 0, 0]}, index=pd.Index(["IDF", "ARA", "PACA", "BRE"], name="region"))
+    geo = geo.assign(customers_share=geo["customers"] / 100, sales_share=geo["sales"] / 1000)
+    conc = sp.concentration_table(geo)
+    assert conc.loc["Ventes", "Part des 3 premières régions"] == pytest.approx(0.95)
+    assert conc.loc["Audience sociale", "Herfindahl"] == pytest.approx(0.5)
+    assert sp.geography_sentence(geo) == (f"les 3 premières régions font 95,0{P} des ventes ; « IDF » pèse "
+                                          f"60,0{P} des ventes pour 50,0{P} des clients.")
+
+
+def test_growth():
+    fastest = pd.DataFrame({"platform": ["tiktok", "x"], "followers": [12000.0, 5000.0],
+                            "growth_month": [0.0412, 0.01], "growth_period": [0.3, 0.1]})
+    table = sp.growth_table(fastest, "2026-10", str.upper)
+    assert table.columns.tolist() == ["Abonnés", "Croissance en octobre 2026", "Croissance sur la période"]
+    assert table.index.tolist() == ["TIKTOK", "X"]
+    assert sp.growth_sentence(fastest, "2026-10", str.upper) == (
+        f"la plateforme à la plus forte croissance en octobre 2026 est TIKTOK (+4,1{P} d'abonnés en un mois).")
+
+
+def test_customer_value_sentences():
+    p_by_rfm = pd.DataFrame({"p_alive_mean": [0.95, 0.4], "below_half": [0.0, 0.62]}, index=["Champions", "Perdus"])
+    assert sp.dropout_sentence(p_by_rfm) == (
+        f"les deux modèles concordent : les clients « Perdus » ont en moyenne 40,0{P} de chances d'être encore "
+        f"actifs, contre 95,0{P} pour « Champions » ; 62,0{P} des « Perdus » sont sous 50 %.")
+    assert sp.dropout_sentence(p_by_rfm.assign(p_alive_mean=[0.95, 0.9])).startswith(
+        "les deux modèles ne concordent pas")
+    holdout = pd.DataFrame({"customers": [10, 5], "predicted": [115.5, 0.0], "actual": [100.0, 0.0]},
+                           index=["1", "total"])
+    holdout.loc["total"] = [15, 115.5, 100.0]
+    assert sp.holdout_sentence(holdout) == ("sur les 3 derniers mois, le modèle prévoyait 116 jours d'achat pour "
+                                            f"100 observés (écart de 15,5{P}).")
+    by_seg = pd.DataFrame({"share": [0.42], "total": [1_250_000.0]}, index=["Fidèles"])
+    assert sp.value_by_segment_sentence(by_seg, 12) == (
+        f"« Fidèles » porte 42,0{P} de la valeur attendue sur 12 mois ({sp.fmt_eur(1_250_000.0)}).")
+    by_cat = pd.DataFrame({"shoes": [5.0, 1.0, 3.0, 9.0]}, index=["C1", "C2", "C3", "C4"])
+    top = sp.top_customers_by_category(by_cat, str.title)
+    assert top["Shoes"].tolist() == ["C4", "C1", "C3"]
+    assert top.index.tolist() == ["1er client", "2e client", "3e client"]
+
+
+def test_migration_sentences():
+    flows = pd.DataFrame({"from": ["Champions", "Fidèles", "Perdus"], "to": ["Fidèles", "Perdus", "Fidèles"],
+                          "customers": [1200, 300, 40], "share_of_from": [0.2, 0.05, 0.01],
+                          "direction": ["baisse", "baisse", "hausse"]})
+    flows.attrs["stayed"] = 0.8
+    assert sp.value_flows_sentence(flows) == (
+        f"20,0{P} des clients ont changé de segment de valeur. Les pertes qui comptent : Champions → Fidèles : "
+        f"1{NB}200 clients (20,0{P} des Champions) ; Fidèles → Perdus : 300 clients (5,0{P} des Fidèles). "
+        f"En sens inverse : Perdus → Fidèles : 40 clients (1,0{P} des Perdus).")
+    none = flows[flows["direction"] == "hausse"]
+    none.attrs["stayed"] = 0.99
+    assert sp.value_flows_sentence(none) == (
+        f"1,0{P} des clients ont changé de segment de valeur. Les pertes qui comptent : aucune. "
+        f"En sens inverse : Perdus → Fidèles : 40 clients (1,0{P} des Perdus).")
+    assert sp.behaviour_flows_sentence(flows, 90) == (
+        f"sur 90 jours, 20,0{P} des clients ont changé de segment de comportement ; principaux passages : "
+        f"Champions → Fidèles (1{NB}200 clients) ; Fidèles → Perdus (300 clients).")
