@@ -46,8 +46,10 @@ report: sample ## Run every notebook for a month (MONTH=YYYY-MM, default last co
 screenshots: setup ## PNG of every page of a month with headless Chromium (MONTH=YYYY-MM, default last report)
 	$(VENV)/bin/workbench screenshots $(if $(MONTH),--month $(MONTH))
 
-test: sample ## Run the tests and check every notebook with nbval
-	$(PY) -m pytest tests notebooks $(NBVAL)
+test: sample ## Run the tests, check every notebook with nbval, then the DuckDB/Spark parity (with Java)
+	$(PY) -m pytest tests notebooks -m "not spark" $(NBVAL)
+	@if command -v java >/dev/null; then $(MAKE) --no-print-directory test-spark; else \
+		echo "Java not found: DuckDB/Spark parity tests not run (apt-get install openjdk-17-jre-headless, then make test-spark)"; fi
 
 test-spark: sample ## Install pyspark (extra 'spark', needs Java 17) and run the DuckDB/Spark parity tests
 	$(PY) -m pip install -e '.[dev,spark]'
