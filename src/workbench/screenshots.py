@@ -88,9 +88,9 @@ def screenshot_page(browser: str, page: Path, out_dir: Path) -> list[Path]:
         n_parts = max(1, -(-height // MAX_HEIGHT))
         for k in range(n_parts):
             part_h = min(MAX_HEIGHT, height - k * MAX_HEIGHT) if n_parts > 1 else max(600, height)
-            scroll = ("<script>window.addEventListener('load',()=>setTimeout(()=>window.scrollTo(0,"
-                      f"{k * MAX_HEIGHT}),1000))</script>")
-            source = _with_script(page, scroll, tmp) if k else page
+            # later parts: the page shifted up by CSS (a scroll script ran after the picture)
+            shift = f"<style>body{{position:relative;top:-{k * MAX_HEIGHT}px}}</style>"
+            source = _with_script(page, shift, tmp) if k else page
             name = page.stem + (f"-{k + 1}" if k else "") + ".png"
             target = out_dir / name
             done = _run(browser, [f"--window-size={WIDTH},{part_h}", f"--screenshot={target}",
