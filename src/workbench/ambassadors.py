@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench import segmentation
 from workbench.identity import explain_links, link_identities  # noqa: F401  (public API)
 from workbench.social_influence import (  # noqa: F401  (public API, re-exported)
     DEFAULT_EDGE_WEIGHTS,
@@ -259,18 +260,9 @@ def engagement_score(
 # Pool: online and offline paths, nominations, consent
 # --------------------------------------------------------------------------------------------
 
-AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
-
-
 def age_band(birth_year: pd.Series, year: int) -> pd.Series:
-    """French age band label ('18-24', ..., '65+', 'inconnu') at `year`."""
-    age = year - pd.to_numeric(birth_year, errors="coerce")
-    out = pd.Series("inconnu", index=birth_year.index, dtype=object)
-    for lo, hi in AGE_BANDS:
-        label = f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
-        out[(age >= lo) & (age <= hi)] = label
-    out[age < AGE_BANDS[0][0]] = "inconnu"
-    return out
+    """French age band label ('18-24', ..., '65+', 'inconnu') at `year`: the segmentation's bands."""
+    return segmentation.age_band(year - pd.to_numeric(birth_year, errors="coerce"))
 
 
 def customer_profile(

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 
 from workbench import events
 from workbench.attribution import (  # noqa: F401  (public API re-exported here)
+    DIRECT,
     heuristic_attribution,
     markov_attribution,
     markov_bootstrap,
@@ -52,7 +53,6 @@ from workbench.events import (  # noqa: F401  (the rules' constants, defined onc
     RESEARCH_CHANNELS,
 )
 
-DIRECT = "direct"
 CONSIDERATION_CHANNELS = ("search", "website", "app", "store_visit")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 

@@ -37,7 +37,7 @@ FATHERS_DAY = "fête des pères"
 VALENTINE = "Saint-Valentin"
 BACK_TO_SCHOOL = "rentrée scolaire"
 
-KINDS = {  # event name -> kind (the KPI models' controls group events by kind)
+EVENT_KINDS = {  # event name -> kind (the KPI models' controls group events by kind)
     WINTER_SALES: "soldes",
     SUMMER_SALES: "soldes",
     BLACK_WEEK: "black_friday",
@@ -112,7 +112,7 @@ def events(years) -> pd.DataFrame:
             (CHRISTMAS, pd.Timestamp(f"{y}-12-01"), pd.Timestamp(f"{y}-12-25")),
         ]
     out = pd.DataFrame(rows, columns=["name", "start", "end"])
-    out.insert(1, "kind", out["name"].map(KINDS))
+    out.insert(1, "kind", out["name"].map(EVENT_KINDS))
     return out.sort_values("start", kind="stable", ignore_index=True)
 
 

@@ -59,7 +59,6 @@ CHANNEL_EFFECTS = {
 }
 EXPOSURE_CHANNELS = tuple(CHANNEL_EFFECTS)
 TOUCHPOINT_CHANNELS = (*EXPOSURE_CHANNELS, "purchase")
-RESEARCH_CHANNELS = ("search", "website", "app")
 
 CRISIS_THEME = FASHION.crisis_theme
 CRISIS_DEPARTMENT = FASHION.crisis_department
@@ -873,8 +872,8 @@ def _mentions(acc: pd.DataFrame, cal: Calendar, n_customers: int, crisis_day: in
                 rate = rate * np.exp(BUZZ_ON_POSITIVE * cal.buzz_week - BUZZ_ON_POSITIVE**2 / 2)
             counts = r.poisson(rate)
             d = np.repeat(np.arange(n_days), counts)
-            th = r.choice(len(fr.THEMES), size=d.size, p=fr.THEME_GIVEN_SENTIMENT[sent])
-            recs.append(pd.DataFrame({"day": d, "brand": b, "sentiment": sent, "theme": np.array(fr.THEMES)[th], "kind": "post"}))
+            th = r.choice(len(fr.MENTION_THEMES), size=d.size, p=fr.THEME_GIVEN_SENTIMENT[sent])
+            recs.append(pd.DataFrame({"day": d, "brand": b, "sentiment": sent, "theme": np.array(fr.MENTION_THEMES)[th], "kind": "post"}))
     # the crisis: a surge of negative complaints about the brand on one theme (delivery)
     extra = r.poisson(lam_own * np.array([2.2, 1.6, 0.9][:CRISIS_DAYS]))
     d = np.repeat(crisis_day + np.arange(CRISIS_DAYS), extra)

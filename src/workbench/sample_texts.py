@@ -9,7 +9,7 @@ Changing anything here changes the generated sample: the default sample must sta
 
 from __future__ import annotations
 
-THEMES = (
+MENTION_THEMES = (
     "livraison",
     "service client",
     "prix",
@@ -21,7 +21,7 @@ THEMES = (
     "fidélité",
     "offre",
 )
-THEME_GIVEN_SENTIMENT = {  # P(theme | sentiment), in THEMES order
+THEME_GIVEN_SENTIMENT = {  # P(theme | sentiment), in MENTION_THEMES order
     "negative": [0.20, 0.20, 0.12, 0.04, 0.12, 0.10, 0.10, 0.07, 0.03, 0.02],
     "neutral": [0.14, 0.08, 0.12, 0.14, 0.06, 0.14, 0.08, 0.08, 0.08, 0.08],
     "positive": [0.06, 0.06, 0.08, 0.20, 0.16, 0.16, 0.03, 0.07, 0.09, 0.09],
