@@ -53,10 +53,11 @@ def _tables():
 
 def test_link_checks_count_broken_ids():
     got = quality.link_checks(_tables()).set_index("check")["count"].to_dict()
-    assert got["home_store_id absent de stores"] == 1
-    assert got["customer_id absent de customers"] == 1  # C9; the anonymous purchase is not broken
-    assert got["store_id absent de stores"] == 1  # S3
-    assert got["transaction_id absent de transactions"] == 0
+    # checks named in French (the contracts' column labels, the tables' French names)
+    assert got["« magasin habituel (id) » inconnu dans « Magasins »"] == 1
+    assert got["« client (id) » inconnu dans « Clients (CRM) »"] == 1  # C9; the anonymous purchase is not broken
+    assert got["« magasin (id) » inconnu dans « Magasins »"] == 1  # S3
+    assert got["« achat (id) » inconnu dans « Achats »"] == 0
 
 
 def test_consistency_checks():
@@ -86,7 +87,7 @@ def test_missing_and_duplicates_and_coverage():
     assert miss.loc[("customers", "email"), "missing_share"] == pytest.approx(0.25)
     dups = quality.duplicate_checks(t).set_index(["table", "check"])["count"]
     assert dups[("customers", "clients partageant un e-mail")] == 2  # case and spaces ignored
-    assert dups[("transactions", "identifiants en double (transaction_id)")] == 0
+    assert dups[("transactions", "identifiants en double (achat (id))")] == 0
     cov = quality.date_coverage(t).set_index("table")
     assert (
         cov.loc["transactions", "days"] == 32 and cov.loc["transactions", "days_without_rows"] == 29

@@ -55,3 +55,20 @@ def test_overview_charts_are_french():
     ax.figure.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert labels and not any(m in " ".join(labels) for m in ("Aug", "Sep", "Oct"))
+
+
+def test_missing_values_name_columns_in_french_from_the_contracts():
+    """Issue 17: the missing-values table showed code names (`brand`, `retweet_of`). Every
+    contract column has a French description, and the page shows it instead of the code."""
+    from workbench import schemas
+
+    for table in schemas.TABLES.values():
+        labels = schemas.COLUMN_LABELS_FR.get(table.name, {})
+        assert set(labels) == set(table.column_names), table.name  # every column, nothing stale
+    miss = pd.DataFrame({"table": ["mentions", "customers", "customers"], "column": ["retweet_of", "email", "extra"],
+                         "missing": [44839, 2774, 1], "missing_share": [0.903, 0.139, 0.001], "nullable": [True] * 3})
+    named = takeaways.with_names(miss)
+    assert named["column_name"].tolist() == ["message retweeté (id) — vide hors retweets", "adresse e-mail", "extra"]
+    assert named["name"].tolist() == ["Mentions", "Clients (CRM)", "Clients (CRM)"]
+    assert takeaways.missing(miss) == ("3 colonnes ont des valeurs manquantes, toutes autorisées par le contrat ; "
+                                       "côté clients, la plus incomplète est « adresse e-mail » (13,9\u00a0% manquant).")

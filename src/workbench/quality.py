@@ -213,7 +213,8 @@ def duplicate_checks(data, customers: pd.DataFrame | None = None) -> pd.DataFram
     rows = [
         {
             "table": r.table,
-            "check": labels.get(r.kind, f"identifiants en double ({r.columns})"),
+            "check": labels.get(r.kind, "identifiants en double ("
+                                + ", ".join(_col(r.table, c) for c in str(r.columns).split(", ")) + ")"),
             "count": int(r.count),
         }
         for r in counts.itertuples(index=False)
@@ -267,6 +268,13 @@ def consent_rates(customers: pd.DataFrame, by: str | None = "loyalty_tier",
     )
 
 
+def _col(table: str, column: str) -> str:
+    """A column as readers name it ("client (id)"), from the contracts' French labels."""
+    from workbench.schemas import column_label
+
+    return column_label(table, column, short=True)
+
+
 def link_checks(data) -> pd.DataFrame:
     """Broken links between tables: ids that point to nothing (e.g. a purchase by a customer
     absent from the CRM). Flagged, never removed. `data`: the tables (checked on `LINKS`), or
@@ -275,7 +283,7 @@ def link_checks(data) -> pd.DataFrame:
     rows = [
         {
             "table": r.table,
-            "check": f"{r.column} absent de {r.ref_table}",
+            "check": f"« {_col(r.table, r.column)} » inconnu dans « {TABLE_FR.get(r.ref_table, r.ref_table)} »",
             "count": int(r.broken),
             "share": r.broken / r.values if r.values else 0.0,
         }
@@ -331,7 +339,7 @@ def future_checks(future_rows: pd.DataFrame, n_rows) -> pd.DataFrame:
     rows = [
         {
             "table": r.table,
-            "check": f"{r.column} daté après aujourd'hui (lignes {r.rows} ; "
+            "check": f"« {_col(r.table, r.column)} » daté après aujourd'hui (lignes {r.rows} ; "
                      f"jusqu'au {pd.Timestamp(r.last):%d/%m/%Y})",
             "count": int(r.count),
             "share": r.count / n_rows[r.table] if n_rows.get(r.table) else 0.0,

@@ -332,6 +332,93 @@ _table(
 
 RAW_TABLES = tuple(TABLES)
 
+# French description of every column, for readers of the reports (the data-quality page names
+# columns this way, never by their code): "what it is" in a marketer's words, "(id)" for an
+# identifier. One place, beside the contracts; a test checks every contract column has one.
+COLUMN_LABELS_FR: dict[str, dict[str, str]] = {
+    "stores": {
+        "store_id": "magasin (id)", "store_name": "nom du magasin", "format": "format du magasin",
+        "city": "ville", "postcode": "code postal", "department": "département", "region": "région",
+    },
+    "customers": {
+        "customer_id": "client (id)", "first_name": "prénom", "last_name": "nom",
+        "email": "adresse e-mail", "birth_year": "année de naissance", "sex": "sexe",
+        "csp": "catégorie socio-professionnelle", "postcode": "code postal", "city": "ville",
+        "department": "département", "region": "région", "home_store_id": "magasin habituel (id)",
+        "loyalty_tier": "niveau de fidélité", "loyalty_points": "points de fidélité",
+        "email_consent": "consentement e-mail", "ambassador_consent": "consentement ambassadeur",
+        "signup_date": "date d'inscription",
+    },
+    "transactions": {
+        "transaction_id": "achat (id)", "customer_id": "client (id) — vide pour un achat anonyme",
+        "store_id": "magasin (id) — vide pour un achat en ligne livré", "channel": "canal de vente",
+        "timestamp": "date et heure", "amount": "montant TTC", "n_items": "nombre d'articles",
+    },
+    "transaction_lines": {
+        "transaction_id": "achat (id)", "line_no": "numéro de ligne", "category": "catégorie de produits",
+        "quantity": "quantité", "amount": "montant TTC de la ligne",
+    },
+    "email_campaigns": {
+        "campaign_id": "campagne (id)", "sent_date": "date d'envoi", "subject": "objet de l'e-mail",
+        "category": "catégorie de produits mise en avant",
+    },
+    "email_events": {
+        "campaign_id": "campagne (id)", "customer_id": "client (id)",
+        "event": "événement (envoi, ouverture, clic)", "timestamp": "date et heure",
+    },
+    "social_accounts": {
+        "account_id": "compte (id)", "platform": "réseau social", "handle": "pseudo",
+        "display_name": "nom affiché", "followers": "abonnés", "bio": "bio du compte",
+        "account_type": "type de compte (personne ou marque)",
+        "brand": "marque représentée (comptes de marque seulement)",
+    },
+    "brand_posts": {
+        "post_id": "publication (id)", "account_id": "compte de la marque (id)", "platform": "réseau social",
+        "brand": "marque", "timestamp": "date et heure", "text": "texte",
+        "reply_to": "message auquel la marque répond (id) — vide pour une publication",
+    },
+    "interactions": {
+        "interaction_id": "interaction (id)", "post_id": "publication ou mention (id)",
+        "account_id": "compte qui réagit (id)", "type": "type d'interaction", "timestamp": "date et heure",
+    },
+    "mentions": {
+        "mention_id": "mention (id)", "platform": "réseau social", "account_id": "auteur (id)",
+        "timestamp": "date et heure", "text": "texte", "brand": "marque citée",
+        "reply_to": "message auquel la mention répond (id) — vide hors réponses",
+        "retweet_of": "message retweeté (id) — vide hors retweets",
+        "category": "catégorie de produits citée",
+    },
+    "touchpoints": {
+        "touchpoint_id": "point de contact (id)", "visitor_id": "appareil ou navigateur (id)",
+        "customer_id": "client (id) — vide tant que le visiteur n'est pas identifié",
+        "timestamp": "date et heure", "channel": "canal",
+        "platform": "réseau social — seulement pour les contacts sur les réseaux",
+        "transaction_id": "achat (id) — seulement pour les contacts d'achat",
+    },
+    "staff_nominations": {
+        "nomination_id": "recommandation (id)", "store_id": "magasin (id)", "staff_id": "membre du personnel (id)",
+        "customer_id": "client (id)", "date": "date", "reason": "motif de la recommandation",
+    },
+    "audience": {"date": "date", "platform": "réseau social", "brand": "marque", "followers": "abonnés"},
+    "search_keywords": {"month": "mois", "keyword": "mot-clé", "searches": "recherches"},
+    "daily_kpis": {
+        "date": "date", "store_traffic": "fréquentation des magasins", "web_sessions": "sessions du site web",
+        "app_sessions": "sessions de l'application", "customer_service_calls": "appels au service client",
+    },
+    "store_reviews": {
+        "review_id": "avis (id)", "store_id": "magasin (id)", "customer_id": "client (id) — vide si anonyme",
+        "date": "date", "rating": "note (1 à 5)", "text": "texte de l'avis",
+    },
+}
+
+
+def column_label(table: str, column: str, short: bool = False) -> str:
+    """The French description of a contract column ("message retweeté (id) — vide hors
+    retweets"; with `short`, what comes before the " — " note: "message retweeté (id)"); the
+    column's own name when the contract does not know it (an extra column)."""
+    text = COLUMN_LABELS_FR.get(table, {}).get(column, column)
+    return text.split(" — ")[0] if short else text
+
 
 def vocabulary_columns() -> dict[str, list[tuple[str, str]]]:
     """{profile key: [(table, column), ...]}: where each retailer vocabulary is used."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench import indicators, quality
+from workbench import indicators, quality, schemas
 from workbench.reporting import fmt_int, fmt_num, fmt_pct, month_label
 
 __all__ = [
@@ -45,8 +45,14 @@ __all__ = [
 
 
 def with_names(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` with a `name` column: the French name of its `table` (the code when unknown)."""
-    return df.assign(name=df["table"].map(quality.TABLE_FR).fillna(df["table"]))
+    """`df` with a `name` column: the French name of its `table` (the code when unknown), and,
+    when it has a `column` column, a `column_name` column: the column as the contracts
+    describe it in French (`schemas.column_label`: "message retweeté (id) — vide hors
+    retweets"), so that no page shows a code name such as `retweet_of`."""
+    out = df.assign(name=df["table"].map(quality.TABLE_FR).fillna(df["table"]))
+    if "column" in df.columns:
+        out["column_name"] = [schemas.column_label(t, c) for t, c in zip(df["table"], df["column"], strict=True)]
+    return out
 
 
 def month_rows_table(monthly: pd.DataFrame, period) -> pd.DataFrame:
@@ -162,7 +168,7 @@ def missing(miss: pd.DataFrame) -> str:
     allowed = bool(miss["nullable"].all()) if len(miss) else True
     return (f"{len(miss)} colonnes ont des valeurs manquantes"
             + (", toutes autorisées par le contrat" if allowed else "")
-            + (f" ; côté clients, la plus incomplète est « {crm['column'].iloc[0]} » "
+            + (f" ; côté clients, la plus incomplète est « {schemas.column_label('customers', crm['column'].iloc[0], short=True)} » "
                f"({fmt_pct(crm['missing_share'].iloc[0])} manquant)." if len(crm) else "."))
 
 
