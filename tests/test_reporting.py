@@ -196,3 +196,53 @@ def test_interactive_table_ids_are_stable_from_run_to_run(monkeypatch):
                   for _ in range(2)]
         ids.append([re.search(r'<table id="(wb_[^"]+)"', b).group(1) for b in blocks])
     assert ids[0] == ids[1] and ids[0][0] != ids[0][1]  # stable, and unique within a page
+
+
+MINUS = "\u2212"
+
+
+def test_negative_numbers_use_one_typographic_minus_everywhere():
+    """Every French number of the pages writes a negative with U+2212 (never the hyphen): the
+    plain formats, the signed changes of the indicator registry, and the axes."""
+    from workbench import indicators
+
+    assert reporting.fmt_num(-0.5, 2) == f"{MINUS}0,50"
+    assert reporting.fmt_num(-1234.5, 1) == f"{MINUS}1\u202f234,5"
+    assert reporting.fmt_pct(-0.45) == f"{MINUS}45,0\u00a0%"
+    assert reporting.fmt_eur(-12) == f"{MINUS}12\u00a0€"
+    assert reporting.fmt_int(-3) == f"{MINUS}3"
+    assert reporting.fmt_num(-0.004, 2) == "0,00"  # rounds to zero: no sign
+    assert reporting.fmt_signed(-0.9, 1, "pt") == f"{MINUS}0,9\u00a0pt"
+    assert reporting.fmt_signed(12.3, 1, "%") == "+12,3\u00a0%"
+    assert reporting.fmt_signed(0.04, 1, "%") == "0,0\u00a0%"
+    assert reporting.fmt_signed(None) == "–"
+    # the registry's changes and values say the same thing with the same sign
+    assert indicators.display_change("sales", 877, 1000) == reporting.fmt_signed(-12.3, 1, "%")
+    assert indicators.display("net_sentiment", -0.05) == f"{MINUS}5\u00a0pt"
+    assert indicators.display("care_answered_share", -0.123) == reporting.fmt_pct(-0.123)
+    for text in (reporting.fmt_pct(-0.45), indicators.display_change("sales", 877, 1000)):
+        assert "-" not in text
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [-0.05, 0.05])
+    ax.set_yticks([-0.05, 0, 0.05])
+    reporting.pct_axis(ax)
+    assert _labels(fig, "y") == [f"{MINUS}5\u00a0%", "0\u00a0%", "5\u00a0%"]
+
+
+def test_executive_summary_saved_without_display_and_with_kinds(monkeypatch, tmp_path):
+    import json
+
+    shown = []
+    monkeypatch.setattr(reporting, "_display", lambda obj: shown.append(obj))
+    items = [{"title": "Ventes", "text": "en baisse", "link": "05.html#x", "kind": "finding"},
+             {"title": "Action 1", "text": "relancer", "kind": "action"},
+             {"title": "Trafic", "text": "stable"}]
+    reporting.executive_summary(items, tmp_path, show=False)
+    assert shown == []
+    saved = json.loads((tmp_path / reporting.SUMMARY_FILE).read_text(encoding="utf-8"))["items"]
+    assert [i["kind"] for i in saved] == ["finding", "action", "finding"]
+    assert saved[0]["link"] == "05.html#x" and saved[1]["link"] is None
+    reporting.executive_summary(items, None)
+    assert len(shown) == 1
+    with pytest.raises(ValueError, match="kind must be one of"):
+        reporting.executive_summary([{"title": "x", "text": "y", "kind": "other"}])

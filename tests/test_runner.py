@@ -176,7 +176,7 @@ def test_french_formats():
     assert reporting.fmt_int(1234567) == "1\u202f234\u202f567"
     assert reporting.fmt_eur(1234.5) == "1\u202f234\u00a0€"
     assert reporting.fmt_pct(0.1234) == "12,3\u00a0%"
-    assert reporting.fmt_num(-0.5, 2) == "-0,50"
+    assert reporting.fmt_num(-0.5, 2) == "\u22120,50"  # the typographic minus, as on every page
     assert reporting.fmt_value(None) == "–"
 
 

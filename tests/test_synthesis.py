@@ -4,11 +4,14 @@ figure, links to the sections that show each figure."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from workbench import synthesis
+from workbench.reporting import esc
 
 
 def _monthly() -> pd.DataFrame:
@@ -78,9 +81,65 @@ def test_synthesis_orders_by_impact_covers_every_theme_and_recommends_actions():
     assert all(a["department"] and a["figure"] and a["link"] for a in actions)
     assert any(a["department"] == "Service client" for a in actions)
     summary = synthesis.summary_items(items)
-    assert all(set(s) == {"title", "text", "link"} for s in summary)
+    assert all(set(s) == {"title", "text", "link", "kind"} for s in summary)
     md = synthesis.markdown(items)
     assert "**Actions recommandées**" in md and "(06_care_and_ideas.html#appels)" in md
+
+
+def test_director_reads_six_findings_and_the_actions_first_the_rest_is_folded_but_reachable():
+    """Issue 17: eleven findings before the actions buried what to do. At most 6 findings come
+    first (the most important: alerts, then by impact), then the actions; every other finding
+    is still there, folded under "Autres constats", with its link."""
+    alerts = pd.DataFrame({"title": ["Alerte écoute sociale : plaintes « livraison »"],
+                           "text": ["246 mentions négatives du 14/10 au 16/10 ; à traiter par : logistique."],
+                           "department": ["logistique"], "negative_mentions": [246], "theme": ["livraison"]})
+    monthly = _monthly()
+    monthly.loc[monthly.index[-1], ["sales", "store_traffic", "web_sessions"]] *= 0.8  # more to say
+    items = synthesis.month_synthesis(monthly, "2026-10", alerts)
+    findings = [i for i in items if i["kind"] != "action"]
+    assert len(findings) > synthesis.MAIN_FINDINGS  # this month has more than a director reads first
+    main, more, actions = synthesis.split(items)
+    assert main == findings[:6] and more == findings[6:] and main[0]["kind"] == "alert"
+    assert [i["impact"] for i in main[1:]] == sorted((i["impact"] for i in main[1:]), reverse=True)
+    assert min(i["impact"] for i in main[1:]) >= max(i["impact"] for i in more)
+    # a usual month for revenue: its finding ranks low by impact, but a director still reads it first
+    usual = synthesis.month_synthesis(_monthly(), "2026-10", alerts)
+    u_findings = [i for i in usual if i["kind"] != "action"]
+    u_main, u_more, _ = synthesis.split(usual, 3)
+    sales = next(i for i in u_findings if i.get("name") == "sales")
+    assert u_findings.index(sales) >= 3 and sales in u_main and len(u_main) == 3
+    assert u_main[:2] == u_findings[:2] and u_main[2] is sales  # the order of impact is kept
+    assert len(u_main) + len(u_more) == len(u_findings) and all(i not in u_main for i in u_more)
+    md = synthesis.markdown(items)
+    head, folded = md.split("<details>")
+    assert head.count("\n- ") == len(main) + len(actions)
+    assert head.index("**Actions recommandées**") > head.index(main[-1]["title"])
+    assert f"Autres constats ({len(more)})" in folded and folded.rstrip().endswith("</details>")
+    for it in more:  # still reachable, still linked (titles as the page escapes them)
+        assert f"**{esc(it['title'])}**" in folded and f"[voir]({it['link']})" in folded
+    summary = synthesis.summary_items(items)
+    assert [s["kind"] for s in summary] == ["finding"] * 6 + ["action"] * len(actions) + ["more"] * len(more)
+    assert {s["title"] for s in summary} == {i["title"] for i in items}
+    short = synthesis.markdown(items, max_findings=len(findings))
+    assert "<details>" not in short
+    with pytest.raises(ValueError, match="max_findings"):
+        synthesis.split(items, 0)
+
+
+def test_month_index_folds_the_other_findings(tmp_path):
+    from workbench import reporting
+
+    items = synthesis.month_synthesis(_monthly(), "2026-10")
+    month_dir = tmp_path / "2026-10"
+    reporting.executive_summary(synthesis.summary_items(items, max_findings=2), month_dir, show=False)
+    page = reporting.write_month_index(month_dir).read_text(encoding="utf-8")
+    main, more, actions = synthesis.split(items, 2)
+    assert more, "the test month needs findings to fold"
+    summary = page[page.index("<h2>Synthèse</h2>"):]
+    opened, folded = summary.split("<details>")
+    assert all(f"<strong>{html.escape(i['title'])}" in opened for i in main + actions)
+    assert opened.index("Constats principaux") < opened.index("Actions recommandées")
+    assert all(f"<strong>{html.escape(i['title'])}" in folded for i in more)
 
 
 def test_a_quiet_month_still_gives_three_actions_and_no_chain():

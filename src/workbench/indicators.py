@@ -380,14 +380,11 @@ def rounded(name: str, value):
     return int(out) if d == 0 else out
 
 
-def _signed(text: str, x: float) -> str:
-    return ("+" if x > 0 else "−" if x < 0 else "") + text
-
-
 def display(name: str, value) -> str:
-    """French text of a value of `name`: '2 508 509 €', '64,9 %', '−7 pt', '4,6 h', 'octobre 2026'.
+    """French text of a value of `name`: '2 508 509 €', '64,9 %', '−7 pt', '4,6 h', 'octobre 2026'
+    (negatives with the typographic minus of `reporting.fmt_num`, net sentiment signed).
     A missing value shows as '–'."""
-    from workbench.reporting import fmt_num, month_label
+    from workbench.reporting import fmt_num, fmt_signed, month_label
 
     ind = get(name)
     if _missing(value):
@@ -398,12 +395,10 @@ def display(name: str, value) -> str:
         return str(value)
     r = rounded(name, value)
     d = _DECIMALS[ind.unit]
-    num = fmt_num(abs(r), d)
     if ind.unit == "index":
-        return _signed(num, r) + "\u00a0pt"
-    num = ("−" if r < 0 else "") + num
+        return fmt_signed(r, d, "pt")
     suffix = {"eur": "\u00a0€", "rate": "\u00a0%", "hours": "\u00a0h", "days": "\u00a0j"}.get(ind.unit, "")
-    return num + suffix
+    return fmt_num(r, d) + suffix
 
 
 def change(name: str, now, before) -> float | None:
@@ -421,16 +416,17 @@ def change(name: str, now, before) -> float | None:
 
 
 def display_change(name: str, now, before) -> str:
-    """French text of `change`: '−12,3 %' or '−32 pt' / '−0,9 pt'; '–' when not computable."""
-    from workbench.reporting import fmt_num
+    """French text of `change`: '−12,3 %' or '−32 pt' / '−0,9 pt'; '–' when not computable
+    (`reporting.fmt_signed`: the pages' one signed format)."""
+    from workbench.reporting import fmt_signed
 
     ind = get(name)
     c = change(name, now, before)
     if c is None:
         return "–"
     if ind.change == "points":
-        return _signed(fmt_num(abs(c), _DECIMALS[ind.unit]), c) + "\u00a0pt"
-    return _signed(fmt_num(abs(100 * c), 1), round(100 * c, 1)) + "\u00a0%"
+        return fmt_signed(c, _DECIMALS[ind.unit], "pt")
+    return fmt_signed(100 * c, 1, "%")
 
 
 def key_figures(values: dict) -> dict:

@@ -78,11 +78,7 @@ def write_month_index(month_dir) -> Path:
 
     summary = _read_json(month_dir / SUMMARY_FILE)
     if summary and summary.get("items"):
-        items = []
-        for it in summary["items"]:
-            link = f' <a href="{_e(it["link"])}">détails</a>' if it.get("link") else ""
-            items.append(f"<li><strong>{_e(it['title'])}</strong> : {_e(it['text'])}{link}</li>")
-        parts.append('<h2>Synthèse</h2><div class="summary"><ul>' + "".join(items) + "</ul></div>")
+        parts.append('<h2>Synthèse</h2><div class="summary">' + _summary_html(summary["items"]) + "</div>")
 
     if notebooks:
         rows = []
@@ -132,6 +128,27 @@ def write_month_index(month_dir) -> Path:
     out = month_dir / "index.html"
     _atomic_write_text(out, _page(f"Rapport {month}", "\n".join(parts)))
     return out
+
+
+def _summary_html(items: list[dict]) -> str:
+    """The synthesis of summary.json: main findings, recommended actions, then the other
+    findings folded ("Autres constats"), each with a link to its section. Items without a kind
+    (older files) are main findings."""
+    def li(it):
+        link = f' <a href="{_e(it["link"])}">détails</a>' if it.get("link") else ""
+        return f"<li><strong>{_e(it['title'])}</strong> : {_e(it['text'])}{link}</li>"
+
+    groups = {k: [li(it) for it in items if (it.get("kind") or "finding") == k]
+              for k in ("finding", "action", "more")}
+    out = []
+    if groups["finding"]:
+        out.append("<p><strong>Constats principaux</strong></p><ul>" + "".join(groups["finding"]) + "</ul>")
+    if groups["action"]:
+        out.append("<p><strong>Actions recommandées</strong></p><ul>" + "".join(groups["action"]) + "</ul>")
+    if groups["more"]:
+        out.append(f"<details><summary>Autres constats ({len(groups['more'])})</summary><ul>"
+                   + "".join(groups["more"]) + "</ul></details>")
+    return "".join(out)
 
 
 def _figure_label(label: str) -> str:

@@ -30,8 +30,10 @@ __all__ = [
     "fmt_eur",
     "fmt_pct",
     "fmt_num",
+    "fmt_signed",
     "fmt_value",
     "esc",
+    "esc_list",
     "takeaway",
     "show_table",
     "int_axis",
@@ -83,12 +85,31 @@ def _is_missing(x) -> bool:
         return False
 
 
+MINUS = "\u2212"  # the typographic minus of French typography (never the hyphen "-")
+
+
 def fmt_num(x, decimals: int = 0) -> str:
-    """12345.678 -> '12 345,68' (decimals=2): French separators; '–' when missing."""
+    """12345.678 -> '12 345,68' (decimals=2): French separators, a typographic minus for
+    negatives ('−0,50', as French typography and matplotlib's axes write it; a value that
+    rounds to zero has no sign); '–' when missing. Every French number of the pages (the
+    `fmt_*` helpers, the axes, the indicator registry) goes through here."""
     if _is_missing(x):
         return "–"
     text = f"{float(x):,.{decimals}f}"
+    if text.startswith("-"):
+        text = text[1:] if not any(c in "123456789" for c in text) else MINUS + text[1:]
     return text.replace(",", THIN_SPACE).replace(".", ",")
+
+
+def fmt_signed(x, decimals: int = 0, unit: str = "") -> str:
+    """A change with its sign: '+12,3 %', '−0,9 pt', '0,0 %' (no sign when it rounds to zero);
+    `unit` after a no-break space. The one signed format of the pages (changes, effects)."""
+    if _is_missing(x):
+        return "–"
+    text = fmt_num(x, decimals)
+    if not text.startswith(MINUS) and any(c in "123456789" for c in text):
+        text = "+" + text
+    return text + (f"{NBSP}{unit}" if unit else "")
 
 
 def fmt_int(x) -> str:
@@ -132,8 +153,8 @@ def fmt_value(x) -> str:
 
 STATIC_ENV = "WORKBENCH_STATIC"  # set to 1 by `workbench run` and the tests: no live widgets
 STATIC_NOTE = (
-    "*Explorateur interactif : ouvrez ce notebook dans JupyterLab (`make lab`) pour l'utiliser ; "
-    "le rapport HTML en montre le contenu sous forme de tableaux et de graphiques ci-dessus.*"
+    "*Explorateur interactif : il s'utilise en ouvrant ce carnet dans JupyterLab ; cette page en "
+    "donne le contenu sous forme de tableaux et de graphiques.*"
 )
 
 
@@ -549,9 +570,17 @@ def key_figures(notebook: str, figures: dict, report_dir=None) -> None:
     _display(table.set_index("Indicateur"))
 
 
-def executive_summary(items: list[dict], report_dir=None) -> None:
+SUMMARY_KINDS = ("finding", "action", "more")  # main finding, recommended action, folded finding
+
+
+def executive_summary(items: list[dict], report_dir=None, show: bool = True) -> None:
     """Save the month's executive summary (shown first in the month index) to
-    `<report_dir>/summary.json`. Each item: title, text and an optional link (e.g. 'kpi.html')."""
+    `<report_dir>/summary.json`, and show it on the page unless `show=False` (the KPI page shows
+    its own synthesis and saves this one without displaying it).
+
+    Each item: title, text, an optional link (e.g. 'kpi.html#section') and an optional kind:
+    'finding' (a main finding, shown first), 'action' (a recommended action) or 'more' (a
+    lesser finding, folded under "Autres constats" in the index); default 'finding'."""
     if not isinstance(items, list) or not items:
         raise ValueError(
             "executive summary: expected a non-empty list of {title, text, link} dicts"
@@ -562,14 +591,18 @@ def executive_summary(items: list[dict], report_dir=None) -> None:
             raise ValueError(
                 f"executive summary item {i}: needs a non-empty 'title' and 'text', got {item!r}"
             )
-        unknown = set(item) - {"title", "text", "link"}
+        unknown = set(item) - {"title", "text", "link", "kind"}
         if unknown:
             raise ValueError(f"executive summary item {i}: unknown keys {sorted(unknown)}")
+        kind = item.get("kind") or "finding"
+        if kind not in SUMMARY_KINDS:
+            raise ValueError(f"executive summary item {i}: kind must be one of {SUMMARY_KINDS}, got {kind!r}")
         clean.append(
             {
                 "title": str(item["title"]),
                 "text": str(item["text"]),
                 "link": str(item["link"]) if item.get("link") else None,
+                "kind": kind,
             }
         )
     if report_dir is not None:
@@ -577,6 +610,8 @@ def executive_summary(items: list[dict], report_dir=None) -> None:
             Path(report_dir) / SUMMARY_FILE,
             json.dumps({"items": clean}, ensure_ascii=False, indent=2),
         )
+    if not show:
+        return
     try:
         from IPython.display import Markdown
 

@@ -13,8 +13,11 @@ rate) and proposed no action.
   month-over-month change (on displayed values), what the hard/soft models link it to, and
   the page section (`page.html#anchor`) that shows it; listening alerts; then 3 to 5
   recommended actions, each with its department and the figure behind it.
-* `summary_items(items)`: the `{title, text, link}` list `reporting.executive_summary` saves
-  for the month index; `markdown(items)` the page text (escaped, with links).
+* `split(items)`: the main findings (6 at most), the other findings and the actions: a
+  director reads the main findings and the actions first, the rest is folded ("Autres
+  constats"). `summary_items(items)`: the `{title, text, link, kind}` list
+  `reporting.executive_summary` saves for the month index; `markdown(items)` the page text
+  (escaped, with links).
 * `listening_alerts`, `report_links`: alerts of the month as summary lines, links to the
   month's other reports.
 
@@ -37,6 +40,8 @@ __all__ = [
     "FIGURES",
     "usual_level",
     "month_synthesis",
+    "MAIN_FINDINGS",
+    "split",
     "summary_items",
     "markdown",
     "trend_sentence",
@@ -143,9 +148,9 @@ def _effect_sentence(effects: pd.DataFrame | None, name: str) -> str:
 
 
 def _pct(x: float) -> str:
-    from workbench.reporting import fmt_num
+    from workbench.reporting import fmt_signed
 
-    return ("+" if x > 0 else "−" if x < 0 else "") + fmt_num(abs(100 * x), 1) + "\u00a0%"
+    return fmt_signed(100 * x, 1, "%")
 
 
 # --------------------------------------------------------------------------- synthesis
@@ -311,25 +316,55 @@ def trend_sentence(monthly: pd.DataFrame, month, names, window: int = 6) -> str:
     return (" ; ".join(parts) + ".") if parts else "Pas de valeur ce mois-ci pour ces indicateurs."
 
 
-def summary_items(items: list[dict]) -> list[dict]:
-    """`{title, text, link}` for `reporting.executive_summary` (the month index's synthesis)."""
-    return [{"title": it["title"], "text": it["text"], "link": it.get("link")} for it in items]
+MAIN_FINDINGS = 6  # findings a director reads first; the others are folded under "Autres constats"
 
 
-def markdown(items: list[dict]) -> str:
-    """The synthesis as Markdown for the page: findings, then recommended actions; data text
-    escaped, each item linked to the section that shows it."""
+def split(items: list[dict], max_findings: int = MAIN_FINDINGS) -> tuple[list, list, list]:
+    """(main findings, other findings, actions) of `month_synthesis` items.
+
+    Why: eleven findings before the actions buried what to do. A director reads the
+    `max_findings` most important findings (alerts first, then by business impact: the order of
+    `month_synthesis`) and the 3 to 5 actions; the other findings stay one click away. The
+    revenue finding (the theme of highest business weight) is always among the main ones, even
+    in a usual month: "revenue as usual" is what a director checks first."""
+    if max_findings < 1:
+        raise ValueError(f"max_findings: expected at least 1, got {max_findings}")
+    findings = [it for it in items if it["kind"] != "action"]
+    actions = [it for it in items if it["kind"] == "action"]
+    keep = list(range(min(max_findings, len(findings))))
+    top_theme = THEMES[max(THEMES, key=lambda k: THEMES[k][1])][0]
+    first = next((i for i, it in enumerate(findings) if it["kind"] == "figure" and it["theme"] == top_theme), None)
+    if first is not None and first not in keep:
+        keep[-1] = first
+    main = [findings[i] for i in sorted(keep)]
+    return main, [it for i, it in enumerate(findings) if i not in keep], actions
+
+
+def summary_items(items: list[dict], max_findings: int = MAIN_FINDINGS) -> list[dict]:
+    """`{title, text, link, kind}` for `reporting.executive_summary` (the month index's
+    synthesis): main findings ('finding'), actions ('action'), then the folded ones ('more')."""
+    main, more, actions = split(items, max_findings)
+    return [{"title": it["title"], "text": it["text"], "link": it.get("link"), "kind": kind}
+            for kind, group in (("finding", main), ("action", actions), ("more", more)) for it in group]
+
+
+def markdown(items: list[dict], max_findings: int = MAIN_FINDINGS) -> str:
+    """The synthesis as Markdown for the page: the main findings, the recommended actions, then
+    the other findings folded in a `<details>` block ("Autres constats"); data text escaped,
+    each item linked to the section that shows it."""
     from workbench.reporting import esc
 
     def line(it):
         link = f" [voir]({it['link']})" if it.get("link") else ""
         return f"- **{esc(it['title'])}** : {esc(it['text'])}{link}"
 
-    found = [line(it) for it in items if it["kind"] != "action"]
-    acts = [line(it) for it in items if it["kind"] == "action"]
-    out = ["**Constats, du plus important au moins important**", "", *found]
-    if acts:
-        out += ["", "**Actions recommandées**", "", *acts]
+    main, more, actions = split(items, max_findings)
+    out = ["**Constats principaux, du plus important au moins important**", "", *map(line, main)]
+    if actions:
+        out += ["", "**Actions recommandées**", "", *map(line, actions)]
+    if more:
+        out += ["", f"<details><summary>Autres constats ({len(more)}), moins marquants ce mois-ci</summary>",
+                "", *map(line, more), "", "</details>"]
     return "\n".join(out)
 
 
