@@ -179,3 +179,50 @@ def test_migration_sentences():
     assert sp.behaviour_flows_sentence(flows, 90) == (
         f"sur 90 jours, 20,0{P} des clients ont changé de segment de comportement ; principaux passages : "
         f"Champions → Fidèles (1{NB}200 clients) ; Fidèles → Perdus (300 clients).")
+
+
+def test_segment_mix_leaves_out_customers_without_purchase_and_says_so():
+    """Issue 17: a segment of customers who bought nothing (k-means gives them one) showed as a
+    row of 0 % in every category. The category view is over buyers; the left-out customers are
+    counted in the sentence under the figure; the region view keeps everyone."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seg_feat = pd.DataFrame({
+        "segment_name": ["Mode", "Mode", "Maison", "Sans achat X", "Sans achat X", "Maison"],
+        "region": ["IDF", "IDF", "PACA", "IDF", "PACA", "PACA"],
+        "cat_mode": [0.8, 0.6, 0.1, 0.0, 0.0, 0.0],
+        "cat_maison": [0.2, 0.4, 0.9, 0.0, 0.0, 0.0],  # the last "Maison" customer bought nothing
+    })
+    mix, left_out = sp._category_mix(seg_feat, ["mode", "maison"])
+    assert mix.index.tolist() == ["Maison", "Mode"]  # no all-zero row for the non-buyers
+    assert mix.loc["Maison", "cat_maison"] == pytest.approx(0.9)  # its non-buyer is not averaged in
+    assert left_out.to_dict() == {"Sans achat X": 2, "Maison": 1}
+    fig = sp.plot_segment_mix(seg_feat, ["IDF", "PACA"], ["mode", "maison"], str.title)
+    rows = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert rows == ["Maison", "Mode"]
+    assert len(fig.axes[0].get_yticklabels()) == 3  # regions: every segment, buyers or not
+    cells = [t.get_text() for t in fig.axes[1].texts]
+    assert f"90{P}" in cells and not [c for c in cells if c.endswith("%") and not c.endswith(P)]  # "90 %", never "90%"
+    plt.close(fig)
+    assert sp.segment_mix_sentence(seg_feat, ["mode", "maison"], str.title) == (
+        f"le segment « Maison » se distingue par « Maison » : 90,0{P} de ses dépenses, contre 50,0{P} pour "
+        f"l'ensemble des acheteurs ; 3 clients sans aucun achat sur la période (tout le segment « Sans achat X ») "
+        f"sont laissés hors de la vue par catégorie, qui n'a pas de sens pour eux ; ils restent dans la vue par région.")
+
+
+def test_growth_keeps_its_sign_email_and_value_sentences():
+    fastest = pd.DataFrame({"platform": ["x"], "followers": [5000.0], "growth_month": [-0.007], "growth_period": [0.1]})
+    assert sp.growth_sentence(fastest, "2026-10", str.upper) == (  # a fall is not printed "+−0,7 %"
+        f"la plateforme à la plus forte croissance en octobre 2026 est X (\u22120,7{P} d'abonnés en un mois).")
+    assert sp._signed_pct(0.1009) == f"+10,1{P}"
+    email = pd.DataFrame({"emailed": [0.8, 0.25], "open_rate": [0.415, 0.092], "click_rate": [0.116, 0.01]},
+                         index=["Premium", "Occasionnels"])
+    assert sp.email_sentence(email) == (f"« Premium » ouvre le plus les e-mails (41,5{P} des e-mails reçus, 11,6{P} "
+                                        f"de clics) ; « Occasionnels » le moins (9,2{P}) : un autre canal le touchera mieux.")
+    values = pd.DataFrame({"clv": [900.0, 50, 30, 20, 0, 0, 0, 0, 0, 0], "p_alive": [0.9] * 8 + [0.2, 0.3]})
+    assert sp.value_sentence(values, 12) == (f"les 10{P} de clients les plus précieux (1) portent 90,0{P} de la valeur "
+                                             f"attendue sur 12 mois ; 2 clients (20,0{P}) ont moins d'une chance sur "
+                                             f"deux d'être encore actifs.")

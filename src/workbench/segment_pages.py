@@ -15,7 +15,7 @@ import pandas as pd
 
 from workbench import interests, reporting
 from workbench import segmentation as seg
-from workbench.reporting import fmt_eur, fmt_int, fmt_num, fmt_pct, month_label
+from workbench.reporting import fmt_eur, fmt_int, fmt_num, fmt_pct, fmt_signed, month_label
 
 TEST_VARIABLES_FR = {"age": "Âge", "frequency": "Achats", "avg_basket": "Panier moyen",
                      "share_store": "Part magasin", "research_share": "Recherche web avant magasin",
@@ -43,9 +43,13 @@ def _hbar(values: pd.Series, title: str, xlabel: str = "Clients", axis=reporting
 
 
 def _heatmap(df: pd.DataFrame, title: str, xlabel: str = "", ylabel: str = "", fmt: str = ".0%", ax=None):
+    """A heatmap with French cell labels: `fmt` ".0%" gives "30 %", ".0f" gives "1 234"."""
     import seaborn as sns
 
-    ax = sns.heatmap(df, annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax)
+    as_pct = fmt.endswith("%")
+    decimals = int(fmt[1:-1]) if len(fmt) > 2 and fmt[1:-1].isdigit() else 0
+    labels = df.apply(lambda col: col.map(lambda v: fmt_pct(v, decimals) if as_pct else fmt_num(v, decimals)))
+    ax = sns.heatmap(df, annot=labels.to_numpy(), fmt="", cmap="Blues", cbar=False, ax=ax)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -320,10 +324,22 @@ def show_social(social_customers: pd.DataFrame, by_seg_social: pd.DataFrame, n_c
     reporting.takeaway(social_sentence(social_customers, by_seg_social, n_customers))
 
 
+def email_sentence(email: pd.DataFrame) -> str:
+    """The segments that open the brand's e-mails the most and the least (among recipients)."""
+    rates = email["open_rate"].dropna()
+    if rates.empty:
+        return "aucun e-mail envoyé aux clients sur la période."
+    hi, lo = rates.idxmax(), rates.idxmin()
+    return (f"« {hi} » ouvre le plus les e-mails ({fmt_pct(rates[hi])} des e-mails reçus, "
+            f"{fmt_pct(email.loc[hi, 'click_rate'])} de clics) ; « {lo} » le moins ({fmt_pct(rates[lo])}) : "
+            f"un autre canal le touchera mieux.")
+
+
 def show_email(email: pd.DataFrame) -> None:
     reporting.show_table(email.rename_axis("Segment"), columns={
         "Segment": "Segment", "emailed": "Destinataires d'e-mails", "open_rate": "Taux d'ouverture",
         "click_rate": "Taux de clic"}, formats={"emailed": "pct", "open_rate": "pct", "click_rate": "pct"}, index=True)
+    reporting.takeaway(email_sentence(email))
 
 
 def tests_table(tests: pd.DataFrame) -> pd.DataFrame:
@@ -422,10 +438,15 @@ def growth_table(fastest: pd.DataFrame, period, platform_label) -> pd.DataFrame:
     }, index=pd.Index(fastest["platform"].map(platform_label), name="Plateforme"))
 
 
+def _signed_pct(x) -> str:
+    """A growth rate as the pages write changes: '+10,1 %', '−0,7 %'."""
+    return fmt_signed(100 * x, 1, "%")
+
+
 def growth_sentence(fastest: pd.DataFrame, period, platform_label) -> str:
     return (f"la plateforme à la plus forte croissance en {month_label(str(period))} est "
             f"{platform_label(fastest['platform'].iloc[0])} "
-            f"(+{fmt_pct(fastest['growth_month'].iloc[0], 1)} d'abonnés en un mois).")
+            f"({_signed_pct(fastest['growth_month'].iloc[0])} d'abonnés en un mois).")
 
 
 def show_audience(growth: pd.DataFrame, fastest: pd.DataFrame, period, brand: str, platform_label) -> None:
@@ -444,7 +465,8 @@ def show_audience(growth: pd.DataFrame, fastest: pd.DataFrame, period, brand: st
     plt.show()
     month_col = f"Croissance en {month_label(str(period))}"
     reporting.show_table(growth_table(fastest, period, platform_label),
-                         formats={"Abonnés": "int", month_col: "pct2", "Croissance sur la période": "pct"}, index=True)
+                         formats={"Abonnés": "int", month_col: _signed_pct, "Croissance sur la période": _signed_pct},
+                         index=True)
     reporting.takeaway(growth_sentence(fastest, period, platform_label))
 
 
@@ -491,6 +513,20 @@ def show_customer_value(values: pd.DataFrame, bgnbd, gg, rfm: pd.DataFrame, repe
         name: name, "p_alive": "P(actif)", "expected_purchases": "Achats attendus", "expected_spend": "Panier attendu",
         "clv": "Valeur 12 mois"}, formats={"p_alive": "pct", "expected_purchases": "num1", "expected_spend": "eur",
                                            "clv": "eur"}, index=True)
+    reporting.takeaway(value_sentence(values, horizon_months))
+
+
+def value_sentence(values: pd.DataFrame, horizon_months: int) -> str:
+    """How concentrated the expected value is: the share carried by the top 10 % of customers,
+    and how many customers are probably lost (P(actif) under 50 %)."""
+    clv = values["clv"].dropna().sort_values(ascending=False)
+    if clv.empty or clv.sum() <= 0:
+        return "aucune valeur client attendue sur la période."
+    top = clv.head(max(1, int(round(len(clv) / 10))))
+    lost = values["p_alive"].dropna() < 0.5
+    return (f"les 10\u00a0% de clients les plus précieux ({fmt_int(len(top))}) portent {fmt_pct(top.sum() / clv.sum())} "
+            f"de la valeur attendue sur {horizon_months} mois ; {fmt_int(int(lost.sum()))} clients "
+            f"({fmt_pct(lost.mean())}) ont moins d'une chance sur deux d'être encore actifs.")
 
 
 def dropout_sentence(p_by_rfm: pd.DataFrame) -> str:
@@ -645,8 +681,24 @@ def segment_explorer(profiles: pd.DataFrame, seg_feat: pd.DataFrame, categories)
     return widgets.VBox([picker, widgets.interactive_output(_show, {"name": picker})])
 
 
+def _category_mix(seg_feat: pd.DataFrame, categories) -> tuple[pd.DataFrame, pd.Series]:
+    """(mean share of spend per category and segment, over customers who bought something;
+    customers left out per segment because they bought nothing on the period).
+
+    Why: a customer without any purchase has a 0 % share in every category; averaged in, a
+    segment made of such customers (k-means gives them a segment of their own) showed as a row
+    of 0 % everywhere, which reads as "buys nothing in any category" rather than "no data"."""
+    cols = [f"cat_{c}" for c in categories]
+    bought = seg_feat[cols].fillna(0).sum(axis=1) > 0
+    mix = seg_feat[bought].groupby("segment_name")[cols].mean()
+    left_out = seg_feat.loc[~bought, "segment_name"].value_counts()
+    return mix, left_out
+
+
 def plot_segment_mix(seg_feat: pd.DataFrame, regions, categories, category_label):
-    """Region (the first 8 of `regions`) and category mix per segment; returns the figure."""
+    """Region (the first 8 of `regions`, share of the segment's customers) and category mix per
+    segment (mean share of spend, over the customers who bought on the period: a segment with no
+    buyer has no row, said by `segment_mix_sentence`); returns the figure."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(14, 4.5))
@@ -658,8 +710,31 @@ def plot_segment_mix(seg_feat: pd.DataFrame, regions, categories, category_label
         axes[0].set_title("Régions principales par segment (part des clients)")
     else:
         _heatmap(reg, "Régions principales par segment (part des clients)", ax=axes[0])
-    cat = seg_feat.groupby("segment_name")[[f"cat_{c}" for c in categories]].mean()
-    _heatmap(cat.rename(columns=lambda c: category_label(c[4:])), "Catégories par segment (part des dépenses)",
-             ax=axes[1])
+    cat, _left_out = _category_mix(seg_feat, categories)
+    _heatmap(cat.rename(columns=lambda c: category_label(c[4:])),
+             "Catégories par segment (part des dépenses des acheteurs)", ax=axes[1])
     plt.tight_layout()
     return fig
+
+
+def segment_mix_sentence(seg_feat: pd.DataFrame, categories, category_label) -> str:
+    """The "À retenir" of the segment-mix heatmaps: each segment's most distinctive category
+    (its share of spend against all buyers'), and who was left out of the category view
+    (customers without any purchase on the period, by segment), never silently."""
+    mix, left_out = _category_mix(seg_feat, categories)
+    parts = []
+    if len(mix):
+        cols = [f"cat_{c}" for c in categories]
+        overall = seg_feat.loc[seg_feat[cols].fillna(0).sum(axis=1) > 0, cols].mean()
+        lift = mix[cols] - overall[cols]
+        seg, col = lift.stack().idxmax()
+        parts.append(f"le segment « {seg} » se distingue par « {category_label(col[4:])} » : "
+                     f"{fmt_pct(mix.loc[seg, col])} de ses dépenses, contre {fmt_pct(overall[col])} "
+                     f"pour l'ensemble des acheteurs")
+    if left_out.sum():
+        gone = [s for s in left_out.index if s not in mix.index]
+        who = (f" (tout le segment « {gone[0]} »)" if len(gone) == 1 else
+               f" (tous les segments {', '.join(f'« {g} »' for g in gone)})" if gone else "")
+        parts.append(f"{fmt_int(left_out.sum())} clients sans aucun achat sur la période{who} sont laissés hors "
+                     f"de la vue par catégorie, qui n'a pas de sens pour eux ; ils restent dans la vue par région")
+    return (" ; ".join(parts) + ".") if parts else "Aucun achat par catégorie sur la période."
