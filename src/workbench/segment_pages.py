@@ -83,7 +83,7 @@ def plot_demographics(features: pd.DataFrame):
     axes[0].set_title("Clients par tranche d'âge et sexe")
     axes[0].set_xlabel("Tranche d'âge")
     axes[0].set_ylabel("Clients")
-    axes[0].legend(title="Sexe")
+    axes[0].legend(title="Sexe", loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never on them
     reporting.int_axis(axes[0])
     _hbar(csp_shares(features), "Répartition par CSP", "Part des clients", reporting.pct_axis, axes[1])
     plt.tight_layout()
