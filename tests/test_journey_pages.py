@@ -61,6 +61,11 @@ def test_channel_sentences():
         f"parmi les parcours de clients identifiés, ceux qui passent par « Recherche » se terminent le plus "
         f"souvent par un achat (30,0{P}), ceux qui passent par « Display » le moins (5,0{P}) ; "
         f"2{NB}500 parcours de visiteurs anonymes (jamais d'achat) sont comptés à part.")
+    # a gap under 2 points is not presented as a finding
+    close = volumes.assign(conversion_rate=[0.728, 0.723, 1.0, 0.724])
+    assert pages.volumes_takeaway(close, 10).startswith(
+        f"parmi les parcours de clients identifiés, tous les canaux se terminent à peu près aussi souvent par un "
+        f"achat (de 72,3{P} à 72,8{P}) : le canal ne fait pas la différence ici")
     matrix = pd.DataFrame({"(conversion)": [0.0, 0.9, 0.25, 0.4]}, index=["(start)", "direct", "email", "app"])
     assert pages.transitions_takeaway(matrix) == (
         f"le canal le plus souvent suivi directement d'un achat est « Appli » (40,0{P} de ses passages).")
@@ -71,7 +76,8 @@ def test_channel_sentences():
         f"dont 25,0{P} finissent par un achat.")
     ttc = pd.DataFrame({"sales_channel": ["store", "all"], "median_days": [3.0, 1.25]})
     assert pages.ttc_takeaway(ttc) == (
-        "la moitié des achats se décide en moins de 1,2 jour(s) après le premier contact du parcours.")
+        "la moitié des achats se décide en moins de 1,2\u00a0jour après le premier contact du parcours.")
+    assert pages.ttc_takeaway(ttc.assign(median_days=[3.0, 2.5])).endswith("2,5\u00a0jours après le premier contact du parcours.")
     ropo = pd.DataFrame({"direction": ["ropo", "reverse_ropo"], "rate": [0.42, 0.1]})
     assert pages.ropo_takeaway(ropo).startswith(f"42,0{P} des achats en magasin sont précédés d'une recherche")
 
@@ -80,8 +86,13 @@ def test_attribution_sentences():
     shares = pd.DataFrame({"Markov": [0.6, 0.1, 0.3], "Shapley": [0.5, 0.4, 0.1]},
                           index=["search", "email", "app"])
     assert pages.attribution_takeaway(shares) == (
-        f"les modèles s'accordent sur « Recherche » en tête ; ils divergent le plus sur « E-mail » "
-        f"(de 10,0{P} à 40,0{P} des achats).")
+        f"tous les modèles placent « Recherche » en tête, mais lui donnent de 50,0{P} à 60,0{P} des achats ; "
+        f"l'écart le plus grand porte sur « E-mail » (de 10,0{P} à 40,0{P}).")
+    # the first channel is also the one the models disagree on most: one clause, no contradiction
+    wide = pd.DataFrame({"Markov": [0.6, 0.1, 0.3], "Shapley": [0.25, 0.35, 0.4], "Linéaire": [0.5, 0.2, 0.3]},
+                        index=["search", "email", "app"])
+    assert pages.attribution_takeaway(wide) == (
+        f"2 modèles sur 3 placent « Recherche » en tête, mais lui donnent de 25,0{P} à 60,0{P} des achats.")
     compare = pd.DataFrame({"channel": ["search", "email", "app"], "disagree": [True, True, False],
                             "markov_higher": [True, False, True], "opens": [0.6, 0.1, 0.3]})
     assert pages.markov_shapley_takeaway(compare) == (

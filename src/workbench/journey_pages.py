@@ -175,7 +175,7 @@ def evolution_takeaway(evolution: pd.DataFrame) -> str:
     """The stage that moved the most over one month."""
     moved = evolution["Évolution"].abs().idxmax()
     return (f"l'étape qui bouge le plus sur un mois est « {moved} » "
-            f"({'+' if evolution.loc[moved, 'Évolution'] > 0 else ''}{fmt_pct(evolution.loc[moved, 'Évolution'])}).")
+            f"({reporting.fmt_signed(100 * evolution.loc[moved, 'Évolution'], 1, '%')}).")
 
 
 def show_funnel_months(monthly: pd.DataFrame) -> None:
@@ -196,7 +196,8 @@ def show_funnel_months(monthly: pd.DataFrame) -> None:
     reporting.month_axis(ax)
     _show()
     evolution = evolution_table(monthly)
-    reporting.show_table(evolution, formats={"Mois précédent": "int", "Mois du rapport": "int", "Évolution": "pct"})
+    reporting.show_table(evolution, formats={"Mois précédent": "int", "Mois du rapport": "int",
+                                             "Évolution": lambda v: reporting.fmt_signed(100 * v, 1, "%")})
     reporting.takeaway(evolution_takeaway(evolution))
 
 
@@ -206,6 +207,11 @@ def show_funnel_months(monthly: pd.DataFrame) -> None:
 def volumes_takeaway(volumes: pd.DataFrame, anonymous_journeys: int) -> str:
     """Channels whose journeys convert the most and the least (direct purchases aside)."""
     best_rate = volumes.set_index("channel")["conversion_rate"].drop(index="direct", errors="ignore")
+    if best_rate.max() - best_rate.min() < 0.02:  # gaps under 2 points are not findings
+        return (f"parmi les parcours de clients identifiés, tous les canaux se terminent à peu près aussi souvent par "
+                f"un achat (de {fmt_pct(best_rate.min())} à {fmt_pct(best_rate.max())}) : le canal ne fait pas la "
+                f"différence ici ; {fmt_int(anonymous_journeys)} parcours de visiteurs anonymes (jamais d'achat) sont "
+                f"comptés à part.")
     return (f"parmi les parcours de clients identifiés, ceux qui passent par « {channel_name(best_rate.idxmax())} » "
             f"se terminent le plus souvent par un achat ({fmt_pct(best_rate.max())}), ceux qui passent par "
             f"« {channel_name(best_rate.idxmin())} » le moins ({fmt_pct(best_rate.min())}) ; "
@@ -281,7 +287,10 @@ def show_top_paths(top: pd.DataFrame) -> None:
 def ttc_takeaway(ttc: pd.DataFrame) -> str:
     """Median days from first touch to purchase, all sales channels."""
     med = ttc.set_index("sales_channel")["median_days"]
-    return f"la moitié des achats se décide en moins de {fmt_num(med.get('all'), 1)} jour(s) après le premier contact du parcours."
+    from workbench import french
+
+    return (f"la moitié des achats se décide en moins de {french.count(med.get('all'), 'jour', decimals=1)} après le "
+            f"premier contact du parcours.")
 
 
 def show_time_to_conversion(ttc: pd.DataFrame) -> None:
@@ -315,13 +324,21 @@ def show_ropo(ropo: pd.DataFrame) -> None:
 
 
 def attribution_takeaway(shares: pd.DataFrame) -> str:
-    """The channel the models agree to put first and the one they disagree on most
-    (`shares`: channels × models, each column summing to 1)."""
+    """Which channel the models put first, how much they give it, and (when it is another one)
+    the channel they disagree on most (`shares`: channels × models, each column summing to 1)."""
+    firsts = shares.idxmax(axis=0)
+    top = shares.mean(axis=1).idxmax()
+    n_top = int((firsts == top).sum())
+    lead = ("tous les modèles placent" if n_top == shares.shape[1]
+            else f"{n_top} modèles sur {shares.shape[1]} placent")
+    text = (f"{lead} « {channel_name(top)} » en tête, mais lui donnent de {fmt_pct(shares.loc[top].min())} "
+            f"à {fmt_pct(shares.loc[top].max())} des achats")
     spread = shares.max(axis=1) - shares.min(axis=1)
-    top, apart = shares.mean(axis=1).idxmax(), spread.idxmax()
-    return (f"les modèles s'accordent sur « {channel_name(top)} » "
-            f"en tête ; ils divergent le plus sur « {channel_name(apart)} » "
-            f"(de {fmt_pct(shares.loc[apart].min())} à {fmt_pct(shares.loc[apart].max())} des achats).")
+    apart = spread.idxmax()
+    if apart != top:
+        text += (f" ; l'écart le plus grand porte sur « {channel_name(apart)} » "
+                 f"(de {fmt_pct(shares.loc[apart].min())} à {fmt_pct(shares.loc[apart].max())})")
+    return text + "."
 
 
 def show_attribution(models: pd.DataFrame, period) -> None:
@@ -609,6 +626,8 @@ def show_social(social: pd.DataFrame) -> None:
                     textcoords="offset points")
     lim = max(social["conversation_share"].max(), social["revenue_share"].max()) * 1.15
     ax.plot([0, lim], [0, lim], linestyle="--", color="#999999")
+    ax.annotate("parole = ventes", (lim * 0.97, lim * 0.97), ha="right", va="bottom", color="#777777", fontsize=9,
+                rotation=35, rotation_mode="anchor")
     ax.set_title("Part des conversations vs part du chiffre d'affaires des exposés")
     ax.set_xlabel("Part des conversations")
     ax.set_ylabel("Part du chiffre d'affaires")
@@ -618,9 +637,10 @@ def show_social(social: pd.DataFrame) -> None:
     reporting.show_table(social.set_index("platform_name").rename_axis("Plateforme"),
                          columns={"Plateforme": "Plateforme", "mentions": "Mentions", "interactions": "Interactions",
                                   "exposed_customers": "Clients exposés", "purchases": "Achats",
-                                  "revenue": "Chiffre d'affaires", "conversion_rate": "Taux de conversion",
+                                  "journeys": "Parcours exposés", "revenue": "Chiffre d'affaires",
+                                  "conversion_rate": "Part des parcours exposés avec achat",
                                   "conversation_share": "Part des conversations", "revenue_share": "Part du CA"},
-                         formats={"mentions": "int", "interactions": "int", "exposed_customers": "int",
+                         formats={"mentions": "int", "interactions": "int", "exposed_customers": "int", "journeys": "int",
                                   "purchases": "int", "revenue": "eur", "conversion_rate": "pct",
                                   "conversation_share": "pct", "revenue_share": "pct"})
     reporting.takeaway(social_takeaway(social))
