@@ -72,3 +72,11 @@ def test_missing_values_name_columns_in_french_from_the_contracts():
     assert named["name"].tolist() == ["Mentions", "Clients (CRM)", "Clients (CRM)"]
     assert takeaways.missing(miss) == ("3 colonnes ont des valeurs manquantes, toutes autorisées par le contrat ; "
                                        "côté clients, la plus incomplète est « adresse e-mail » (13,9\u00a0% manquant).")
+
+
+def test_status_table_shows_the_detail_column_only_when_there_is_one():
+    status = pd.DataFrame({"table": ["stores", "mentions"], "status": ["valide", "valide"], "rows": [50, 10],
+                           "message": ["", None]})
+    assert takeaways.status_columns(status) == {"name": "Table", "status": "Statut", "rows": "Lignes"}
+    refused = status.assign(status=["valide", "invalide"], message=["", "colonne brand : 3 lignes"])
+    assert takeaways.status_columns(refused)["message"] == "Détail"

@@ -16,6 +16,7 @@ from workbench.reporting import fmt_int, fmt_num, fmt_pct, month_label
 
 __all__ = [
     "with_names",
+    "status_columns",
     "month_rows_table",
     "volume_index",
     "plot_table_sizes",
@@ -53,6 +54,16 @@ def with_names(df: pd.DataFrame) -> pd.DataFrame:
     if "column" in df.columns:
         out["column_name"] = [schemas.column_label(t, c) for t, c in zip(df["table"], df["column"], strict=True)]
     return out
+
+
+def status_columns(status: pd.DataFrame) -> dict:
+    """The columns of the tables-status table, French headers: table, status, rows, and the
+    detail only when some table has one (a refused or absent table), not an empty column."""
+    L = quality.LABELS_FR
+    cols = {"name": "Table", "status": L["status"], "rows": L["rows"]}
+    if "message" in status and status["message"].fillna("").astype(str).str.strip().ne("").any():
+        cols["message"] = L["message"]
+    return cols
 
 
 def month_rows_table(monthly: pd.DataFrame, period) -> pd.DataFrame:
