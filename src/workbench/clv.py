@@ -4,7 +4,9 @@ Why: marketers want to know which customers are still "alive", how many purchase
 next year and what they are worth, per customer, per segment and per product category. The
 `lifetimes` package is broken on pandas 3, so the two classic models of Fader, Hardie & Lee are
 written here with scipy (analytic log-likelihoods, log-parameterised optimisation) and validated
-against the published CDNOW parameters (tests/test_clv.py).
+against the published CDNOW parameters (tests/test_clv.py). The modified BG/NBD, which lets
+customers drop out after their first purchase too, and the out-of-sample choice between the two
+are in `workbench.clv_models`; the functions here accept either fitted model.
 
 All functions are pure: DataFrames / arrays in, new DataFrames / results out.
 """
@@ -279,8 +281,20 @@ def _bgnbd_ratio_term(p, x, tx, T):
     return out
 
 
+def _own_formula(model, name: str):
+    """The model's own formula `name` when it carries one (an MBG/NBD fit of
+    `workbench.clv_models`), else None: BG/NBD, given as a fit or a parameter mapping."""
+    f = getattr(model, name, None)
+    return f if callable(f) else None
+
+
 def probability_alive(model, frequency, recency, T) -> np.ndarray:
-    """P(customer still active | history) under BG/NBD (1 for customers without repeat)."""
+    """P(customer still active | history) under BG/NBD (1 for customers without repeat).
+
+    An MBG/NBD fit (`clv_models.fit_mbgnbd`) uses its own formula (below 1 without repeat too).
+    """
+    if own := _own_formula(model, "probability_alive"):
+        return own(frequency, recency, T)
     p = _params(model)
     x, tx, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     return np.exp(-np.logaddexp(0.0, _bgnbd_ratio_term(p, x, tx, T)))
@@ -289,8 +303,11 @@ def probability_alive(model, frequency, recency, T) -> np.ndarray:
 def expected_purchases(model, t, frequency, recency, T) -> np.ndarray:
     """Expected number of purchases in the next `t` time units, given each customer's history.
 
-    Fader, Hardie & Lee (2005) eq. 10, with the Gauss hypergeometric function.
+    Fader, Hardie & Lee (2005) eq. 10, with the Gauss hypergeometric function. An MBG/NBD fit
+    (`clv_models.fit_mbgnbd`) uses its own formula.
     """
+    if own := _own_formula(model, "expected_purchases"):
+        return own(t, frequency, recency, T)
     p = _params(model)
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     x, tx, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
@@ -312,7 +329,10 @@ def expected_purchases(model, t, frequency, recency, T) -> np.ndarray:
 
 
 def expected_purchases_new_customer(model, t) -> float:
-    """E[X(t)] for a customer just acquired (unconditional BG/NBD mean, eq. 7)."""
+    """E[X(t)] for a customer just acquired (unconditional BG/NBD mean, eq. 7; an MBG/NBD fit
+    uses its own formula)."""
+    if own := _own_formula(model, "expected_purchases_new_customer"):
+        return own(t)
     p = _params(model)
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     z = t / (alpha + t)
@@ -428,7 +448,8 @@ def customer_value(
 ) -> pd.DataFrame:
     """Expected purchases, P(alive), expected spend and value over `horizon` per customer.
 
-    `rfm` is the output of `rfm_summary` (times in `model_unit`, the unit the models were fitted
+    `bgnbd`: the repeat-purchase model, a BG/NBD fit (or its parameters) or an MBG/NBD fit
+    (`clv_models.fit_mbgnbd` / `clv_models.fit_model`). `rfm` is the output of `rfm_summary` (times in `model_unit`, the unit the models were fitted
     in). The horizon is counted in `unit` (default: 12 months), cut in `step`s; each step's
     expected purchases are valued at the customer's expected spend and discounted by
     `discount_rate` per step (0 = undiscounted). Returns a new DataFrame with the same index.
@@ -519,7 +540,8 @@ def holdout_check(
     in (calibration_end, holdout_end] and compare with what customers actually did.
 
     Returns (table, fit): one row per calibration frequency (capped at `max_frequency`+) with
-    customers, mean predicted and mean actual purchase days in the holdout.
+    customers, mean predicted and mean actual purchase days in the holdout. BG/NBD only:
+    `clv_models.holdout_comparison` compares it with MBG/NBD and picks the better one.
     """
     cal_end = pd.Timestamp(calibration_end).normalize()
     hold_end = pd.Timestamp(holdout_end).normalize()
