@@ -183,6 +183,13 @@ def test_concept_cloud_and_alignment():
     assert "prix" not in set(missing["concept"]) and "livraison" in set(missing["concept"])
     disjoint = pd.DataFrame({"concept": ["zzz"], "weight": [1.0]})
     assert C.concept_alignment(cloud, disjoint)[0] == 0.0
+    # a word used inside one of the brand's expressions is not "never used" by the brand
+    offer = pd.DataFrame({"concept": ["livraison offerte", "programme fidélité"], "weight": [1.0, 0.5]})
+    _, missing = C.concept_alignment(cloud, offer)
+    assert "livraison" not in set(missing["concept"]) and "prix" in set(missing["concept"])
+    # nor one the brand writes in a post (plural and accents aside)
+    _, missing = C.concept_alignment(cloud, disjoint, brand_texts=["Nos PRIX baissent", "Élevés ? non"])
+    assert not {"prix", "élevé"} & set(missing["concept"]) and "livraison" in set(missing["concept"])
 
 
 def test_concepts_keep_accents_and_fix_bad_lemmas():

@@ -60,7 +60,7 @@ def test_topics():
     assert list(described["untagged"]) == [1.0, 1 / 3, 0.0]
     assert list(described["main_theme"]) == ["(non classé)", "Livraison", "–"]
     assert pages.topics_takeaway(described) == (
-        "1 sujet(s) sur 3 sont surtout faits de mentions non classées (« carte cadeau ») : un thème à ajouter à la "
+        "1\u00a0sujet sur 3 est surtout fait de mentions non classées (« carte cadeau ») : un thème à ajouter à la "
         "taxonomie.")
     assert pages.topics_takeaway(described.assign(untagged=0.0)).endswith(": la taxonomie couvre les sujets du mois.")
 
@@ -69,7 +69,10 @@ def test_alignment_peaks_and_alerts():
     missing = pd.DataFrame({"concept": ["taille", "cabine", "retour", "caisse"]})
     assert pages.alignment_takeaway(0.42, missing) == (
         f"score d'alignement consommateurs / marque : {indicators.display('alignment', 0.42)} ; les clients parlent "
-        f"de taille, cabine, retour dont la marque ne parle jamais.")
+        f"de « taille », « cabine », « retour », des mots que la marque n'emploie dans aucune de ses publications "
+        f"(ni seuls, ni dans une expression).")
+    assert pages.alignment_takeaway(0.42, missing.iloc[:0]).endswith(
+        "la marque emploie dans ses publications tous les mots des principaux concepts de ses clients.")
     t = pd.Timestamp
     assert pages.episode_label(t("2026-10-13"), t("2026-10-16"), 4) == "du 13/10 au 16/10 (4 jours)"
     assert pages.episode_label(t("2026-10-13"), t("2026-10-13"), 1) == "un jour"
@@ -78,16 +81,17 @@ def test_alignment_peaks_and_alerts():
                       "end": t("2026-10-16")})
     assert pages.peak_takeaway(peak, theme) == (
         f"le plus fort pic est le 14/10/2026 : 262 mentions ce jour-là (le point rouge du graphique), dont 180 "
-        f"négatives, 1{NB}722 sur l'épisode de 4 jour(s) ; thème principal : « Livraison ».")
+        f"négatives, 1{NB}722 sur l'épisode de 4\u00a0jours ; thème principal : « Livraison ».")
     alerts = pd.DataFrame({"brand": ["Maison", "Maison", "Rival"], "theme": ["price", "delivery", "price"],
                            "department": ["Marketing", "Logistique", "Marketing"], "negative_mentions": [12, 244, 50],
                            "start": [t("2026-10-02"), t("2026-10-13"), t("2026-10-05")],
                            "end": [t("2026-10-03"), t("2026-10-15"), t("2026-10-05")]})
     assert pages.alerts_takeaway(alerts, 7, "Maison", peak, theme) == (
-        "3 alerte(s) ce mois (2 pour Maison). La principale, « Livraison » → Logistique, compte 244 mentions "
+        "3\u00a0alertes ce mois (2 pour Maison). La principale, « Livraison » → Logistique, compte 244 mentions "
         "négatives originales de ce thème du 13/10 au 15/10 : c'est la part négative, sur ce seul thème, du pic de "
         f"1{NB}722 mentions du 13/10 au 16/10.")
-    assert pages.alerts_takeaway(alerts, 7, "Maison", None, theme) == "3 alerte(s) ce mois, 7 sur toute la période."
+    assert pages.alerts_takeaway(alerts, 7, "Maison", None, theme) == "3\u00a0alertes ce mois, 7 sur toute la période."
+    assert pages.alerts_takeaway(alerts.iloc[:1], 1, "Maison", None, theme) == "1\u00a0alerte ce mois, 1 sur toute la période."
 
 
 def test_share_of_voice_drivers_and_searches():
@@ -102,6 +106,11 @@ def test_share_of_voice_drivers_and_searches():
     assert pages.drivers_takeaway(drivers, theme, str.title) == (
         f"la ligne « Shoes » déçoit le plus (30,0{P} de mentions négatives, contre 10,0{P} pour « Bags ») ; "
         f"son problème propre est « Livraison » (×2,5 par rapport aux autres lignes).")
+    # every other line with a problem of its own gets its verdict
+    sport = pd.DataFrame({"category": ["sport"], "share_negative": [0.259], "theme": ["delivery"], "lift": [1.8]})
+    assert pages.drivers_takeaway(pd.concat([drivers, sport]), theme, str.title).endswith(
+        f"(×2,5 par rapport aux autres lignes). « Sport » (25,9{P} de négatives) a aussi un problème propre : "
+        f"« Livraison » (×1,8).")
     assert pages.drivers_takeaway(drivers.assign(lift=1.0), theme, str.title).endswith(
         "ses négatifs portent sur les mêmes thèmes que les autres lignes (« Prix » en tête) : pas de défaut propre "
         "à la ligne.")
@@ -113,6 +122,46 @@ def test_share_of_voice_drivers_and_searches():
                          "growth": [0.175, -0.45, 0.05, -0.1], "kind": ["générique"] * 4,
                          "searches": [100, 900, 50, 200]})
     assert pages.searches_takeaway(opps) == (
-        f"recherches en hausse à saisir : « seconde main » (17,5{P}), « lin » (5,0{P}) ; "
-        f"en baisse : « robe d'été » (-45,0{P}).")  # fmt_pct writes "-" (the page as it is)
+        f"recherches en hausse à saisir : « seconde main » (+17,5{P}), « lin » (+5,0{P}) ; "
+        f"en baisse : « robe d'été » (\u221245,0{P}).")  # the typographic minus of reporting.fmt_num
     assert pages.searches_takeaway(opps.assign(trend="stable")) == "aucune recherche générique n'est en hausse."
+
+
+def test_seasonal_searches_and_brand_query():
+    """A fall that only compares with a seasonal peak is said so, and the brand's own query is
+    commented (the 3-month change of the sample's brand query is the July peak passing)."""
+    months = pd.period_range("2025-11", "2026-10", freq="M").to_timestamp()
+    level = {"maison": [100] * 12, "robe d'été": [100] * 12, "lin": [100] * 12}
+    level["maison"][8] = 300  # July: a peak in the comparison window (May-July)
+    level["robe d'été"][8] = 250
+    level["lin"] = [100] * 9 + [60, 60, 60]  # a real fall, no peak
+    search = pd.DataFrame([{"month": m, "keyword": k, "searches": v[i]} for k, v in level.items()
+                           for i, m in enumerate(months)])
+    ctx = pages.seasonal_context(search)
+    assert ctx.loc["maison", "peak_month"] == pd.Period("2026-07", "M")
+    assert pd.isna(ctx.loc["lin", "peak_month"])
+    assert (ctx.loc["maison", "usual_low"], ctx.loc["maison", "usual_high"]) == (100, 100)
+    opps = pd.DataFrame({"keyword": ["maison", "robe d'été", "lin"], "kind": ["marque", "générique", "générique"],
+                         "trend": ["en baisse"] * 3, "growth": [-0.4, -0.35, -0.4], "opportunity": [False] * 3,
+                         "searches": [1400, 1350, 1020]})
+    assert pages.searches_takeaway(opps, ctx) == (
+        f"aucune recherche générique n'est en hausse ; en baisse : « lin » (\u221240,0{P}) ; « robe d'été » baisse "
+        f"parce que le pic saisonnier de juillet est passé, pas par désintérêt. La recherche de la marque « maison » "
+        f"recule de 40,0{P} sur trois mois : c'est le pic de juillet qui retombe ; ce mois-ci, 100 recherches, dans "
+        f"la fourchette des mois sans pic (100 à 100).")
+
+
+def test_most_replied_original_not_a_reply():
+    t = pd.Timestamp
+    mentions = pd.DataFrame({
+        "mention_id": ["M1", "M2", "M3", "M4", "M5", "M6"],
+        "timestamp": [t("2026-10-14 08:00"), t("2026-10-14 09:00"), t("2026-10-14 10:00"), t("2026-10-14 11:00"),
+                      t("2026-10-14 12:00"), t("2026-10-20")],
+        "reply_to": [None, None, "M2", "M2", "M1", None], "retweet_of": [None] * 6,
+        "theme": ["delivery"] * 6, "label": ["negative"] * 6,
+        "text": ["Colis perdu, écrivez à jean@mail.fr", "Toujours pas livré après 3 semaines", "Moi aussi",
+                 "Moi aussi", "Même problème chez moi", "Livraison rapide"]})
+    # M2 has two replies, M1 one; replies themselves are never chosen; M6 is out of the window
+    assert pages.most_replied_originals(mentions, t("2026-10-13"), t("2026-10-16"), n=2) == [
+        "Toujours pas livré après 3 semaines", "Colis perdu, écrivez à [e-mail]"]
+    assert pages.most_replied_originals(mentions, t("2026-10-13"), t("2026-10-16"), theme="price") == []

@@ -174,17 +174,33 @@ def concept_cloud(texts: Iterable[str], *, top: int = 40, extra_stop: Iterable[s
     return out.sort_values(["weight", "concept"], ascending=[False, True]).head(top).reset_index(drop=True)
 
 
-def concept_alignment(consumer: pd.DataFrame, brand: pd.DataFrame, *, top: int = 15) -> tuple[float, pd.DataFrame]:
+def _word_keys(text: str) -> set[str]:
+    """Accent-free lower-case words of a text, with a final plural s/x dropped ('livraisons' ->
+    'livraison'), so that a concept matches the words of an expression or a post."""
+    words = _WORDS.findall(wtext.strip_accents(str(text).lower()))
+    return {w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in words}
+
+
+def concept_alignment(consumer: pd.DataFrame, brand: pd.DataFrame, *, top: int = 15,
+                      brand_texts: Iterable[str] | None = None) -> tuple[float, pd.DataFrame]:
     """How far the brand's messages match what consumers talk about: cosine similarity of the
     two concept clouds (0 = nothing shared, 1 = same concepts, same weights), and the consumers'
-    concepts the brand never uses (highest consumer weight first)."""
+    concepts the brand never uses (highest consumer weight first).
+
+    "Never uses" is checked on words, not only on whole concepts: a consumer concept whose
+    words all appear in one of the brand's concepts ("livraison" inside "livraison offerte")
+    or, when `brand_texts` is given, in one of the brand's posts, is used by the brand."""
     a = consumer.set_index("concept")["weight"]
     b = brand.set_index("concept")["weight"]
     idx = a.index.union(b.index)
     va, vb = a.reindex(idx).fillna(0).to_numpy(), b.reindex(idx).fillna(0).to_numpy()
     denom = np.linalg.norm(va) * np.linalg.norm(vb)
     score = float(va @ vb / denom) if denom > 0 else 0.0
-    missing = consumer[~consumer["concept"].isin(brand["concept"])].head(top).reset_index(drop=True)
+    brand_words = [_word_keys(c) for c in brand["concept"]]
+    if brand_texts is not None:
+        brand_words += [_word_keys(t) for t in brand_texts]
+    used = consumer["concept"].map(lambda c: any(_word_keys(c) <= ws for ws in brand_words if ws))
+    missing = consumer[~consumer["concept"].isin(brand["concept"]) & ~used].head(top).reset_index(drop=True)
     return score, missing
 
 

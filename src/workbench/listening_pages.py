@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from workbench import indicators, reporting
+from workbench import french, indicators, reporting
 from workbench.reporting import fmt_int, fmt_num, fmt_pct
 
 LABEL_FR = {"negative": "négatif", "neutral": "neutre", "positive": "positif"}
@@ -159,7 +159,8 @@ def describe_topics(topics: pd.DataFrame, texts: pd.DataFrame, untagged_code: st
 def topics_takeaway(topics: pd.DataFrame) -> str:
     """How many topics are mostly unclassified mentions (a theme missing from the taxonomy)."""
     new_topics = topics[topics["untagged"] >= 0.5]
-    return (f"{len(new_topics)} sujet(s) sur {len(topics)} sont surtout faits de mentions non classées"
+    verb = "sont surtout faits" if french.is_plural(len(new_topics)) else "est surtout fait"
+    return (f"{french.count(len(new_topics), 'sujet')} sur {len(topics)} {verb} de mentions non classées"
             + (f" (« {new_topics.iloc[0]['label']} ») : un thème à ajouter à la taxonomie." if len(new_topics)
                else " : la taxonomie couvre les sujets du mois."))
 
@@ -178,8 +179,12 @@ def show_topics(topics: pd.DataFrame) -> None:
 
 def alignment_takeaway(alignment: float, missing: pd.DataFrame) -> str:
     """The alignment score and the consumers' concepts the brand never uses."""
+    if not len(missing):
+        return (f"score d'alignement consommateurs / marque : {indicators.display('alignment', alignment)} ; la marque "
+                f"emploie dans ses publications tous les mots des principaux concepts de ses clients.")
     return (f"score d'alignement consommateurs / marque : {indicators.display('alignment', alignment)} ; les clients "
-            f"parlent de {', '.join(missing['concept'].head(3))} dont la marque ne parle jamais.")
+            f"parlent de {', '.join(f'« {c} »' for c in missing['concept'].head(3))}, des mots que la marque n'emploie "
+            f"dans aucune de ses publications (ni seuls, ni dans une expression).")
 
 
 def show_concept_clouds(consumer_cloud: pd.DataFrame, brand_cloud: pd.DataFrame, brand: str, alignment: float,
@@ -193,7 +198,7 @@ def show_concept_clouds(consumer_cloud: pd.DataFrame, brand_cloud: pd.DataFrame,
         top = cloud.head(20).iloc[::-1]
         ax.barh(top["concept"], top["weight"], color=color)
         ax.set_title(title)
-        ax.set_xlabel("Poids TF-IDF moyen")
+        ax.set_xlabel("Poids moyen du concept")
         reporting.int_axis(ax, "x")
     plt.tight_layout()
     _show()
@@ -206,6 +211,30 @@ def show_concept_clouds(consumer_cloud: pd.DataFrame, brand_cloud: pd.DataFrame,
 # --------------------------------------------------------------------------- 4. peaks and alerts
 
 
+def most_replied_originals(mentions: pd.DataFrame, start, end, n: int = 1, **equal) -> list[str]:
+    """The `n` original posts (not replies, not retweets) of [start day, end day] that drew the
+    most replies among `mentions`, personal data masked — the posts a peak or an alert is about,
+    rather than the short replies ("Moi aussi", "Même problème chez moi") that are repeated
+    most. `equal`: column=value filters on the candidates (e.g. brand=…, theme=…, label=…).
+    Ties go to the earliest post; posts without replies come after those with some."""
+    from workbench.text import mask_personal
+
+    day = mentions["timestamp"].dt.normalize()
+    cand = mentions[(day >= pd.Timestamp(start).normalize()) & (day <= pd.Timestamp(end).normalize())
+                    & mentions["reply_to"].isna()]
+    if "retweet_of" in cand.columns:
+        cand = cand[cand["retweet_of"].isna()]
+    for col, value in equal.items():
+        cand = cand[cand[col] == value]
+    if cand.empty:
+        return []
+    replies = mentions["reply_to"].dropna().astype(str).value_counts()
+    ranked = cand.assign(_replies=cand["mention_id"].astype(str).map(replies).fillna(0)).sort_values(
+        ["_replies", "timestamp"], ascending=[False, True], kind="mergesort")
+    texts = mask_personal(ranked["text"].drop_duplicates().head(n))
+    return [str(t) for t in texts]
+
+
 def episode_label(start, end, days: int) -> str:
     """'du 13/10 au 16/10 (4 jours)', or 'un jour'."""
     return f"du {start:%d/%m} au {end:%d/%m} ({days} jours)" if days > 1 else "un jour"
@@ -215,13 +244,15 @@ def peak_takeaway(top_peak, theme_label: Label) -> str:
     """The strongest peak: mentions and negatives that day, the episode and its theme."""
     return (f"le plus fort pic est le {top_peak['peak_date']:%d/%m/%Y} : {fmt_int(top_peak['peak_day_mentions'])} "
             f"mentions ce jour-là (le point rouge du graphique), dont {fmt_int(top_peak['peak_day_negative'])} "
-            f"négatives, {fmt_int(top_peak['mentions'])} sur l'épisode de {top_peak['days']} jour(s) ; thème "
+            f"négatives, {fmt_int(top_peak['mentions'])} sur l'épisode de {french.count(top_peak['days'], 'jour')} ; thème "
             f"principal : « {theme_label(top_peak['main_theme'])} ».")
 
 
-def show_peaks(volume: pd.DataFrame, peaks: pd.DataFrame, why: pd.DataFrame, brand: str, theme_label: Label):
+def show_peaks(volume: pd.DataFrame, peaks: pd.DataFrame, why: pd.DataFrame, brand: str, theme_label: Label,
+               mentions: pd.DataFrame | None = None):
     """Daily mentions with the detected peaks (chart), the explained peaks (table) and takeaway;
-    returns the strongest peak (a row of `why`) or None."""
+    returns the strongest peak (a row of `why`) or None. With `mentions` (the brand's mentions,
+    replies included), each peak shows its most replied original post of the main theme."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(12, 4))
@@ -238,11 +269,15 @@ def show_peaks(volume: pd.DataFrame, peaks: pd.DataFrame, why: pd.DataFrame, bra
         episode=[episode_label(s, e, d) for s, e, d in zip(why["start"], why["end"], why["days"], strict=True)],
         main_theme=why["main_theme"].map(theme_label),
         calendar_event=why["calendar_event"].replace("", "hors calendrier"),
-        representative_posts=why["representative_posts"].str.split(" | ", regex=False).str[0]),
-        columns={"peak_date": "Jour du pic", "peak_day_mentions": "Mentions ce jour-là",
-                 "peak_day_negative": "Négatives ce jour-là", "episode": "Épisode", "mentions": "Total sur l'épisode",
+        representative_posts=(
+            [(most_replied_originals(mentions, r["start"], r["end"], theme=r["main_theme"])
+              or most_replied_originals(mentions, r["start"], r["end"]) or ["–"])[0] for _, r in why.iterrows()]
+            if mentions is not None else why["representative_posts"].str.split(" | ", regex=False).str[0])),
+        columns={"peak_date": "Jour du pic", "peak_day_mentions": "Mentions (jour)",
+                 "peak_day_negative": "Négatives (jour)", "episode": "Épisode", "mentions": "Mentions (épisode)",
                  "main_theme": "Thème principal", "calendar_event": "Moment commercial",
-                 "share_negative": "Part négative (épisode)", "representative_posts": "Publication la plus reprise"},
+                 "share_negative": "Part négative (épisode)",
+                 "representative_posts": "Publication la plus commentée du thème"},
         formats={"peak_date": "date", "peak_day_mentions": "int", "peak_day_negative": "int", "mentions": "int",
                  "share_negative": "pct"})
     top_peak = why.sort_values("peak_day_mentions", ascending=False).iloc[0] if len(why) else None
@@ -255,20 +290,27 @@ def alerts_takeaway(month_alerts: pd.DataFrame, n_alerts: int, brand: str, top_p
     """The month's alerts and how the brand's main one relates to the strongest peak."""
     own = month_alerts[month_alerts["brand"] == brand].sort_values("negative_mentions", ascending=False)
     if not len(own) or top_peak is None:
-        return f"{len(month_alerts)} alerte(s) ce mois, {n_alerts} sur toute la période."
+        return f"{french.count(len(month_alerts), 'alerte')} ce mois, {fmt_int(n_alerts)} sur toute la période."
     a = own.iloc[0]
-    return (f"{len(month_alerts)} alerte(s) ce mois ({len(own)} pour {brand}). La principale, « {theme_label(a['theme'])} » "
+    return (f"{french.count(len(month_alerts), 'alerte')} ce mois ({len(own)} pour {brand}). La principale, « {theme_label(a['theme'])} » "
             f"→ {a['department']}, compte {fmt_int(a['negative_mentions'])} mentions négatives originales de ce thème du "
             f"{a['start']:%d/%m} au {a['end']:%d/%m} : c'est la part négative, sur ce seul thème, du pic de "
             f"{fmt_int(top_peak['mentions'])} mentions du {top_peak['start']:%d/%m} au {top_peak['end']:%d/%m}.")
 
 
-def show_alerts(month_alerts: pd.DataFrame, n_alerts: int, brand: str, top_peak, theme_label: Label) -> None:
-    """The month's routed alerts (table) and takeaway."""
-    reporting.show_table(month_alerts.assign(theme=month_alerts["theme"].map(theme_label)),
+def show_alerts(month_alerts: pd.DataFrame, n_alerts: int, brand: str, top_peak, theme_label: Label,
+                mentions: pd.DataFrame | None = None) -> None:
+    """The month's routed alerts (table) and takeaway. With `mentions` (scored, every brand,
+    replies included), the examples are the alert's most replied negative original posts."""
+    examples = month_alerts["examples"]
+    if mentions is not None:
+        examples = [" | ".join(most_replied_originals(mentions, a["start"], a["end"], n=2, brand=a["brand"],
+                                                      theme=a["theme"], label="negative")) or a["examples"]
+                    for _, a in month_alerts.iterrows()]
+    reporting.show_table(month_alerts.assign(theme=month_alerts["theme"].map(theme_label), examples=examples),
                          columns={"department": "Service", "theme": "Thème", "brand": "Marque", "start": "Début",
                                   "end": "Fin", "negative_mentions": "Négatives du thème", "authors": "Auteurs",
-                                  "examples": "Exemples"},
+                                  "examples": "Publications les plus commentées"},
                          formats={"start": "date", "end": "date", "negative_mentions": "int", "authors": "int"})
     reporting.takeaway(alerts_takeaway(month_alerts, n_alerts, brand, top_peak, theme_label))
 
@@ -308,6 +350,9 @@ def show_share_of_voice(sov: pd.DataFrame, sov_all: pd.DataFrame, month_start, b
     axes[1].legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1))
     reporting.pct_axis(axes[1])
     reporting.month_axis(axes[1])
+    for t in axes[1].get_xticklabels():  # twelve month labels in 10 inches: slanted, never touching
+        t.set_rotation(30)
+        t.set_ha("right")
     plt.tight_layout()
     _show()
     reporting.takeaway(share_of_voice_takeaway(trend, sov_month, brand, month_fr))
@@ -324,12 +369,19 @@ def drivers_takeaway(drivers: pd.DataFrame, theme_label: Label, category_label: 
         return "aucune mention de la marque ne cite une ligne de produits sur les trois derniers mois."
     worst, best = lines.iloc[0], lines.iloc[-1]
     specific = drivers[(drivers["category"] == worst["category"]) & (drivers["lift"] >= 1.2)]
+    # a verdict for every other line with a problem of its own (sur-risque of 1,5 or more)
+    others = (drivers[(drivers["category"] != worst["category"]) & (drivers["lift"] >= 1.5)]
+              .sort_values("lift", ascending=False).drop_duplicates("category"))
+    more = "".join(f" « {category_label(r['category'])} » ({fmt_pct(r['share_negative'])} de négatives) a aussi un "
+                   f"problème propre : « {theme_label(r['theme'])} » (×{fmt_num(r['lift'], 1)})."
+                   for _, r in others.iterrows())
     return (f"la ligne « {category_label(worst['category'])} » déçoit le plus ({fmt_pct(worst['share_negative'])} de "
             f"mentions négatives, contre {fmt_pct(best['share_negative'])} pour « {category_label(best['category'])} ») ; "
             + (f"son problème propre est « {theme_label(specific.iloc[0]['theme'])} » "
                f"(×{fmt_num(specific.iloc[0]['lift'], 1)} par rapport aux autres lignes)." if len(specific) else
                f"ses négatifs portent sur les mêmes thèmes que les autres lignes (« {theme_label(worst['theme'])} » "
-               f"en tête) : pas de défaut propre à la ligne."))
+               f"en tête) : pas de défaut propre à la ligne.")
+            + more)
 
 
 def show_drivers(drivers: pd.DataFrame, theme_label: Label, category_label: Label) -> None:
@@ -344,24 +396,79 @@ def show_drivers(drivers: pd.DataFrame, theme_label: Label, category_label: Labe
     reporting.takeaway(drivers_takeaway(drivers, theme_label, category_label))
 
 
-def searches_takeaway(opps: pd.DataFrame) -> str:
-    """Rising searches to seize and the largest falling generic one (`concepts.search_opportunities`)."""
+def seasonal_context(search: pd.DataFrame, recent_months: int = 3, factor: float = 1.5) -> pd.DataFrame:
+    """Per keyword, whether its 3-month change compares with a seasonal peak: `peak_month` is
+    the month of the comparison window (the `recent_months` before the last ones) whose volume
+    is at least `factor` times the keyword's median month (missing when none), with `last`
+    (the report month's searches) and the range of its other months (`usual_low`,
+    `usual_high`: months under that peak level). Without a year of history to compare with the
+    same months a year earlier, this says when a fall is only a peak passing."""
+    d = search.assign(month=pd.to_datetime(search["month"]).dt.to_period("M"))
+    wide = d.pivot_table(index="month", columns="keyword", values="searches", aggfunc="sum").sort_index()
+    prev = wide.iloc[-2 * recent_months:-recent_months]
+    high = wide.median() * factor
+    rows = {}
+    for k in wide.columns:
+        peaks = prev[k][prev[k] >= high[k]]
+        usual = wide[k][wide[k] < high[k]]
+        rows[k] = {"peak_month": peaks.idxmax() if len(peaks) else pd.NaT, "last": wide[k].iloc[-1],
+                   "usual_low": usual.min() if len(usual) else np.nan,
+                   "usual_high": usual.max() if len(usual) else np.nan}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("keyword")
+
+
+def _peak_name(month) -> str:
+    return reporting.month_label(str(month)).split(" ")[0]
+
+
+def searches_takeaway(opps: pd.DataFrame, context: pd.DataFrame | None = None) -> str:
+    """Rising searches to seize, the largest falling generic one that is not a seasonal peak
+    passing, the seasonal falls, and the brand's own query (`concepts.search_opportunities`,
+    `seasonal_context`)."""
+    ctx = context if context is not None else pd.DataFrame(columns=["peak_month"])
+    peak = opps["keyword"].map(ctx["peak_month"]) if len(ctx) else pd.Series(None, index=opps.index)
     rising = opps[opps["opportunity"] & (opps["trend"] == "en hausse")].sort_values("growth", ascending=False)
-    falling = opps[(opps["kind"] == "générique") & (opps["trend"] == "en baisse")].sort_values("searches",
-                                                                                            ascending=False)
+    falls = (opps["kind"] == "générique") & (opps["trend"] == "en baisse")
+    falling = opps[falls & peak.isna()].sort_values("searches", ascending=False)
+    seasonal = opps[falls & peak.notna()].sort_values("searches", ascending=False)
     top = rising.head(3)
-    return ((f"recherches en hausse à saisir : "
-             f"{', '.join(f'« {k} » ({fmt_pct(g)})' for k, g in zip(top['keyword'], top['growth'], strict=True))}"
-             if len(rising) else "aucune recherche générique n'est en hausse")
-            + (f" ; en baisse : « {falling.iloc[0]['keyword']} » ({fmt_pct(falling.iloc[0]['growth'])})."
-               if len(falling) else "."))
+    text = (f"recherches en hausse à saisir : "
+            f"{', '.join(f'« {k} » ({reporting.fmt_signed(100 * g, 1, chr(37))})' for k, g in zip(top['keyword'], top['growth'], strict=True))}"
+            if len(rising) else "aucune recherche générique n'est en hausse")
+    if len(falling):
+        text += (f" ; en baisse : « {falling.iloc[0]['keyword']} » "
+                 f"({reporting.fmt_signed(100 * falling.iloc[0]['growth'], 1, '%')})")
+    if len(seasonal):
+        text += (f" ; {', '.join(f'« {k} »' for k in seasonal['keyword'].head(3))} "
+                 f"{'baissent' if len(seasonal) > 1 else 'baisse'} parce que le pic saisonnier "
+                 f"de {_peak_name(peak[seasonal.index[0]])} est passé, pas par désintérêt")
+    brand_rows = opps[opps["kind"] == "marque"].sort_values("searches", ascending=False)
+    if len(brand_rows) and len(ctx):
+        b = brand_rows.iloc[0]
+        c = ctx.loc[b["keyword"]] if b["keyword"] in ctx.index else None
+        if c is not None and b["trend"] == "en baisse" and pd.notna(c["peak_month"]):
+            text += (f". La recherche de la marque « {b['keyword']} » recule de "
+                     f"{fmt_pct(abs(b['growth']))} sur trois mois : c'est le pic de {_peak_name(c['peak_month'])} "
+                     f"qui retombe ; ce mois-ci, {fmt_int(c['last'])} recherches, dans la fourchette "
+                     f"des mois sans pic ({fmt_int(c['usual_low'])} à {fmt_int(c['usual_high'])})")
+        elif c is not None and b["trend"] == "en baisse":
+            text += (f". La recherche de la marque « {b['keyword']} » recule de {fmt_pct(abs(b['growth']))} "
+                     f"sur trois mois, sans pic saisonnier à l'origine : à surveiller")
+    return text + "."
 
 
-def show_searches(opps: pd.DataFrame) -> None:
-    """The first 15 search keywords with their trend and opportunity (table) and takeaway."""
-    reporting.show_table(opps.head(15).assign(opportunity=opps["opportunity"].map({True: "oui", False: "non"})),
+def show_searches(opps: pd.DataFrame, context: pd.DataFrame | None = None) -> None:
+    """The first 15 search keywords with their trend (seasonal falls marked) and opportunity
+    (table) and takeaway."""
+    shown = opps.head(15)
+    trend = shown["trend"]
+    if context is not None and len(context):
+        peak = shown["keyword"].map(context["peak_month"])
+        trend = trend.where(peak.isna() | (trend != "en baisse"),
+                            "en baisse (pic de " + peak.map(lambda m: _peak_name(m) if pd.notna(m) else "") + " passé)")
+    reporting.show_table(shown.assign(opportunity=shown["opportunity"].map({True: "oui", False: "non"}), trend=trend),
                          columns={"keyword": "Mot-clé", "searches": "Recherches (total)",
                                   "growth": "Évolution 3 mois", "trend": "Tendance", "kind": "Nature",
                                   "opportunity": "Opportunité"},
-                         formats={"searches": "int", "growth": "pct"})
-    reporting.takeaway(searches_takeaway(opps))
+                         formats={"searches": "int", "growth": lambda v: reporting.fmt_signed(100 * v, 1, "%")})
+    reporting.takeaway(searches_takeaway(opps, context))
