@@ -231,3 +231,42 @@ def test_sample_planted_dropouts_get_a_lower_p_alive_under_mbgnbd(sample_fits, t
     assert auc["mbgnbd"] > auc["bgnbd"] + 0.02
     assert auc["mbgnbd"] > 0.9
     assert pa["mbgnbd"][dropped].mean() < pa["bgnbd"][dropped].mean()
+
+
+def test_tracking_follows_a_constant_rate_population():
+    """On data with constant purchase rates the model's monthly curve tracks the observed repeat
+    purchase days, in calibration and holdout alike; holdout totals agree with the comparison."""
+    tx = _transactions_from_mbgnbd(4000, seed=7)
+    cal, end = pd.Timestamp("2024-12-31"), pd.Timestamp("2025-06-30")
+    comp = cm.holdout_comparison(tx, cal, end)
+    tr = cm.tracking(tx, comp.fits["mbgnbd"], cal, end)
+    assert list(tr.columns) == ["actual", "expected", "ratio", "calibration"]
+    assert tr.index[0] == pd.Period("2024-01", "M") and tr.index[-1] == pd.Period("2025-06", "M")
+    assert tr["calibration"].sum() == 12
+    busy = tr[tr["expected"] > 150]  # months with enough purchases to compare
+    assert len(busy) >= 15 and busy["ratio"].between(0.85, 1.15).all()
+    hold = tr[~tr["calibration"]]
+    assert hold["actual"].sum() == comp.table.loc["total", "actual"]
+    # the cohort's unconditional mean and the sum of conditional expectations agree
+    assert hold["expected"].sum() == pytest.approx(comp.table.loc["total", "predicted_mbgnbd"], rel=0.02)
+    with pytest.raises(ValueError, match="after calibration_end"):
+        cm.tracking(tx, comp.fits["mbgnbd"], end, cal)
+
+
+def test_sample_tracking_shows_the_calendar_behind_the_holdout_gap(sample_fits):
+    """The sample's gap is mostly calendar: inside the calibration period already, the months with
+    sales or Christmas are above the constant-rate model and the others below; the holdout's
+    quiet August is the month that misses most."""
+    from workbench import retail_calendar
+
+    tx, _, _, comp = sample_fits
+    tr = cm.tracking(tx, comp.fits[comp.chosen], "2026-07-31", "2026-10-31")
+    cal = tr[tr["calibration"]].iloc[1:]  # the first month is the cohort's first purchases
+    sales = retail_calendar.sales_periods([2025, 2026])
+    busy_months = {p for s in sales.itertuples() for p in pd.period_range(s.start, s.end, freq="M")} | {
+        pd.Period("2025-12", "M")}
+    busy = cal.index.isin(list(busy_months))
+    assert cal.loc[busy, "ratio"].mean() > 1.1 > 0.9 > cal.loc[~busy, "ratio"].mean()
+    hold = tr[~tr["calibration"]]
+    assert hold["ratio"].idxmin() == pd.Period("2026-08", "M")
+    assert hold["ratio"].min() >= cal["ratio"].min() - 0.05  # no worse than a quiet calibration month
