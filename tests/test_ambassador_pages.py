@@ -10,6 +10,7 @@ from workbench import ambassador_pages as ap
 from workbench import ambassadors as amb
 
 NB = "\u202f"  # thousands separator
+P = "\u00a0%"  # percent sign, non-breaking space before it
 NBSP = "\u00a0"  # before %
 
 
@@ -73,8 +74,10 @@ def test_edge_weights_and_top_accounts():
     assert shown["detractor"].tolist() == ["oui", "non", "non"]
     assert shown["influence"].tolist() == pytest.approx([10.0, 10.0, 2.0])
     assert ap.top_accounts_sentence(top, links) == \
-        "les 3 comptes les plus influents comptent 2 clients du fichier et 1 détracteur(s)."
-    assert ap.detractors_sentence(accounts) == ("1 comptes actifs sont détracteurs ; beaucoup d'abonnés ne font pas "
+        "les 3 comptes les plus influents comptent 2 clients du fichier et 1\u00a0détracteur."
+    assert ap.detractors_sentence(accounts) == ("1\u00a0compte social actif (clients ou non) est détracteur sur la "
+                                                "fenêtre d'analyse ; seuls ceux des clients consentants comptent dans "
+                                                "les exclusions de la section 4. Beaucoup d'abonnés ne font pas "
                                                 "l'influence : ce sont les relais et les conversations qui la font.")
 
 
@@ -97,8 +100,8 @@ def test_pool_tables_and_sentence():
     table = ap.pool_table(pool)
     assert table.loc["Clients dans le vivier", "Nombre"] == 3
     assert table.loc["Sélectionnables", "Nombre"] == 5120
-    assert ap.pool_sentence(pool) == (f"5{NB}120 clients sont sélectionnables ; 35 détracteurs et 12 clients avec une "
-                                      "réclamation sans réponse ont été écartés malgré leur consentement.")
+    assert ap.pool_sentence(pool) == (f"5{NB}120 clients sont sélectionnables ; parmi les clients consentants, 35 "
+                                      "détracteurs et 12 clients avec une réclamation sans réponse ont été écartés.")
     by_path = ap.path_table(pool)
     assert by_path.loc["en ligne"].tolist() == [2, 1, 1, 0, pytest.approx(0.3)]
     assert by_path.loc["hors ligne", "nommes"] == 1
@@ -128,13 +131,64 @@ def test_shortlist_export_and_sentence():
     assert ap.shortlist_sentence(full, True) == ("2 ambassadeurs retenus, aucun détracteur ni client avec une "
                                                  "réclamation sans réponse ; le premier (C7) doit surtout son score "
                                                  "à e-mails 60 %.")
-    assert ap.shortlist_sentence(full, False) == "2 ambassadeurs retenus, dont 1 détracteur(s) signalé(s)."
+    assert ap.shortlist_sentence(full, False) == "2 ambassadeurs retenus, dont 1\u00a0détracteur signalé."
 
 
 def test_moves():
     moves = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "mouvement": ["entrée", "sortie", "entrée"],
                           "raison": ["score en hausse (+0,12)", "consentement retiré", "score en hausse (+0,05)"]})
     assert ap.move_reasons(moves).to_dict() == {"score en hausse": 2, "consentement retiré": 1}
-    assert ap.moves_sentence(moves, "2026-10") == ("2 entrées et 1 sorties depuis septembre 2026 ; "
+    assert ap.moves_sentence(moves, "2026-10") == ("2\u00a0entrées et 1\u00a0sortie depuis septembre 2026 ; "
                                                    "raison la plus fréquente : « score en hausse ».")
     assert ap.moves_sentence(moves.iloc[:0], "2026-10") == "la liste n'a pas changé depuis le mois précédent."
+
+
+def test_moves_show_scores_that_differ_and_the_turnover():
+    """'score en hausse (0,12 → 0,12)' can't be read: enough decimals, or a quota move."""
+    moves = pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"],
+                          "mouvement": ["entrée", "entrée", "sortie", "sortie"],
+                          "raison": ["score en hausse (0,12 → 0,12)", "score en hausse (0,10 → 0,20)",
+                                     "score en baisse (0,04 → 0,04)", "consentement retiré"]})
+    before = pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"], "score": [0.1181, 0.1, 0.0431, 0.3]})
+    after = pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"], "score": [0.1244, 0.2, 0.0412, 0.3]})
+    out = ap.readable_moves(moves, before, after)
+    assert out["raison"].tolist() == [
+        "score en hausse (0,118 → 0,124)", "score en hausse (0,10 → 0,20)",
+        "devancé de peu dans son quota (score presque inchangé)", "consentement retiré"]
+    assert ap.turnover_sentence(moves, 50).startswith(f"4,0{P} de la liste (2 places sur 50) a changé en un mois. "
+                                                      "La liste est stable")
+    assert "se gère comme un vivier" in ap.turnover_sentence(pd.concat([moves] * 10), 50)
+
+
+def test_shortlist_shows_every_path_with_its_tone():
+    full = pd.DataFrame({"rank": range(1, 11), "customer_id": [f"C{i}" for i in range(1, 11)],
+                         "path": ["en ligne"] * 3 + ["hors ligne · grand magasin (CRM)"] * 6
+                         + ["hors ligne · petit magasin (nomination)"]})
+    view = ap.shortlist_by_path(full, 5)
+    # in proportion to each path's place in the list, at least one per path, 5 lines in all
+    assert view["path"].value_counts().to_dict() == {"hors ligne · grand magasin (CRM)": 3, "en ligne": 1,
+                                                     "hors ligne · petit magasin (nomination)": 1}
+    assert view.groupby("path")["rank"].min().to_dict() == {"en ligne": 1, "hors ligne · grand magasin (CRM)": 4,
+                                                            "hors ligne · petit magasin (nomination)": 10}
+    assert [ap.tone_text(v) for v in (0.45, -0.3, 0.0, float("nan"))] == [
+        "positif (+0,45)", "négatif (\u22120,30)", "neutre (0,00)", "pas de publication"]
+
+
+def test_lowest_links_one_line_each_and_kept():
+    links = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "account_id": ["A1", "A2", "A3"],
+                          "match_probability": [0.99, 0.852, 0.7]})
+    explained = pd.DataFrame({"customer_id": ["C2", "C2", "C3", "C3"], "account_id": ["A2", "A2", "A3", "A3"],
+                              "comparaison": ["nom", "ville", "nom", "ville"],
+                              "niveau": ["nom de famille seul", "identique", "exact", "absente"],
+                              "facteur_bayes": [3.0, 5.0, 9.0, 1.0]})
+    assert ap.lowest_links_sentence(links, ap.lowest_links_wide(links, explained, n=1), 0.6).startswith(
+        f"les liens les moins sûrs (tous à 70,0{P}) dépassent")
+    wide = ap.lowest_links_wide(links, explained, n=2)
+    assert wide.to_dict("records") == [
+        {"customer_id": "C3", "account_id": "A3", "match_probability": 0.7, "Nom": "exact", "Ville": "absente"},
+        {"customer_id": "C2", "account_id": "A2", "match_probability": 0.852, "Nom": "nom de famille seul",
+         "Ville": "identique"}]
+    assert ap.lowest_links_sentence(links, wide, 0.6) == (
+        f"les liens les moins sûrs (70,0{P} à 85,2{P}) dépassent le seuil de 60,0{P} : ils sont gardés, et un client "
+        f"relié ainsi peut entrer dans le vivier par la voie en ligne. 2\u00a0liens sous 90 % sont à vérifier avant "
+        f"de contacter le client (la liste courte indique la probabilité du lien de chaque ambassadeur en ligne).")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench import ambassadors as amb
-from workbench import reporting
+from workbench import french, reporting
 from workbench.reporting import fmt_int, fmt_num, fmt_pct
 
 YES_NO = {True: "oui", False: "non"}
@@ -61,11 +61,40 @@ def show_links(links: pd.DataFrame, explained: pd.DataFrame) -> None:
         formats={"liens": "int", "facteur": "num1"}, max_rows=20)
 
 
-def show_lowest_links(links: pd.DataFrame, explained: pd.DataFrame, n: int = 5) -> None:
-    reporting.show_table(lowest_links(links, explained, n), columns={
-        "customer_id": "Client", "account_id": "Compte", "match_probability": "Probabilité", "comparaison": "Comparaison",
-        "niveau": "Niveau", "facteur_bayes": "Facteur de Bayes"},
-        formats={"match_probability": "pct", "facteur_bayes": "num2"}, max_rows=20)
+def lowest_links_wide(links: pd.DataFrame, explained: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """One line per link among the `n` least certain ones: client, account, probability, and the
+    level reached on each comparison (one column per comparison)."""
+    low = lowest_links(links, explained, n)
+    if low.empty:
+        return pd.DataFrame(columns=["customer_id", "account_id", "match_probability"])
+    wide = low.pivot_table(index=["customer_id", "account_id", "match_probability"], columns="comparaison",
+                           values="niveau", aggfunc="first")
+    wide.columns = [str(c).capitalize() for c in wide.columns]
+    return wide.reset_index().sort_values(["match_probability", "customer_id"]).reset_index(drop=True)
+
+
+def lowest_links_sentence(links: pd.DataFrame, wide: pd.DataFrame, threshold: float) -> str:
+    """What the least certain links rest on, and that they are kept (above the threshold)."""
+    if wide.empty:
+        return "aucun lien à vérifier."
+    lo, hi = wide["match_probability"].min(), wide["match_probability"].max()
+    n_weak = int((links["match_probability"] < 0.9).sum())
+    span = f"tous à {fmt_pct(lo)}" if fmt_pct(lo) == fmt_pct(hi) else f"{fmt_pct(lo)} à {fmt_pct(hi)}"
+    return (f"les liens les moins sûrs ({span}) dépassent le seuil de {fmt_pct(threshold)} : "
+            f"ils sont gardés, et un client relié ainsi peut entrer dans le vivier par la voie en ligne. "
+            f"{french.count(n_weak, 'lien')} sous 90 % sont à vérifier avant de contacter le client "
+            f"(la liste courte indique la probabilité du lien de chaque ambassadeur en ligne).")
+
+
+def show_lowest_links(links: pd.DataFrame, explained: pd.DataFrame, n: int = 5, threshold: float = 0.6) -> None:
+    """The `n` least certain links, one line each, and whether they are kept."""
+    wide = lowest_links_wide(links, explained, n)
+    reporting.show_table(wide, columns={"customer_id": "Client", "account_id": "Compte",
+                                        "match_probability": "Probabilité",
+                                        **{c: c for c in wide.columns if c not in ("customer_id", "account_id",
+                                                                                    "match_probability")}},
+                         formats={"match_probability": "pct"}, max_rows=n)
+    reporting.takeaway(lowest_links_sentence(links, wide, threshold))
 
 
 def plot_link_probabilities(links: pd.DataFrame, threshold: float):
@@ -117,15 +146,16 @@ def top_accounts_table(top: pd.DataFrame, links: pd.DataFrame, platform_label) -
 
 
 def top_accounts_sentence(top: pd.DataFrame, links: pd.DataFrame) -> str:
+    n_det = int(top["detractor"].astype(bool).sum())
     return (f"les {len(top)} comptes les plus influents comptent "
             f"{fmt_int(int(top['account_id'].isin(set(links['account_id'])).sum()))} "
-            f"clients du fichier et {fmt_int(int(top['detractor'].astype(bool).sum()))} détracteur(s).")
+            f"clients du fichier et {french.count(n_det, 'détracteur')}.")
 
 
 def show_top_accounts(top: pd.DataFrame, links: pd.DataFrame, platform_label) -> None:
     reporting.show_table(top_accounts_table(top, links, platform_label), columns={
         "account_id": "Compte", "platform": "Réseau", "influence": "Influence (‰)",
-        "amplification_per_post": "Relais / publication", "conversations_per_post": "Conversations / publication",
+        "amplification_per_post": "Relais / publ.", "conversations_per_post": "Conversations / publ.",
         "followers": "Abonnés", "main_topic": "Sujet principal", "sentiment": "Tonalité (−1 à +1)",
         "detractor": "Détracteur", "client": "Client CRM"},
         formats={"influence": "num2", "amplification_per_post": "num1", "conversations_per_post": "num1",
@@ -141,7 +171,7 @@ def plot_audience_influence(accounts: pd.DataFrame):
                          palette={False: "#3366cc", True: "#cc3333"})
     reporting.log_axis(ax, "x")
     reporting.log_axis(ax, "y")
-    ax.set_title("L'audience n'est pas l'influence : abonnés et PageRank des comptes actifs")
+    ax.set_title("L'audience n'est pas l'influence : abonnés et influence des comptes actifs")
     ax.set_xlabel("Abonnés (échelle log)")
     ax.set_ylabel("Influence (échelle log)")
     handles, _ = ax.get_legend_handles_labels()
@@ -150,8 +180,11 @@ def plot_audience_influence(accounts: pd.DataFrame):
 
 
 def detractors_sentence(accounts: pd.DataFrame) -> str:
-    return (f"{fmt_int(int(accounts['detractor'].sum()))} comptes actifs sont détracteurs ; beaucoup d'abonnés ne "
-            "font pas l'influence : ce sont les relais et les conversations qui la font.")
+    n = int(accounts["detractor"].sum())
+    verb = "sont détracteurs" if french.is_plural(n) else "est détracteur"
+    return (f"{french.count(n, 'compte social actif', 'comptes sociaux actifs')} (clients ou non) {verb} sur "
+            "la fenêtre d'analyse ; seuls ceux des clients consentants comptent dans les exclusions de la section 4. "
+            "Beaucoup d'abonnés ne font pas l'influence : ce sont les relais et les conversations qui la font.")
 
 
 # --------------------------------------------------------------------------- 3. engagement score
@@ -192,16 +225,16 @@ def pool_table(pool: pd.DataFrame) -> pd.DataFrame:
     ]}, index=pd.Index([
         "Clients du CRM", "Clients dans le vivier", "Petits magasins, non nommés (hors vivier)",
         "Nominations du personnel (toutes dates)", "Nominations de clients inconnus du CRM",
-        "Nommés, non scorés (gardés)", "Exclus : pas de consentement", "Exclus : détracteurs",
-        "Exclus : réclamation sans réponse", "Sélectionnables",
+        "Nommés, non scorés (gardés)", "Exclus : pas de consentement", "Exclus : clients consentants détracteurs",
+        "Exclus : clients consentants avec une réclamation sans réponse", "Sélectionnables",
     ], name="Vivier"))
 
 
 def pool_sentence(pool: pd.DataFrame) -> str:
     pa = pool.attrs
-    return (f"{fmt_int(pa['eligible'])} clients sont sélectionnables ; {fmt_int(pa['excluded_detractors'])} "
-            f"détracteurs et {fmt_int(pa['excluded_open_complaints'])} clients avec une réclamation sans réponse "
-            "ont été écartés malgré leur consentement.")
+    return (f"{fmt_int(pa['eligible'])} clients sont sélectionnables ; parmi les clients consentants, "
+            f"{fmt_int(pa['excluded_detractors'])} détracteurs et {fmt_int(pa['excluded_open_complaints'])} clients "
+            "avec une réclamation sans réponse ont été écartés.")
 
 
 def path_table(pool: pd.DataFrame) -> pd.DataFrame:
@@ -209,6 +242,15 @@ def path_table(pool: pd.DataFrame) -> pd.DataFrame:
     return pool.groupby("path").agg(clients=("customer_id", "size"), consentants=("ambassador_consent", "sum"),
                                     eligibles=("eligible", "sum"), nommes=("nominated", "sum"),
                                     score_median=("score", "median")).rename_axis("Parcours")
+
+
+def path_sentence(pool: pd.DataFrame) -> str:
+    """Where the eligible customers come from, by path."""
+    t = path_table(pool)
+    top = t["eligibles"].idxmax()
+    return (f"la plupart des clients sélectionnables viennent du parcours « {top} » "
+            f"({fmt_int(t.loc[top, 'eligibles'])} sur {fmt_int(t['eligibles'].sum())}) ; "
+            f"les nominations du personnel font entrer {fmt_int(t['nommes'].sum())} clients.")
 
 
 def show_pool(pool: pd.DataFrame) -> None:
@@ -220,6 +262,7 @@ def show_pool(pool: pd.DataFrame) -> None:
         "nommes": "Nommés", "score_median": "Score médian"},
         formats={"clients": "int", "consentants": "int", "eligibles": "int", "nommes": "int", "score_median": "num2"},
         index=True)
+    reporting.takeaway(path_sentence(pool))
 
 
 # --------------------------------------------------------------------------- 5. representativeness
@@ -238,6 +281,7 @@ def plot_representativeness(rep: pd.DataFrame):
     ax.set_title("Distance à la clientèle réelle (plus bas = plus représentatif)")
     ax.set_xlabel("Distance de variation totale")
     ax.set_ylabel("")
+    ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never on them
     return ax
 
 
@@ -245,6 +289,15 @@ def representativeness_sentence(rep: pd.DataFrame) -> str:
     return (f"le panel divers est à {fmt_num(rep.loc['moyenne', 'diverse'], 3)} de la clientèle réelle "
             f"(distance moyenne), contre {fmt_num(rep.loc['moyenne', 'score_only'], 3)} pour une sélection au seul "
             "score.")
+
+
+def online_mix_sentence(mix: pd.DataFrame) -> str:
+    """How the diverse panel and the score-only pick compare with the base on online / offline."""
+    off = [i for i in mix.index if i != amb.ONLINE]
+    share = mix.loc[off].sum() if off else mix.iloc[:0].sum()
+    return (f"{fmt_pct(share['Base clients'])} des clients sont hors ligne, contre {fmt_pct(share['Panel divers'])} du "
+            f"panel divers et {fmt_pct(share['Seul score'])} d'une sélection au seul score : les quotas gardent la "
+            "voix des clients des magasins.")
 
 
 def online_mix(base: pd.DataFrame, panel_ids, score_only_ids) -> pd.DataFrame:
@@ -272,17 +325,50 @@ def csv_export(full: pd.DataFrame) -> pd.DataFrame:
     return full.drop(columns=["store_id"]).rename(columns={**amb.SHORTLIST_LABELS, "store_name": "magasin"})
 
 
-def show_shortlist(full: pd.DataFrame, shown: int) -> None:
-    reporting.show_table(full.head(shown).assign(nominated=full["nominated"].map(YES_NO)), columns={
-        "rank": "Rang", "customer_id": "Client", "score": "Score", "explanation": "Pourquoi (part de chaque signal)",
-        "topics": "Sujets", "store_name": "Magasin", "path": "Parcours", "nominated": "Nommé par le magasin"},
+def shortlist_by_path(full: pd.DataFrame, shown: int) -> pd.DataFrame:
+    """The first of each path, `shown` lines in all, each path's lines in proportion to its place
+    in the list (at least one per path): the page shows online and offline ambassadors alike."""
+    counts = full["path"].value_counts()
+    exact = counts / counts.sum() * shown
+    quota = exact.astype(int).clip(lower=1)  # largest remainders fill the rest
+    while quota.sum() < min(shown, len(full)) and (quota < counts).any():
+        room = (exact - quota)[quota < counts]
+        quota[room.idxmax()] += 1
+    while quota.sum() > shown and (quota > 1).any():
+        quota[(exact - quota)[quota > 1].idxmin()] -= 1
+    parts = [full[full["path"] == p].sort_values("rank").head(q) for p, q in quota.items()]
+    return pd.concat(parts).reset_index(drop=True) if parts else full.head(0)
+
+
+def tone_text(value) -> str:
+    """A customer's mean tone about the brand in words, with the value: 'positif (+0,45)'."""
+    if pd.isna(value):
+        return "pas de publication"
+    word = "positif" if value > 0.1 else "négatif" if value < -0.1 else "neutre"
+    return f"{word} ({reporting.fmt_signed(value, 2)})"
+
+
+def show_shortlist(full: pd.DataFrame, shown: int, tone: pd.Series | None = None,
+                   link_probability: pd.Series | None = None) -> None:
+    """The first ambassadors of each path (`shortlist_by_path`), with their tone about the brand
+    (`tone`: customer_id -> mean sentiment) and, online, the probability of their account link."""
+    view = shortlist_by_path(full, shown)
+    view = view.assign(nominated=view["nominated"].map(YES_NO),
+                       tone=view["customer_id"].map(tone) if tone is not None else None,
+                       link=view["customer_id"].map(link_probability) if link_probability is not None else None)
+    view["tone"] = view["tone"].map(tone_text)
+    view["link"] = view["link"].map(lambda v: "–" if pd.isna(v) else fmt_pct(v))
+    reporting.show_table(view, columns={
+        "path": "Parcours", "rank": "Rang", "customer_id": "Client", "score": "Score",
+        "explanation": "Pourquoi (part de chaque signal)", "topics": "Sujets", "tone": "Tonalité envers la marque",
+        "store_name": "Magasin", "nominated": "Nommé par le magasin", "link": "Lien compte ↔ client"},
         formats={"rank": "int", "score": "num2"}, max_rows=shown)
 
 
 def shortlist_sentence(full: pd.DataFrame, exclude_risks: bool) -> str:
     if not exclude_risks:
-        return (f"{fmt_int(len(full))} ambassadeurs retenus, dont {fmt_int(int(full['detractor'].sum()))} "
-                "détracteur(s) signalé(s).")
+        return (f"{fmt_int(len(full))} ambassadeurs retenus, dont "
+                f"{french.count(int(full['detractor'].sum()), 'détracteur signalé')}.")
     first = full.iloc[0]
     return (f"{fmt_int(len(full))} ambassadeurs retenus, aucun détracteur ni client avec une réclamation sans "
             f"réponse ; le premier ({first['customer_id']}) doit surtout son score à "
@@ -302,18 +388,61 @@ def moves_sentence(moves: pd.DataFrame, period) -> str:
     if not len(reasons):
         return "la liste n'a pas changé depuis le mois précédent."
     n_in, n_out = int((moves["mouvement"] == "entrée").sum()), int((moves["mouvement"] == "sortie").sum())
-    return (f"{fmt_int(n_in)} entrées et {fmt_int(n_out)} sorties depuis "
+    return (f"{french.count(n_in, 'entrée')} et {french.count(n_out, 'sortie')} depuis "
             f"{reporting.month_label(str(pd.Period(period, freq='M') - 1))} ; "
             f"raison la plus fréquente : « {reasons.index[0]} ».")
 
 
-def show_moves(moves: pd.DataFrame, period) -> None:
-    """Reasons table, the first moves, and the takeaway."""
+def _score_text(before: float, after: float) -> str:
+    """The two scores with as many decimals as it takes to tell them apart (up to 4)."""
+    for d in (2, 3, 4):
+        a, b = fmt_num(before, d), fmt_num(after, d)
+        if a != b:
+            return f"{a} → {b}"
+    return f"{fmt_num(after, 4)}, inchangé"
+
+
+def readable_moves(moves: pd.DataFrame, previous_pool: pd.DataFrame, current_pool: pd.DataFrame) -> pd.DataFrame:
+    """The moves with their score before and after, and reasons whose two scores differ on the
+    page: 'score en hausse (0,118 → 0,124)'; a score that moved by less than 0,005 is a move
+    of the quota ('devancé de peu dans son quota'), not a score change."""
+    before = previous_pool.set_index("customer_id")["score"]
+    after = current_pool.set_index("customer_id")["score"]
+    out = moves.assign(score_before=moves["customer_id"].map(before), score_after=moves["customer_id"].map(after))
+    scored = out["raison"].str.startswith(("score en hausse", "score en baisse"))
+    small = scored & ((out["score_after"] - out["score_before"]).abs() < 0.005)
+    base = out["raison"].str.replace(r" \(.*\)$", "", regex=True)
+    out["raison"] = out["raison"].where(~scored, [
+        f"{b} ({_score_text(x, y)})" for b, x, y in zip(base, out["score_before"], out["score_after"], strict=True)])
+    out.loc[small & (out["mouvement"] == "entrée"), "raison"] = "passé devant de peu dans son quota (score presque inchangé)"
+    out.loc[small & (out["mouvement"] == "sortie"), "raison"] = "devancé de peu dans son quota (score presque inchangé)"
+    return out
+
+
+def turnover_sentence(moves: pd.DataFrame, list_size: int) -> str:
+    """How much of the list changed in a month, and what it means for the programme."""
+    n_in = int((moves["mouvement"] == "entrée").sum())
+    if not list_size:
+        return "liste vide."
+    share = n_in / list_size
+    reading = ("Une liste aussi mouvante se gère comme un vivier : garder plusieurs mois les ambassadeurs qui "
+               "s'engagent plutôt que de suivre le classement du mois, où de petits écarts de score font entrer et "
+               "sortir" if share > 0.3 else "La liste est stable d'un mois sur l'autre")
+    return f"{fmt_pct(share)} de la liste ({fmt_int(n_in)} places sur {fmt_int(list_size)}) a changé en un mois. {reading}."
+
+
+def show_moves(moves: pd.DataFrame, period, previous_pool: pd.DataFrame | None = None,
+               current_pool: pd.DataFrame | None = None, list_size: int | None = None) -> None:
+    """Reasons table, the moves (scores with enough decimals), and the takeaways."""
+    if previous_pool is not None and current_pool is not None:
+        moves = readable_moves(moves, previous_pool, current_pool)
     reporting.show_table(move_reasons(moves).rename("Clients").rename_axis("Raison").to_frame(),
                          formats={"Clients": "int"}, index=True)
     reporting.show_table(moves, columns={"customer_id": "Client", "mouvement": "Mouvement", "raison": "Raison"},
                          max_rows=10)
     reporting.takeaway(moves_sentence(moves, period))
+    if list_size is not None:
+        reporting.takeaway(turnover_sentence(moves, list_size))
 
 
 # --------------------------------------------------------------------------- 8. reweighting
