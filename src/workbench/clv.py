@@ -213,6 +213,7 @@ class BGNBDFit:
     n_customers: int
     converged: bool = True
     extra: dict = field(default_factory=dict)
+    model: str = "bgnbd"  # key of `clv_models.MODEL_LABELS`, like `clv_models.MBGNBDFit.model`
 
     @property
     def params(self) -> dict[str, float]:
