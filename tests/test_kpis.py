@@ -332,7 +332,10 @@ def test_hard_and_soft_models_headline_only_the_planted_effects(scored_weekly, t
     assert not reading[~eff["robust"]].str.contains("effet robuste").any()
     table = kpi_tables.effects_table(eff)
     assert table["Retenu"].eq("oui").sum() == len(robust)
-    assert kpi_tables.effects_sentence(eff, 50).startswith(f"{len(robust)} effet(s) retenu(s) sur {len(eff)} testés")
+    from workbench import french
+
+    assert kpi_tables.effects_sentence(eff, 50).startswith(
+        f"{french.count(len(robust), 'effet retenu')} sur {len(eff)} testés")
 
 
 # --------------------------------------------------------------------------- real data (CDNOW)
@@ -419,3 +422,21 @@ def test_plot_twin_uses_registry_labels_and_units():
     assert ax1.get_ylabel() == "nombre" and ax2.get_ylabel() == "part" and ax2.get_ylim() == (0, 1)
     fig.canvas.draw()
     assert all("%" in t.get_text() for t in ax2.get_yticklabels() if t.get_text())
+
+
+def test_plot_pair_two_charts_own_units_value_labelled():
+    """A share and hours on two charts (never one chart with two axes), each titled with its
+    registry label and the report month's value written on it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    idx = pd.period_range("2026-01", periods=4, freq="M", name="month")
+    m = pd.DataFrame({"care_answered_share": [0.71, 0.70, 0.72, 0.665],
+                      "care_median_response": [4.2, 4.4, 3.9, 4.0]}, index=idx)
+    fig = kpi_tables.plot_pair(m, "care_answered_share", "care_median_response", "Titre")
+    left, right = fig.axes
+    assert [left.get_title(), right.get_title()] == [kpi_tables._series_label("care_answered_share"),
+                                                     kpi_tables._series_label("care_median_response")]
+    assert left.get_ylim() == (0, 1)
+    assert [t.get_text() for t in left.texts] == [indicators.display("care_answered_share", 0.665)]
+    assert [t.get_text() for t in right.texts] == [indicators.display("care_median_response", 4.0)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench import indicators, reporting
+from workbench import french, indicators, reporting
 from workbench.kpis import KPIS, ModelResult, _p, _pct, _series_label
 
 __all__ = [
@@ -29,7 +29,16 @@ __all__ = [
     "explain_model",
     "plot_small_multiples",
     "plot_twin",
+    "plot_pair",
 ]
+
+
+def _lag_words(lag: int) -> str:
+    """'de la même semaine', 'de la semaine précédente', "d'il y a 2\u00a0semaines"."""
+    if lag == 0:
+        return "de la même semaine"
+    return "de la semaine précédente" if lag == 1 else f"d'il y a {french.count(lag, 'semaine')}"
+
 
 def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> str:
     """Plain-French reading of the model (Markdown), for marketing readers."""
@@ -41,7 +50,7 @@ def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> s
         return "\n\n".join(lines)
     lines.append(
         f"Modèle estimé sur **{result.n_weeks} semaines** : {hard.lower()} de la semaine expliqué par "
-        f"les indicateurs d'image {'de la même semaine' if result.lag == 0 else f'de la semaine -{result.lag}'}, "
+        f"les indicateurs d'image {_lag_words(result.lag)}, "
         "en tenant compte des soldes, du Black "
         "Friday, de Noël, du mois et de la tendance. Écarts-types robustes (HAC, Newey-West, "
         f"{result.hac_lags} semaines)."
@@ -67,7 +76,7 @@ def explain_model(result: ModelResult, granger: pd.DataFrame | None = None) -> s
             label = KPIS[row.soft].label if row.soft in KPIS else row.soft
             if row.p_value < result.alpha:
                 lines.append(f"- Test de Granger : « {label} » **précède** « {hard} » "
-                             f"(décalage de {row.lag} semaine(s), {_p(row.p_value)}).")
+                             f"(décalage de {french.count(row.lag, 'semaine')}, {_p(row.p_value)}).")
             else:
                 lines.append(f"- Test de Granger : « {label} » ne précède pas de façon démontrée "
                              f"« {hard} » ({_p(row.p_value)}).")
@@ -82,7 +91,7 @@ def effects_reading(effects: pd.DataFrame) -> pd.Series:
     """One French sentence per effect of `robust_effects` (why it is headlined or not)."""
     out = []
     for r in effects.itertuples():
-        when = "de la même semaine" if r.lag == 0 else f"de la semaine -{r.lag}"
+        when = _lag_words(r.lag)
         size = (f"+10 % de « {r.soft_label} » {when} va avec {_pct(r.effect_10pct)} de « {r.hard_label} »"
                 if pd.notna(r.effect_10pct) else
                 f"« {r.soft_label} » {when} va avec une {'hausse' if r.coef > 0 else 'baisse'} de « {r.hard_label} »")
@@ -106,7 +115,7 @@ def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Indicateur dur": effects["hard_label"],
         "Indicateur doux": effects["soft_label"],
-        "Décalage": effects["lag"].map(lambda k: "même semaine" if k == 0 else f"{k} semaine(s)"),
+        "Décalage": effects["lag"].map(lambda k: "même semaine" if k == 0 else french.count(k, "semaine")),
         "Effet de +10 %": effects["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
         "p-valeur ajustée": effects["p_adjusted"].map(lambda p: _p(p).replace("p = ", "").replace("p ", "")),
         "Granger": effects["granger_ok"].map({True: "confirmé", False: "non confirmé"}),
@@ -256,7 +265,7 @@ def effects_sentence(effects: pd.DataFrame, n_weeks: int) -> str:
     """How many soft -> hard effects are headlined, and which (first clause of their reading)."""
     robust = effects[effects["robust"]]
     which = "; ".join(effects_reading(robust).str.split(" ; ").str[0]) if len(robust) else "aucun"
-    return (f"{len(robust)} effet(s) retenu(s) sur {len(effects)} testés, sur {n_weeks} semaines : {which}. "
+    return (f"{french.count(len(robust), 'effet retenu')} sur {len(effects)} testés, sur {n_weeks} semaines : {which}. "
             "Un lien statistique n'est pas une preuve de causalité.")
 
 
@@ -302,4 +311,40 @@ def plot_twin(monthly: pd.DataFrame, left: str, right: str, title: str, bars: bo
     fig.autofmt_xdate()
     ax1.set_title(title)
     fig.legend(loc="upper center", ncol=2, bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+
+def plot_pair(monthly: pd.DataFrame, left: str, right: str, title: str, bars: bool = False):
+    """Two registry indicators over the months side by side, each on its own chart with its
+    own French axis (no second axis to misread: a share and hours never share a scale), the
+    report month's value written at its point. `left` as a line (or bars), `right` as a line.
+    Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    x = monthly.index.to_timestamp()
+    for ax, name, color, as_bars in ((axes[0], left, "#3366cc", bars), (axes[1], right, "#c62828", False)):
+        values = monthly[name]
+        if as_bars:
+            ax.bar(x, values, width=20, color="#9bb7e0")
+            ax.plot(x, values, alpha=0)  # an invisible line for the axis scale
+        else:
+            ax.plot(x, values, marker="o", color=color)
+        _unit_axis(ax, name)
+        if not as_bars and (indicators.get(name).unit if name in indicators.REGISTRY else "count") == "count":
+            ax.set_ylim(bottom=0)
+        last = values.dropna()
+        if len(last):
+            text = indicators.display(name, last.iloc[-1]) if name in indicators.REGISTRY else reporting.fmt_num(
+                last.iloc[-1])
+            ax.annotate(text, (last.index[-1].to_timestamp(), last.iloc[-1]), xytext=(-6, 10),
+                        textcoords="offset points", ha="right", fontsize=9, color=color,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+        ax.set_title(_series_label(name), fontsize=10)
+        reporting.month_axis(ax)
+        for t in ax.get_xticklabels():
+            t.set_rotation(30)
+            t.set_ha("right")
+    fig.suptitle(title)
+    plt.tight_layout()
     return fig
