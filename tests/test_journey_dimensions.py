@@ -73,6 +73,14 @@ def test_influencers_found_are_the_planted_ones(sample_dir, truth):
     assert table["top_share"].between(0, 1).all()
 
 
+def test_known_customers_only_for_the_month():
+    leaders = pd.DataFrame({"account_id": ["A1", "A2", "A3"]})
+    links = pd.DataFrame({"account_id": ["A1", "A3", "A9"], "customer_id": ["C1", "C3", "C9"], "month": "2026-10"})
+    assert jd.known_customers(leaders, links, pd.Period("2026-10", "M")) == 2
+    assert jd.known_customers(leaders, links, pd.Period("2026-11", "M")) is None  # another month's links
+    assert jd.known_customers(leaders, None, pd.Period("2026-10", "M")) is None
+
+
 def test_dimension_lines_and_takeaway():
     months = MONTHS
     dims = {
@@ -93,6 +101,13 @@ def test_dimension_lines_and_takeaway():
     assert "2\u00a0jours de pic dans le mois" in lines["trend"]
     assert lines["influencers"] == (f"les 2 comptes les plus relayés ont reçu 40,0{P} des 150 interactions sur les "
                                     f"mentions de la marque (+50,0{P} sur un mois, 50\u00a0auteurs) ; le premier, sur TikTok, en a reçu 40.")
+    # who sells: the platform whose revenue share most exceeds its conversation share; known customers
+    social = pd.DataFrame({"platform": ["tiktok", "x"], "revenue_share": [0.4, 0.6], "conversation_share": [0.2, 0.8]})
+    both = dp.dimension_lines({**dims, "social": social, "leaders_customers": 1},
+                              {"tiktok": "TikTok", "x": "X (Twitter)"}.get)["influencers"]
+    assert both.endswith(f"en a reçu 40 ; 1 de ces 2 comptes est un client du fichier. Qui vend : TikTok fait plus "
+                         f"vendre que parler (40,0{P} du chiffre d'affaires des parcours exposés pour 20,0{P} des "
+                         f"conversations, 12 mois).")
     assert lines["audience"] == (f"310 abonnés aux comptes de la marque (+3,3{P} sur un mois) ; croissance la plus "
                                  f"forte : TikTok (+10,0{P}).")
     assert lines["interactions"].endswith(f"(+33,3{P} sur un mois), dont 75,0{P} sur les mentions.")

@@ -144,3 +144,23 @@ def test_model_and_social_sentences():
     assert pages.social_takeaway(social) == (
         f"Instagram fait plus vendre qu'elle ne fait parler (50,0{P} du CA pour 30,0{P} des conversations) ; "
         f"TikTok fait plus parler que vendre (40,0{P} des conversations, 10,0{P} du CA).")
+
+
+def test_show_social_draws_its_table(monkeypatch):
+    """The §7 table names only columns it has (a dropped column once broke the page): the real
+    `reporting.show_table` runs and raises on a format for a column it does not show."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.setattr(pages, "_show", lambda: None)
+    shown = []
+    monkeypatch.setattr(pages.reporting, "_display", lambda obj: shown.append(obj.data))
+    social = pd.DataFrame({"platform": ["instagram", "x"], "platform_name": ["Instagram", "X (Twitter)"],
+                           "mentions": [10, 30], "interactions": [5, 6], "exposed_customers": [7, 8],
+                           "journeys": [100, 200], "purchases": [50, 60], "revenue": [4000.0, 1000.0],
+                           "conversion_rate": [0.5, 0.3], "conversation_share": [0.3, 0.7],
+                           "revenue_share": [0.8, 0.2]})
+    pages.show_social(social)
+    out = "".join(shown)
+    assert "Parcours avec achat" in out and "Clients exposés" not in out
+    assert "Instagram fait plus vendre" in out

@@ -19,7 +19,8 @@ DIMENSION_LINKS = {
     "touchpoints": [("canaux, section 3", "#canaux")],
     "trend": [("tendances et pics, section 5", "#tendances"),
               ("recherches des internautes (écoute sociale)", "03_social_listening.html#recherches")],
-    "influencers": [("influence (ambassadeurs)", "04_ambassadors.html#influence")],
+    "influencers": [("influence (ambassadeurs)", "04_ambassadors.html#influence"),
+                    ("qui parle, qui vend, section 7", "#reseaux")],
     "audience": [("croissance par réseau (segmentation)",
                   "01_segmentation.html#6.-Croissance-de-l'audience-par-r%C3%A9seau-social"),
                  ("tendances du tableau de bord", "05_monthly_kpis.html#tendances")],
@@ -37,7 +38,9 @@ def _change_text(c) -> str:
 def dimension_lines(dims: dict, platform_label=lambda p: p) -> dict:
     """One French sentence per journey dimension for the report month (the last row of each
     `journey_dimensions` table in `dims`: touchpoints, trend, influencers (with `leaders`),
-    audience, interactions). Plain text: escaped where shown."""
+    audience, interactions; optional `leaders_customers` (how many leaders are known customers,
+    `journey_dimensions.known_customers`) and `social` (`journey.social_vs_purchase`: the
+    platform that sells more than it talks)). Plain text: escaped where shown."""
     from workbench import french
     from workbench.journey_dimensions import change
 
@@ -56,8 +59,20 @@ def dimension_lines(dims: dict, platform_label=lambda p: p) -> dict:
         lines["influencers"] = (
             f"les {len(leaders)} comptes les plus relayés ont reçu {fmt_pct(now_i['top_share'])} des "
             f"{fmt_int(now_i['interactions'])} interactions sur les mentions de la marque "
-            f"({_change_text(change(inf['interactions']))}, {french.count(now_i['authors'], 'auteur')}) ; le premier, sur {platform_label(first['platform'])}, "
-            f"en a reçu {fmt_int(first['interactions'])}.")
+            f"({_change_text(change(inf['interactions']))}, {french.count(now_i['authors'], 'auteur')}) ; le premier, "
+            f"sur {platform_label(first['platform'])}, en a reçu {fmt_int(first['interactions'])}")
+        known = dims.get("leaders_customers")
+        if known is not None:
+            verb = "sont des clients" if french.is_plural(known) else "est un client"
+            lines["influencers"] += f" ; {fmt_int(known)} de ces {len(leaders)} comptes {verb} du fichier"
+        social = dims.get("social")
+        if social is not None and len(social) and social["revenue_share"].notna().any():
+            gap = social["revenue_share"] - social["conversation_share"]
+            sells = social.loc[gap.idxmax()]
+            lines["influencers"] += (f". Qui vend : {platform_label(sells['platform'])} fait plus vendre que parler "
+                                     f"({fmt_pct(sells['revenue_share'])} du chiffre d'affaires des parcours exposés "
+                                     f"pour {fmt_pct(sells['conversation_share'])} des conversations, 12 mois)")
+        lines["influencers"] += "."
     else:
         lines["influencers"] = "aucune interaction sur les mentions de la marque dans le mois."
     platforms = aud.drop(columns="total")

@@ -84,6 +84,17 @@ def influencers(mentions: pd.DataFrame, interactions: pd.DataFrame, brand: str, 
     return table, leaders.reset_index(drop=True)
 
 
+def known_customers(leaders: pd.DataFrame, links: pd.DataFrame | None, month) -> int | None:
+    """How many of the `leaders` (account_id) are linked to a customer of the CRM by the
+    month's identity links (`identity.LINKS_TABLE`, saved by the segmentation notebook); None
+    when there are no links for `month`."""
+    if links is None or "account_id" not in links.columns:
+        return None
+    if "month" in links.columns and not links["month"].astype(str).eq(str(month)).all():
+        return None
+    return int(leaders["account_id"].astype(str).isin(set(links["account_id"].astype(str))).sum())
+
+
 def audience(audience: pd.DataFrame, brand: str, months: pd.PeriodIndex) -> pd.DataFrame:
     """The brand's followers at each month's last day, per platform (wide, one column per
     platform) and in total (`total`). Months without data stay missing."""

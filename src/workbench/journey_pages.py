@@ -636,11 +636,10 @@ def show_social(social: pd.DataFrame) -> None:
     _show()
     reporting.show_table(social.set_index("platform_name").rename_axis("Plateforme"),
                          columns={"Plateforme": "Plateforme", "mentions": "Mentions", "interactions": "Interactions",
-                                  "exposed_customers": "Clients exposés", "purchases": "Achats",
-                                  "journeys": "Parcours exposés", "revenue": "Chiffre d'affaires",
-                                  "conversion_rate": "Part des parcours exposés avec achat",
+                                  "journeys": "Parcours exposés", "purchases": "Achats",
+                                  "revenue": "Chiffre d'affaires", "conversion_rate": "Parcours avec achat",
                                   "conversation_share": "Part des conversations", "revenue_share": "Part du CA"},
-                         formats={"mentions": "int", "interactions": "int", "exposed_customers": "int", "journeys": "int",
+                         formats={"mentions": "int", "interactions": "int", "journeys": "int",
                                   "purchases": "int", "revenue": "eur", "conversion_rate": "pct",
                                   "conversation_share": "pct", "revenue_share": "pct"})
     reporting.takeaway(social_takeaway(social))
