@@ -53,29 +53,44 @@ def test_usual_level_median_range_and_robust_z():
     assert short["n"] == 2 and np.isnan(short["z"])
 
 
-def test_synthesis_orders_by_impact_covers_every_theme_and_recommends_actions():
+ALERT = pd.DataFrame({"title": ["Alerte écoute sociale : plaintes « livraison »"],
+                      "text": ["246 mentions négatives du 14/10 au 16/10 ; à traiter par : logistique."],
+                      "department": ["logistique"], "negative_mentions": [246], "theme": ["livraison"],
+                      "baseline": [9.0]})
+SMALL_ALERT = pd.DataFrame({"title": ["Alerte écoute sociale : plaintes « prix »"],
+                            "text": ["12 mentions négatives le 16/10 ; à traiter par : marketing."],
+                            "department": ["marketing"], "negative_mentions": [12], "theme": ["prix"],
+                            "baseline": [2.0]})
+
+
+def _theme_rank(items):
+    rank = {label: i for i, (label, _) in enumerate(synthesis.THEMES.values())}
+    return [rank[i["theme"]] for i in items]
+
+
+def test_synthesis_follows_the_announced_order_covers_every_theme_and_recommends_actions():
     monthly = _monthly()
-    alerts = pd.DataFrame({"title": ["Alerte écoute sociale : plaintes « livraison »"],
-                           "text": ["246 mentions négatives du 14/10 au 16/10 ; à traiter par : logistique."],
-                           "department": ["logistique"], "negative_mentions": [246], "theme": ["livraison"]})
-    items = synthesis.month_synthesis(monthly, "2026-10", alerts)
+    items = synthesis.month_synthesis(monthly, "2026-10", ALERT)
+    findings = [i for i in items if i["kind"] != "action"]
     figures = [i for i in items if i["kind"] == "figure"]
     actions = [i for i in items if i["kind"] == "action"]
-    themes = {i["theme"] for i in figures}
-    assert themes == {label for label, _ in synthesis.THEMES.values()}  # revenue … care, all there
-    assert items[0]["kind"] == "alert" and "Chaîne du mois" in items[0]["text"]
-    assert "appels au service client 2\u202f650" in items[0]["text"]
-    impacts = [i["impact"] for i in figures]
-    assert impacts == sorted(impacts, reverse=True)
+    assert {i["theme"] for i in figures} == {label for label, _ in synthesis.THEMES.values()}
+    # revenue, traffic, customer value, listening, care: the order the page announces
+    assert _theme_rank(findings) == sorted(_theme_rank(findings))
+    assert findings[0]["name"] == "sales"
+    for theme in {i["theme"] for i in findings}:  # inside a theme, the most unusual first
+        impacts = [i["impact"] for i in findings if i["theme"] == theme]
+        assert impacts == sorted(impacts, reverse=True)
+    alert = next(i for i in findings if i["kind"] == "alert")
+    assert alert["theme"] == "Écoute sociale" and "Chaîne du mois" in alert["text"]
+    assert alert["link"] == "03_social_listening.html#alertes"  # the alert section, not the top of 03
+    assert "appels au service client 2\u202f650" in alert["text"]
     by_name = {i["name"]: i for i in figures}
     assert by_name["customer_service_calls"]["verdict"] == -1 and by_name["customer_service_calls"]["z"] > 2
     assert "nettement au-dessus du niveau habituel" in by_name["customer_service_calls"]["text"]
     assert "médiane des 6 mois précédents" in by_name["sales"]["text"]
     assert by_name["sales"]["verdict"] == 0  # a usual month for sales: no alarm
-    # links go to the pages that show the figure (issue 17 item 5)
     assert by_name["customer_service_calls"]["link"] == "06_care_and_ideas.html#appels"
-    assert by_name.get("audience_growth", {"link": "05_monthly_kpis.html#tendances"})["link"] \
-        == "05_monthly_kpis.html#tendances"
     assert 3 <= len(actions) <= 5
     assert actions[0]["title"].startswith("Action 1 — Logistique : traiter la cause des plaintes « livraison »")
     assert all(a["department"] and a["figure"] and a["link"] for a in actions)
@@ -86,42 +101,151 @@ def test_synthesis_orders_by_impact_covers_every_theme_and_recommends_actions():
     assert "**Actions recommandées**" in md and "(06_care_and_ideas.html#appels)" in md
 
 
+def _series(window, october, before=(100.0,) * 5):
+    """Five earlier months, the six-month window, then October."""
+    values = [*before, *window, october]
+    return pd.Series(values, index=pd.period_range("2025-10", periods=len(values), freq="M", name="month"),
+                     dtype=float)
+
+
+def _figure(series, name="sales_per_customer"):
+    return next(i for i in synthesis.month_synthesis(pd.DataFrame({name: series}), series.index[-1])
+                if i.get("name") == name)
+
+
+def test_wording_nettement_only_outside_the_usual_range_dans_la_norme_inside():
+    """Inside the range (min-max) of the six previous months is 'dans la norme' whatever the
+    robust z; outside it 'au-dessus/en dessous de la fourchette', and 'nettement' only when it is
+    also two robust spreads from the median."""
+    wide = (100, 101, 99, 100, 108, 92)  # median 100, robust spread 1.48, range 92-108
+    inside = _figure(_series(wide, 107.0))  # z = 4.7 but inside the range
+    assert inside["z"] > 2 and inside["verdict"] == 0 and ":" not in inside["title"]
+    assert "dans la norme des mois précédents" in inside["text"] and "nettement" not in inside["text"]
+    far = _figure(_series(wide, 109.0))
+    assert "nettement au-dessus du niveau habituel" in far["text"] and far["verdict"] == 1
+    low = _figure(_series(wide, 80.0))
+    assert "nettement en dessous du niveau habituel" in low["text"] and low["verdict"] == -1
+    assert low["title"].endswith(": à surveiller")
+    tight = (96, 104, 96, 104, 96, 104)  # median 100, robust spread 5.9, range 96-104
+    just_out = _figure(_series(tight, 105.0))  # outside the range, z = 0.8
+    assert just_out["z"] < 1 and just_out["verdict"] == 1
+    assert "au-dessus de la fourchette des mois précédents" in just_out["text"]
+    assert "nettement" not in just_out["text"]
+
+
+def test_never_good_news_for_a_figure_that_fell_over_the_month_without_saying_so():
+    """October's 'CA par client actif' was called 'bonne nouvelle … nettement au-dessus' at
+    215 € inside a 185-228 € range and down 5,7 % over the month. A figure that falls over the
+    month is inside the range or below it (the month before is part of the range), so it is
+    never good news; the fall is said."""
+    fig = _figure(_series((185, 190, 197, 199, 200, 228), 215.0))
+    assert fig["verdict"] == 0 and "bonne nouvelle" not in fig["title"] and "mieux" not in fig["title"]
+    assert "dans la norme des mois précédents" in fig["text"] and "\u22125,7\u00a0% sur un mois" in fig["text"]
+    up = _figure(_series((100, 101, 99, 100, 102, 98), 120.0))  # above the range, and up over the month
+    assert up["verdict"] == 1 and up["title"].endswith(": mieux que d'habitude")
+    assert "nettement au-dessus du niveau habituel" in up["text"] and "+22,4\u00a0% sur un mois" in up["text"]
+    slower = _figure(_series((4.0, 4.1, 3.9, 4.0, 4.2, 3.8), 2.0), "care_median_response")  # faster replies
+    assert slower["verdict"] == 1 and "mieux que d'habitude" in slower["title"]
+
+
+def test_a_small_alert_is_not_an_action_of_its_own_threshold_is_a_parameter():
+    monthly = _monthly()
+    both = pd.concat([ALERT, SMALL_ALERT], ignore_index=True)
+    items = synthesis.month_synthesis(monthly, "2026-10", both)
+    actions = [i for i in items if i["kind"] == "action"]
+    assert not any("« prix »" in a["title"] for a in actions)
+    listening = next(a for a in actions if "livraison" in a["title"])
+    assert "Vagues plus petites à suivre dans la même action : « prix » (12 mentions négatives le 16/10)" \
+        in listening["text"]
+    assert any(i["kind"] == "alert" and "prix" in i["title"] for i in items)  # still a finding
+    lowered = synthesis.month_synthesis(monthly, "2026-10", both, min_alert_mentions=10)
+    assert any("« prix »" in a["title"] for a in lowered if a["kind"] == "action")
+    with pytest.raises(ValueError, match="min_alert_mentions"):
+        synthesis.month_synthesis(monthly, "2026-10", both, min_alert_mentions=-1)
+
+
+def test_actions_ranked_by_impact_revenue_and_traffic_outside_their_range_get_one():
+    monthly = _monthly()
+    last = monthly.index[-1]
+    monthly.loc[last, ["sales", "store_traffic"]] = monthly.loc[monthly.index[:-1], ["sales", "store_traffic"]].min() * 0.85
+    items = synthesis.month_synthesis(monthly, "2026-10", pd.concat([ALERT, SMALL_ALERT], ignore_index=True))
+    actions = [i for i in items if i["kind"] == "action"]
+    impacts = [a["impact"] for a in actions]
+    assert impacts == sorted(impacts, reverse=True)
+    depts = [a["department"] for a in actions]
+    assert "Direction commerciale" in depts and "Réseau de magasins" in depts
+    sales = next(a for a in actions if a["department"] == "Direction commerciale")
+    assert "en dessous" in sales["figure"]
+
+
+def test_the_weekly_elasticity_is_set_against_the_month_change_of_its_soft_indicator():
+    monthly = _monthly()
+    monthly["positive_mentions"] = 1000.0
+    last = monthly.index[-1]
+    monthly.loc[last, "positive_mentions"] = 500.0  # -50 % over the month
+    effects = pd.DataFrame({"hard": ["sales"], "hard_label": ["Chiffre d'affaires"], "soft": ["positive_mentions"],
+                            "soft_label": ["Mentions positives"], "lag": [1], "effect_10pct": [0.062],
+                            "robust": [True]})
+    items = synthesis.month_synthesis(monthly, "2026-10", effects=effects)
+    sales = next(i for i in items if i.get("name") == "sales")
+    b = np.log(1.062) / np.log(1.1)
+    implied = 100 * (0.5 ** b - 1)
+    from workbench.reporting import fmt_signed
+    observed = synthesis._month_change(monthly, "sales", pd.Period("2026-10", "M"))
+    assert "« mentions positives » \u221250,0\u00a0% sur un mois" in sales["text"]
+    assert f"annoncerait {fmt_signed(implied, 1, '%')} de « chiffre d'affaires », pour " \
+           f"{fmt_signed(100 * observed, 1, '%')} observés" in sales["text"]
+    assert "ne se transpose pas à un mois entier" in sales["text"]
+
+
+def test_customer_value_finding_and_crm_action_from_the_value_flows():
+    flows = pd.DataFrame({"from": ["À risque", "Fidèles", "Nouveaux / prometteurs"],
+                          "to": ["Perdus", "À risque", "Fidèles"], "customers": [2000, 1041, 500],
+                          "share_of_from": [0.30, 0.247, 0.1], "direction": ["baisse", "baisse", "hausse"]})
+    flows.attrs["stayed"] = 0.52
+    items = synthesis.month_synthesis(_monthly(), "2026-10", ALERT, value_flows=flows)
+    flow = next(i for i in items if i["kind"] == "flow")  # best customers lapsing, not the largest move
+    assert flow["theme"] == "Valeur client" and "« Fidèles » passés « À risque »" in flow["title"]
+    assert flow["text"].startswith("1\u202f041 clients « Fidèles »") and "48,0\u00a0% des clients" in flow["text"]
+    assert flow["link"] == "01_segmentation.html#migration"
+    action = next(a for a in items if a["kind"] == "action" and a["department"] == "CRM et fidélisation")
+    assert "relancer les clients « Fidèles » passés « À risque »" in action["title"]
+    main, _, _ = synthesis.split(items)
+    assert flow in main  # one customer-value finding among the main ones
+
+
 def test_director_reads_six_findings_and_the_actions_first_the_rest_is_folded_but_reachable():
     """Issue 17: eleven findings before the actions buried what to do. At most 6 findings come
-    first (the most important: alerts, then by impact), then the actions; every other finding
-    is still there, folded under "Autres constats", with its link."""
-    alerts = pd.DataFrame({"title": ["Alerte écoute sociale : plaintes « livraison »"],
-                           "text": ["246 mentions négatives du 14/10 au 16/10 ; à traiter par : logistique."],
-                           "department": ["logistique"], "negative_mentions": [246], "theme": ["livraison"]})
+    first (the first of each theme, then the most impactful others, in the page's order), then
+    the actions; every other finding is still there, folded under "Autres constats"."""
     monthly = _monthly()
     monthly.loc[monthly.index[-1], ["sales", "store_traffic", "web_sessions"]] *= 0.8  # more to say
-    items = synthesis.month_synthesis(monthly, "2026-10", alerts)
+    items = synthesis.month_synthesis(monthly, "2026-10", ALERT)
     findings = [i for i in items if i["kind"] != "action"]
-    assert len(findings) > synthesis.MAIN_FINDINGS  # this month has more than a director reads first
+    assert len(findings) > synthesis.MAIN_FINDINGS
     main, more, actions = synthesis.split(items)
-    assert main == findings[:6] and more == findings[6:] and main[0]["kind"] == "alert"
-    assert [i["impact"] for i in main[1:]] == sorted((i["impact"] for i in main[1:]), reverse=True)
-    assert min(i["impact"] for i in main[1:]) >= max(i["impact"] for i in more)
-    # a usual month for revenue: its finding ranks low by impact, but a director still reads it first
-    usual = synthesis.month_synthesis(_monthly(), "2026-10", alerts)
-    u_findings = [i for i in usual if i["kind"] != "action"]
-    u_main, u_more, _ = synthesis.split(usual, 3)
-    sales = next(i for i in u_findings if i.get("name") == "sales")
-    assert u_findings.index(sales) >= 3 and sales in u_main and len(u_main) == 3
-    assert u_main[:2] == u_findings[:2] and u_main[2] is sales  # the order of impact is kept
-    assert len(u_main) + len(u_more) == len(u_findings) and all(i not in u_main for i in u_more)
+    assert len(main) == 6 and len(main) + len(more) == len(findings)
+    assert main == [i for i in findings if i in main]  # the page's order is kept
+    assert {i["theme"] for i in main} == {i["theme"] for i in findings}  # every theme among the main ones
+    firsts = {}
+    for i in findings:
+        firsts.setdefault(i["theme"], i)
+    assert all(f in main for f in firsts.values())
+    extra = [i for i in main if i not in firsts.values()]
+    assert min(i["impact"] for i in extra) >= max(i["impact"] for i in more)
+    u_main, u_more, _ = synthesis.split(synthesis.month_synthesis(_monthly(), "2026-10", ALERT), 3)
+    assert [i["theme"] for i in u_main] == ["Chiffre d'affaires", "Trafic", "Valeur client"]
     md = synthesis.markdown(items)
     head, folded = md.split("<details>")
     assert head.count("\n- ") == len(main) + len(actions)
     assert head.index("**Actions recommandées**") > head.index(main[-1]["title"])
     assert f"Autres constats ({len(more)})" in folded and folded.rstrip().endswith("</details>")
-    for it in more:  # still reachable, still linked (titles as the page escapes them)
+    for it in more:
         assert f"**{esc(it['title'])}**" in folded and f"[voir]({it['link']})" in folded
     summary = synthesis.summary_items(items)
     assert [s["kind"] for s in summary] == ["finding"] * 6 + ["action"] * len(actions) + ["more"] * len(more)
     assert {s["title"] for s in summary} == {i["title"] for i in items}
-    short = synthesis.markdown(items, max_findings=len(findings))
-    assert "<details>" not in short
+    assert "<details>" not in synthesis.markdown(items, max_findings=len(findings))
     with pytest.raises(ValueError, match="max_findings"):
         synthesis.split(items, 0)
 
@@ -171,6 +295,6 @@ def test_listening_alerts_keep_our_brand_and_the_report_month():
         "title": "Alerte écoute sociale : plaintes « livraison »",
         "text": "244 mentions négatives du 14/10 au 16/10, 243 auteurs distincts, pour environ 9 "
                 "attendues ; à traiter par : logistique.",
-        "department": "logistique", "negative_mentions": 244, "theme": "livraison",
+        "department": "logistique", "negative_mentions": 244, "theme": "livraison", "baseline": 9.0,
     }]
     assert synthesis.listening_alerts(raw, "Nous", "2026-08").empty
