@@ -288,8 +288,19 @@ _ROWS = [
      "Ambassadeurs retenus ce mois-ci qui ne l'étaient pas le mois précédent.",
      "ambassadors", "04_ambassadors", "", "", "relative", 0),
     # ---- listening (03)
+    ("representativeness_diverse", "Distance à la clientèle, panel divers", "score",
+     "Écart de composition entre le panel d'ambassadeurs et la base clients (région, âge, en ligne / "
+     "hors ligne, segment client), en moyenne sur ces dimensions : 0 = même composition que la "
+     "clientèle, 1 = aucune catégorie en commun. Plus il est bas, plus le panel ressemble aux clients.",
+     "ambassadors.representativeness", "04_ambassadors", "", "", "relative", -1),
+    ("representativeness_score_only", "Distance à la clientèle, seul score", "score",
+     "Le même écart pour une sélection des meilleurs scores sans quotas (0 = même composition que la "
+     "clientèle) : à comparer à celui du panel divers, pour voir ce que les quotas corrigent.",
+     "ambassadors.representativeness", "04_ambassadors", "", "", "relative", -1),
     ("alignment", "Alignement consommateurs / marque", "score",
-     "Similarité (0 à 1) entre les thèmes dont parlent les consommateurs et ceux que publie la marque.",
+     "Similarité (0 à 1) entre les concepts (mots et expressions) dont parlent les consommateurs et "
+     "ceux que publie la marque : 0 = aucun concept en commun, 1 = les mêmes concepts dans les mêmes "
+     "proportions. Plus il est bas, plus la marque parle d'autre chose que ses clients.",
      "concepts", "03_social_listening", "", "", "relative", 1),
     # ---- listening (03)
     ("listening_alerts", "Alertes du mois", "count",

@@ -14,6 +14,9 @@ import re
 from pathlib import Path
 
 INDEX_HREF = "index.html"  # the month index, beside every page
+EXPLORER_TAG = "explorer"  # cells tagged so (interactive explorers) work in JupyterLab, are left out of the HTML page
+DEMO_BANNER = ("Données fictives de démonstration : cette page est calculée sur l'échantillon généré par le "
+               "projet ; enseigne, clients, messages et chiffres sont inventés.")
 BACK_LINK_TEXT = "← Retour au rapport du mois"
 TOC_TITLE = "Sommaire"
 # nbconvert's choice among an output's representations (first present wins)
@@ -36,6 +39,7 @@ border:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:top;ma
 .jp-RenderedHTMLCommon table.dataTable td,.jp-RenderedHTMLCommon table.dataTable th{
 text-align:left;vertical-align:top;max-width:42em}
 .jp-RenderedHTMLCommon table.dataTable .dt-right{text-align:right;white-space:nowrap}
+.wb-demo{background:#fdecea;border-left:4px solid #c62828;padding:.4rem .8rem;margin:.5rem 0;font-weight:bold}
 """
 
 
@@ -58,10 +62,31 @@ def _machinery(output) -> bool:
     return kind == "execute_result" and set(output.get("data") or {}) <= {"text/plain"}
 
 
+def _on_demo_sample(nb) -> bool:
+    """True when the run's data folder (papermill's `data_dir` parameter) is the generated
+    demo sample, by the runner's own rule (the one behind the index's « source : échantillon de
+    démonstration »)."""
+    data_dir = (nb.metadata.get("papermill", {}).get("parameters") or {}).get("data_dir")
+    if not data_dir:
+        return False
+    from workbench.runner import _is_sample
+
+    return _is_sample(Path(data_dir))
+
+
 def prepare_notebook(nb) -> list[str]:
-    """Drop what readers must not see (stderr streams, bare Python reprs) and give every figure
-    output a French alt text (the one `reporting.figure_alt` recorded, else "Graphique — <the
-    section's heading>"). Returns the alt texts of the PNG figures, in page order."""
+    """Drop what readers must not see (stderr streams, bare Python reprs, cells tagged
+    `EXPLORER_TAG`: widgets that only work in JupyterLab) and give every figure output a French
+    alt text (the one `reporting.figure_alt` recorded, else "Graphique — <the section's
+    heading>"); on the demo sample, a one-line banner opens the page (`DEMO_BANNER`). Returns
+    the alt texts of the PNG figures, in page order."""
+    import nbformat
+
+    nb.cells = [c for c in nb.cells if EXPLORER_TAG not in (c.get("metadata", {}).get("tags") or [])]
+    if _on_demo_sample(nb):
+        banner = nbformat.v4.new_markdown_cell(f'<p class="wb-demo">{html.escape(DEMO_BANNER)}</p>')
+        banner["id"] = "wb-demo-banner"
+        nb.cells.insert(0, banner)
     alts = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

@@ -77,25 +77,10 @@ def write_month_index(month_dir) -> Path:
         parts.append(f'<p class="muted">{" · ".join(meta)}</p>')
 
     summary = _read_json(month_dir / SUMMARY_FILE)
-    if summary and summary.get("items"):
-        parts.append('<h2>Synthèse</h2><div class="summary">' + _summary_html(summary["items"]) + "</div>")
-
-    if notebooks:
-        rows = []
-        for nb in notebooks:
-            ok = nb.get("status") == "ok"
-            status = '<span class="ok">réussi</span>' if ok else '<span class="failed">ÉCHEC</span>'
-            name = nb.get("title") or nb["notebook"]
-            link = f'<a href="{_e(nb["html"])}">{_e(name)}</a>' if nb.get("html") else _e(name)
-            err = "" if ok else f'<br><span class="muted">{_e(nb.get("error") or "")}</span>'
-            rows.append(
-                f"<tr><td>{link}{_section_links(month_dir, nb.get('html'))}{err}</td><td>{status}</td>"
-                f'<td class="num">{_e(_fmt_seconds(nb.get("seconds")))}</td></tr>'
-            )
-        parts.append(
-            "<h2>Carnets exécutés</h2><table><tr><th>Carnet</th><th>Statut</th>"
-            "<th>Durée</th></tr>" + "".join(rows) + "</table>"
-        )
+    items = list(summary.get("items") or []) if summary else []
+    items += _page_findings(month_dir, items)
+    if items:
+        parts.append('<h2>Synthèse</h2><div class="summary">' + _summary_html(items) + "</div>")
 
     order = {nb["notebook"]: i for i, nb in enumerate(notebooks)}
     figs = []
@@ -121,12 +106,61 @@ def write_month_index(month_dir) -> Path:
         )
     if figs:
         parts.append("<h2>Chiffres clés</h2>" + "".join(figs))
+    if notebooks:  # technical information: below the key figures, not in the management part
+        rows = []
+        for nb in notebooks:
+            ok = nb.get("status") == "ok"
+            status = '<span class="ok">réussi</span>' if ok else '<span class="failed">ÉCHEC</span>'
+            name = nb.get("title") or nb["notebook"]
+            link = f'<a href="{_e(nb["html"])}">{_e(name)}</a>' if nb.get("html") else _e(name)
+            err = "" if ok else f'<br><span class="muted">{_e(nb.get("error") or "")}</span>'
+            rows.append(
+                f"<tr><td>{link}{_section_links(month_dir, nb.get('html'))}{err}</td><td>{status}</td>"
+                f'<td class="num">{_e(_fmt_seconds(nb.get("seconds")))}</td></tr>'
+            )
+        parts.append(
+            "<h2>Carnets exécutés</h2><table><tr><th>Carnet</th><th>Statut</th>"
+            "<th>Durée</th></tr>" + "".join(rows) + "</table>"
+        )
+
     parts.append(
         '<p class="muted"><a href="../index.html">Tous les mois</a> · données '
         "pseudonymisées : aucun nom, e-mail ni pseudo n'apparaît dans ces rapports.</p>"
     )
     out = month_dir / "index.html"
     _atomic_write_text(out, _page(f"Rapport {month}", "\n".join(parts)))
+    return out
+
+
+# key figures of pages that run after the synthesis page (05) and still belong in the month's
+# synthesis: (registry name of the key figure, how the finding reads)
+PAGE_FINDINGS = ("top_idea",)
+
+
+def _page_findings(month_dir: Path, items: list[dict]) -> list[dict]:
+    """Main findings the synthesis page could not write because their page runs after it: the
+    ideas box's main idea (06's key figures 'Idée la plus fréquente' and the month's suggestions).
+    Nothing when the page did not run or the synthesis already names it."""
+    from workbench import indicators
+
+    values = {}
+    for f in (month_dir / FIGURES_DIR).glob("*.json"):
+        data = _read_json(f) or {}
+        for x in data.get("figures", []):
+            values.setdefault(str(x.get("label")), x)
+    out = []
+    for name in PAGE_FINDINGS:
+        ind = indicators.get(name)
+        found = values.get(ind.label)
+        if not found or found.get("value") in (None, "") or any(ind.label in str(it.get("title")) for it in items):
+            continue
+        text = f"« {found['text']} » est l'idée la plus citée par les clients"
+        n = values.get(indicators.label("suggestions"))
+        if n and n.get("value") is not None:
+            text += f" ({n['text']} suggestions de clients ce mois-ci)"
+        text += " : à transmettre aux équipes concernées (magasins, produit) avec les citations de la page."
+        out.append({"title": f"Idées des clients — {ind.label}", "text": text, "link": ind.link,
+                    "kind": "finding"})
     return out
 
 
