@@ -8,6 +8,8 @@ is the page side, kept apart from `journey_pages` so that each stays a readable 
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from workbench import reporting
@@ -129,7 +131,10 @@ def show_dimensions(dims: dict, period, platform_label=lambda p: p) -> None:
     lines = dimension_lines(dims, platform_label)
     rows = []
     for key in DIMENSION_FR:
-        links = " · ".join(f"[{esc(text)}]({href})" for text, href in DIMENSION_LINKS[key])
+        # raw HTML links: Markdown would percent-encode the apostrophe of a heading's anchor, which
+        # the browser then no longer matches with the heading's id
+        links = " · ".join(f'<a href="{html.escape(href, quote=True)}">{esc(text)}</a>'
+                           for text, href in DIMENSION_LINKS[key])
         rows.append(f"- **{DIMENSION_FR[key]}** : {esc(lines[key])} *Détail :* {links}")
     display(Markdown("\n".join(rows)))
     panels = [("touchpoints", dims["touchpoints"]["touches"], "Points de contact", reporting.int_axis),
