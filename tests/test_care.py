@@ -425,3 +425,22 @@ def test_monthly_care_uses_the_registry_definitions():
     assert list(m.columns) == ["care_requests", "care_answered_share", "care_unanswered", "care_median_response"]
     from workbench import indicators
     assert all(c in indicators.REGISTRY for c in m.columns)
+
+
+def test_ideas_board_store_quote_differs_from_online_when_it_can():
+    """The same sentence shown twice (online and in store) tells the reader nothing more: the
+    store quote is the most common *other* wording when there is one (case, accents, punctuation
+    and hashtags aside), else the same."""
+    month = pd.Period("2026-10", "M")
+    ideas = pd.DataFrame({
+        "idea_theme": ["emballages"] * 6 + ["cabines"] * 2,
+        "source": ["online", "online", "store", "store", "store", "store", "online", "store"],
+        "text": ["Pourquoi pas des emballages recyclables ?", "Pourquoi pas des emballages recyclables ?",
+                 "pourquoi pas des EMBALLAGES recyclables", "#Pourquoi pas des emballages recyclables",
+                 "Des emballages en carton, ce serait bien", "Pourquoi pas des emballages recyclables ?",
+                 "Plus de cabines", "Plus de cabines !"],
+        "month": [month] * 8})
+    board = care.ideas_board(ideas).set_index("idea_theme")
+    assert board.loc["emballages", "quote_online"] == "Pourquoi pas des emballages recyclables ?"
+    assert board.loc["emballages", "quote_store"] == "Des emballages en carton, ce serait bien"
+    assert board.loc["cabines", "quote_store"] == "Plus de cabines !"  # no other wording: the same one

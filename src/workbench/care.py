@@ -562,6 +562,12 @@ def _theme_label(texts, keywords, rules, brand_terms) -> str:
     return counts.most_common(1)[0][0]
 
 
+def _letters(text: str) -> str:
+    """A quote reduced to its letters (folded): two wordings that differ only by case, accents,
+    punctuation, spaces or a hashtag sign compare equal."""
+    return re.sub(r"[^a-z]", "", fold(str(text)))
+
+
 def ideas_board(ideas: pd.DataFrame, polarity: pd.Series | None = None, keep_handles=(),
                 n_quotes: int = 1) -> pd.DataFrame:
     """One row per idea theme, most frequent first: ideas, online, store, share of all ideas,
@@ -595,10 +601,16 @@ def ideas_board(ideas: pd.DataFrame, polarity: pd.Series | None = None, keep_han
         "mean_polarity": g["polarity"].mean(),
     })
     out["share"] = out["ideas"] / len(d)
+    shown: dict = {}  # theme -> quotes already shown (compared letters only, case and accents folded)
     for src in SOURCES:
         quotes = {}
         for theme, grp in d[d["source"] == src].groupby("idea_theme", sort=False):
-            top = mask_personal(grp["text"], keep_handles).value_counts().index[:n_quotes]
+            ranked = mask_personal(grp["text"], keep_handles).value_counts().index
+            # a second source shows a different wording when it has one: the same sentence twice
+            # in a row tells the reader nothing more
+            fresh = [t for t in ranked if _letters(t) not in shown.get(theme, set())]
+            top = (fresh or list(ranked))[:n_quotes]
+            shown.setdefault(theme, set()).update(_letters(t) for t in top)
             quotes[theme] = " | ".join(top)
         out[f"quote_{src}"] = out.index.map(quotes).fillna("")
     out = out.reset_index().sort_values(["ideas", "idea_theme"], ascending=[False, True])
