@@ -13,8 +13,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from workbench import events
+from workbench import datasets, events, journey
 from workbench import segmentation as seg
+from workbench.events import engine
 
 pytestmark = [
     pytest.mark.spark,
@@ -108,3 +109,63 @@ def test_hand_built_log_identical_on_duckdb_and_spark(spark, tmp_path):
     windows = {"march": (pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01")),
                "week": (pd.Timestamp("2026-03-02"), pd.Timestamp("2026-03-09"))}
     assert _check_all_outputs(spark, tmp_path, windows) == 3  # A, B and the device v3
+
+
+def test_journeys_identical_on_duckdb_and_spark(spark, sample_dir, monkeypatch):
+    """`journey.stitch_visitors` and `build_journeys` as notebook 02 calls them, under
+    WORKBENCH_ENGINE=duckdb and =spark (what `workbench run --engine` sets): the same frames,
+    and the Spark run did run on Spark (its steps are views of the Spark session)."""
+    end = pd.Period("2026-10", "M").end_time
+    tp = datasets.read_table_compact("touchpoints", sample_dir, columns=journey.TOUCHPOINT_COLUMNS,
+                                     until=end, dictionary=journey.ID_COLUMNS)
+    tx = datasets.read_table_compact("transactions", sample_dir,
+                                     columns=journey.TRANSACTION_COLUMNS, until=end,
+                                     dictionary=journey.ID_COLUMNS)
+    # a fifth of the devices (a log of its own: journeys are per person), to keep CI short
+    tp = tp[tp["visitor_id"].astype("str").str.endswith(("0", "5"))].reset_index(drop=True)
+    out = {}
+    for name in ("duckdb", "spark"):
+        monkeypatch.setenv(engine.ENGINE_ENV, name)
+        spark.spark.catalog.dropTempView("journey_touches")
+        stitched, stitch_stats = journey.stitch_visitors(tp)
+        out[name] = (stitched, stitch_stats, *journey.build_journeys(
+            stitched.drop(columns="visitor_id"), tx, window_days=7, with_paths=False))
+        assert spark.spark.catalog.tableExists("journey_touches") == (name == "spark")
+    for d, s in zip(out["duckdb"], out["spark"], strict=True):
+        pd.testing.assert_frame_equal(d, s, check_exact=True)
+    journeys = out["spark"][3]
+    assert len(journeys) > 50_000 and journeys["converted"].any() and journeys["anonymous"].any()
+
+
+@pytest.mark.slow
+def test_identity_links_on_splinks_spark_backend_match_duckdb(spark, sample_dir):
+    """`identity.link_identities` with splink's Spark backend (what `--engine spark` uses) gives
+    DuckDB's links: the u probabilities come from the same DuckDB sample and EM runs on the same
+    candidate pairs. The one rule that can differ is "proche" (Jaro-Winkler >= 0.9): DuckDB's
+    jaro_winkler_similarity and splink's Spark jaro_winkler (its jar) round some pairs apart
+    (0.908 and 0.899 for one pair of the sample), so a pair whose only name evidence is that
+    level may be linked on one engine only. Everything else is equal to 1e-9."""
+    from workbench import identity
+
+    customers = datasets.read_table("customers", sample_dir)
+    accounts = datasets.read_table("social_accounts", sample_dir)
+    # half of the customers (every account kept: those of the others stay unlinked)
+    customers = customers[customers["customer_id"].str[-1].isin(list("02468"))]
+    duck = identity.link_identities(customers, accounts, engine="duckdb")
+    spk = identity.link_identities(customers, accounts, engine="spark")
+    same_attrs = {k: v for k, v in duck.attrs.items() if k != "ambiguous_accounts"}
+    assert same_attrs == {k: v for k, v in spk.attrs.items() if k != "ambiguous_accounts"}
+    assert spk.attrs["training"] == "EM"
+    both = duck.merge(spk, on=["customer_id", "account_id"], how="outer", indicator=True,
+                      suffixes=("_d", "_s"))
+    common = both[both["_merge"] == "both"]
+    assert len(common) > 2_000
+    for c in ("match_probability", "match_weight", *[f"bf_{k}" for k in identity.COMPARISON_LABELS]):
+        assert (common[f"{c}_d"] - common[f"{c}_s"]).abs().max() < 1e-9, c
+    for k in identity.COMPARISON_LABELS:
+        same = common[f"level_{k}_d"] == common[f"level_{k}_s"]
+        assert same.all() or (k == "name" and common.loc[~same, ["level_name_d", "level_name_s"]]
+                              .isin(["proche"]).any(axis=1).all()), k
+    apart = both[both["_merge"] != "both"]
+    assert len(apart) <= max(2, len(common) // 1000)
+    assert ((apart["level_name_d"] == "proche") | (apart["level_name_s"] == "proche")).all()

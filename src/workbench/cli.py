@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                         "VALUE read as YAML: 30, true, [a, b])")
     r.add_argument("--engine", choices=("duckdb", "spark"),
                    help="engine of the event layer: duckdb (default, embedded) or spark "
-                        "(master from WORKBENCH_SPARK_MASTER, default local[*])")
+                        "(master from WORKBENCH_SPARK_MASTER, else the profile's spark_master, "
+                        "else local[*])")
     r.add_argument("-f", "--parameters-file", help="YAML file of notebook parameters {name: value}")
 
     s = sub.add_parser("sample", help="generate the synthetic sample data with its planted truth")

@@ -29,6 +29,10 @@ from workbench.dataerrors import (  # noqa: F401  (re-exported: the error of bad
     _problem,
     _problems_message,
 )
+from workbench.events.engine import (  # noqa: F401  (the engine choice, defined there)
+    ENGINE_ENV,
+    engine_name,
+)
 from workbench.readers import (  # noqa: F401  (re-exported: importers reuse the CSV reader's parsing)
     _DATE_RANGE,
     _SQL_MAX_DATE,
@@ -527,16 +531,15 @@ def read_cdnow(path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- per-customer activity
 
-ENGINE_ENV = "WORKBENCH_ENGINE"  # "duckdb" (default) or "spark": set by `workbench run --engine`
+def _profile_spark_master(folder) -> str | None:
+    """The `spark_master` of the data folder's retailer profile (None without one; a folder
+    given as an object-store URI has none here: use `WORKBENCH_SPARK_MASTER`)."""
+    from workbench import profile
 
-
-def engine_name(engine: str | None = None) -> str:
-    """The event layer's engine: `engine`, else `WORKBENCH_ENGINE`, else duckdb."""
-    name = engine or os.environ.get(ENGINE_ENV) or "duckdb"
-    if name not in ("duckdb", "spark"):
-        raise ValueError(f"unknown engine {name!r} (from {ENGINE_ENV} or --engine): "
-                         "use duckdb or spark")
-    return name
+    if "://" in str(folder):
+        return None
+    found = profile.find_profile(folder)
+    return profile.load_profile(found).spark_master if found else None
 
 
 def _event_session(data_dir, tables: dict, engine: str | None):
@@ -544,9 +547,12 @@ def _event_session(data_dir, tables: dict, engine: str | None):
     (validated as by `read_table` on DuckDB; read as Parquet on Spark)."""
     from workbench import events
 
-    ses = events.session(engine_name(engine))
+    folder = data_dir if data_dir is not None else paths.RAW_DIR
+    if engine_name(engine) == "spark":
+        ses = events.SparkSession(master=events.spark_master(_profile_spark_master(folder)))
+    else:
+        ses = events.DuckDBSession()
     try:
-        folder = data_dir if data_dir is not None else paths.RAW_DIR
         for name, columns in tables.items():
             ses.register_files(name, folder, columns)
     except BaseException:

@@ -1,6 +1,9 @@
 """Identity resolution: which social accounts belong to which CRM customers.
 
-Probabilistic record linkage (Fellegi-Sunter) with splink 5 on DuckDB. Only person accounts are
+Probabilistic record linkage (Fellegi-Sunter) with splink 5 on DuckDB (on splink's Spark backend
+under `workbench run --engine spark`: EM training and scoring of the candidate pairs, with the
+same comparisons and blocking rules; the features and the u probabilities, from a fixed-size
+random sample of pairs, stay computed locally). Only person accounts are
 linked. Account-side features are extracted from public profile fields: first/last name from the
 display name (accents dropped, initials, nicknames tolerated), e-mail and city from the bio, and
 the handle (compared with the customer's names). Each link comes with its comparison levels and
@@ -20,6 +23,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+
+from workbench.events.engine import engine_name
 
 # Common French nicknames / short forms -> canonical first name (normalised, no accents).
 NICKNAMES: dict[str, str] = {
@@ -258,8 +263,15 @@ _CRM_LAST = "(CASE WHEN handle_l IS NULL THEN last_name_l ELSE last_name_r END)"
 _CRM_FIRST = "(CASE WHEN handle_l IS NULL THEN first_name_l ELSE first_name_r END)"
 
 
-def _comparisons() -> list[dict]:
-    """The comparisons with French level labels and sensible starting m probabilities.
+# the similarity functions the comparisons use, by SQL dialect of splink's backend
+# (on Spark they come from splink's jar, registered by `events.engine.get_spark`)
+_SIMILARITY = {"duckdb": {"jaro_winkler": "jaro_winkler_similarity"},
+               "spark": {"jaro_winkler": "jaro_winkler"}}
+
+
+def _comparisons(dialect: str = "duckdb") -> list[dict]:
+    """The comparisons with French level labels and sensible starting m probabilities, in the
+    SQL of `dialect` (duckdb or spark: only the name of a similarity function differs).
 
     The handle is not a comparison of its own (it repeats the display name, which would count
     the same evidence twice): it completes the name when the display name only shows an
@@ -314,7 +326,8 @@ def _comparisons() -> list[dict]:
             _level(f"{init_first} AND last_name_l = last_name_r", "initiale du prénom, nom identique",
                    0.06),
             _level(f"{same_first} AND {init_last}", "prénom, initiale du nom", 0.05),
-            _level("jaro_winkler_similarity(full_name_l, full_name_r) >= 0.9", "proche", 0.03),
+            _level(f"{_SIMILARITY[dialect]['jaro_winkler']}(full_name_l, full_name_r) >= 0.9",
+                   "proche", 0.03),
             _level("last_name_l = last_name_r", "nom de famille seul", 0.02),
             _level("ELSE", "différent", 0.04),
         ],
@@ -381,7 +394,36 @@ MIN_EM_PAIRS = 200
 U_SAMPLE_PAIRS = 2_000_000  # random pairs sampled to estimate the u probabilities
 
 
-def _linker(crm: pd.DataFrame, social: pd.DataFrame, seed: int, linked_share: float, con):
+def _spark_api():
+    """splink's Spark backend on the kernel's Spark session (`events.engine.get_spark`)."""
+    from splink import SparkAPI
+
+    from workbench.events.engine import get_spark
+
+    # intermediate tables persisted in the executors (splink's default writes Parquet to a
+    # checkpoint folder that a plain session has not set)
+    return SparkAPI(spark_session=get_spark(), break_lineage_method="persist")
+
+
+def _in_dialect(model: dict, dialect: str) -> dict:
+    """A saved splink model (from DuckDB) with its comparisons' SQL in `dialect`."""
+    model = {**model, "sql_dialect": dialect}
+    for comp, spec in zip(model["comparisons"], _comparisons(dialect), strict=True):
+        for lvl, lvl_spec in zip(comp["comparison_levels"], spec["comparison_levels"],
+                                 strict=True):
+            lvl["sql_condition"] = lvl_spec["sql_condition"]
+    return model
+
+
+def _linker(crm: pd.DataFrame, social: pd.DataFrame, seed: int, linked_share: float, con,
+            engine: str = "duckdb"):
+    """The model with its u probabilities, ready for EM and scoring on `engine`.
+
+    The u probabilities come from `U_SAMPLE_PAIRS` random pairs, a fixed-size sample whatever
+    the size of the data: they are estimated on DuckDB (`con`) in both modes, which takes
+    seconds on one machine and gives Spark the same u values (so the same links); on Spark,
+    the EM training and the scoring of the candidate pairs (what grows with the data) run on
+    splink's Spark backend."""
     from splink import DuckDBAPI, Linker, SettingsCreator
 
     settings = SettingsCreator(
@@ -405,31 +447,42 @@ def _linker(crm: pd.DataFrame, social: pd.DataFrame, seed: int, linked_share: fl
         for lvl in comp["comparison_levels"]:
             if not lvl.get("is_null_level") and not lvl.get("u_probability"):
                 lvl["u_probability"] = 1.0 / U_SAMPLE_PAIRS
+    if engine == "spark":
+        model = _in_dialect(model, "spark")
+        db_api = _spark_api()
+        left = db_api.register(crm, dataset_display_name="crm")
+        right = db_api.register(social, dataset_display_name="social")
     return Linker([left, right], model, log_level=logging.ERROR)
 
 
 def _train_and_predict(
-    crm: pd.DataFrame, social: pd.DataFrame, seed: int, em: bool, linked_share: float
+    crm: pd.DataFrame, social: pd.DataFrame, seed: int, em: bool, linked_share: float,
+    engine: str = "duckdb",
 ) -> tuple[pd.DataFrame, str]:
-    """Scored candidate pairs and how the model was trained ('EM' or 'fixed m')."""
+    """Scored candidate pairs and how the model was trained ('EM' or 'fixed m'), with splink
+    on `engine` (duckdb, or spark: splink's Spark backend)."""
     log = logging.getLogger(__name__)
     passes = [p for p in _EM_PASSES if _block_pairs(crm, social, p[1]) >= MIN_EM_PAIRS]
     con = _connect()
     try:
-        linker = _linker(crm, social, seed, linked_share, con)
+        linker = _linker(crm, social, seed, linked_share, con, engine)
         training = "fixed m"
         if em and len(passes) == len(_EM_PASSES):
             try:
                 for rule, _, kwargs in passes:
                     linker.training.estimate_parameters_using_expectation_maximisation(
-                        rule, record_sample_proportion=1.0, **kwargs
+                        rule, record_sample_proportion=1.0, **kwargs,
+                        # on Spark, iterate on the counts of each comparison pattern (a Spark
+                        # job per iteration over the pairs is minutes on one machine): the same
+                        # model, as no comparison uses term frequencies
+                        estimate_without_term_frequencies=engine == "spark",
                     )
                 training = "EM"
             except Exception as err:  # noqa: BLE001 - a failed EM leaves the model half-trained
                 log.warning("EM training failed (%s): using the fixed m probabilities", err)
                 con.close()
                 con = _connect()
-                linker = _linker(crm, social, seed, linked_share, con)
+                linker = _linker(crm, social, seed, linked_share, con, engine)
         elif em:
             log.warning("too few near-sure pairs for EM (< %d): using the fixed m probabilities",
                         MIN_EM_PAIRS)
@@ -461,8 +514,11 @@ def link_identities(
     seed: int = 0,
     em: bool = True,
     linked_share: float = 0.3,
+    engine: str | None = None,
 ) -> pd.DataFrame:
-    """Link person social accounts to CRM customers (splink, Fellegi-Sunter, DuckDB).
+    """Link person social accounts to CRM customers (splink, Fellegi-Sunter, on DuckDB; on
+    splink's Spark backend with `engine="spark"` or `WORKBENCH_ENGINE=spark`, i.e. under
+    `workbench run --engine spark`).
 
     Returns one row per linked pair with `match_probability` >= `threshold`: `customer_id`,
     `account_id`, `match_probability`, `match_weight`, and per comparison (e-mail, name, city,
@@ -502,7 +558,8 @@ def link_identities(
     if len(crm) == 0 or len(social) == 0:
         empty.attrs.update(attrs)
         return empty
-    preds, attrs["training"] = _train_and_predict(crm, social, seed, em, linked_share)
+    preds, attrs["training"] = _train_and_predict(crm, social, seed, em, linked_share,
+                                                  engine_name(engine))
     if preds.empty:
         empty.attrs.update(attrs)
         return empty

@@ -18,8 +18,9 @@ Journey rules (documented for analysts):
 
 The stitching and journey rules are written once, in SQL, in the event layer
 (`workbench.events.rules`: device_links, stitched_touchpoints, people, journey_sessions,
-journey_touches, journeys, touches); `stitch_visitors` and `build_journeys` run them on DuckDB
-and return pandas frames. Ids with millions of distinct values (`person_id`, `customer_key`,
+journey_touches, journeys, touches); `stitch_visitors` and `build_journeys` run them on the
+event layer's engine (`events.engine.engine_name`: DuckDB, or Spark under `workbench run --engine
+spark`) and return pandas frames. Ids with millions of distinct values (`person_id`, `customer_key`,
 `transaction_id`) come back as pyarrow dictionary columns (a pandas Categorical would build a
 Python string per distinct id as soon as it is compared); the later functions work on integer
 codes of the text columns (`_sorted_codes`), so they accept plain text, pandas Categoricals and
@@ -52,6 +53,7 @@ from workbench.events import (  # noqa: F401  (the rules' constants, defined onc
     PURCHASE,
     RESEARCH_CHANNELS,
 )
+from workbench.events.engine import open_session
 
 CONSIDERATION_CHANNELS = ("search", "website", "app", "store_visit")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -186,7 +188,7 @@ def _id_from_arrow(values) -> pd.arrays.ArrowExtensionArray:
 
 def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Anonymous-to-known stitching through `visitor_id` (the event layer's device_links and
-    stitched_touchpoints rules, on DuckDB).
+    stitched_touchpoints rules, on the engine of `events.engine.open_session`).
 
     Returns (touchpoints with `person_id`, `customer_key`, `stitched` and `shared_device`, a
     one-row-per-status count table). `customer_key` is the known or stitched customer_id (null
@@ -194,7 +196,7 @@ def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     dictionary columns (sorted dictionary)."""
     _require(touchpoints, "touchpoints", ["visitor_id", "customer_id", "timestamp", "channel"])
     _check_visitors(touchpoints)
-    with events.DuckDBSession() as ses:
+    with open_session() as ses:
         ses.register_frame("touchpoints", touchpoints, ["visitor_id", "customer_id"])
         rows, _counts = events.stitch(ses)
     tp = touchpoints.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
@@ -233,7 +235,8 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
                    window_days: float = 7.0, with_paths: bool = True
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Cut the touchpoint log into journeys (see the module rules; the SQL is the event
-    layer's: `events.journey_tables`, run on DuckDB).
+    layer's: `events.journey_tables`, run on the engine of `events.engine.open_session`: DuckDB,
+    or Spark with `WORKBENCH_ENGINE=spark`).
 
     `touchpoints`: raw, or already stitched by `stitch_visitors` (then used as it is).
     Returns (touches, journeys, stats):
@@ -266,7 +269,7 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     for optional in ("platform", "transaction_id"):
         if optional not in tp.columns:
             tp = tp.assign(**{optional: pd.Series(pd.NA, index=tp.index, dtype="str")})
-    with events.DuckDBSession() as ses:
+    with open_session() as ses:
         ses.register_frame("touchpoints", tp,
                            id_cols + ["timestamp", "channel", "platform", "transaction_id"])
         t_arrow, j_arrow = events.journey_tables(ses, window_days, stitched)

@@ -178,6 +178,12 @@ _DOC = {
         "Words left out of the concept cloud, on top of French stop words and the shipped retail"
         " stop-list (profile.RETAIL_STOP_WORDS).",
     ),
+    "spark_master": (
+        "Moteur Spark de `workbench run --engine spark` : local[*] (cette machine), spark://hôte:7077,"
+        " yarn, k8s://… ; null = local[*]. La variable WORKBENCH_SPARK_MASTER l'emporte.",
+        "Spark master of `workbench run --engine spark` (local[*], spark://host:7077, yarn,"
+        " k8s://...); null = local[*]. The WORKBENCH_SPARK_MASTER environment variable wins.",
+    ),
 }
 KEYS = tuple(_DOC)
 # Words of any retailer's social talk that name no concept (greetings, time words, the most
@@ -231,6 +237,7 @@ class RetailerProfile:
     care_rules: str | None = None
     alert_departments: tuple[str, ...] = ()
     stop_words: tuple[str, ...] = ()
+    spark_master: str | None = None
     source: str | None = field(default=None, compare=False)
     notes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -459,12 +466,18 @@ def profile_from_dict(data, source: str | Path | None = None) -> RetailerProfile
             ck.fail("alert_departments",
                     f"expected departments of the taxonomy ({', '.join(known_deps)}), got {bad[0]!r}")
     stop_words = ck.texts("stop_words", data.get("stop_words"), what="a list of words")
+    spark_master = data.get("spark_master")
+    if spark_master is not None:
+        what = "a Spark master URL (text) such as local[*], spark://host:7077 or yarn, or null"
+        if not isinstance(spark_master, str):
+            ck.fail("spark_master", f"expected {what}, got {_type_name(spark_master)} ({spark_master!r})")
+        spark_master = ck.text("spark_master", spark_master, what)
     return RetailerProfile(
         brand=brand, categories=categories, platforms=platforms, loyalty_tiers=tiers,
         store_formats=store_formats, competitors=competitors, currency=currency.upper(),
         loyalty_labels=loyalty_labels, regions=regions, channel_labels=channel_labels,
         taxonomy=files["taxonomy"], care_rules=files["care_rules"], alert_departments=alert,
-        stop_words=stop_words, source=None if source is None else str(source),
+        stop_words=stop_words, spark_master=spark_master, source=None if source is None else str(source),
     )
 
 
@@ -532,6 +545,7 @@ def profile_to_dict(profile: RetailerProfile) -> dict:
         "care_rules": profile.care_rules,
         "alert_departments": list(profile.alert_departments),
         "stop_words": list(profile.stop_words),
+        "spark_master": profile.spark_master,
     }
 
 

@@ -248,6 +248,10 @@ def run(
     nb_paths = discover_notebooks(notebooks_dir, notebooks)
     extra = notebook_parameters(nb_paths, parameters or {})
     profile_file = _check_profile(data, profile)
+    if datasets.engine_name() == "spark":
+        _set_spark_master(profile_file)
+        if timeout is not None:  # a cell may wait for executors, or link identities on Spark
+            timeout = max(timeout, SPARK_CELL_TIMEOUT)
     _make_dir(processed, "processed-data folder")
     _make_dir(report_dir, "report folder")
     with _RunLock(report_dir, f"report month {month_s} ({report_dir})"), \
@@ -267,6 +271,19 @@ def _set_engine(engine: str) -> None:
             raise RunError("--engine spark needs pyspark: pip install -e '.[spark]' "
                            "(and Java 17: apt-get install openjdk-17-jre-headless)")
     os.environ[datasets.ENGINE_ENV] = engine
+
+
+SPARK_CELL_TIMEOUT = 3600  # seconds a notebook cell may take under --engine spark
+
+
+def _set_spark_master(profile_file: str | None) -> None:
+    """The Spark master of the notebooks' kernels (they inherit `WORKBENCH_SPARK_MASTER`):
+    the environment's when set, else the profile's `spark_master`, else local[*]."""
+    from workbench import events
+    from workbench import profile as profiles
+
+    own = profiles.load_profile(profile_file).spark_master if profile_file else None
+    os.environ[events.SPARK_MASTER_ENV] = events.spark_master(own)
 
 
 def _check_profile(data: Path, profile) -> str | None:

@@ -9,15 +9,36 @@ data folder's files (`register_files`), then hand back only small results as Dat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import warnings
 
 import pandas as pd
 import pyarrow as pa
 
+ENGINE_ENV = "WORKBENCH_ENGINE"  # "duckdb" (default) or "spark": set by `workbench run --engine`
 SPARK_MASTER_ENV = "WORKBENCH_SPARK_MASTER"  # cluster URL for `--engine spark` (default local[*])
 SPARK_DRIVER_MEMORY_ENV = "WORKBENCH_SPARK_DRIVER_MEMORY"  # local[*] runs: driver heap (4g)
 ENGINES = ("duckdb", "spark")
+
+
+def engine_name(engine: str | None = None) -> str:
+    """The event layer's engine: `engine`, else `WORKBENCH_ENGINE`, else duckdb."""
+    name = engine or os.environ.get(ENGINE_ENV) or "duckdb"
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r} (from {ENGINE_ENV} or --engine): "
+                         "use duckdb or spark")
+    return name
+
+
+def open_session(engine: str | None = None):
+    """A new session of the chosen engine (`engine_name`): what the analyses that run the
+    event layer over pandas frames (journeys, stitching) open, so that `workbench run --engine
+    spark` runs them on Spark without a change to the notebooks."""
+    if engine_name(engine) == "spark":
+        return SparkSession()
+    return DuckDBSession()
 
 
 def sql_text(value) -> str:
@@ -85,7 +106,7 @@ class DuckDBSession:
         return self.con.execute(sql).df()
 
     def arrow(self, sql: str) -> pa.Table:
-        return self.con.execute(sql).to_arrow_table()
+        return self.con.sql(sql).to_arrow_table()  # (a relation: no extra copy of the rows)
 
     def close(self) -> None:
         self.con.close()
@@ -100,8 +121,63 @@ class DuckDBSession:
 
 
 def spark_master(profile_master: str | None = None) -> str:
-    """The Spark master: `WORKBENCH_SPARK_MASTER`, else the retailer profile's, else local[*]."""
+    """The Spark master: `WORKBENCH_SPARK_MASTER`, else the retailer profile's `spark_master`
+    (`profile_master`), else local[*]."""
     return os.environ.get(SPARK_MASTER_ENV) or profile_master or "local[*]"
+
+
+def _splink_jar() -> str | None:
+    """splink's jar of similarity functions (jaro_winkler, damerau_levenshtein...) for this
+    Spark version, when splink is installed: identity resolution uses them on Spark."""
+    try:
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:  # pragma: no cover - splink is a dependency
+        return None
+    return similarity_jar_location()
+
+
+def get_spark(master: str | None = None, app_name: str = "workbench",
+              shuffle_partitions: int | None = None):
+    """The process's `pyspark.sql.SparkSession`: the active one when there is one (a managed
+    Spark, an earlier call of this kernel: one JVM per kernel, never one per call), else one
+    started on `master` (`spark_master()`), with splink's jar of similarity functions."""
+    try:
+        from pyspark.sql import SparkSession as _Spark
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError("the Spark engine needs pyspark: pip install 'workbench[spark]' "
+                          "(and Java 17)") from exc
+    active = _Spark.getActiveSession()
+    if active is not None:
+        if shuffle_partitions:
+            active.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        return active
+    master = master or spark_master()
+    # few partitions on one machine (each costs a task per step), Spark's default else
+    parts = shuffle_partitions or (4 if master.startswith("local") else 200)
+    builder = _Spark.builder.master(master).appName(app_name)
+    if master.startswith("local"):  # driver = executor: room for the cached steps
+        builder = builder.config("spark.driver.memory",
+                                 os.environ.get(SPARK_DRIVER_MEMORY_ENV, "4g"))
+    jar = _splink_jar()
+    if jar:
+        builder = builder.config("spark.jars", jar)
+    spark = (builder
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.shuffle.partitions", str(parts))
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")  # no bars on the pages
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+@contextlib.contextmanager
+def _quiet():
+    """pyspark's pandas conversions without its FutureWarning about pandas 3 (it would land on
+    the pages)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
 
 
 def to_spark_sql(sql: str) -> str:
@@ -115,43 +191,45 @@ class SparkSession:
     """The same steps on Apache Spark: tables are Spark temporary views, each step's DuckDB SQL
     is transpiled with sqlglot; only the final (small) results are collected to pandas.
 
-    `spark`: an existing `pyspark.sql.SparkSession`; else one is started on `master`
-    (`spark_master()`). Timestamps are read and compared as local times (no time-zone shift)."""
+    `spark`: an existing `pyspark.sql.SparkSession`; else the process's (`get_spark`: the
+    active one, or one started on `master`). `close()` releases the session's cached steps,
+    never the JVM (the next session of the kernel reuses it). Timestamps are read and compared
+    as local times (no time-zone shift)."""
 
     dialect = "spark"
 
     def __init__(self, master: str | None = None, spark=None, app_name: str = "workbench",
                  shuffle_partitions: int | None = None):
-        if spark is None:
-            master = master or spark_master()
-            # few partitions on one machine (each costs a task per step), Spark's default else
-            parts = shuffle_partitions or (4 if master.startswith("local") else 200)
-            try:
-                from pyspark.sql import SparkSession as _Spark
-            except ImportError as exc:  # pragma: no cover - depends on the install
-                raise ImportError("the Spark engine needs pyspark: pip install 'workbench[spark]' "
-                                  "(and Java 17)") from exc
-            builder = _Spark.builder.master(master).appName(app_name)
-            if master.startswith("local"):  # driver = executor: room for the cached steps
-                builder = builder.config("spark.driver.memory",
-                                         os.environ.get(SPARK_DRIVER_MEMORY_ENV, "4g"))
-            spark = (builder
-                     .config("spark.sql.session.timeZone", "UTC")
-                     .config("spark.sql.shuffle.partitions", str(parts))
-                     .config("spark.ui.enabled", "false")
-                     .config("spark.ui.showConsoleProgress", "false")  # no bars on the pages
-                     .getOrCreate())
-            spark.sparkContext.setLogLevel("ERROR")
-        self.spark = spark
+        self.spark = spark if spark is not None else get_spark(master, app_name,
+                                                                 shuffle_partitions)
         self._owned = []
+        self._tmp = None  # private folder of the registered frames (local masters)
+        self._frames = 0
 
     def register_frame(self, name: str, df: pd.DataFrame, columns=None) -> None:
+        """View `name` over a pandas frame (its `columns`, default all) plus `_row`. On a local
+        master the frame goes through a Parquet file of a private temporary folder (several
+        times faster than Spark's in-process transfer, and read as `register_files` reads the
+        data folder); on a cluster, through `createDataFrame` (the executors cannot see the
+        driver's disk)."""
+        import pyarrow.parquet as pq
+
         cols = list(columns) if columns is not None else list(df.columns)
         table = pa.Table.from_pandas(df[cols], preserve_index=False)
         table = table.append_column("_row", pa.array(range(len(df)), type=pa.int64()))
         plain = pa.table({c: (table[c].cast(pa.string()) if pa.types.is_dictionary(table[c].type)
                               else table[c]) for c in table.column_names})
-        self.spark.createDataFrame(plain.to_pandas()).createOrReplaceTempView(name)
+        if self.spark.sparkContext.master.startswith("local"):
+            if self._tmp is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="workbench-spark-")
+            self._frames += 1
+            path = os.path.join(self._tmp.name, f"{name}-{self._frames}.parquet")
+            pq.write_table(plain, path, coerce_timestamps="us")  # Spark reads no nanoseconds
+            sdf = self.spark.read.parquet(path)
+        else:
+            with _quiet():
+                sdf = self.spark.createDataFrame(plain)
+        sdf.createOrReplaceTempView(name)
 
     def register_files(self, name: str, data_dir, columns) -> None:
         """View `name` over the Parquet file of raw table `name` in `data_dir` (a local folder
@@ -172,7 +250,8 @@ class SparkSession:
         df.createOrReplaceTempView(name)
 
     def frame(self, sql: str) -> pd.DataFrame:
-        return self.spark.sql(to_spark_sql(sql)).toPandas()
+        with _quiet():
+            return self.spark.sql(to_spark_sql(sql)).toPandas()
 
     def arrow(self, sql: str) -> pa.Table:
         return pa.Table.from_pandas(self.frame(sql), preserve_index=False)
@@ -181,6 +260,9 @@ class SparkSession:
         for df in self._owned:
             df.unpersist()
         self._owned.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
     def __enter__(self):
         return self
