@@ -52,9 +52,9 @@ SIGNAL_LABELS: dict[str, str] = {
     "email_click_rate": "taux de clic des e-mails",
     "brand_post_engagement": "réactions aux posts de la marque",
     "brand_mentions": "mentions de la marque",
-    "amplification_per_post": "amplification par post",
+    "amplification_per_post": "relais par publication",
     "conversations_per_post": "conversations suscitées",
-    "influence": "influence (PageRank)",
+    "influence": "influence (relais en chaîne)",
     "followers": "audience (abonnés)",
     "store_visits": "visites en magasin",
     "loyalty_points": "points de fidélité",
@@ -224,7 +224,7 @@ def engagement_score(
     rates and heavy-tailed counts weigh alike; the score is the weighted mean. `contrib_<signal>`
     is each signal's share of the score; `top_signals` names (in French) the `top_k` largest;
     `explanation` gives every signal that counted, largest first, with its share of the score
-    (French text, never cut: "influence (PageRank) 31 % · amplification par post 22 % · …").
+    (French text, never cut: "influence (relais en chaîne) 31 % · relais par publication 22 % · …").
     """
     w = {**DEFAULT_SIGNAL_WEIGHTS, **(weights or {})}
     unknown = sorted(set(w) - set(SIGNAL_LABELS))
