@@ -1,5 +1,6 @@
-"""The French HTML indexes of the reports: `reports/<month>/index.html` (synthesis, pages with
-links to their sections, key figures linked to the section that shows them) and
+"""The French HTML indexes of the reports: `reports/<month>/index.html` (synthesis, with the
+findings of pages that run after the synthesis page; key figures linked to the section that
+shows them; then the executed notebooks with links to their sections) and
 `reports/index.html` (every month). `reporting.write_month_index` / `write_reports_index` call
 them; the monthly run writes both at its end.
 """
@@ -154,7 +155,7 @@ def _page_findings(month_dir: Path, items: list[dict]) -> list[dict]:
         found = values.get(ind.label)
         if not found or found.get("value") in (None, "") or any(ind.label in str(it.get("title")) for it in items):
             continue
-        text = f"« {found['text']} » est l'idée la plus citée par les clients"
+        text = f"« {found['text']} » est l'idée la plus citée par les clients sur la période"
         n = values.get(indicators.label("suggestions"))
         if n and n.get("value") is not None:
             text += f" ({n['text']} suggestions de clients ce mois-ci)"
