@@ -12,6 +12,8 @@ same SQL transpiled by sqlglot). The analyses receive the results as DataFrames:
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from workbench.events.engine import (  # noqa: F401  (public API)
@@ -79,7 +81,8 @@ def _stitch_window(ses, start, end) -> None:
     ses.create("window_touchpoints", step("window_touchpoints", **_window(start, end)),
                materialize=False)
     ses.create("device_links", step("device_links", touchpoints="window_touchpoints"))
-    ses.create("stitched_touchpoints", step("stitched_touchpoints", touchpoints="window_touchpoints"))
+    ses.create("stitched_touchpoints", step("stitched_touchpoints", touchpoints="window_touchpoints"),
+               materialize=False)
 
 
 def _research(ses, start, end, research_window_days: float, research_channels,
@@ -221,25 +224,41 @@ def journey_tables(ses, window_days: float, stitched: bool):
     """Steps of the journeys over `touchpoints` of `ses` (raw, or already stitched with
     person_id / customer_key when `stitched`). Returns (touches, journeys) as Arrow tables:
     touches in journey order, journeys by journey_id."""
-    window_us = repr(float(window_days) * 86400e6)
+    # the rules compare whole microseconds: d > w exactly when d > floor(w)
+    window_us = str(math.floor(float(window_days) * 86400e6))
     if stitched:
         ses.create("people", 'SELECT CAST(person_id AS VARCHAR) AS person_id, '
                              'CAST(customer_key AS VARCHAR) AS customer_key, "timestamp", '
                              "CAST(channel AS VARCHAR) AS channel, "
                              "CAST(platform AS VARCHAR) AS platform, "
                              "CAST(transaction_id AS VARCHAR) AS transaction_id, _row "
-                             "FROM touchpoints")
+                             "FROM touchpoints", materialize=False)
     else:
         ses.create("all_touchpoints", step("all_touchpoints"), materialize=False)
         ses.create("device_links", step("device_links", touchpoints="all_touchpoints"))
         ses.create("stitched_touchpoints", step("stitched_touchpoints",
                                                 touchpoints="all_touchpoints"))
         ses.create("people", step("people"), materialize=False)
-    purchase = sql_text(PURCHASE)
-    ses.create("journey_sessions", step("journey_sessions", people="people", purchase=purchase,
-                                        window_us=window_us), materialize=False)
+    ses.create("journey_persons", step("journey_persons", people="people"))
+    ses.create("journey_sessions", step("journey_sessions", people="people",
+                                        purchase=sql_text(PURCHASE), window_us=window_us))
     ses.create("journey_touches", step("journey_touches", window_us=window_us))
-    touches = ses.arrow(step("touches")).sort_by([("journey_id", "ascending"),
-                                                   ("position", "ascending")])
-    journeys = ses.arrow(step("journeys")).sort_by("journey_id")
+    touches = _sorted(ses.arrow(step("touches", people="people")), ["journey_id", "position"])
+    journeys = _sorted(ses.arrow(step("journeys", people="people")), ["journey_id"])
     return touches, journeys
+
+
+def _sorted(table, columns):
+    """`table` sorted by `columns`: the step's ORDER BY is kept by DuckDB's export (then only
+    checked, a cheap pass), not necessarily by every engine's."""
+    import pyarrow.compute as pc
+
+    if table.num_rows > 1:
+        cur = [table.column(c)[1:] for c in columns]
+        prev = [table.column(c)[:-1] for c in columns]
+        ok = pc.greater_equal(cur[-1], prev[-1])  # each row >= the one before, lexicographic
+        for c, p in zip(reversed(cur[:-1]), reversed(prev[:-1]), strict=True):
+            ok = pc.or_(pc.greater(c, p), pc.and_(pc.equal(c, p), ok))
+        if not pc.all(ok).as_py():
+            return table.sort_by([(c, "ascending") for c in columns])
+    return table

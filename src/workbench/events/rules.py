@@ -212,76 +212,121 @@ SELECT *, coalesce(customer_key, 'anon:' || visitor_id) AS person_id
 FROM stitched_touchpoints
 """)
 
+_step("journey_persons", """
+-- The persons in id order, numbered from 0: journeys are numbered by person in this order, and
+-- the journey steps partition and sort by this small number rather than by the text id.
+SELECT person_id, row_number() OVER (ORDER BY person_id) - 1 AS person_no
+FROM (SELECT DISTINCT person_id FROM {people})
+""")
+
 _step("journey_sessions", """
 -- Sessions: per person in time order (a purchase after the touches of the same instant), a new
 -- session starts after a purchase or after more than the journey window without activity.
-WITH marked AS (
-    SELECT *, channel = {purchase} AS is_purchase FROM {people}
+-- Only what the journey rules read is carried: the person's number, the row, time, purchase.
+WITH timeline AS (
+    SELECT p.person_no, t._row, t."timestamp", t.channel = {purchase} AS is_purchase
+    FROM {people} AS t
+    JOIN journey_persons AS p ON t.person_id = p.person_id
 ),
-ordered AS (
+ordered AS (  -- one sort per person, shared by the three functions
     SELECT *, lag("timestamp") OVER person_time AS previous_time,
-              lag(is_purchase) OVER person_time AS after_purchase
-    FROM marked
-    WINDOW person_time AS (PARTITION BY person_id ORDER BY "timestamp", is_purchase, _row)
+              lag(is_purchase) OVER person_time AS after_purchase,
+              row_number() OVER person_time AS person_row
+    FROM timeline
+    WINDOW person_time AS (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row)
+),
+starts AS (
+    SELECT *, previous_time IS NULL OR after_purchase
+              OR date_diff('microsecond', previous_time, "timestamp") > {window_us}
+                  AS session_start
+    FROM ordered
 )
-SELECT *, sum(CASE WHEN previous_time IS NULL OR after_purchase
-                     OR date_diff('microsecond', previous_time, "timestamp") > {window_us}
-                   THEN 1 ELSE 0 END)
-              OVER (PARTITION BY person_id ORDER BY "timestamp", is_purchase, _row
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session
-FROM ordered
+SELECT person_no, _row, "timestamp", is_purchase, person_row, previous_time, session_start,
+       count(CASE WHEN session_start THEN 1 END)
+           OVER (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session
+FROM starts
 """)
 
 _step("journey_touches", """
 -- Journeys: a session ending in a purchase converts; its touches more than the journey window
 -- before the purchase form a journey of their own (first), the others lead to the purchase.
--- Journeys are numbered by person (in id order), then time.
-WITH converted AS (
-    SELECT *, max(CASE WHEN is_purchase THEN "timestamp" END)
-                  OVER (PARTITION BY person_id, session) AS conversion_time
+-- Journeys are numbered by person (in id order), then time; `position` is the row's rank in
+-- its journey (0 = first), `first_row` the journey's first row.
+WITH conversions AS (  -- the purchase that ends each converted session (its last row)
+    SELECT person_no, session, "timestamp" AS conversion_time
     FROM journey_sessions
+    WHERE is_purchase
 ),
-split AS (
-    SELECT *, coalesce(NOT is_purchase
-                       AND date_diff('microsecond', "timestamp", conversion_time) > {window_us},
-                       false) AS too_early
-    FROM converted
+split AS (  -- too early: a touch more than the window before its session's purchase
+    SELECT s.*,
+           coalesce(NOT s.is_purchase
+                    AND date_diff('microsecond', s."timestamp", c.conversion_time) > {window_us},
+                    false) AS too_early,
+           coalesce(NOT s.session_start  -- (then the previous row is a touch of the session)
+                    AND date_diff('microsecond', s.previous_time, c.conversion_time)
+                        > {window_us}, false) AS after_too_early
+    FROM journey_sessions AS s
+    LEFT JOIN conversions AS c ON s.person_no = c.person_no AND s.session = c.session
 ),
-numbered AS (  -- the journey's number among the person's journeys (1 = first)
-    SELECT *, dense_rank() OVER (PARTITION BY person_id ORDER BY session, NOT too_early)
-                  AS person_journey
+starts AS (  -- a journey starts with a session, or at its first touch that is not too early
+    SELECT *, session_start OR (after_too_early AND NOT too_early) AS journey_start
     FROM split
 ),
-people_before AS (  -- journeys of the persons before each person (in id order)
-    SELECT person_id,
-           sum(max(person_journey)) OVER (ORDER BY person_id
-                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-               - max(person_journey) AS journeys_before
-    FROM numbered
-    GROUP BY person_id
+numbered AS (  -- the same order per person as journey_sessions
+    SELECT person_no, _row, "timestamp", is_purchase,
+           count(CASE WHEN journey_start THEN 1 END) OVER person_time AS person_journey,
+           person_row - max(CASE WHEN journey_start THEN person_row END) OVER person_time
+               AS position,
+           last_value(CASE WHEN journey_start THEN _row END IGNORE NULLS) OVER person_time
+               AS first_row
+    FROM starts
+    WINDOW person_time AS (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+people_before AS (  -- journeys of the persons before each person (one row per person)
+    SELECT person_no,
+           sum(journeys) OVER (ORDER BY person_no
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+               - journeys AS journeys_before
+    FROM (SELECT person_no, max(person_journey) AS journeys FROM numbered GROUP BY person_no)
 )
-SELECT n.*, CAST(b.journeys_before + n.person_journey - 1 AS BIGINT) AS journey_id
+SELECT n.person_no, n._row, n."timestamp", n.is_purchase, n.first_row,
+       CAST(b.journeys_before + n.person_journey - 1 AS BIGINT) AS journey_id,
+       CAST(n.position AS INTEGER) AS position
 FROM numbered AS n
-JOIN people_before AS b ON n.person_id = b.person_id
+JOIN people_before AS b ON n.person_no = b.person_no
 """)
 
 _step("journeys", """
--- One row per journey: its person, customer, first and last time, touches, purchase.
-SELECT journey_id, min(person_id) AS person_id, min(customer_key) AS customer_id,
-       min("timestamp") AS "start", max("timestamp") AS "end",
-       count(*) FILTER (WHERE NOT is_purchase) AS n_touches,
-       bool_or(is_purchase) AS converted,
-       max(CASE WHEN is_purchase THEN "timestamp" END) AS conversion_time,
-       max(CASE WHEN is_purchase THEN transaction_id END) AS transaction_id
-FROM journey_touches
-GROUP BY journey_id
+-- One row per journey: its person, customer (that of its first row), first and last time,
+-- touches, purchase (the journey's last row) and the purchase's transaction.
+WITH journey_rows AS (
+    SELECT journey_id, min(person_no) AS person_no, min(first_row) AS first_row,
+           min("timestamp") AS "start", max("timestamp") AS "end",
+           count(*) FILTER (WHERE NOT is_purchase) AS n_touches,
+           bool_or(is_purchase) AS converted,
+           max(CASE WHEN is_purchase THEN "timestamp" END) AS conversion_time,
+           max(CASE WHEN is_purchase THEN _row END) AS purchase_row
+    FROM journey_touches
+    GROUP BY journey_id
+)
+SELECT j.journey_id, p.person_id, f.customer_key AS customer_id, j."start", j."end",
+       j.n_touches, j.converted, j.conversion_time, t.transaction_id
+FROM journey_rows AS j
+JOIN journey_persons AS p ON j.person_no = p.person_no
+JOIN {people} AS f ON j.first_row = f._row
+LEFT JOIN {people} AS t ON j.purchase_row = t._row
+ORDER BY j.journey_id
 """)
 
 _step("touches", """
--- The journeys' touches (purchases left out) with their position in the journey.
-SELECT journey_id, person_id, customer_key, "timestamp", channel, platform,
-       CAST(row_number() OVER (PARTITION BY journey_id ORDER BY "timestamp", _row) - 1 AS INTEGER)
-           AS position
-FROM journey_touches
-WHERE NOT is_purchase
+-- The journeys' touches (purchases left out) in journey order, with their position.
+SELECT j.journey_id, p.person_id, t.customer_key, j."timestamp", t.channel, t.platform,
+       j.position
+FROM journey_touches AS j
+JOIN journey_persons AS p ON j.person_no = p.person_no
+JOIN {people} AS t ON j._row = t._row
+WHERE NOT j.is_purchase
+ORDER BY j.journey_id, j.position
 """)
