@@ -246,3 +246,16 @@ def test_executive_summary_saved_without_display_and_with_kinds(monkeypatch, tmp
     assert len(shown) == 1
     with pytest.raises(ValueError, match="kind must be one of"):
         reporting.executive_summary([{"title": "x", "text": "y", "kind": "other"}])
+
+
+def test_key_figures_table_has_one_header_row_and_stays_plain(monkeypatch):
+    """Issue 17 (reader): the closing key-figures table had its header split over two rows
+    ('| Valeur' then 'Indicateur |'). One header row, never the interactive kind (its output is
+    checked from run to run), long text included, escaped."""
+    shown = []
+    monkeypatch.setattr(reporting, "_display", lambda obj: shown.append(obj.data))
+    reporting.key_figures("05_x", {"Chiffre d'affaires": 2_237_626, "Principale alerte": "<b>" + "x" * 120})
+    page = shown[0]
+    assert page.count("<tr>") == 3 and page.count("<thead>") == 1
+    assert re.search(r"<thead><tr><th>Indicateur</th><th>Valeur</th></tr></thead>", page)
+    assert "_itables_" not in page and "&lt;b&gt;" + "x" * 120 in page and "2\u202f237\u202f626" in page

@@ -196,6 +196,14 @@ def interactive_table_html(text: pd.DataFrame, keys: dict, numeric, caption, pag
     )
 
 
+def static_table(df, caption: str | None = None) -> str:
+    """A plain HTML table of `df` (one header row, no index, French cells, escaped), never the
+    interactive kind: for small tables whose output is checked from run to run (the key
+    figures), which must not depend on earlier tables of the kernel nor embed the library."""
+    text, _keys, _numeric = _table_frame(df, None, None, False)
+    return _static_table_html(text, [], caption)
+
+
 def table_blocks(df, columns, formats, max_rows, caption, index) -> list[str]:
     """The HTML blocks `reporting.show_table` displays: the static table, or (long table, long
     text) the DataTables library once per kernel followed by the interactive table."""

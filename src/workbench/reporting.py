@@ -567,7 +567,13 @@ def key_figures(notebook: str, figures: dict, report_dir=None) -> None:
             Path(report_dir) / FIGURES_DIR / f"{notebook}.json",
             json.dumps(payload, ensure_ascii=False, indent=2),
         )
-    _display(table.set_index("Indicateur"))
+    try:
+        from IPython.display import HTML
+    except ImportError:  # pragma: no cover - IPython ships with jupyter
+        return
+    from workbench import report_tables
+
+    _display(HTML(report_tables.static_table(table)))  # one header row: Indicateur | Valeur
 
 
 SUMMARY_KINDS = ("finding", "action", "more")  # main finding, recommended action, folded finding
