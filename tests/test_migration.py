@@ -34,7 +34,7 @@ def test_migration_moves_and_names_the_flows(transactions, truth):
     assert 0 < flows.attrs["stayed"] < 0.95  # value segments do move from one month to the next
     assert flows["customers"].is_monotonic_decreasing
     down = flows[flows["direction"] == "baisse"]
-    assert set(down["to"]) <= {"Nouveaux / prometteurs", "À risque", "À réveiller", "Perdus", "Sans achat"}
+    assert set(down["to"]) <= {"Nouveaux / prometteurs", "À risque", "À réveiller", "Perdus", vs.NO_PURCHASE}
     # Champions and Fidèles of June who fell to "À risque" / "Perdus" by September: nearly all
     # of those who stopped buying in between, few of the others
     seg = vs.value_segments(transactions, ["2026-06", "2026-09"])

@@ -19,7 +19,7 @@ def _features() -> pd.DataFrame:
     return pd.DataFrame({
         "frequency": [3, 0, 5, 1], "age_band": ["25-34", "25-34", "45-54", "inconnu"],
         "sex": ["F", "F", "M", None], "csp": ["cadres", None, "cadres", "employes"],
-        "rfm_segment": ["Champions", "Sans achat", "Champions", "Perdus"],
+        "rfm_segment": ["Champions", seg.NO_PURCHASE, "Champions", "Perdus"],
         "recency_days": [10, 365, 4, 300], "monetary": [300.0, 0.0, 500.0, 40.0],
         "avg_basket": [100.0, 0.0, 100.0, 40.0]}, index=pd.Index(["C1", "C2", "C3", "C4"], name="customer_id"))
 
@@ -53,7 +53,7 @@ def test_interests_sentence_and_sources():
 
 def test_rfm_table_and_sentence():
     tab = sp.rfm_table(_features())
-    assert tab.index.tolist() == ["Champions", "Perdus", "Sans achat"]  # in the order of RFM_SEGMENTS_FR
+    assert tab.index.tolist() == ["Champions", "Perdus", seg.NO_PURCHASE]  # in the order of RFM_SEGMENTS_FR
     assert tab.loc["Champions", "clients"] == 2 and tab.loc["Champions", "montant"] == 400.0
     assert tab["part"].tolist() == [0.5, 0.25, 0.25]
     assert sp.rfm_sentence(tab) == (
@@ -75,7 +75,11 @@ def test_rules_and_typology():
 def test_k_and_profiles():
     model = types.SimpleNamespace(k=4, selection=pd.DataFrame({"k": [3, 4], "silhouette": [0.21, 0.347]}))
     assert sp.k_sentence(model) == ("4 segments retenus : c'est le nombre qui sépare le mieux les clients "
-                                    "(silhouette 0,35).")
+                                    "(silhouette 0,347, contre 0,210 pour 3 segments).")
+    model.selection["bic"] = [10.0, 20.0]  # the BIC prefers 3: said, and why it is not followed
+    assert sp.k_sentence(model).endswith("Le BIC du mélange gaussien baisse jusqu'à 3 segments : sur un grand "
+                                         "fichier, il récompense vite des segments plus fins ; il sert ici de "
+                                         "contrôle, la silhouette (segments nets et bien séparés) décide.")
     profiles = pd.DataFrame({c: [0.5, 0.25] for c in sp._PCT_PROFILE}, index=["Fidèles", "Occasionnels"])
     profiles = profiles.assign(monetary=[1200.0, 80.0], avg_basket=[60.0, 95.5], customers=[12000, 800],
                                age=[41.26, 38.0], frequency=[5.0, 1.0], recency_days=[20.0, 200.0],
@@ -142,17 +146,21 @@ def test_growth():
 
 
 def test_customer_value_sentences():
-    p_by_rfm = pd.DataFrame({"p_alive_mean": [0.95, 0.4], "below_half": [0.0, 0.62]}, index=["Champions", "Perdus"])
+    p_by_rfm = pd.DataFrame({"customers": [1000, 500], "p_alive_mean": [0.95, 0.4], "below_half": [0.0, 0.62]},
+                            index=["Champions", "Perdus"])
     assert sp.dropout_sentence(p_by_rfm) == (
-        f"les deux modèles concordent : les clients « Perdus » ont en moyenne 40,0{P} de chances d'être encore "
-        f"actifs, contre 95,0{P} pour « Champions » ; 62,0{P} des « Perdus » sont sous 50 %.")
-    assert sp.dropout_sentence(p_by_rfm.assign(p_alive_mean=[0.95, 0.9])).startswith(
-        "les deux modèles ne concordent pas")
-    holdout = pd.DataFrame({"customers": [10, 5], "predicted": [115.5, 0.0], "actual": [100.0, 0.0]},
-                           index=["1", "total"])
-    holdout.loc["total"] = [15, 115.5, 100.0]
-    assert sp.holdout_sentence(holdout) == ("sur les 3 derniers mois, le modèle prévoyait 116 jours d'achat pour "
-                                            f"100 observés (écart de 15,5{P}).")
+        f"les deux modèles concordent : 62,0{P} des clients « Perdus » (310 clients) ont moins d'une chance sur "
+        f"deux d'être encore actifs (P(actif) moyenne 40,0{P}, contre 95,0{P} pour « Champions ») : c'est la cible "
+        "d'une relance.")
+    # October on the sample: most RFM 'Perdus' are probably still active; never 'concordent' then
+    lost = pd.DataFrame({"customers": [4847, 5351, 20], "p_alive_mean": [0.98, 0.559, 0.01],
+                         "below_half": [0.0, 0.37, 1.0]}, index=["Champions", "Perdus", seg.NO_PURCHASE])
+    text = sp.dropout_sentence(lost, "MBG/NBD")
+    assert text.startswith(f"les deux modèles ne concordent pas : 63,0{P} des clients « Perdus » du RFM (3\u202f371 "
+                           "clients) ont encore plus d'une chance sur deux d'être actifs selon le modèle MBG/NBD")
+    assert "visez les clients dont P(actif) est sous 50 % (1\u202f980 clients) plutôt que tout le segment « Perdus »" \
+        in text
+    assert "concordent :" not in text.replace("ne concordent pas :", "")
     by_seg = pd.DataFrame({"share": [0.42], "total": [1_250_000.0]}, index=["Fidèles"])
     assert sp.value_by_segment_sentence(by_seg, 12) == (
         f"« Fidèles » porte 42,0{P} de la valeur attendue sur 12 mois ({sp.fmt_eur(1_250_000.0)}).")
@@ -226,3 +234,43 @@ def test_growth_keeps_its_sign_email_and_value_sentences():
     assert sp.value_sentence(values, 12) == (f"les 10{P} de clients les plus précieux (1) portent 90,0{P} de la valeur "
                                              f"attendue sur 12 mois ; 2 clients (20,0{P}) ont moins d'une chance sur "
                                              f"deux d'être encore actifs.")
+
+
+def _comparison():
+    from workbench import clv_models
+
+    table = pd.DataFrame({"customers": [716, 1047, 11684], "actual": [0.36, 0.42, 2.94],
+                          "predicted_bgnbd": [2.13, 1.63, 3.27], "predicted_mbgnbd": [1.33, 1.68, 3.26]},
+                         index=pd.Index([0, 1, 2], name="frequency"))
+    table.loc["total"] = [13447, *(table[c].mul(table["customers"]).sum() for c in table.columns[1:])]
+    table["customers"] = table["customers"].astype(int)
+    errors = clv_models.holdout_errors(table)
+    return clv_models.HoldoutComparison(table, errors, clv_models.choose_model(errors),
+                                        {"bgnbd": None, "mbgnbd": None}, max_frequency=2)
+
+
+def test_holdout_states_the_model_used_the_measured_source_and_the_zero_repeat_bias():
+    from workbench import clv_models
+
+    comp = _comparison()
+    assert comp.chosen == "mbgnbd"
+    source = clv_models.holdout_gap_source(comp)
+    track = pd.DataFrame({"ratio": [0.63, 1.33, 0.62, 1.0, 0.85], "calibration": [True, True, False, False, False]},
+                         index=pd.period_range("2026-06", periods=5, freq="M"))
+    text = sp.holdout_sentence(source, track)
+    assert text.startswith(f"modèle retenu : MBG/NBD, dont l'erreur hors échantillon est la plus faible "
+                           f"({sp.fmt_pct(source['group_error'])} contre {sp.fmt_pct(source['other_group_error'])} "
+                           "pour BG/NBD)")
+    assert f"Mois par mois : août 62{P} du prévu ; septembre 100{P} du prévu ; octobre 85{P} du prévu : l'écart " \
+           "vient surtout d'août 2026" in text
+    assert "saisonnalité" not in text  # the source is measured (month by month, group by group), not asserted
+    assert "chez les clients à 2 rachats et plus" in text
+    zero = sp.zero_repeat_sentence(comp, "mbgnbd")
+    assert zero.startswith("les clients sans rachat pendant l'estimation (716) sont prévus à 1,33 jour d'achat en "
+                           "moyenne pour 0,36 jour observé, 3,7 fois trop")
+    table = sp.holdout_table(comp, {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"})
+    assert table.index.tolist() == ["0", "1", "2 et plus", "Ensemble"]
+    assert table.columns.tolist() == ["Clients", "Prévu par client, BG/NBD", "Prévu par client, MBG/NBD",
+                                      "Réel par client"]
+    assert table.loc["Ensemble", "Réel par client"] == pytest.approx(
+        (716 * 0.36 + 1047 * 0.42 + 11684 * 2.94) / 13447)

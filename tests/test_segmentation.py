@@ -152,7 +152,7 @@ def test_purchase_features_without_crm_and_rfm_segments(tiny):
     r = pd.Series([5, 4, 4, 2, 3, 1, 0, 3])
     fq = pd.Series([5, 3, 1, 4, 2, 1, 0, 3])
     assert seg.rfm_segment(r, fq).tolist() == ["Champions", "Fidèles", "Nouveaux / prometteurs",
-                                               "À risque", "À réveiller", "Perdus", "Sans achat",
+                                               "À risque", "À réveiller", "Perdus", "Sans achat sur la période",
                                                "Fidèles"]
 
 
@@ -290,6 +290,16 @@ def test_clustering_recovers_planted_segments(sample_features, truth):
     assert majority["store_traditional"] == "Traditionnels magasin"
     assert majority["premium_omnichannel"] == "Premium omnicanaux"
     assert majority["occasional_bargain"] == "Occasionnels chasseurs de promos"
+    # customers without any purchase are not clustered: their own named group, counted
+    none = ~seg.buyers(sample_features)
+    assert none.sum() > 0
+    assert (s.loc[none, "segment_name"] == seg.NO_PURCHASE).all() and (s.loc[none, "segment"] == 0).all()
+    assert (s.loc[~none, "segment_name"] != seg.NO_PURCHASE).all() and len(s) == len(sample_features)
+    # on buyers, the silhouette picks as many segments as the sample plants, one per planted segment
+    model = seg.fit_segment_model(sample_features, seed=0)
+    assert model.k == truth["segments"]["segment"].nunique()
+    assert set(model.names) == {"Connectés digitaux", "Web-to-store", "Traditionnels magasin",
+                                "Premium omnicanaux", "Occasionnels chasseurs de promos"}
 
 
 def test_profiles_tests_geography_on_sample(sample_features, sample_tables):
@@ -315,7 +325,9 @@ def test_migration_uses_stable_definitions(sample_tables):
     tab, model = seg.segment_migration(sample_tables, "2026-10", k=5, seed=0)
     body = tab.drop(index="Total", columns="Total")
     assert tab.loc["Total", "Total"] == len(sample_tables["customers"])
-    assert set(body.index) <= set(model.names) and set(body.columns) <= set(model.names)
+    named = {*model.names, seg.NO_PURCHASE}  # the window's non-buyers: their own group, not a cluster
+    assert set(body.index) <= named and set(body.columns) <= named
+    assert seg.NO_PURCHASE not in model.names
     stay = np.trace(body.reindex(index=body.columns).fillna(0).to_numpy()) / body.to_numpy().sum()
     assert stay > 0.8  # one month more of history moves few customers
 

@@ -204,8 +204,20 @@ def show_typology(rules, typology: pd.DataFrame) -> None:
 
 
 def k_sentence(model) -> str:
-    return (f"{model.k} segments retenus : c'est le nombre qui sépare le mieux les clients "
-            f"(silhouette {fmt_num(model.selection.set_index('k').loc[model.k, 'silhouette'], 2)}).")
+    """The chosen k, its silhouette against the runner-up's (three decimals: they are often
+    close), and why the BIC, when it points elsewhere, is not followed."""
+    sel = model.selection.set_index("k")
+    out = (f"{model.k} segments retenus : c'est le nombre qui sépare le mieux les clients "
+           f"(silhouette {fmt_num(sel.loc[model.k, 'silhouette'], 3)}")
+    others = sel["silhouette"].drop(model.k)
+    if len(others):
+        out += f", contre {fmt_num(others.max(), 3)} pour {int(others.idxmax())} segments"
+    out += ")."
+    if "bic" in sel.columns and int(sel["bic"].idxmin()) != model.k:
+        out += (f" Le BIC du mélange gaussien baisse jusqu'à {int(sel['bic'].idxmin())} segments : sur un grand "
+                "fichier, il récompense vite des segments plus fins ; il sert ici de contrôle, la silhouette "
+                "(segments nets et bien séparés) décide.")
+    return out
 
 
 def show_k_selection(model) -> None:
@@ -223,12 +235,14 @@ def show_k_selection(model) -> None:
     ax2.set_ylabel("BIC (plus bas = mieux)")
     ax2.grid(False)
     ax1.set_title(f"Choix du nombre de segments : k = {model.k}")
-    fig.legend(loc="lower center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     reporting.int_axis(ax2)
+    plt.tight_layout()  # room for both axis titles
+    fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2)  # under the x-axis title, never on it
     plt.show()
     reporting.show_table(sel, columns={"k": "Segments (k)", "silhouette": "Silhouette", "bic": "BIC",
                                        "inertia": "Inertie"},
-                         formats={"k": "int", "silhouette": "num2", "bic": "num0", "inertia": "num0"})
+                         formats={"k": "int", "silhouette": lambda x: fmt_num(x, 3), "bic": "num0",
+                                  "inertia": "num0"})
     reporting.takeaway(k_sentence(model))
 
 
@@ -474,13 +488,17 @@ def show_audience(growth: pd.DataFrame, fastest: pd.DataFrame, period, brand: st
 
 
 def clv_parameters_table(bgnbd, gg, repeat: pd.DataFrame) -> pd.DataFrame:
-    """The fitted BG/NBD and Gamma-Gamma parameters, formatted, with the frequency / spend correlation."""
+    """The fitted purchase model's (BG/NBD or MBG/NBD, named from the fit) and Gamma-Gamma
+    parameters, formatted, with the frequency / spend correlation."""
+    from workbench.clv_models import MODEL_LABELS
+
+    m = MODEL_LABELS.get(getattr(bgnbd, "model", "bgnbd"), "BG/NBD")
     return pd.DataFrame({"Valeur": [
         fmt_num(bgnbd.r, 3), fmt_num(bgnbd.alpha, 3), fmt_num(bgnbd.a, 3), fmt_num(bgnbd.b, 3),
         fmt_num(bgnbd.log_likelihood, 1), fmt_num(gg.p, 2), fmt_num(gg.q, 2), fmt_num(gg.gamma, 2),
         fmt_eur(gg.mean_spend, 2),
         fmt_num(float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1]), 2)]},
-        index=pd.Index(["BG/NBD r", "BG/NBD alpha", "BG/NBD a", "BG/NBD b", "BG/NBD log-vraisemblance",
+        index=pd.Index([f"{m} r", f"{m} alpha", f"{m} a", f"{m} b", f"{m} log-vraisemblance",
                         "Gamma-Gamma p", "Gamma-Gamma q", "Gamma-Gamma gamma", "Panier moyen attendu (population)",
                         "Corrélation fréquence / montant"], name="Paramètre"))
 
@@ -529,40 +547,125 @@ def value_sentence(values: pd.DataFrame, horizon_months: int) -> str:
             f"({fmt_pct(lost.mean())}) ont moins d'une chance sur deux d'être encore actifs.")
 
 
-def dropout_sentence(p_by_rfm: pd.DataFrame) -> str:
-    """Whether RFM and P(alive) agree: the mean P(alive) of the segments spans more than 30 points."""
-    p = p_by_rfm["p_alive_mean"]
-    if p.max() - p.min() <= 0.3:
-        return ("les deux modèles ne concordent pas : la probabilité d'être actif varie peu d'un segment RFM "
-                "à l'autre, les clients « perdus » au sens du RFM achètent peut-être simplement rarement.")
+def dropout_sentence(p_by_rfm: pd.DataFrame, model_label: str = "BG/NBD") -> str:
+    """Whether RFM and P(actif) tell the same story about the RFM segment with the lowest mean
+    P(actif) (the customers without any purchase on the period left aside): they agree when
+    most of it is probably inactive (P(actif) < 50 %). Otherwise the sentence says plainly which
+    share of that segment is probably still active, why the two readings differ, and what to
+    act on (P(actif) < 50 %), never "concordent" beside a median P(actif) of 84 %."""
+    p = p_by_rfm["p_alive_mean"].drop(seg.NO_PURCHASE, errors="ignore").dropna()
+    if p.empty:
+        return "pas de segment RFM à comparer à la probabilité d'être actif."
     low = p.idxmin()
-    return (f"les deux modèles concordent : les clients « {low} » ont en moyenne "
-            f"{fmt_pct(p.loc[low])} de chances d'être encore actifs, contre "
-            f"{fmt_pct(p.max())} pour « {p.idxmax()} » ; "
-            f"{fmt_pct(p_by_rfm.loc[low, 'below_half'])} des « {low} » sont sous 50 %.")
+    below = float(p_by_rfm.loc[low, "below_half"])
+    count = (lambda share: f" ({fmt_int(round(share * p_by_rfm.loc[low, 'customers']))} clients)") \
+        if "customers" in p_by_rfm.columns else (lambda share: "")
+    if below >= 0.5:
+        return (f"les deux modèles concordent : {fmt_pct(below)} des clients « {low} »{count(below)} ont moins "
+                f"d'une chance sur deux d'être encore actifs (P(actif) moyenne {fmt_pct(p.loc[low])}, contre "
+                f"{fmt_pct(p.max())} pour « {p.idxmax()} ») : c'est la cible d'une relance.")
+    return (f"les deux modèles ne concordent pas : {fmt_pct(1 - below)} des clients « {low} » du RFM"
+            f"{count(1 - below)} ont encore plus d'une chance sur deux d'être actifs selon le modèle {model_label} "
+            f"(P(actif) moyenne {fmt_pct(p.loc[low])}). Le RFM les classe sur l'ancienneté de leur dernier achat "
+            "comparée aux autres clients, le modèle sur leur propre rythme d'achat : un client qui achète "
+            "rarement n'est pas perdu pour autant. Pour une relance, visez les clients dont P(actif) est sous "
+            f"50 %{count(below)} plutôt que tout le segment « {low} ».")
 
 
-def show_dropout(p_by_rfm: pd.DataFrame) -> None:
+def show_dropout(p_by_rfm: pd.DataFrame, model_label: str = "BG/NBD") -> None:
     reporting.show_table(p_by_rfm.rename_axis("Segment de valeur"), columns={
         "Segment de valeur": "Segment de valeur", "customers": "Clients", "p_alive_mean": "P(actif) moyenne",
         "p_alive_median": "P(actif) médiane", "below_half": "Part avec P(actif) < 50 %"},
         formats={"customers": "int", "p_alive_mean": "pct", "p_alive_median": "pct", "below_half": "pct"}, index=True)
-    reporting.takeaway(dropout_sentence(p_by_rfm))
+    reporting.takeaway(dropout_sentence(p_by_rfm, model_label))
 
 
-def holdout_sentence(holdout: pd.DataFrame) -> str:
-    tot = holdout.loc["total"] if "total" in holdout.index else holdout.sum()
-    gap = tot["predicted"] / tot["actual"] - 1 if tot["actual"] else float("nan")
-    return (f"sur les 3 derniers mois, le modèle prévoyait {fmt_num(tot['predicted'], 0)} jours d'achat pour "
-            f"{fmt_num(tot['actual'], 0)} observés (écart de {fmt_pct(gap)}).")
+def holdout_table(comparison, labels: dict) -> pd.DataFrame:
+    """Out-of-sample check per number of repeat purchases in calibration: customers, purchase
+    days predicted per customer by each model (`labels`: model -> French name), actual; the last
+    group reads "7 et plus", the total row sums purchase days."""
+    t = comparison.table
+    body = t.drop(index="total")
+    top = comparison.max_frequency
+    idx = [f"{int(g)} et plus" if int(g) >= top else str(int(g)) for g in body.index]
+    out = pd.DataFrame({"Clients": body["customers"].to_numpy()},
+                       index=pd.Index(idx, name="Rachats pendant l'estimation"))
+    for m, label in labels.items():
+        out[f"Prévu par client, {label}"] = body[f"predicted_{m}"].to_numpy()
+    out["Réel par client"] = body["actual"].to_numpy()
+    total = {"Clients": t.loc["total", "customers"], **{f"Prévu par client, {label}": t.loc["total", f"predicted_{m}"]
+                                                      / t.loc["total", "customers"] for m, label in labels.items()},
+             "Réel par client": t.loc["total", "actual"] / t.loc["total", "customers"]}
+    out.loc["Ensemble"] = pd.Series(total)
+    return out
 
 
-def show_holdout(holdout: pd.DataFrame) -> None:
-    name = "Rachats en calibration"
-    reporting.show_table(holdout.rename(index={"total": "Total (somme)"}).rename_axis(name), columns={
-        name: name, "customers": "Clients", "predicted": "Achats prévus (moyenne)", "actual": "Achats réels (moyenne)"},
-        formats={"customers": "int", "predicted": "num2", "actual": "num2"}, index=True)
-    reporting.takeaway(holdout_sentence(holdout))
+def holdout_sentence(source: dict, track: pd.DataFrame | None = None) -> str:
+    """The out-of-sample result in plain words: which model serves the page and why (the smaller
+    error out of sample), predicted vs actual purchase days, the main source of the gap as
+    measured, month by month (`clv_models.tracking` over the test months) and by group
+    (`clv_models.holdout_gap_source`), and what it means for the 12-month value."""
+    out = (f"modèle retenu : {source['label']}")
+    if source.get("other_label"):
+        out += (f", dont l'erreur hors échantillon est la plus faible ({fmt_pct(source['group_error'])} contre "
+                f"{fmt_pct(source['other_group_error'])} pour {source['other_label']})")
+    out += (f". Sur les 3 mois de test, il prévoyait {fmt_num(source['predicted'], 0)} jours d'achat pour "
+            f"{fmt_num(source['actual'], 0)} observés (écart de {reporting.fmt_signed(100 * source['gap'], 1, '%')}).")
+    if track is not None and len(track):
+        test = track[~track["calibration"]]
+        cal = track[track["calibration"]].tail(12)
+        if len(test):
+            months = " ; ".join(f"{month_label(str(p)).split()[0]} {fmt_pct(r, 0)} du prévu"
+                                for p, r in test["ratio"].items())
+            worst = (test["ratio"] - 1).abs().idxmax()
+            when = month_label(str(worst))
+            out += (f" Mois par mois : {months} : l'écart vient surtout {'d' + chr(39) if when[0] in 'aeiouy' else 'de '}"
+                    f"{when}, "
+                    "le modèle prévoyant un rythme d'achat constant")
+            if len(cal):
+                out += (f" (sur la période d'estimation déjà, les mois vont de {fmt_pct(cal['ratio'].min(), 0)} "
+                        f"à {fmt_pct(cal['ratio'].max(), 0)} du prévu : soldes et fêtes au-dessus, mois calmes "
+                        "en dessous)") if cal["ratio"].max() > 1.15 and cal["ratio"].min() < 0.85 else ""
+            out += "."
+    n = source["group"]
+    group = ("sans rachat" if n == 0 else f"à {n} rachat{'s' if n >= 2 else ''}"
+             + (" et plus" if source["group_is_max"] else ""))
+    out += (f" Par groupe, le plus gros écart en jours d'achat est chez les clients {group} "
+            f"({fmt_pct(source['group_share'], 0)} de l'écart : {fmt_num(source['group_predicted'], 2)} prévus par "
+            f"client pour {fmt_num(source['group_actual'], 2)}).")
+    return out
+
+
+def zero_repeat_sentence(comparison, model: str) -> str:
+    """What the model does with customers who never bought again: predicted vs actual purchase
+    days per customer in the test months (a ratio of several times means they are taken as
+    alive more often than they are), and what it means for the 12-month value."""
+    body = comparison.table.drop(index="total")
+    if 0 not in body.index or not body.loc[0, "actual"]:
+        return ""
+    pred, act = body.loc[0, f"predicted_{model}"], body.loc[0, "actual"]
+
+    def days(x):  # French: singular below 2 ("1,33 jour")
+        return f"{fmt_num(x, 2)} jour{'s' if abs(x) >= 2 else ''}"
+
+    return (f"les clients sans rachat pendant l'estimation ({fmt_int(body.loc[0, 'customers'])}) sont prévus à "
+            f"{days(pred)} d'achat en moyenne pour {days(act)} observé{'s' if abs(act) >= 2 else ''}, "
+            f"{fmt_num(pred / act, 1)} fois trop : le modèle les croit encore actifs plus souvent qu'ils ne le sont, "
+            "leur valeur sur 12 mois est donc sur-estimée elle aussi. Pour l'ensemble des clients, la valeur sur 12 mois couvre une année entière, où "
+            "mois calmes et mois de soldes se compensent en partie (non mesuré ici : il faudrait une année de test).")
+
+
+def show_holdout(comparison, track: pd.DataFrame | None = None) -> None:
+    """The out-of-sample table (both models, actual) and its readings."""
+    from workbench import clv_models
+
+    labels = {m: clv_models.MODEL_LABELS.get(m, m) for m in comparison.fits}
+    reporting.show_table(holdout_table(comparison, labels), formats={c: "num2" for c in
+                         holdout_table(comparison, labels).columns if c != "Clients"}, index=True)
+    reporting.takeaway(holdout_sentence(clv_models.holdout_gap_source(comparison), track))
+    zero = zero_repeat_sentence(comparison, comparison.chosen)
+    if zero:
+        reporting.takeaway(zero)
 
 
 def value_by_segment_sentence(by_seg: pd.DataFrame, horizon_months: int) -> str:
@@ -727,12 +830,12 @@ def segment_mix_sentence(seg_feat: pd.DataFrame, categories, category_label) -> 
         cols = [f"cat_{c}" for c in categories]
         overall = seg_feat.loc[seg_feat[cols].fillna(0).sum(axis=1) > 0, cols].mean()
         lift = mix[cols] - overall[cols]
-        seg, col = lift.stack().idxmax()
-        parts.append(f"le segment « {seg} » se distingue par « {category_label(col[4:])} » : "
-                     f"{fmt_pct(mix.loc[seg, col])} de ses dépenses, contre {fmt_pct(overall[col])} "
+        top, col = lift.stack().idxmax()
+        parts.append(f"le segment « {top} » se distingue par « {category_label(col[4:])} » : "
+                     f"{fmt_pct(mix.loc[top, col])} de ses dépenses, contre {fmt_pct(overall[col])} "
                      f"pour l'ensemble des acheteurs")
     if left_out.sum():
-        gone = [s for s in left_out.index if s not in mix.index]
+        gone = [s for s in left_out.index if s not in mix.index and s != seg.NO_PURCHASE]
         who = (f" (tout le segment « {gone[0]} »)" if len(gone) == 1 else
                f" (tous les segments {', '.join(f'« {g} »' for g in gone)})" if gone else "")
         parts.append(f"{fmt_int(left_out.sum())} clients sans aucun achat sur la période{who} sont laissés hors "

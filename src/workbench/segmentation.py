@@ -285,8 +285,12 @@ RFM_SEGMENTS_FR = (
     ("À risque", "R <= 2 et F >= 3"),
     ("À réveiller", "R = 3 et F <= 2"),
     ("Perdus", "R <= 2 et F <= 2"),
-    ("Sans achat", "aucun achat sur la période"),
+    ("Sans achat sur la période", "aucun achat sur la période"),
 )
+# Customers without any purchase in the window: the last RFM segment, and the group the
+# behavioural segmentation puts them in (they are not clustered: with no purchase, their
+# basket, frequency and channel shares are zeros that k-means would turn into a segment of its own).
+NO_PURCHASE = RFM_SEGMENTS_FR[-1][0]
 
 
 def rfm_segment(r_score: pd.Series, f_score: pd.Series) -> pd.Series:
@@ -700,12 +704,25 @@ def _choose_k(Z: np.ndarray, k_values, seed: int, sample_size: int = 4000):
     return pd.DataFrame(rows), models
 
 
+def buyers(features: pd.DataFrame) -> pd.Series:
+    """True for customers with at least one purchase in the features' window (all True when
+    the features carry no `frequency`)."""
+    if "frequency" not in features.columns:
+        return pd.Series(True, index=features.index)
+    return features["frequency"].fillna(0) > 0
+
+
 def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 0,
                       columns=CLUSTER_FEATURES, k_values=range(2, 9)) -> SegmentModel:
-    """Standardise features, pick k by silhouette (unless given), fit k-means, name segments."""
+    """Standardise features, pick k by silhouette (unless given), fit k-means, name segments.
+
+    Fitted on buyers only (`buyers`): customers without any purchase in the window have no
+    basket, frequency or channel mix, and k-means gave them a segment of their own, named like
+    a real one ("petit panier, achats rares"); `assign_segments` puts them in the `NO_PURCHASE`
+    group instead, counted with the segments."""
     from sklearn.cluster import KMeans
 
-    X = clustering_matrix(features, columns)
+    X = clustering_matrix(features[buyers(features)], columns)
     if len(X) < 10:
         raise ValueError(f"fit_segment_model: need at least 10 customers, got {len(X)}")
     mean = X.mean().to_numpy()
@@ -731,17 +748,25 @@ def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 
 
 
 def assign_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
-    """Nearest-centre segment of each customer under a fitted model (stable definitions)."""
-    Z = model.standardise(clustering_matrix(features, model.columns))
-    d = ((Z[:, None, :] - model.centers[None, :, :]) ** 2).sum(axis=2)
-    lab = d.argmin(axis=1)
-    return pd.DataFrame({"customer_id": features.index.to_numpy(), "segment": lab + 1,
-                         "segment_name": np.asarray(model.names, dtype=object)[lab]})
+    """Nearest-centre segment of each buyer under a fitted model (stable definitions);
+    customers without a purchase in the window get segment 0 and the name `NO_PURCHASE`
+    (every customer of `features` is in the result, none is dropped)."""
+    has = buyers(features).to_numpy()
+    seg = np.zeros(len(features), dtype=int)
+    names = np.full(len(features), NO_PURCHASE, dtype=object)
+    if has.any():
+        Z = model.standardise(clustering_matrix(features[has], model.columns))
+        d = ((Z[:, None, :] - model.centers[None, :, :]) ** 2).sum(axis=2)
+        lab = d.argmin(axis=1)
+        seg[has] = lab + 1
+        names[has] = np.asarray(model.names, dtype=object)[lab]
+    return pd.DataFrame({"customer_id": features.index.to_numpy(), "segment": seg, "segment_name": names})
 
 
 def segment_customers(features: pd.DataFrame, k: int | None = None, seed: int = 0,
                       columns=CLUSTER_FEATURES) -> pd.DataFrame:
-    """Cluster customers: customer_id, segment (1 = largest) and a French segment_name."""
+    """Cluster customers: customer_id, segment (1 = largest, 0 = no purchase) and a French
+    segment_name."""
     model = fit_segment_model(features, k=k, seed=seed, columns=columns)
     return assign_segments(model, features)
 
@@ -876,6 +901,8 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
     from statsmodels.formula.api import ols
 
     df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
+    if "segment_name" in segments.columns:  # the no-purchase group is not a segment of the clustering
+        df = df[df.index.isin(segments.loc[segments["segment_name"] != NO_PURCHASE, "customer_id"])]
     rows, untestable = [], []
     for c in (*numeric, *categorical):
         if c in df.columns and (df[c].nunique() < 2 or df[group_col].nunique() < 2):
@@ -1072,7 +1099,7 @@ def segment_migration(tables: dict, month, *, k: int | None = None, seed: int = 
     f_cur = (features if features is not None
              else customer_features(tables, cur, lookback_days=lookback_days,
                                     activity=act.get(cur)))
-    model = fit_segment_model(f_prev, k=k, seed=seed, columns=columns)
+    model = fit_segment_model(f_prev, k=k, seed=seed, columns=columns)  # on the window's buyers
     a = assign_segments(model, f_prev).set_index("customer_id")["segment_name"]
     b = assign_segments(model, f_cur).set_index("customer_id")["segment_name"]
     both = pd.DataFrame({"avant": a, "apres": b}).dropna()

@@ -8,7 +8,7 @@ customer who stopped buying falls every month, so Champions become "À risque", 
 * `value_segments`: the RFM value segment of every customer as of each month (same rules,
   `segmentation.rfm_segment`, computed on each month's own window);
 * `value_migration`: the crosstab previous month -> report month (customers who bought in
-  either window; "Sans achat" when not in a window);
+  either window; `NO_PURCHASE` when not in a window);
 * `migration_flows`: the moves between segments, largest first, with the share of the origin
   segment each one represents and whether it is a move up or down the value ladder, so that a
   page can name the flows that matter.
@@ -25,12 +25,12 @@ from workbench.segmentation import RFM_SEGMENTS_FR, purchase_features
 
 # Value ladder: rank of each RFM segment, best first (a move to a higher rank is a loss of value).
 VALUE_ORDER: tuple[str, ...] = tuple(label for label, _ in RFM_SEGMENTS_FR)
-NO_PURCHASE = VALUE_ORDER[-1]  # "Sans achat"
+NO_PURCHASE = VALUE_ORDER[-1]  # segmentation.NO_PURCHASE
 # How valuable a segment is (higher = better). Champions and Fidèles share a step: with recency
 # scored by quintile, frequent buyers swap between them from month to month (noise, not news).
 VALUE_LADDER = {
     "Champions": 4, "Fidèles": 4, "Nouveaux / prometteurs": 3, "À risque": 2, "À réveiller": 2,
-    "Perdus": 1, "Sans achat": 0,
+    "Perdus": 1, NO_PURCHASE: 0,
 }
 
 
@@ -40,7 +40,7 @@ def value_segments(transactions: pd.DataFrame, months, lookback_days: int | None
 
     Every month is scored on its own `lookback_days` window (quintiles among that window's
     buyers, rules of `segmentation.RFM_SEGMENTS_FR`). Rows: `customers` (ids) or every
-    customer with a purchase before the last month's end; "Sans achat" when a customer has
+    customer with a purchase before the last month's end; `NO_PURCHASE` when a customer has
     no purchase in a month's window. Columns: the months (pd.Period), in the given order.
     """
     months = [pd.Period(m, "M") for m in months]
