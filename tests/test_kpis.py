@@ -293,7 +293,8 @@ def test_sample_synthesis_of_the_crisis_month(sample_tables, more_tables, scored
     assert figs["negative_mentions"]["verdict"] == -1 and figs["negative_mentions"]["z"] > 2
     assert figs["customer_service_calls"]["verdict"] == -1
     assert figs["customer_service_calls"]["link"] == "06_care_and_ideas.html#appels"
-    assert out[0]["kind"] == "alert" and out[0]["text"].startswith("Chaîne du mois : mentions négatives")
+    chain = next(i for i in out if i["kind"] == "alert")  # no listening alert given: the chain is a care finding
+    assert chain["theme"] == "Service client" and chain["text"].startswith("Chaîne du mois : mentions négatives")
     actions = [i for i in out if i["kind"] == "action"]
     assert 3 <= len(actions) <= 5 and any(a["department"] == "Service client" for a in actions)
     before = synthesis.month_synthesis(monthly, crisis - 1)
@@ -336,6 +337,16 @@ def test_hard_and_soft_models_headline_only_the_planted_effects(scored_weekly, t
 
     assert kpi_tables.effects_sentence(eff, 50).startswith(
         f"{french.count(len(robust), 'effet retenu')} sur {len(eff)} testés")
+    # a share modelled in levels: its effect for +1 point, never '–' (issue 17 reader: 'Part de voix')
+    share = eff[eff["soft"] == "share_of_voice"]
+    assert len(share) and share["effect_10pct"].isna().all()
+    assert share["effect_1pt"].to_numpy() == pytest.approx(np.exp(0.01 * share["coef"].to_numpy()) - 1)
+    cells = table.loc[share.index, "Effet de +10 % (part : +1 pt)"]
+    assert cells.str.endswith(" pour +1 pt").all()
+    assert reading[share.index].str.startswith("+1 point de « ").all()
+    # one minus sign on the pages: the page layer formats, with U+2212
+    shown = " ".join(table["Effet de +10 % (part : +1 pt)"]) + " ".join(reading)
+    assert "-" not in shown.replace("Jarque-Bera", "") .replace("Breusch-Pagan", "").replace("Ljung-Box", "")
 
 
 # --------------------------------------------------------------------------- real data (CDNOW)

@@ -140,11 +140,7 @@ RULES = {
 
 # (page, rule) still broken by the page's content on the sample, October 2026 (issue 17):
 # the notebooks' owners fix them; strict=False so a fixed page shows as XPASS.
-KNOWN: dict = {  # (page, rule) -> reason, for a rule a page is known to break
-    ("05_monthly_kpis", "typographic_minus"):
-        "kpis._pct writes the effects of the KPI model and the fit sentence with a hyphen "
-        "('-1,5 %'); kpi_tables should format them with reporting.fmt_signed",
-}
+KNOWN: dict = {}  # (page, rule) -> reason, for a rule a page is known to break
 
 
 def _cases():

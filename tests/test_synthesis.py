@@ -195,7 +195,7 @@ def test_the_weekly_elasticity_is_set_against_the_month_change_of_its_soft_indic
     assert "« mentions positives » \u221250,0\u00a0% sur un mois" in sales["text"]
     assert f"annoncerait {fmt_signed(implied, 1, '%')} de « chiffre d'affaires », pour " \
            f"{fmt_signed(100 * observed, 1, '%')} observés" in sales["text"]
-    assert "ne se transpose pas à un mois entier" in sales["text"]
+    assert "il ne se transpose pas à un mois entier." in sales["text"]
 
 
 def test_customer_value_finding_and_crm_action_from_the_value_flows():

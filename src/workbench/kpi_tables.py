@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import french, indicators, reporting
-from workbench.kpis import KPIS, ModelResult, _p, _pct, _series_label
+from workbench.kpis import KPIS, ModelResult, _series_label
 
 __all__ = [
     "changes_table",
@@ -31,6 +31,28 @@ __all__ = [
     "plot_twin",
     "plot_pair",
 ]
+
+
+def _pct(x: float) -> str:
+    """A relative change as the pages write it: '+6,2 %', '−1,5 %' (`reporting.fmt_signed`)."""
+    return reporting.fmt_signed(100 * x, 1, "%")
+
+
+def _p(p: float) -> str:
+    """'p < 0,001' or 'p = 0,012'."""
+    return "p < 0,001" if p < 0.001 else "p = " + reporting.fmt_num(p, 3)
+
+
+def _effect_text(r) -> str:
+    """The size of a soft -> hard effect: '+6,2 %' for +10 % of a volume, or '−1,5 % pour +1 pt'
+    for a share or index modelled in levels; '–' when neither is known."""
+    e10 = getattr(r, "effect_10pct", np.nan)
+    e1 = getattr(r, "effect_1pt", np.nan)
+    if pd.notna(e10):
+        return _pct(e10)
+    if pd.notna(e1):
+        return f"{_pct(e1)} pour +1 pt"
+    return "–"
 
 
 def _lag_words(lag: int) -> str:
@@ -92,8 +114,11 @@ def effects_reading(effects: pd.DataFrame) -> pd.Series:
     out = []
     for r in effects.itertuples():
         when = _lag_words(r.lag)
+        e1 = getattr(r, "effect_1pt", np.nan)
         size = (f"+10 % de « {r.soft_label} » {when} va avec {_pct(r.effect_10pct)} de « {r.hard_label} »"
                 if pd.notna(r.effect_10pct) else
+                f"+1 point de « {r.soft_label} » {when} va avec {_pct(e1)} de « {r.hard_label} »"
+                if pd.notna(e1) else
                 f"« {r.soft_label} » {when} va avec une {'hausse' if r.coef > 0 else 'baisse'} de « {r.hard_label} »")
         if r.robust:
             why = ("effet robuste (significatif, confirmé par le test de Granger, même sens que la relation "
@@ -116,7 +141,7 @@ def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
         "Indicateur dur": effects["hard_label"],
         "Indicateur doux": effects["soft_label"],
         "Décalage": effects["lag"].map(lambda k: "même semaine" if k == 0 else french.count(k, "semaine")),
-        "Effet de +10 %": effects["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
+        "Effet de +10 % (part : +1 pt)": [_effect_text(r) for r in effects.itertuples()],
         "p-valeur ajustée": effects["p_adjusted"].map(lambda p: _p(p).replace("p = ", "").replace("p ", "")),
         "Granger": effects["granger_ok"].map({True: "confirmé", False: "non confirmé"}),
         "Retenu": effects["robust"].map({True: "oui", False: "non"}),
@@ -205,8 +230,8 @@ def coefficients_table(result: ModelResult, controls: bool = False) -> pd.DataFr
         "Coefficient": coef["coef"].round(3),
         f"Borne basse {level} %": coef["ci_low"].round(3),
         f"Borne haute {level} %": coef["ci_high"].round(3),
-        "p-valeur": coef["p_value"].map(lambda p: "< 0,001" if p < 0.001 else f"{p:.3f}".replace(".", ",")),
-        "Effet de +10 %": coef["effect_10pct"].map(lambda x: _pct(x) if pd.notna(x) else "–"),
+        "p-valeur": coef["p_value"].map(lambda p: _p(p).replace("p = ", "").replace("p ", "")),
+        "Effet de +10 % (part : +1 pt)": [_effect_text(r) for r in coef.itertuples()],
         "Significatif": (coef["p_value"] < result.alpha).map({True: "oui", False: "non"}),
     }).reset_index(drop=True)
 
@@ -242,7 +267,7 @@ def diagnostics_table(result: ModelResult) -> pd.DataFrame:
     return pd.DataFrame({
         "Contrôle": d["test"],
         "Valeur": d["value"].round(3),
-        "p-valeur": d["p_value"].map(lambda p: "–" if pd.isna(p) else f"{p:.3f}".replace(".", ",")),
+        "p-valeur": d["p_value"].map(lambda p: "–" if pd.isna(p) else _p(p).replace("p = ", "").replace("p ", "")),
         "Lecture": d["reading"],
     }).reset_index(drop=True)
 

@@ -453,7 +453,7 @@ class ModelResult:
     lag: int
     n_weeks: int
     estimated: bool
-    coefficients: pd.DataFrame  # term, label, kind, coef, std_err, ci_low, ci_high, p_value, effect_10pct
+    coefficients: pd.DataFrame  # term, label, kind, coef, std_err, ci_low, ci_high, p_value, effect_10pct, effect_1pt
     diagnostics: pd.DataFrame  # test, value, p_value, reading (French)
     warnings: list[str] = field(default_factory=list)  # French, shown as-is
     r_squared: float = np.nan
@@ -544,7 +544,7 @@ def measurement_model(
     n_params = X.shape[1] + 1
     base = dict(hard=hard, soft=soft, lag=lag, n_weeks=n, alpha=alpha)
     empty_coef = pd.DataFrame(columns=["term", "label", "kind", "coef", "std_err", "ci_low", "ci_high",
-                                       "p_value", "effect_10pct"])
+                                       "p_value", "effect_10pct", "effect_1pt"])
     empty_diag = pd.DataFrame(columns=["test", "value", "p_value", "reading"])
     if n < n_params + 8:
         warnings.append(
@@ -575,10 +575,14 @@ def measurement_model(
         kind = "doux" if is_soft else ("constante" if term == "const" else "contrôle")
         b = float(fit.params[term])
         effect = (1.1**b - 1) if (log and is_soft and _loggable(term.rsplit("_lag", 1)[0])) else np.nan
+        # a share or index modelled in levels (0-1): relative change of the hard KPI for +1 point
+        effect_pt = (np.exp(0.01 * b) - 1) if (log and is_soft and not _loggable(term.rsplit("_lag", 1)[0])) \
+            else np.nan
         rows.append({
             "term": term, "label": _term_label(term, soft), "kind": kind, "coef": b,
             "std_err": float(fit.bse[term]), "ci_low": float(ci.loc[term, 0]),
             "ci_high": float(ci.loc[term, 1]), "p_value": float(fit.pvalues[term]), "effect_10pct": effect,
+            "effect_1pt": effect_pt,
         })
     coef = pd.DataFrame(rows)
     diag = _diagnostics(fit, exog)
@@ -768,7 +772,8 @@ def robust_effects(models: dict, weekly: pd.DataFrame | None = None) -> pd.DataF
     forecast of the hard KPI (best lag up to max_lag, p < alpha); for a same-week model (lag 0),
     the hard KPI does not lead the soft measure (reverse test not significant). Columns: hard,
     hard_label, soft, soft_label, lag, coef, ci_low, ci_high, p_value, p_adjusted,
-    effect_10pct, granger_p, same_sign, significant, granger_ok, robust; robust effects first,
+    effect_10pct (volumes: +10 % of the soft series), effect_1pt (shares and indexes modelled in
+    levels: +1 point), granger_p, same_sign, significant, granger_ok, robust; robust effects first,
     then by p-value.
     """
     from statsmodels.stats.multitest import multipletests
@@ -796,11 +801,11 @@ def robust_effects(models: dict, weekly: pd.DataFrame | None = None) -> pd.DataF
             rows.append({
                 "hard": h, "hard_label": _series_label(h), "soft": s, "soft_label": _series_label(s),
                 "lag": model.lag, "coef": c.coef, "ci_low": c.ci_low, "ci_high": c.ci_high,
-                "p_value": c.p_value, "effect_10pct": c.effect_10pct, "granger_p": gp,
+                "p_value": c.p_value, "effect_10pct": c.effect_10pct, "effect_1pt": c.effect_1pt, "granger_p": gp,
                 "same_sign": same_sign, "granger_ok": granger_ok, "alpha": alpha,
             })
     cols = ["hard", "hard_label", "soft", "soft_label", "lag", "coef", "ci_low", "ci_high", "p_value",
-            "p_adjusted", "effect_10pct", "granger_p", "same_sign", "significant", "granger_ok", "robust"]
+            "p_adjusted", "effect_10pct", "effect_1pt", "granger_p", "same_sign", "significant", "granger_ok", "robust"]
     out = pd.DataFrame(rows)
     if out.empty:
         return pd.DataFrame(columns=cols)
@@ -809,11 +814,3 @@ def robust_effects(models: dict, weekly: pd.DataFrame | None = None) -> pd.DataF
     out["robust"] = out["significant"] & out["granger_ok"] & out["same_sign"]
     out = out[cols]
     return out.sort_values(["robust", "p_value"], ascending=[False, True], kind="stable").reset_index(drop=True)
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:+.1f} %".replace(".", ",")
-
-
-def _p(p: float) -> str:
-    return "p < 0,001" if p < 0.001 else "p = " + f"{p:.3f}".replace(".", ",")

@@ -189,9 +189,9 @@ def _effect_sentence(effects: pd.DataFrame | None, name: str, monthly: pd.DataFr
         implied = (1 + soft_change) ** elasticity - 1
         month_notes.append(
             f"ce mois-ci, « {r.soft_label.lower()} » {_pct(soft_change)} sur un mois : appliqué tel quel, ce lien "
-            f"annoncerait {_pct(implied)} de « {r.hard_label.lower()} », pour {_pct(hard_change)} observés. "
-            "Il est mesuré d'une semaine à l'autre, à saison, soldes et fêtes égales ; il ne se transpose pas à "
-            "un mois entier, où la saison et le calendrier changent aussi")
+            f"annoncerait {_pct(implied)} de « {r.hard_label.lower()} », pour {_pct(hard_change)} observés : "
+            "mesuré d'une semaine à l'autre à saison, soldes et fêtes égales, il ne se transpose pas à un mois "
+            "entier")
     if not parts:
         return ""
     out = "Modèle hebdomadaire : " + " ; ".join(parts) + "."
