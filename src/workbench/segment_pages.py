@@ -351,8 +351,9 @@ def email_sentence(email: pd.DataFrame) -> str:
 
 def show_email(email: pd.DataFrame) -> None:
     reporting.show_table(email.rename_axis("Segment"), columns={
-        "Segment": "Segment", "emailed": "Destinataires d'e-mails", "open_rate": "Taux d'ouverture",
-        "click_rate": "Taux de clic"}, formats={"emailed": "pct", "open_rate": "pct", "click_rate": "pct"}, index=True)
+        "Segment": "Segment", "emailed": "Destinataires d'e-mails",
+        "open_rate": "Taux d'ouverture (parmi les destinataires)",
+        "click_rate": "Taux de clic (parmi les destinataires)"}, formats={"emailed": "pct", "open_rate": "pct", "click_rate": "pct"}, index=True)
     reporting.takeaway(email_sentence(email))
 
 

@@ -41,7 +41,7 @@ CHANNEL_TYPE_LABELS = {
     "web_to_store": "Web-to-store",
     "omnichannel": "Omnicanal",
     "store_only": "Magasin uniquement",
-    "inactive": "Inactif / perdu",
+    "inactive": "Inactif (sans achat récent)",  # not the RFM "Perdus": another rule, another name
 }
 
 PROFILE_LABELS_FR = {
@@ -58,8 +58,8 @@ PROFILE_LABELS_FR = {
     "share_click_collect": "Part click & collect",
     "research_share": "Achats magasin précédés d'une recherche web",
     "promo_share": "Achats en soldes / Black Friday",
-    "open_rate": "Taux d'ouverture e-mail",
-    "click_rate": "Taux de clic e-mail",
+    "open_rate": "Taux d'ouverture e-mail (tous les clients)",
+    "click_rate": "Taux de clic e-mail (tous les clients)",
     "social_touchpoints": "Contacts réseaux sociaux",
     "premium_tier_share": "Part Or / Platine",
     "top_region": "Région principale",
