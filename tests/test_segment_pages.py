@@ -121,7 +121,7 @@ def test_tests_table_and_sentence():
     assert table["Mesure"].tolist() == ["η²", "V de Cramér", "V de Cramér"]
     # region: p < 0.001 but Cramér's V 0.2 is below 0.3; age: η² 0.08 above 0.06
     assert sp.tests_sentence(tests) == ("les segments diffèrent nettement (p < 0,001, effet non négligeable) "
-                                        "sur 1 variable(s) sur 3 : Âge.")
+                                        "sur 1\u00a0variable sur 3 : Âge.")
 
 
 def test_geography():

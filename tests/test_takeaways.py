@@ -12,7 +12,8 @@ def test_overview_sentences():
     assert takeaways.tables_status(status, "octobre 2026") == \
         "2 tables sur 3 sont valides pour octobre 2026 ; refusées : Mentions."
     dups = pd.DataFrame({"table": ["touchpoints", "stores"], "check": ["x", "y"], "count": [12, 0]})
-    assert takeaways.duplicates(dups) == "12 doublon(s) possible(s) à vérifier : Points de contact (12)."
+    assert takeaways.duplicates(dups) == "12 doublons possibles à vérifier : Points de contact (12)."
+    assert takeaways.duplicates(dups.assign(count=[1, 0])).startswith("1 doublon possible à vérifier")
     assert takeaways.duplicates(dups.assign(count=0)) == "Aucun doublon détecté."
     monthly = pd.DataFrame({"transactions": [19536, 17079]}, index=["2026-09", "2026-10"])
     assert takeaways.month_rows(monthly, "2026-10") == \

@@ -376,8 +376,10 @@ def tests_sentence(tests: pd.DataFrame) -> str:
     shown = tests_table(tests)
     big = tests["effect_size"].to_numpy() > tests["effect"].map({"eta²": 0.06}).fillna(0.3).to_numpy()
     strong = shown[(tests["p_value"].to_numpy() < 0.001) & big]
-    return (f"les segments diffèrent nettement (p < 0,001, effet non négligeable) sur {len(strong)} "
-            f"variable(s) sur {len(shown)} : {', '.join(strong.index) or 'aucune'}.")
+    from workbench.french import count
+
+    return (f"les segments diffèrent nettement (p < 0,001, effet non négligeable) sur "
+            f"{count(len(strong), 'variable')} sur {len(shown)} : {', '.join(strong.index) or 'aucune'}.")
 
 
 def show_tests(tests: pd.DataFrame) -> None:

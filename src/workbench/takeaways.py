@@ -187,7 +187,10 @@ def duplicates(dups: pd.DataFrame) -> str:
     d = with_names(dups[dups["count"] > 0])
     if d.empty:
         return "Aucun doublon détecté."
-    return (f"{fmt_int(d['count'].sum())} doublon(s) possible(s) à vérifier : "
+    n = int(d["count"].sum())
+    from workbench.french import plural
+
+    return (f"{fmt_int(n)} {plural(n, 'doublon possible', 'doublons possibles')} à vérifier : "
             + ", ".join(f"{r.name} ({fmt_int(r.count)})" for r in d.itertuples()) + ".")
 
 
