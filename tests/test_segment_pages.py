@@ -274,3 +274,12 @@ def test_holdout_states_the_model_used_the_measured_source_and_the_zero_repeat_b
                                       "Réel par client"]
     assert table.loc["Ensemble", "Réel par client"] == pytest.approx(
         (716 * 0.36 + 1047 * 0.42 + 11684 * 2.94) / 13447)
+
+
+def test_a_segment_named_like_a_channel_type_says_both_counts_and_their_overlap():
+    seg_of = pd.Series(["Web-to-store", "Web-to-store", "Web-to-store", "Autres"], index=["A", "B", "C", "D"])
+    types = pd.Series(["Web-to-store", "Web-to-store", "Magasin", "Web-to-store"], index=["A", "B", "C", "D"])
+    assert sp.same_name_sentence(seg_of, types) == (
+        " Le segment « Web-to-store » (3 clients, classement automatique) et le type de canal « Web-to-store » "
+        f"(3 clients, règles de la section 3) sont deux mesures : 66,7{P} des clients du segment sont aussi de ce type.")
+    assert sp.same_name_sentence(seg_of.replace("Web-to-store", "Connectés"), types) == ""

@@ -271,10 +271,27 @@ def show_profiles(profiles: pd.DataFrame, seg_of: pd.Series, typology: pd.DataFr
 
     reporting.show_table(profiles_shown(profiles).rename(columns=seg.PROFILE_LABELS_FR).rename_axis("Segment").T
                          .rename_axis("Indicateur"), index=True, max_rows=30)
-    cross = pd.crosstab(seg_of, typology.set_index("customer_id")["channel_type_fr"], normalize="index")
+    types = typology.set_index("customer_id")["channel_type_fr"]
+    cross = pd.crosstab(seg_of, types, normalize="index")
     _heatmap(cross, "Types de canal au sein de chaque segment", "Type de canal")
     plt.show()
-    reporting.takeaway(profiles_sentence(profiles))
+    reporting.takeaway(profiles_sentence(profiles) + same_name_sentence(seg_of, types))
+
+
+def same_name_sentence(seg_of: pd.Series, types: pd.Series) -> str:
+    """When a segment bears the name of a channel type (two rules, one word), the two counts and
+    their overlap, so that '4 077 Web-to-store' beside '3 777 clients web-to-store' is read as
+    two measures, not two values of one figure; '' when no name is shared."""
+    parts = []
+    for name in sorted(set(seg_of.dropna()) & set(types.dropna())):
+        in_seg = set(seg_of.index[seg_of == name])
+        in_type = set(types.index[types == name])
+        both = len(in_seg & in_type)
+        parts.append(f" Le segment « {name} » ({fmt_int(len(in_seg))} clients, classement automatique) et le type de "
+                     f"canal « {name} » ({fmt_int(len(in_type))} clients, règles de la section 3) sont deux mesures : "
+                     f"{fmt_pct(both / len(in_seg) if in_seg else float('nan'))} des clients du segment sont aussi de ce "
+                     "type.")
+    return "".join(parts)
 
 
 def interest_lift_sentence(seg_int: pd.DataFrame, overall: pd.Series) -> str:
