@@ -40,3 +40,15 @@ def test_the_main_idea_joins_the_synthesis_and_notebooks_come_after_the_key_figu
 def test_no_idea_finding_without_the_ideas_page(tmp_path):
     page = reporting.write_month_index(_month(tmp_path, with_idea=False)).read_text(encoding="utf-8")
     assert "Idées des clients" not in page
+
+
+def test_index_says_demo_data_when_its_pages_do(tmp_path):
+    from workbench import page_chrome
+
+    month_dir = _month(tmp_path)
+    page = month_dir / "06_care_and_ideas.html"
+    page.write_text("<html><body><h1>Service client</h1></body></html>", encoding="utf-8")
+    assert page_chrome.DEMO_BANNER not in reporting.write_month_index(month_dir).read_text(encoding="utf-8")
+    page.write_text('<html><body><p class="wb-demo">x</p><h1>Service client</h1></body></html>', encoding="utf-8")
+    index = reporting.write_month_index(month_dir).read_text(encoding="utf-8")
+    assert index.index("Données fictives de démonstration") < index.index("<h1>")

@@ -34,6 +34,7 @@ text-align:left}th{background:#f4f4f4}.ok{color:#1a7f37;font-weight:bold}
 padding:.5rem 1rem}.muted{color:#666;font-size:.9rem}td.num{text-align:right}
 .sections{font-size:.85rem}.sections a{color:#555}
 td a[title],h3 a{color:inherit;text-decoration:underline dotted #888}
+.demo{background:#fdecea;border-left:4px solid #c62828;padding:.4rem .8rem;font-weight:bold}
 """
 
 def _fmt_seconds(s) -> str:
@@ -64,6 +65,10 @@ def write_month_index(month_dir) -> Path:
     month = run.get("month") or month_dir.name
     notebooks = run.get("notebooks", [])
     parts = [f"<h1>Rapport mensuel — {_e(month_label(month))}</h1>"]
+    if _on_demo_sample(month_dir, notebooks):
+        from workbench import page_chrome
+
+        parts.insert(0, f'<p class="demo">{_e(page_chrome.DEMO_BANNER)}</p>')
     period = run.get("data_period")
     meta = []
     if period:
@@ -163,6 +168,18 @@ def _page_findings(month_dir: Path, items: list[dict]) -> list[dict]:
         out.append({"title": f"Idées des clients — {ind.label}", "text": text, "link": ind.link,
                     "kind": "finding"})
     return out
+
+
+def _on_demo_sample(month_dir: Path, notebooks: list[dict]) -> bool:
+    """The month's pages carry the demo-sample banner (`page_chrome` adds it by the runner's
+    rule): the index says it the same way."""
+    for nb in notebooks:
+        try:
+            if nb.get("html") and 'class="wb-demo"' in (month_dir / nb["html"]).read_text(encoding="utf-8"):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _summary_html(items: list[dict]) -> str:
