@@ -42,6 +42,10 @@ def test_drop_off_sentences():
     assert pages.segment_takeaway(seg) == (
         f"le segment « Dormants » est le moins touché (50,0{P} de ses clients sans aucun contact dans le mois) ; "
         f"« Fidèles » montre le plus d'intention d'achat (seulement 30,0{P} perdus à la considération).")
+    # the group without any purchase is not compared with the segments of buyers
+    from workbench.segmentation import NO_PURCHASE
+    with_none = pd.concat([seg, pd.DataFrame({"awareness": [0.9], "consideration": [0.1]}, index=[NO_PURCHASE])])
+    assert pages.segment_takeaway(with_none) == pages.segment_takeaway(seg)
 
 
 def test_evolution_table_and_sentence():

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import funnel, reporting
+from workbench.segmentation import NO_PURCHASE
 from workbench.reporting import fmt_int, fmt_num, fmt_pct, month_label
 
 # French names of the workbench's fixed touchpoint channel codes (not the retailer's own labels)
@@ -138,7 +139,11 @@ def show_entry_drop(by_entry: pd.DataFrame) -> None:
 
 
 def segment_takeaway(seg_drop: pd.DataFrame) -> str:
-    """The least reached segment and the one with the most purchase intent."""
+    """The least reached segment and the one with the most purchase intent, among the segments
+    of buyers (the group without any purchase is not a segment to compare: its customers are
+    not reached by definition)."""
+    buyers = seg_drop.drop(index=[NO_PURCHASE], errors="ignore")
+    seg_drop = buyers if len(buyers) else seg_drop
     worst = seg_drop["awareness"].idxmax()
     best_cons = seg_drop["consideration"].idxmin()
     return (f"le segment « {worst} » est le moins touché ({fmt_pct(seg_drop.loc[worst, 'awareness'])} de ses "
