@@ -49,18 +49,18 @@ __all__ = [
     "conflicting_values",
 ]
 
-# unit -> how a value is stored and shown
+# unit -> the unit as the definitions table names it (values are formatted by `display`)
 UNITS = {
-    "eur": "euros TTC, arrondis à l'euro",
-    "count": "nombre entier",
-    "number": "nombre à une décimale",
-    "rate": "part entre 0 et 1, affichée en % à une décimale",
-    "index": "indice entre −1 et +1, affiché en points de −100 à +100 (sans décimale)",
-    "hours": "heures, à une décimale",
-    "days": "jours, à une décimale",
-    "score": "nombre à trois décimales",
-    "month": "mois AAAA-MM, affiché en toutes lettres",
-    "text": "texte",
+    "eur": "euros TTC",
+    "count": "nombre",
+    "number": "nombre",
+    "rate": "%",
+    "index": "points, de −100 à +100",
+    "hours": "heures",
+    "days": "jours",
+    "score": "indice",
+    "month": "mois",
+    "text": "nom",
 }
 
 
@@ -257,11 +257,11 @@ _ROWS = [
     ("median_days_to_purchase", "Délai médian jusqu'à l'achat", "days",
      "Médiane, sur les parcours terminés par un achat, du délai entre le premier contact et l'achat.",
      "journey", "02_customer_journey", "", "", "relative", 0),
-    ("markov_top_channel", "Premier canal (Markov)", "text",
+    ("markov_top_channel", "Canal le plus contributif (Markov)", "text",
      "Canal dont le retrait ferait perdre le plus d'achats (attribution par chaînes de Markov).",
      "attribution", "02_customer_journey", "", "", "relative", 0),
-    ("markov_top_share", "Part des achats du premier canal (Markov)", "rate",
-     "Part des achats attribuée au premier canal par les chaînes de Markov.",
+    ("markov_top_share", "Part des achats du canal le plus contributif (Markov)", "rate",
+     "Part des achats attribuée à ce canal par les chaînes de Markov.",
      "attribution", "02_customer_journey", "", "", "points", 0),
     # ---- ambassadors (04)
     ("linked_accounts", "Comptes sociaux reliés à un client", "count",
