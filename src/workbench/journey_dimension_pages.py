@@ -24,7 +24,7 @@ DIMENSION_LINKS = {
     "influencers": [("influence (ambassadeurs)", "04_ambassadors.html#influence"),
                     ("qui parle, qui vend, section 7", "#reseaux")],
     "audience": [("croissance par réseau (segmentation)",
-                  "01_segmentation.html#6.-Croissance-de-l'audience-par-r%C3%A9seau-social"),
+                  "01_segmentation.html#audience"),
                  ("tendances du tableau de bord", "05_monthly_kpis.html#tendances")],
     "interactions": [("réseaux sociaux, section 7", "#reseaux"),
                      ("quand publier, section 5", "#tendances")],
