@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import warnings
 
@@ -158,6 +159,9 @@ def get_spark(master: str | None = None, app_name: str = "workbench",
     if master.startswith("local"):  # driver = executor: room for the cached steps
         builder = builder.config("spark.driver.memory",
                                  os.environ.get(SPARK_DRIVER_MEMORY_ENV, "4g"))
+        # Python workers (identity's Jaro-Winkler UDF) run this interpreter, with its packages
+        # (pyspark reads the variable when the session starts)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     jar = _splink_jar()
     if jar:
         builder = builder.config("spark.jars", jar)
