@@ -243,6 +243,9 @@ def journey_tables(ses, window_days: float, stitched: bool):
     ses.create("journey_sessions", step("journey_sessions", people="people",
                                         purchase=sql_text(PURCHASE), window_us=window_us))
     ses.create("journey_touches", step("journey_touches", window_us=window_us))
+    # the sessions are no longer read: an empty view in their place frees the table's memory
+    # before the outputs are fetched (the largest moment of a large log)
+    ses.create("journey_sessions", "SELECT 1 AS freed", materialize=False)
     touches = _sorted(ses.arrow(step("touches", people="people")), ["journey_id", "position"])
     journeys = _sorted(ses.arrow(step("journeys", people="people")), ["journey_id"])
     return touches, journeys
