@@ -248,11 +248,19 @@ def fit_bgnbd(frequency, recency, T, *, penalizer: float = 0.0) -> BGNBDFit:
     are optimised on the log scale (always positive); `penalizer` adds an L2 penalty on the
     parameters like `lifetimes` does (0 = plain maximum likelihood).
     """
+    return BGNBDFit(*_fit_purchase_model(_bgnbd_neg_ll_and_grad, bgnbd_log_likelihood_terms,
+                                         frequency, recency, T, penalizer))
+
+
+def _fit_purchase_model(neg_ll_and_grad, ll_terms, frequency, recency, T, penalizer: float):
+    """Maximum-likelihood fit shared by the purchase models with parameters (r, alpha, a, b)
+    (BG/NBD here, MBG/NBD in `clv_models`): one likelihood evaluation per distinct history,
+    log-parameters, several starts. Returns (r, alpha, a, b, log-likelihood, n, converged)."""
     x, tx, T = _check_rft(frequency, recency, T)
     (ux, utx, uT), inverse = _distinct_histories(x, tx, T)
 
     def neg_ll(theta):
-        val, grad = _bgnbd_neg_ll_and_grad(theta, ux, utx, uT, inverse)
+        val, grad = neg_ll_and_grad(theta, ux, utx, uT, inverse)
         ep = np.exp(theta)
         return val + penalizer * float(np.sum(ep ** 2)), grad + penalizer * 2 * ep ** 2
 
@@ -260,8 +268,8 @@ def fit_bgnbd(frequency, recency, T, *, penalizer: float = 0.0) -> BGNBDFit:
     starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 4, 0.5, 2.0]), np.zeros(4)]
     res = _fit_positive(neg_ll, starts, 4)
     r, alpha, a, b = np.exp(res.x)
-    ll = float(bgnbd_log_likelihood_terms({"r": r, "alpha": alpha, "a": a, "b": b}, x, tx, T).sum())
-    return BGNBDFit(float(r), float(alpha), float(a), float(b), ll, len(x), bool(res.success))
+    ll = float(ll_terms({"r": r, "alpha": alpha, "a": a, "b": b}, x, tx, T).sum())
+    return float(r), float(alpha), float(a), float(b), ll, len(x), bool(res.success)
 
 
 def _params(model) -> dict[str, float]:

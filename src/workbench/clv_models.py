@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from workbench import clv
-from workbench.clv import _check_rft, _distinct_histories, _fit_positive, _unit_days
+from workbench.clv import _fit_purchase_model, _unit_days
 
 MODELS = ("bgnbd", "mbgnbd")  # repeat-purchase models known to `fit_model` / `holdout_comparison`
 MODEL_LABELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
@@ -139,20 +139,8 @@ def fit_mbgnbd(frequency, recency, T, *, penalizer: float = 0.0) -> MBGNBDFit:
     one evaluation per distinct history, several starts); `penalizer` adds an L2 penalty on the
     parameters like `lifetimes` does (0 = plain maximum likelihood).
     """
-    x, tx, T = _check_rft(frequency, recency, T)
-    (ux, utx, uT), inverse = _distinct_histories(x, tx, T)
-
-    def neg_ll(theta):
-        val, grad = _mbgnbd_neg_ll_and_grad(theta, ux, utx, uT, inverse)
-        ep = np.exp(theta)
-        return val + penalizer * float(np.sum(ep ** 2)), grad + penalizer * 2 * ep ** 2
-
-    scale = float(np.mean(T)) or 1.0
-    starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 4, 0.5, 2.0]), np.zeros(4)]
-    res = _fit_positive(neg_ll, starts, 4)
-    r, alpha, a, b = np.exp(res.x)
-    ll = float(mbgnbd_log_likelihood_terms({"r": r, "alpha": alpha, "a": a, "b": b}, x, tx, T).sum())
-    return MBGNBDFit(float(r), float(alpha), float(a), float(b), ll, len(x), bool(res.success))
+    return MBGNBDFit(*_fit_purchase_model(_mbgnbd_neg_ll_and_grad, mbgnbd_log_likelihood_terms,
+                                          frequency, recency, T, penalizer))
 
 
 def mbgnbd_probability_alive(model, frequency, recency, T) -> np.ndarray:
