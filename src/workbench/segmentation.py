@@ -136,7 +136,7 @@ def stitch_touchpoints(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     The rule is the event layer's (`workbench.events.rules`: device_links,
     stitched_touchpoints), run on DuckDB. Returns (new touchpoints, counts).
     """
-    with events.DuckDBSession() as ses:
+    with events.engine.open_session() as ses:  # DuckDB, or Spark under --engine spark
         ses.register_frame("touchpoints", touchpoints, ["visitor_id", "customer_id"])
         rows, counts = events.stitch(ses)
     tp = touchpoints.copy()
@@ -161,7 +161,7 @@ def web_research_before_store(
     on DuckDB. Returns transaction_id, customer_id, timestamp, researched (bool),
     days_since_research, in purchase order.
     """
-    with events.DuckDBSession() as ses:
+    with events.engine.open_session() as ses:  # DuckDB, or Spark under --engine spark
         ses.register_frame("transactions", transactions,
                            ["transaction_id", "customer_id", "channel", "timestamp"])
         ses.register_frame("touchpoints", touchpoints, ["customer_id", "timestamp", "channel"])
@@ -459,7 +459,7 @@ def _raw_event_features(f: pd.DataFrame, tables: dict, t: pd.DataFrame, start, e
              if tables.get(name) is not None]
     if not parts:
         return f
-    with events.DuckDBSession() as ses:
+    with events.engine.open_session() as ses:  # DuckDB, or Spark under --engine spark
         ses.register_frame("transactions", tables["transactions"],
                            ["transaction_id", "customer_id", "channel", "timestamp"])
         for name in parts:
