@@ -451,3 +451,17 @@ def test_plot_pair_two_charts_own_units_value_labelled():
     assert left.get_ylim() == (0, 1)
     assert [t.get_text() for t in left.texts] == [indicators.display("care_answered_share", 0.665)]
     assert [t.get_text() for t in right.texts] == [indicators.display("care_median_response", 4.0)]
+
+
+def test_durbin_watson_reading_names_the_direction():
+    """Residuals that alternate week after week (Durbin-Watson near 4) are read as alternating,
+    residuals that persist (near 0) as carrying over to the next week."""
+    import statsmodels.api as sm
+
+    n = 40
+    x = np.arange(n, dtype=float)
+    exog = sm.add_constant(pd.DataFrame({"x": x}))
+    for noise, word in (((-1.0) ** np.arange(n), "alternent"), (np.repeat([1.0, -1.0], n // 2), "se répercutent")):
+        fit = sm.OLS(2 * x + noise, exog).fit()
+        checks = kpis._diagnostics(fit, exog).set_index("test")
+        assert word in checks.loc["Durbin-Watson", "reading"]

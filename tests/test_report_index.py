@@ -31,7 +31,7 @@ def test_the_main_idea_joins_the_synthesis_and_notebooks_come_after_the_key_figu
     findings = synthesis[synthesis.index("Constats principaux"):synthesis.index("Actions recommandées")]
     assert "Idées des clients — Idée la plus fréquente" in findings
     assert "« Cabines d&#x27;essayage &lt;plus grandes&gt; » est l&#x27;idée la plus citée" in findings  # escaped
-    assert "(412 suggestions de clients ce mois-ci)" in findings
+    assert "le mois compte 412 suggestions de clients, toutes idées confondues" in findings
     assert f'href="{indicators.get("top_idea").link}"' in findings
     assert page.index("<h2>Chiffres clés</h2>") < page.index("<h2>Carnets exécutés</h2>")
     assert "réussi" in page[page.index("<h2>Carnets exécutés</h2>"):]

@@ -216,7 +216,7 @@ _ROWS = [
     ("web_to_store", "Clients web-to-store", "count",
      "Clients qui cherchent en ligne et achètent en magasin.",
      "segmentation", "01_segmentation", "", "", "relative", 1),
-    ("customer_open_rate", "Taux d'ouverture e-mail moyen par client", "rate",
+    ("customer_open_rate", "Taux d'ouverture e-mail par client (destinataires, 12 mois)", "rate",
      "Moyenne, sur les clients ayant reçu au moins un e-mail, de leur taux d'ouverture personnel "
      "(différent du taux d'ouverture des campagnes du mois).",
      "segmentation.customer_features", "01_segmentation", "", "", "points", 1),

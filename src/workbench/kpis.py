@@ -637,7 +637,9 @@ def _diagnostics(fit, exog: pd.DataFrame) -> pd.DataFrame:
         ("R² ajusté", float(fit.rsquared_adj), np.nan, "R² corrigé du nombre de variables"),
         ("Durbin-Watson", dw, np.nan,
          "proche de 2 : pas d'autocorrélation d'une semaine à l'autre" if 1.5 <= dw <= 2.5
-         else "éloigné de 2 : les erreurs d'une semaine se répercutent sur la suivante"),
+         else "en dessous de 2 : les erreurs d'une semaine se répercutent sur la suivante" if dw < 1.5
+         else "au-dessus de 2 : les erreurs alternent d'une semaine à l'autre (une semaine haute, "
+              "la suivante basse)"),
         ("Autocorrélation des résidus (Ljung-Box)", float(lb["lb_stat"].iloc[0]), float(lb["lb_pvalue"].iloc[0]),
          "pas d'autocorrélation détectée" if lb["lb_pvalue"].iloc[0] >= 0.05 else "autocorrélation détectée"),
         ("Normalité des résidus (Jarque-Bera)", float(jb_stat), float(jb_p),

@@ -163,7 +163,8 @@ def _page_findings(month_dir: Path, items: list[dict]) -> list[dict]:
         text = f"« {found['text']} » est l'idée la plus citée par les clients sur la période"
         n = values.get(indicators.label("suggestions"))
         if n and n.get("value") is not None:
-            text += f" ({n['text']} suggestions de clients ce mois-ci)"
+            # (the month's suggestions of every theme: the idea's own monthly count is on page 06)
+            text += f" ; le mois compte {n['text']} suggestions de clients, toutes idées confondues"
         text += " : à transmettre aux équipes concernées (magasins, produit) avec les citations de la page."
         out.append({"title": f"Idées des clients — {ind.label}", "text": text, "link": ind.link,
                     "kind": "finding"})
