@@ -18,7 +18,7 @@ from workbench.reporting import fmt_int, fmt_num, fmt_pct
 YES_NO = {True: "oui", False: "non"}
 INTERACTION_FR = {"retweet": "retweet", "share": "partage", "reply": "réponse", "comment": "commentaire",
                   "like": "j'aime", "mention": "mention"}
-DIMENSION_FR = {"region": "Région", "age_band": "Tranche d'âge", "online": "En ligne / hors ligne",
+PANEL_DIMENSIONS_FR = {"region": "Région", "age_band": "Tranche d'âge", "online": "En ligne / hors ligne",
                 "segment": "Segment client", "moyenne": "Moyenne"}
 
 
@@ -269,13 +269,13 @@ def show_pool(pool: pd.DataFrame) -> None:
 
 
 def show_representativeness(rep: pd.DataFrame) -> None:
-    reporting.show_table(rep.rename(index=DIMENSION_FR).rename_axis("Dimension"), columns={
+    reporting.show_table(rep.rename(index=PANEL_DIMENSIONS_FR).rename_axis("Dimension"), columns={
         "Dimension": "Dimension", "diverse": "Panel divers", "score_only": "Sélection au seul score"},
         formats={"diverse": lambda v: fmt_num(v, 3), "score_only": lambda v: fmt_num(v, 3)}, index=True)
 
 
 def plot_representativeness(rep: pd.DataFrame):
-    plot_rep = rep.drop(index="moyenne").rename(index=DIMENSION_FR).rename(
+    plot_rep = rep.drop(index="moyenne").rename(index=PANEL_DIMENSIONS_FR).rename(
         columns={"diverse": "Panel divers", "score_only": "Sélection au seul score"})
     ax = plot_rep.plot.barh(color=["#3366cc", "#cc9933"])
     ax.set_title("Distance à la clientèle réelle (plus bas = plus représentatif)")
@@ -458,7 +458,7 @@ def reweight_explorer(select, weights: dict):
         r = select(ws)
         reporting.show_table(r["shortlist"].head(10), columns={
             "rank": "Rang", "customer_id": "Client", "score": "Score", "explanation": "Pourquoi", "path": "Parcours"})
-        reporting.show_table(r["representativeness"].rename(index=DIMENSION_FR), index=True)
+        reporting.show_table(r["representativeness"].rename(index=PANEL_DIMENSIONS_FR), index=True)
 
     sliders = {k: widgets.FloatSlider(value=v, min=0, max=5, step=0.5, description=amb.SIGNAL_LABELS[k],
                                       style={"description_width": "220px"}, layout={"width": "480px"})

@@ -54,9 +54,9 @@ from workbench.events import (  # noqa: F401  (the rules' constants, defined onc
     RESEARCH_CHANNELS,
 )
 from workbench.events.engine import open_session
+from workbench.retail_calendar import WEEKDAYS_FR
 
 CONSIDERATION_CHANNELS = ("search", "website", "app", "store_visit")
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 # touchpoint columns the journey functions use (read only these: the table is the largest one)

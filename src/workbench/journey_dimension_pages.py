@@ -29,7 +29,7 @@ DIMENSION_LINKS = {
     "interactions": [("réseaux sociaux, section 7", "#reseaux"),
                      ("quand publier, section 5", "#tendances")],
 }
-DIMENSION_FR = {"touchpoints": "Points de contact", "trend": "Tendances", "influencers": "Influenceurs",
+JOURNEY_DIMENSIONS_FR = {"touchpoints": "Points de contact", "trend": "Tendances", "influencers": "Influenceurs",
                 "audience": "Audiences", "interactions": "Interactions"}
 
 
@@ -105,8 +105,8 @@ def dimensions_takeaway(dims: dict) -> str:
     moves = {k: c for k, s in series.items() if (c := change(s)) is not None}
     if not moves:
         return "pas assez d'historique pour comparer les dimensions au mois précédent."
-    up = [DIMENSION_FR[k].lower() for k, c in moves.items() if c >= 0.005]
-    down = [DIMENSION_FR[k].lower() for k, c in moves.items() if c <= -0.005]
+    up = [JOURNEY_DIMENSIONS_FR[k].lower() for k, c in moves.items() if c >= 0.005]
+    down = [JOURNEY_DIMENSIONS_FR[k].lower() for k, c in moves.items() if c <= -0.005]
     big = max(moves, key=lambda k: abs(moves[k]))
     parts = []
     if up:
@@ -115,7 +115,7 @@ def dimensions_takeaway(dims: dict) -> str:
         parts.append(f"en baisse : {', '.join(down)}")
     if not parts:
         parts.append("les cinq dimensions sont stables sur un mois")
-    return (" ; ".join(parts) + f". Le plus fort mouvement : {DIMENSION_FR[big].lower()} "
+    return (" ; ".join(parts) + f". Le plus fort mouvement : {JOURNEY_DIMENSIONS_FR[big].lower()} "
             f"({reporting.fmt_signed(100 * moves[big], 1, '%')}).")
 
 
@@ -130,12 +130,12 @@ def show_dimensions(dims: dict, period, platform_label=lambda p: p) -> None:
 
     lines = dimension_lines(dims, platform_label)
     rows = []
-    for key in DIMENSION_FR:
+    for key in JOURNEY_DIMENSIONS_FR:
         # raw HTML links: Markdown would percent-encode the apostrophe of a heading's anchor, which
         # the browser then no longer matches with the heading's id
         links = " · ".join(f'<a href="{html.escape(href, quote=True)}">{esc(text)}</a>'
                            for text, href in DIMENSION_LINKS[key])
-        rows.append(f"- **{DIMENSION_FR[key]}** : {esc(lines[key])} *Détail :* {links}")
+        rows.append(f"- **{JOURNEY_DIMENSIONS_FR[key]}** : {esc(lines[key])} *Détail :* {links}")
     display(Markdown("\n".join(rows)))
     panels = [("touchpoints", dims["touchpoints"]["touches"], "Points de contact", reporting.int_axis),
               ("trend", dims["trend"]["trend"], "Tendance : contacts par jour", reporting.int_axis),

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from workbench import funnel, reporting
-from workbench.segmentation import NO_PURCHASE
 from workbench.reporting import fmt_int, fmt_num, fmt_pct, month_label
+from workbench.segmentation import NO_PURCHASE
 
 # French names of the workbench's fixed touchpoint channel codes (not the retailer's own labels)
 CHANNEL_FR = {"search": "Recherche", "social": "Réseaux sociaux", "email": "E-mail", "display": "Display",

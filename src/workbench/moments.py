@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import retail_calendar
-
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+from workbench.retail_calendar import WEEKDAYS_FR
 
 
 def _require(df: pd.DataFrame, name: str, columns) -> None:

@@ -27,6 +27,7 @@ import yaml
 
 from workbench.care import RULES_FILE
 from workbench.concepts import TAXONOMY_FILE
+from workbench.schemas import VOCABULARIES
 
 __all__ = [
     "PROFILE_FILE",
@@ -195,7 +196,6 @@ RETAIL_STOP_WORDS = (
     "devoir", "rester", "sembler", "croire", "penser", "donner",
 )
 REQUIRED = ("brand", "categories", "platforms", "loyalty_tiers", "store_formats")
-VOCABULARIES = ("categories", "platforms", "loyalty_tiers", "store_formats", "regions")
 
 
 class ProfileError(ValueError):

@@ -13,7 +13,7 @@ import pandas as pd
 from workbench.schemas import TABLES
 
 __all__ = [
-    "LABELS_FR",
+    "CHECK_LABELS_FR",
     "future_checks",
     "LINKS",
     "TABLE_FR",
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # French headers for the tables shown to readers.
-LABELS_FR = {
+CHECK_LABELS_FR = {
     "table": "Table",
     "status": "Statut",
     "file": "Fichier",

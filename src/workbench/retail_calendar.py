@@ -28,6 +28,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# day names, Monday first (weekday 0 = Monday, as pandas counts)
+WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
 WINTER_SALES = "soldes d'hiver"
 SUMMER_SALES = "soldes d'été"
 BLACK_WEEK = "Black Friday"

@@ -58,7 +58,7 @@ CHANNEL_EFFECTS = {
     "store_visit": 1.2,
 }
 EXPOSURE_CHANNELS = tuple(CHANNEL_EFFECTS)
-TOUCHPOINT_CHANNELS = (*EXPOSURE_CHANNELS, "purchase")
+GENERATED_CHANNELS = (*EXPOSURE_CHANNELS, "purchase")
 
 CRISIS_THEME = FASHION.crisis_theme
 CRISIS_DEPARTMENT = FASHION.crisis_department
@@ -502,7 +502,7 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
             if c in ("website", "app"):
                 off = np.where(~is_store[sel] & (intent[sel] > 0), r.uniform(0.001, 0.03, sel.size), off)
             t = t_end[sel] - (off * 86400e9).astype("timedelta64[ns]")
-        rows.append((sel, np.full(sel.size, TOUCHPOINT_CHANNELS.index(c), dtype=np.int8), t))
+        rows.append((sel, np.full(sel.size, GENERATED_CHANNELS.index(c), dtype=np.int8), t))
     tp_j = np.concatenate([s for s, _, _ in rows])
     tp_ch = np.concatenate([c for _, c, _ in rows])
     tp_t = np.concatenate([t for _, _, t in rows])
@@ -527,17 +527,17 @@ def _journeys_chunk(cust: pd.DataFrame, stores: pd.DataFrame, cal: Calendar, see
         }
     )
     tp_j = np.concatenate([tp_j, conv_idx])
-    tp_ch = np.concatenate([tp_ch, np.full(conv_idx.size, TOUCHPOINT_CHANNELS.index("purchase"), dtype=np.int8)])
+    tp_ch = np.concatenate([tp_ch, np.full(conv_idx.size, GENERATED_CHANNELS.index("purchase"), dtype=np.int8)])
     tp_t = np.concatenate([tp_t, t_end[conv_idx]])
     # identities: device per touchpoint, customer_id known when logged in / offline / e-mail
     n_tp = tp_j.size
     tcust = j_cust[tp_j]
     dev = dev_start[tcust] + (r.random(n_tp) * n_dev[tcust]).astype(int)
-    offline = np.isin(tp_ch, [TOUCHPOINT_CHANNELS.index("store_visit"), TOUCHPOINT_CHANNELS.index("purchase")])
+    offline = np.isin(tp_ch, [GENERATED_CHANNELS.index("store_visit"), GENERATED_CHANNELS.index("purchase")])
     dev = np.where(offline, dev_start[tcust], dev)
-    known = offline | (tp_ch == TOUCHPOINT_CHANNELS.index("email")) | (r.random(n_tp) < 0.55)
+    known = offline | (tp_ch == GENERATED_CHANNELS.index("email")) | (r.random(n_tp) < 0.55)
     plat = np.full(n_tp, -1, dtype=np.int8)
-    soc = tp_ch == TOUCHPOINT_CHANNELS.index("social")
+    soc = tp_ch == GENERATED_CHANNELS.index("social")
     plat_p = list(rt.touchpoint_platform_p)
     plat[soc] = r.choice(len(plat_p), size=soc.sum(), p=plat_p)
     # numbers, not strings: ids and labels are written once, after the chunk is sorted
@@ -559,10 +559,10 @@ def _anonymous_touchpoints(n: int, cal: Calendar, seed: int, offset: int, rt: Sa
     r = _rng(seed, 5, offset)
     day = r.choice(len(cal.days), size=n, p=cal.online_weight / cal.online_weight.sum())
     t = cal.days.values[day] + (_hours(r, n, "online") * 3600e9).astype("timedelta64[ns]")
-    codes = np.array([TOUCHPOINT_CHANNELS.index(c) for c in ("search", "social", "display", "website", "app")],
+    codes = np.array([GENERATED_CHANNELS.index(c) for c in ("search", "social", "display", "website", "app")],
                      dtype=np.int8)
     ch = codes[r.choice(5, size=n, p=[0.25, 0.2, 0.2, 0.3, 0.05])]
-    plat = np.where(ch == TOUCHPOINT_CHANNELS.index("social"), r.integers(0, len(rt.platforms), n), -1)
+    plat = np.where(ch == GENERATED_CHANNELS.index("social"), r.integers(0, len(rt.platforms), n), -1)
     plat = plat.astype(np.int8)
     vis = r.integers(0, n // 2 + 1, n) + 900_000_000 + offset
     return {"channel": ch, "timestamp": t, "visitor": vis, "customer": np.full(n, -1), "platform": plat}
@@ -1346,7 +1346,7 @@ def generate(
         tx_j = tx["j"].to_numpy()
         j2tx = np.full(len(converted), -1, dtype=np.int64)  # journey -> transaction number
         j2tx[tx_j[tx_j >= 0]] = tx_num[tx_j >= 0]
-        tp["transaction"] = np.where(tp["channel"] == TOUCHPOINT_CHANNELS.index("purchase"), j2tx[tp.pop("j")], -1)
+        tp["transaction"] = np.where(tp["channel"] == GENERATED_CHANNELS.index("purchase"), j2tx[tp.pop("j")], -1)
         an = _anonymous_touchpoints(int(len(tp["channel"]) * 0.2), cal, seed, offset, rt)
         an["transaction"] = np.full(len(an["channel"]), -1)
         tp = {k: np.concatenate([v, an[k]]) for k, v in tp.items()}
@@ -1359,7 +1359,7 @@ def generate(
             "touchpoint_id": _ids("P", tp_n, n_tp, 10),
             "visitor_id": _id_strings("V", tp["visitor"], 9),
             "customer_id": _id_strings("C", tp["customer"], 7, valid=tp["customer"] >= 0),
-            "channel": _labels(tp["channel"], TOUCHPOINT_CHANNELS),
+            "channel": _labels(tp["channel"], GENERATED_CHANNELS),
             "platform": _labels(tp["platform"], rt.platforms),
             "timestamp": tp["timestamp"],
             "transaction_id": _id_strings("T", tp["transaction"], 9, valid=tp["transaction"] >= 0),

@@ -30,8 +30,6 @@ from workbench.events import ONLINE_SALES as ONLINE_CHANNELS
 from workbench.events import RESEARCH_CHANNELS  # noqa: F401  (re-exported, defined in events.rules)
 from workbench.schemas import SALES_CHANNELS
 
-# touchpoint columns customer_features uses (read only these: the table is the largest one)
-TOUCHPOINT_COLUMNS = ("visitor_id", "customer_id", "timestamp", "channel", "platform")
 AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 AGE_BAND_LABELS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 

@@ -59,7 +59,7 @@ def with_names(df: pd.DataFrame) -> pd.DataFrame:
 def status_columns(status: pd.DataFrame) -> dict:
     """The columns of the tables-status table, French headers: table, status, rows, and the
     detail only when some table has one (a refused or absent table), not an empty column."""
-    L = quality.LABELS_FR
+    L = quality.CHECK_LABELS_FR
     cols = {"name": "Table", "status": L["status"], "rows": L["rows"]}
     if "message" in status and status["message"].fillna("").astype(str).str.strip().ne("").any():
         cols["message"] = L["message"]

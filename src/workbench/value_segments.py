@@ -21,11 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.segmentation import RFM_SEGMENTS_FR, purchase_features
+from workbench.segmentation import NO_PURCHASE, RFM_SEGMENTS_FR, purchase_features
 
 # Value ladder: rank of each RFM segment, best first (a move to a higher rank is a loss of value).
 VALUE_ORDER: tuple[str, ...] = tuple(label for label, _ in RFM_SEGMENTS_FR)
-NO_PURCHASE = VALUE_ORDER[-1]  # segmentation.NO_PURCHASE
 # How valuable a segment is (higher = better). Champions and Fidèles share a step: with recency
 # scored by quintile, frequent buyers swap between them from month to month (noise, not news).
 VALUE_LADDER = {
