@@ -534,6 +534,25 @@ def last_complete_month(timestamps: pd.Series) -> pd.Period:
     return month
 
 
+def holdout_data(transactions: pd.DataFrame, calibration_end, holdout_end, *,
+                 customer_col: str = "customer_id", date_col: str = "timestamp",
+                 value_col: str = "amount", unit: str | float = "W"):
+    """What an out-of-sample check of a purchase model compares: the calibration summary
+    (`rfm_summary` up to `calibration_end`), the holdout length in `unit` and each calibration
+    customer's actual purchase days in (calibration_end, holdout_end] (0 when none)."""
+    cal_end = pd.Timestamp(calibration_end).normalize()
+    hold_end = pd.Timestamp(holdout_end).normalize()
+    if hold_end <= cal_end:
+        raise ValueError("holdout_end must be after calibration_end")
+    rfm = rfm_summary(transactions, cal_end, customer_col=customer_col, date_col=date_col,
+                      value_col=value_col, unit=unit)
+    t = (hold_end - cal_end).days / _unit_days(unit)
+    d = pd.to_datetime(transactions[date_col]).dt.normalize()
+    hold = transactions.loc[(d > cal_end) & (d <= hold_end), [customer_col]].assign(day=d)
+    actual = hold.drop_duplicates().groupby(customer_col).size()
+    return rfm, t, actual.reindex(rfm.index, fill_value=0).astype(float)
+
+
 def holdout_check(
     transactions: pd.DataFrame,
     calibration_end,
@@ -552,21 +571,12 @@ def holdout_check(
     customers, mean predicted and mean actual purchase days in the holdout. BG/NBD only:
     `clv_models.holdout_comparison` compares it with MBG/NBD and picks the better one.
     """
-    cal_end = pd.Timestamp(calibration_end).normalize()
-    hold_end = pd.Timestamp(holdout_end).normalize()
-    if hold_end <= cal_end:
-        raise ValueError("holdout_end must be after calibration_end")
-    rfm = rfm_summary(transactions, cal_end, customer_col=customer_col, date_col=date_col,
-                      value_col=value_col, unit=unit)
+    rfm, t, actual = holdout_data(transactions, calibration_end, holdout_end, customer_col=customer_col,
+                                  date_col=date_col, value_col=value_col, unit=unit)
     fit = fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
-    t = (hold_end - cal_end).days / _unit_days(unit)
     pred = expected_purchases(fit, t, rfm["frequency"], rfm["recency"], rfm["T"])
-    d = pd.to_datetime(transactions[date_col]).dt.normalize()
-    hold = transactions.loc[(d > cal_end) & (d <= hold_end), [customer_col]].assign(day=d)
-    actual = hold.drop_duplicates().groupby(customer_col).size()
     out = pd.DataFrame({"frequency": rfm["frequency"].clip(upper=max_frequency),
-                        "predicted": pred,
-                        "actual": actual.reindex(rfm.index, fill_value=0).astype(float)})
+                        "predicted": pred, "actual": actual})
     table = out.groupby("frequency").agg(customers=("predicted", "size"),
                                          predicted=("predicted", "mean"), actual=("actual", "mean"))
     table.loc["total"] = [len(out), out["predicted"].sum(), out["actual"].sum()]

@@ -265,20 +265,11 @@ def holdout_comparison(
     `table_for("bgnbd")` equals that function's table). The chosen model is the one with the
     smaller per-group error (`choose_model`).
     """
-    cal_end = pd.Timestamp(calibration_end).normalize()
-    hold_end = pd.Timestamp(holdout_end).normalize()
-    if hold_end <= cal_end:
-        raise ValueError("holdout_end must be after calibration_end")
     models = tuple(models)
-    rfm = clv.rfm_summary(transactions, cal_end, customer_col=customer_col, date_col=date_col,
-                          value_col=value_col, unit=unit)
+    rfm, t, actual = clv.holdout_data(transactions, calibration_end, holdout_end, customer_col=customer_col,
+                                      date_col=date_col, value_col=value_col, unit=unit)
     x, tx, T = rfm["frequency"], rfm["recency"], rfm["T"]
-    t = (hold_end - cal_end).days / _unit_days(unit)
-    d = pd.to_datetime(transactions[date_col]).dt.normalize()
-    hold = transactions.loc[(d > cal_end) & (d <= hold_end), [customer_col]].assign(day=d)
-    actual = hold.drop_duplicates().groupby(customer_col).size()
-    out = pd.DataFrame({"frequency": x.clip(upper=max_frequency),
-                        "actual": actual.reindex(rfm.index, fill_value=0).astype(float)})
+    out = pd.DataFrame({"frequency": x.clip(upper=max_frequency), "actual": actual})
     fits = {}
     for m in models:
         fits[m] = fit_model(m, x, tx, T)
