@@ -701,6 +701,23 @@ def links_for_month(saved: pd.DataFrame | None, customers: pd.DataFrame, account
     return out, True
 
 
+def _platform_sets(acc: pd.DataFrame, customers: pd.Index) -> pd.Series:
+    """The platforms of each customer's accounts (codes, sorted, ', '-joined; '' when none is
+    known), for `customers`: one flag per platform and one text per distinct set of platforms,
+    instead of one sort and join per customer."""
+    known = acc[acc["platform"].notna()]
+    platform = known["platform"].astype(str)
+    names = sorted(set(platform))
+    flags = np.zeros((len(customers), len(names)), dtype=bool)
+    for i, name in enumerate(names):
+        flags[customers.get_indexer(pd.unique(known.loc[platform == name, "customer_id"])), i] = True
+    if len(customers) == 0 or not names:
+        return pd.Series([""] * len(customers), index=customers, dtype=object if len(customers) else None)
+    uniq, inverse = np.unique(flags, axis=0, return_inverse=True)
+    texts = [", ".join(n for n, f in zip(names, row, strict=True) if f) for row in uniq]
+    return pd.Series(np.array(texts, dtype=object)[inverse.reshape(-1)].tolist(), index=customers)
+
+
 def customer_social_profile(links: pd.DataFrame, accounts: pd.DataFrame, mentions: pd.DataFrame,
                             brand: str, start=None, end=None,
                             sentiment: pd.Series | None = None) -> pd.DataFrame:
@@ -718,7 +735,7 @@ def customer_social_profile(links: pd.DataFrame, accounts: pd.DataFrame, mention
     g = acc.groupby("customer_id")
     out = pd.DataFrame({
         "accounts": g["account_id"].nunique(),
-        "platforms": g["platform"].agg(lambda s: ", ".join(sorted(set(s.dropna().astype(str))))),
+        "platforms": _platform_sets(acc, g.size().index),
         "followers": g["followers"].sum(),
     })
     m = mentions[mentions["retweet_of"].isna()]
@@ -735,8 +752,8 @@ def customer_social_profile(links: pd.DataFrame, accounts: pd.DataFrame, mention
         mb = mb.assign(_p=pol.to_numpy())
         gb = mb.groupby("customer_id")["_p"]
         out["sentiment"] = gb.mean().reindex(out.index)
-        out["positive_mentions"] = gb.agg(lambda s: int((s > 0).sum())).reindex(out.index, fill_value=0)
-        out["negative_mentions"] = gb.agg(lambda s: int((s < 0).sum())).reindex(out.index, fill_value=0)
+        for col, sign in (("positive_mentions", mb["_p"] > 0), ("negative_mentions", mb["_p"] < 0)):
+            out[col] = sign.groupby(mb["customer_id"]).sum().astype("int64").reindex(out.index, fill_value=0)
         out["balance"] = out["positive_mentions"] - out["negative_mentions"]
     out.index.name = "customer_id"
     return out.sort_index()

@@ -91,6 +91,14 @@ def bio_evidence(accounts: pd.DataFrame, links: pd.DataFrame, category_labels: d
     return hits.groupby(level=0).any().astype(float).rename_axis("customer_id")
 
 
+def _text_per_row(codes: np.ndarray, text) -> list:
+    """[`text(row)` for every row of the 2-D array `codes`], computed once per distinct row."""
+    if len(codes) == 0:
+        return []
+    uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
+    return np.array([text(row) for row in uniq], dtype=object)[inverse.reshape(-1)].tolist()
+
+
 def customer_interests(customers, categories, purchases: pd.DataFrame | None = None,
                        posts: pd.DataFrame | None = None, bios: pd.DataFrame | None = None,
                        weights: dict | None = None, min_evidence: float = 0.45) -> pd.DataFrame:
@@ -120,16 +128,21 @@ def customer_interests(customers, categories, purchases: pd.DataFrame | None = N
     has = vals > min_evidence
     order = np.argsort(-vals, axis=1, kind="stable")
     names = np.array(cats, dtype=object)
-    best = np.where(has.any(axis=1), names[order[:, 0]], None)
-    lists = ["|".join(names[j] for j in row if h[j]) for row, h in zip(order, has, strict=True)]
+    any_ = has.any(axis=1)
+    best = np.where(any_, names[order[:, 0]], None)
+    # the interests of a row, best first: its categories above the threshold in `order` (they
+    # lead it). Rows are grouped by that sequence (-1 past the last interest): one join per
+    # distinct sequence instead of one per customer (a million customers, a few sequences)
+    seq = np.where(np.take_along_axis(has, order, axis=1), order, -1)
+    lists = _text_per_row(seq, lambda row: "|".join(names[j] for j in row if j >= 0))
     out = pd.DataFrame({"interest": best, "interests": lists, "n_interests": has.sum(axis=1)}, index=idx)
-    src = []
-    for i, b in enumerate(best):
-        if b is None:
-            src.append("")
-            continue
-        src.append(" + ".join(SOURCE_LABELS[n] for n, a in aligned.items() if a.iat[i, cats.index(b)] > 0))
-    out["sources"] = src
+    # sources behind the main interest: those with evidence > 0 for it, in the sources' order
+    rows = np.arange(len(idx))
+    found = np.stack([a.to_numpy()[rows, order[:, 0]] > 0 for a in aligned.values()], axis=1) \
+        if aligned else np.zeros((len(idx), 0), dtype=bool)
+    labels = [SOURCE_LABELS[n] for n in aligned]
+    src = _text_per_row(found, lambda row: " + ".join(lab for lab, f in zip(labels, row, strict=True) if f))
+    out["sources"] = [s if a else "" for s, a in zip(src, any_, strict=True)]
     for c in cats:
         out[f"evidence_{c}"] = total[c].to_numpy()
     return out
@@ -140,9 +153,12 @@ def interest_shares(interests: pd.DataFrame, segments: pd.Series | None = None, 
 
     `segments`: segment per customer_id (rows of the result); None = one row "Ensemble".
     Columns: the categories (in `categories` order when given)."""
+    # each distinct list of interests is split once (a million customers, a few hundred lists)
+    codes, lists = pd.factorize(interests["interests"], use_na_sentinel=False)
+    split = [s.split("|") for s in lists]
     cats = list(categories) if categories is not None else sorted(
-        {c for s in interests["interests"] for c in s.split("|") if c})
-    flags = pd.DataFrame({c: interests["interests"].map(lambda s, c=c: c in s.split("|")) for c in cats},
+        {c for parts in split for c in parts if c})
+    flags = pd.DataFrame({c: np.array([c in parts for parts in split], dtype=bool)[codes] for c in cats},
                          index=interests.index)
     if segments is None:
         return flags.mean().to_frame("Ensemble").T

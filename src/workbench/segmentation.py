@@ -909,6 +909,9 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
         if c not in df.columns or c in untestable:
             continue
         d = pd.DataFrame({"y": df[c].astype(float), "g": df[group_col].astype(str)}).dropna()
+        # the groups as a Categorical (levels sorted, as patsy sorts text): patsy then codes them
+        # at once instead of checking a million values one by one; the same design matrix
+        d["g"] = pd.Categorical(d["g"])
         fit = ols("y ~ C(g)", data=d).fit()
         tab = sm.stats.anova_lm(fit, typ=1)
         ss_b, ss_r = tab["sum_sq"].iloc[0], tab["sum_sq"].iloc[1]
