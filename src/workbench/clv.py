@@ -81,7 +81,8 @@ def rfm_summary(
         keep &= dates >= pd.Timestamp(observation_start)
     days = dates.dt.normalize()[keep]
     # customers as integer codes in sorted order: one factorisation instead of one per groupby
-    codes, customers = pd.factorize(df[customer_col][keep].to_numpy(), sort=True)
+    # (the column itself, not `.to_numpy()`: Arrow-backed text stays Arrow, no Python string per row)
+    codes, customers = pd.factorize(df[customer_col][keep], sort=True)
     daily = pd.DataFrame({"customer": codes, "day": days.to_numpy()})
     daily["value"] = df[value_col][keep].astype(float).to_numpy() if value_col else 0.0
     if daily.empty:
@@ -108,7 +109,7 @@ def rfm_summary(
     repeat_total = total - first_value
     out["monetary_value"] = np.where(out["frequency"] > 0,
                                      repeat_total / out["frequency"].clip(lower=1), 0.0)
-    out.index = pd.Index(pd.Series(customers).iloc[out.index].to_numpy(), name=customer_col)
+    out.index = pd.Index(pd.Series(np.asarray(customers)).iloc[out.index].to_numpy(), name=customer_col)
     return out[["frequency", "recency", "T", "monetary_value", "first_value", "n_transactions"]]
 
 

@@ -344,23 +344,36 @@ def tracking(
     hold_end = pd.Timestamp(holdout_end).normalize()
     if hold_end <= cal_end:
         raise ValueError("holdout_end must be after calibration_end")
+    # customers as integer codes in sorted order and days as whole day numbers: one
+    # factorisation of the ids instead of hashing ids and dates row by row (same cohort order)
     day = pd.to_datetime(transactions[date_col]).dt.normalize()
-    days = pd.DataFrame({"c": transactions[customer_col].to_numpy(), "day": day.to_numpy()})
-    days = days[days["c"].notna() & (days["day"] <= hold_end)].drop_duplicates()
-    first = days.groupby("c")["day"].min()
-    first = first[first <= cal_end]
-    days = days[days["c"].isin(first.index)]
-    repeat = days[days["day"] > days["c"].map(first)]
+    keep = (transactions[customer_col].notna() & (day <= hold_end)).to_numpy()
+    codes, uniq = pd.factorize(transactions[customer_col][keep], sort=True)
+    dnum = day[keep].to_numpy().astype("datetime64[D]").astype(np.int64)
+    if len(codes) == 0:
+        raise ValueError(f"tracking: no identified purchase on or before {hold_end.date()}")
+    first_num = np.full(len(uniq), np.iinfo(np.int64).max)
+    np.minimum.at(first_num, codes, dnum)
+    first = pd.Series(first_num.astype("datetime64[D]").astype("datetime64[ns]"))
+    cohort = (first <= cal_end).to_numpy()
+    first = first[cohort]
+    # repeat purchase days: the cohort's distinct (customer, day) after its first purchase day
+    rep = cohort[codes] & (dnum > first_num[codes])
+    lo, span = int(dnum.min()), int(dnum.max() - dnum.min()) + 1
+    rep_days = np.unique(codes[rep].astype(np.int64) * span + (dnum[rep] - lo)) % span + lo
     periods = pd.period_range(first.min(), hold_end, freq=freq)
     ud = _unit_days(unit)
     # E[X(t)] of each customer at each period end (t in days: one evaluation per distinct t)
     ages = np.concatenate([np.clip((min(p.end_time.normalize(), hold_end) - first).dt.days.to_numpy(), 0, None)
                            for p in periods])
-    uniq, inv = np.unique(ages, return_inverse=True)
-    curve = np.array([clv.expected_purchases_new_customer(model, t / ud) if t > 0 else 0.0 for t in uniq])
+    uniq_t, inv = np.unique(ages, return_inverse=True)
+    curve = np.array([clv.expected_purchases_new_customer(model, t / ud) if t > 0 else 0.0 for t in uniq_t])
     cum = curve[inv].reshape(len(periods), len(first)).sum(axis=1)
     expected = np.diff(np.concatenate([[0.0], cum]))
-    actual = repeat.groupby(repeat["day"].dt.to_period(freq)).size().reindex(periods, fill_value=0)
+    # repeat purchase days per period: the period each day falls in (periods are contiguous)
+    starts = np.array([p.start_time.normalize().to_datetime64() for p in periods], dtype="datetime64[D]")
+    in_period = np.searchsorted(starts.astype(np.int64), rep_days, side="right") - 1
+    actual = pd.Series(np.bincount(in_period, minlength=len(periods)), index=periods)
     out = pd.DataFrame({"actual": actual.to_numpy().astype(float), "expected": expected}, index=periods)
     out["ratio"] = out["actual"] / out["expected"].where(out["expected"] > 0)
     out["calibration"] = [p.end_time.normalize() <= cal_end for p in periods]
