@@ -511,3 +511,46 @@ def test_mention_sentiment_reuses_the_listening_polarity_of_the_month():
     planted = saved.assign(polarity=0.5)
     assert (amb.mention_sentiment(m, brand, saved=planted, month="2026-10") == 0.5).all()
     assert not (amb.mention_sentiment(m, brand, saved=planted, month="2026-09") == 0.5).all()
+
+
+def test_post_topics_reuse_the_taggers_own_theme_not_the_inherited_one():
+    """03 saves tags after replies inherit their parent's theme; the topic of a post is the
+    tagger's own theme: reusing the saved tags gives the same topics as tagging again, and
+    `account_signals(topics=...)` the same signals (posts it lacks are tagged there)."""
+    from workbench import concepts, datasets
+
+    m = datasets.read_table("mentions")
+    brand = m["brand"].mode().iloc[0]
+    scored = concepts.inherit_parent_themes(m.join(concepts.mention_tags(m, with_sentiment=False)))
+    scored = scored.assign(polarity=0.0, label="neutral")  # not read by post_topics
+    assert scored["theme_from_parent"].any()  # the case that matters is present
+    saved = concepts.mention_scores_table(scored, "2026-10")
+    fresh = amb.post_topics(m, brand)
+    reused = amb.post_topics(m, brand, saved=saved, month="2026-10")
+    pd.testing.assert_series_equal(reused, fresh)
+    assert fresh.notna().any() and fresh.isna().any()
+    # a wrong saved theme is used when saved for the month, not for another month
+    planted = saved.assign(theme="livraison", themes="livraison")
+    label = concepts.default_taxonomy().labels["livraison"]
+    assert (amb.post_topics(m, brand, saved=planted, month="2026-10") == label).all()
+    assert not (amb.post_topics(m, brand, saved=planted, month="2026-09") == label).all()
+    mentions, interactions, brand_posts, accounts = _social_fixture()
+    edges = amb.interaction_edges(mentions, interactions, brand_posts)
+    plain = amb.account_signals(accounts, mentions, interactions, brand_posts, edges, "Maison Lys")
+    partial = amb.post_topics(mentions, "Maison Lys").iloc[:1]  # the others are tagged in the call
+    pd.testing.assert_frame_equal(
+        amb.account_signals(accounts, mentions, interactions, brand_posts, edges, "Maison Lys",
+                            topics=partial), plain)
+
+
+def test_panels_carry_the_explanations_engagement_score_gives(sample_panel):
+    """select_ambassadors explains only the panels' rows: the same texts as engagement_score
+    computes for every customer."""
+    _, res = sample_panel
+    full = amb.engagement_score(res["signals"]).set_index("customer_id")
+    for panel in (res["panel"], res["score_only"]):
+        p = panel.set_index("customer_id")
+        assert len(p) == 50
+        pd.testing.assert_series_equal(p["explanation"], full.loc[p.index, "explanation"])
+        pd.testing.assert_series_equal(p["top_signals"], full.loc[p.index, "top_signals"])
+    assert "explanation" not in res["pool"].columns

@@ -38,6 +38,7 @@ from workbench.social_influence import (  # noqa: F401  (public API, re-exported
     interaction_edges,
     main_topic,
     mention_sentiment,
+    post_topics,
 )
 
 # Default weight of each interaction type on the influence graph (parameters, shown in reports).
@@ -216,7 +217,8 @@ def _normalise_signal(values: pd.Series) -> pd.Series:
 
 
 def engagement_score(
-    signals: pd.DataFrame, weights: dict[str, float] | None = None, top_k: int = 3
+    signals: pd.DataFrame, weights: dict[str, float] | None = None, top_k: int = 3,
+    explain: bool = True,
 ) -> pd.DataFrame:
     """Weighted engagement score in [0, 1] from normalised signals, with its top contributors.
 
@@ -225,6 +227,8 @@ def engagement_score(
     is each signal's share of the score; `top_signals` names (in French) the `top_k` largest;
     `explanation` gives every signal that counted, largest first, with its share of the score
     (French text, never cut: "influence (relais en chaîne) 31 % · relais par publication 22 % · …").
+    `explain=False` leaves the two texts out (`explain_scores` adds them to the rows shown:
+    a million customers' texts cost more than the score itself).
     """
     w = {**DEFAULT_SIGNAL_WEIGHTS, **(weights or {})}
     unknown = sorted(set(w) - set(SIGNAL_LABELS))
@@ -240,20 +244,40 @@ def engagement_score(
     )
     out = signals[["customer_id"]].copy()
     out["score"] = contrib.sum(axis=1)
-    names = np.array([SIGNAL_LABELS[c.removeprefix("contrib_")] for c in contrib.columns])
-    values = contrib.to_numpy()
-    order = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
-    tops, explanations = [], []
-    full = np.argsort(-values, axis=1, kind="stable")
+    if explain:
+        texts = explain_scores(contrib, top_k)
+        out["top_signals"] = texts["top_signals"].to_numpy()
+        out["explanation"] = texts["explanation"].to_numpy()
+    return pd.concat([out, contrib], axis=1)
+
+
+def _explained(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` (with `score` and the contrib_ columns) with `top_signals` and `explanation` after
+    `score`, as `engagement_score` places them."""
+    texts = explain_scores(rows)
+    out = rows.copy()
+    at = out.columns.get_loc("score") + 1
+    out.insert(at, "top_signals", texts["top_signals"].to_numpy())
+    out.insert(at + 1, "explanation", texts["explanation"].to_numpy())
+    out.attrs = dict(rows.attrs)
+    return out
+
+
+def explain_scores(scored: pd.DataFrame, top_k: int = 3) -> pd.DataFrame:
+    """`top_signals` and `explanation` (see `engagement_score`) of the rows of `scored`, from
+    their `contrib_<signal>` columns (in their order), aligned with `scored`."""
+    contrib = [c for c in scored.columns if c.startswith("contrib_")]
+    names = np.array([SIGNAL_LABELS[c.removeprefix("contrib_")] for c in contrib])
+    values = scored[contrib].to_numpy(dtype=float)
+    order = np.argsort(-values, axis=1, kind="stable")
     score = values.sum(axis=1)
-    for row, idx, all_idx, sc in zip(values, order, full, score, strict=True):
-        tops.append(", ".join(names[i] for i in idx if row[i] > 0))
+    tops, explanations = [], []
+    for row, all_idx, sc in zip(values, order, score, strict=True):
+        tops.append(", ".join(names[i] for i in all_idx[:top_k] if row[i] > 0))
         explanations.append(" · ".join(f"{names[i]} {round(100 * row[i] / sc)} %" for i in all_idx
                                        if row[i] > 0 and round(100 * row[i] / sc) > 0)
                             if sc > 0 else "aucun signal")
-    out["top_signals"] = tops
-    out["explanation"] = explanations
-    return pd.concat([out, contrib], axis=1)
+    return pd.DataFrame({"top_signals": tops, "explanation": explanations}, index=scored.index)
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,6 +611,9 @@ def build_panel(
     contacts: pd.DataFrame | None = None,
     topics: pd.Series | None = None,
     taxonomy=None,
+    exclude_risks: bool = True,
+    base: pd.DataFrame | None = None,
+    post_topics: pd.Series | None = None,
 ) -> dict[str, pd.DataFrame]:
     """All the steps for one report month; returns every intermediate table by name.
 
@@ -597,6 +624,9 @@ def build_panel(
     the `window_months` months ending with `month`; staff nominations stay valid
     `nomination_months` months. `contacts` = this month's e-mail and purchase counts
     (`datasets.customer_contacts`), in place of the `transactions` and `email_events` tables.
+    `exclude_risks`: see `candidate_pool`. `base`: the customers' diversity dimensions
+    (`customer_profile`) when already built (e.g. with segments), else built here.
+    `post_topics`: the topic of each post (`post_topics`), computed once for several months.
     """
     needed = TABLES_NEEDED if contacts is None else TABLES_NEEDED_WITH_CONTACTS
     missing = [t for t in needed if t not in tables]
@@ -608,14 +638,16 @@ def build_panel(
                               start, end, t["social_accounts"])
     accounts = account_signals(t["social_accounts"], t["mentions"], t["interactions"],
                                t["brand_posts"], edges, brand, start, end, sentiment,
-                               detractor_threshold, taxonomy)
+                               detractor_threshold, taxonomy, topics=post_topics)
     nomination_start, _ = report_window(month, max(nomination_months, window_months))
     signals = customer_signals(t["customers"], t.get("transactions"), t.get("email_events"), links,
                                accounts, t["staff_nominations"], start, end, nomination_start,
                                contacts=contacts)
-    base = customer_profile(t["customers"], links, pd.Period(month, freq="M").year, segments)
+    if base is None:
+        base = customer_profile(t["customers"], links, pd.Period(month, freq="M").year, segments)
     chosen = select_ambassadors(signals, base, t["customers"], t["stores"],
-                                t["staff_nominations"], n, signal_weights, dimensions, topics=topics)
+                                t["staff_nominations"], n, signal_weights, dimensions, topics=topics,
+                                exclude_risks=exclude_risks)
     return {"edges": edges, "accounts": accounts, "signals": signals, "base": base, **chosen}
 
 
@@ -634,15 +666,16 @@ def select_ambassadors(
     """Score, pool, diverse and score-only panels, representativeness and shortlist.
 
     The fast part of `build_panel` (no graph, no linkage): re-run it to re-weight the signals.
-    The `segment` dimension is added when `base` has it.
+    The `segment` dimension is added when `base` has it. The panels carry `top_signals` and
+    `explanation` (`explain_scores`); `scored` and `pool` (every customer) do not.
     """
     dims = list(dimensions)
     if "segment" in base.columns and "segment" not in dims:
         dims.append("segment")
-    scored = engagement_score(signals, signal_weights)
+    scored = engagement_score(signals, signal_weights, explain=False)
     pool = candidate_pool(customers, stores, scored, signals, nominations, exclude_risks=exclude_risks)
-    diverse = select_panel(pool, base, n, dims)
-    score_only = score_only_panel(pool, n)
+    diverse = _explained(select_panel(pool, base, n, dims))
+    score_only = _explained(score_only_panel(pool, n))
     return {
         "scored": scored,
         "pool": pool,

@@ -175,6 +175,7 @@ _TAG_RE = r"@([A-Za-z0-9_.]+)"
 def _tagged_accounts(mentions: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
     """(source = tagged account, target = author, type 'mention') for @handles in original posts."""
     orig = mentions[mentions["retweet_of"].isna()]
+    orig = orig[orig["text"].astype(str).str.contains("@", regex=False).to_numpy(bool)]  # most have none
     tags = orig["text"].astype(str).str.findall(_TAG_RE)
     ex = pd.DataFrame({"target": orig["account_id"].to_numpy(), "platform": orig["platform"].to_numpy(),
                        "handle": tags.to_numpy()}).explode("handle").dropna(subset=["handle"])
@@ -269,6 +270,28 @@ def main_topic(texts: pd.Series, taxonomy=None) -> pd.Series:
     return tags["theme"].map(lambda t: labels.get(t)).astype(object).where(tags["theme"].isin(list(labels)), None)
 
 
+def post_topics(mentions: pd.DataFrame, brand: str, start=None, end=None, taxonomy=None,
+                saved: pd.DataFrame | None = None, month=None) -> pd.Series:
+    """`main_topic` of each original post about `brand` in [start, end], indexed by mention_id
+    (None when no rule matches), for `account_signals(topics=...)`: computed once for the
+    windows of several months. `saved`/`month`: the listening notebook's `mention_scores` of
+    that month, whose tags are reused (the tagger's own theme: a reply's theme inherited from
+    its parent is not taken)."""
+    from workbench import concepts
+
+    m = _in_window(mentions, start, end)
+    m = m[(m["brand"] == brand).to_numpy(bool) & m["retweet_of"].isna().to_numpy(bool)]
+    if saved is None or month is None:
+        return pd.Series(main_topic(m["text"], taxonomy).to_numpy(), index=m["mention_id"].to_numpy(),
+                         dtype=object, name="main_topic")
+    tax = taxonomy or concepts.default_taxonomy()
+    tags = concepts.mention_tags(m, saved, month, taxonomy=tax, with_sentiment=False)
+    own = tags["theme"].where(tags["themes"].astype(str) != "", concepts.UNTAGGED)  # before inheritance
+    labels = tax.labels
+    topic = own.map(lambda t: labels.get(t)).astype(object).where(own.isin(list(labels)), None)
+    return pd.Series(topic.to_numpy(), index=m["mention_id"].to_numpy(), dtype=object, name="main_topic")
+
+
 def brand_sentiment(texts: pd.Series) -> pd.Series | None:
     """Polarity in [-1, 1] of each text via `workbench.sentiment.score` (None if unavailable)."""
     try:
@@ -326,6 +349,7 @@ def account_signals(
     sentiment: pd.Series | None = None,
     detractor_threshold: float = -0.2,
     taxonomy=None,
+    topics: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Per person account: participation, amplification, conversations, influence, reach, topic.
 
@@ -342,6 +366,8 @@ def account_signals(
       (negative posts about the brand it never answered: no brand post replies to them);
       `detractor` when the mean is below `detractor_threshold` or the balance of mentions is
       negative (more negative than positive posts about the brand).
+    `topics`: `post_topics` of the posts (mention_id -> topic), computed once for several
+    windows; posts it lacks are tagged here.
     """
     _check_columns(accounts, ["account_id", "platform", "followers", "account_type"],
                    "account_signals(accounts)")
@@ -379,7 +405,16 @@ def account_signals(
     out["brand_post_engagement"] = idx.map(engaged).fillna(0) / n_ours
     infl = influence(edges) if len(edges) else pd.DataFrame(columns=["account_id", "influence"])
     out["influence"] = idx.map(infl.set_index("account_id")["influence"]).fillna(0.0)
-    topics = main_topic(own_brand["text"], taxonomy) if len(own_brand) else pd.Series(dtype=object)
+    if topics is not None:
+        known = pd.Index(topics.index).get_indexer(own_brand["mention_id"])
+        found = pd.Series(topics.to_numpy(dtype=object)[np.maximum(known, 0)], index=own_brand.index,
+                          dtype=object).where(known >= 0, None)
+        missing = known < 0
+        if missing.any():
+            found[missing] = main_topic(own_brand.loc[missing, "text"], taxonomy).to_numpy()
+        topics = found
+    else:
+        topics = main_topic(own_brand["text"], taxonomy) if len(own_brand) else pd.Series(dtype=object)
     top = _most_frequent(pd.DataFrame({"account_id": own_brand["account_id"], "topic": topics}),
                          "account_id", "topic")
     out["main_topic"] = idx.map(top)
