@@ -57,3 +57,18 @@ def test_lemmas_use_spacy_and_fix_noun_lemmas():
     assert lem["livraisons"] == "livraison"
     assert lem["retardées"] == "retarder"
     assert lem["fidélité"] == "fidélité"  # not spaCy's verb-like "fidéliter"
+
+
+def test_normalize_skips_only_steps_that_cannot_change_the_text():
+    """`normalize` runs a step only when the text has what it rewrites: the same output as
+    every step run unconditionally, on the sample's posts and reviews and on edge cases."""
+    from workbench import datasets
+
+    texts = [*datasets.read_table("mentions")["text"].unique()[:5000],
+             *datasets.read_table("store_reviews")["text"].unique(),
+             "Déçue :))) http://x.fr @Bob #LivraisonRatée tjs pb!!! trooop c’est l’appli", "lll'abc",
+             "s'ils", "xD", "-_-", "^^ top", "❤️ super", "HTTP://A", "WWW.x.fr", "qqn", "jpp", "c koi ça",
+             "Top :D", "<3", "pb… ??", "e\u0301te\u0301", "Ça va ?!", "j'suis là"]
+    for accents in (True, False):
+        assert [T.normalize(t, accents=accents) for t in texts] == \
+               [T._normalize_reference(t, accents=accents) for t in texts]

@@ -170,8 +170,25 @@ _SUFFIXES = (
 )
 
 
+_LOOKUPS: dict[int, tuple[dict, dict]] = {}  # id(lexicon) -> (lexicon, {word: polarity})
+_ABSENT = object()
+
+
 def _lookup_word(w: str, lexicon: dict) -> float | None:
-    """Polarity of one word, trying simple French inflections when it is not in the lexicon."""
+    """Polarity of one word, trying simple French inflections when it is not in the lexicon
+    (remembered per lexicon: posts reuse the same words; lexicons are built once, never edited)."""
+    entry = _LOOKUPS.get(id(lexicon))
+    if entry is None or entry[0] is not lexicon:
+        if len(_LOOKUPS) >= 8:
+            _LOOKUPS.clear()
+        entry = _LOOKUPS[id(lexicon)] = (lexicon, {})
+    p = entry[1].get(w, _ABSENT)
+    if p is _ABSENT:
+        p = entry[1][w] = _inflected_lookup(w, lexicon)
+    return p
+
+
+def _inflected_lookup(w: str, lexicon: dict) -> float | None:
     p = lexicon.get((w,))
     if p is not None or len(w) < 5:
         return p
