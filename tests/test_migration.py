@@ -58,3 +58,25 @@ def test_flows_direction_follows_the_value_ladder():
     lateral = vs.migration_flows(pd.DataFrame([[1, 2], [3, 4]], index=["Champions", "Fidèles"],
                                               columns=["Champions", "Fidèles"]))
     assert set(lateral["direction"]) == {"latéral"}
+
+
+def test_migration_reuses_this_months_features_only_when_of_the_same_window(transactions, monkeypatch):
+    """The report month's value segments come from the features already computed for it (the
+    notebook's `customer_features`), with the same table as scoring the month again; features
+    of another window (or scored among some customers only) are not reused."""
+    from workbench import segmentation as seg
+
+    expected = vs.value_migration(transactions, "2026-10")
+    features = seg.purchase_features(transactions, "2026-10", lookback_days=365)
+    assert features.attrs["window"] == seg.purchase_window("2026-10", 365)
+    calls = []
+    real = vs.purchase_features
+    monkeypatch.setattr(vs, "purchase_features", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    pd.testing.assert_frame_equal(vs.value_migration(transactions, "2026-10", features=features), expected)
+    assert [str(m) for m in calls] == ["2026-09"]  # October reused
+    calls.clear()
+    short = seg.purchase_features(transactions, "2026-10", lookback_days=90)
+    pd.testing.assert_frame_equal(vs.value_migration(transactions, "2026-10", features=short), expected)
+    assert [str(m) for m in calls] == ["2026-09", "2026-10"]  # another window: scored again
+    some = seg.purchase_features(transactions, "2026-10", customers=features.index[:100])
+    assert "window" not in some.attrs  # quintiles among 100 customers: not the month's segments

@@ -84,6 +84,14 @@ def feature_window(as_of, lookback_days: int = 365) -> tuple[pd.Timestamp, pd.Ti
     return end - pd.Timedelta(days=lookback_days), end
 
 
+def purchase_window(as_of, lookback_days: int | None = 365) -> tuple:
+    """(start, end) of the purchases behind the features as of `as_of` ([start, end); start
+    None = the whole history), kept in the features' `attrs['window']` so that a later step
+    can tell whether they are the ones it needs (e.g. `value_segments.value_migration`)."""
+    end = _cutoff(as_of)
+    return None if lookback_days is None else end - pd.Timedelta(days=lookback_days), end
+
+
 def feature_windows(months, lookback_days: int = 365) -> dict:
     """{month: (start, end)} behaviour windows of report months (for `datasets.customer_activity`):
     e.g. `[period - 1, period]` for this month's features and `segment_migration`."""
@@ -253,7 +261,8 @@ def purchase_features(transactions: pd.DataFrame, as_of, *, lookback_days: int |
     Works on any `transactions`-shaped table (e.g. the CDNOW log from `datasets.read_cdnow`),
     without a CRM. `lookback_days=None` uses the whole history before `as_of`. `customers`
     (ids) fixes the rows; default = every buyer. Anonymous purchases are left out and counted
-    in `.attrs['anonymous_purchases']`.
+    in `.attrs['anonymous_purchases']`; `.attrs['window']` is the window (`purchase_window`)
+    when every buyer of it is among the rows (scores are quintiles among the rows' buyers).
     """
     for c in ("transaction_id", "customer_id", "channel", "timestamp", "amount", "n_items"):
         if c not in transactions.columns:
@@ -272,6 +281,8 @@ def purchase_features(transactions: pd.DataFrame, as_of, *, lookback_days: int |
     if start is not None:
         before &= transactions["timestamp"] >= start
     f.attrs["anonymous_purchases"] = int((before & transactions["customer_id"].isna()).sum())
+    if f["frequency"].sum() == len(t):  # every buyer of the window scored (see purchase_window)
+        f.attrs["window"] = (start, end)
     return f
 
 
@@ -404,6 +415,7 @@ def customer_features(
             mm = men[(men["timestamp"] >= start) & (men["timestamp"] < end)]
             mc = mm.merge(lk, on="account_id", how="inner").groupby("customer_id").size()
             f["social_mentions"] = mc.reindex(idx, fill_value=0).astype(float)
+    f.attrs["window"] = (start, end)
     return f
 
 
@@ -583,6 +595,9 @@ CLUSTER_FEATURES = (
     "loyalty_rank",
 )
 
+
+# features of the linked social accounts (`customer_features` with `identity_links`)
+SOCIAL_LINK_FEATURES = ("social_accounts", "social_followers", "social_mentions")
 
 # file columns behind the features that can be entirely empty (optional columns)
 FEATURE_SOURCES = {"age": "customers.birth_year"}
@@ -1096,6 +1111,8 @@ def segment_migration(tables: dict, month, *, k: int | None = None, seed: int = 
     if activity is not None and prev not in act:
         raise ValueError(f"segment_migration: `activity` has no aggregates for {prev} "
                          f"(got {sorted(map(str, act))})")
+    if not set(columns) & set(SOCIAL_LINK_FEATURES):  # linked accounts: not clustered, not computed
+        tables = {name: df for name, df in tables.items() if name != "identity_links"}
     f_prev = customer_features(tables, prev, lookback_days=lookback_days, activity=act.get(prev))
     f_cur = (features if features is not None
              else customer_features(tables, cur, lookback_days=lookback_days,

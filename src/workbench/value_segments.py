@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.segmentation import NO_PURCHASE, RFM_SEGMENTS_FR, purchase_features
+from workbench.segmentation import NO_PURCHASE, RFM_SEGMENTS_FR, purchase_features, purchase_window
 
 # Value ladder: rank of each RFM segment, best first (a move to a higher rank is a loss of value).
 VALUE_ORDER: tuple[str, ...] = tuple(label for label, _ in RFM_SEGMENTS_FR)
@@ -34,13 +34,16 @@ VALUE_LADDER = {
 
 
 def value_segments(transactions: pd.DataFrame, months, lookback_days: int | None = 365,
-                   customers=None) -> pd.DataFrame:
+                   customers=None, scored: dict | None = None) -> pd.DataFrame:
     """RFM value segment of each customer as of the end of each month (one column per month).
 
     Every month is scored on its own `lookback_days` window (quintiles among that window's
     buyers, rules of `segmentation.RFM_SEGMENTS_FR`). Rows: `customers` (ids) or every
     customer with a purchase before the last month's end; `NO_PURCHASE` when a customer has
     no purchase in a month's window. Columns: the months (pd.Period), in the given order.
+    `scored`: {month: features} already computed for some months (`segmentation.
+    customer_features` / `purchase_features`): their `rfm_segment` is reused when they were
+    computed over that month's window (their `attrs['window']`), instead of scoring it again.
     """
     months = [pd.Period(m, "M") for m in months]
     if not months:
@@ -51,23 +54,29 @@ def value_segments(transactions: pd.DataFrame, months, lookback_days: int | None
         customers = sorted(known.loc[known["timestamp"] < last_end, "customer_id"].unique())
     idx = pd.Index(pd.Index(customers).astype(str), name="customer_id")
     out = pd.DataFrame(index=idx)
+    scored = {pd.Period(m, "M"): f for m, f in (scored or {}).items()}
     for m in months:
-        f = purchase_features(known, m, lookback_days=lookback_days, customers=idx)
+        f = scored.get(m)
+        if f is None or f.attrs.get("window") != purchase_window(m, lookback_days):
+            f = purchase_features(known, m, lookback_days=lookback_days, customers=idx)
         out[m] = f["rfm_segment"].reindex(idx).fillna(NO_PURCHASE).to_numpy()
     return out
 
 
 def value_migration(transactions: pd.DataFrame, month, lookback_days: int | None = 365,
-                    previous=None) -> pd.DataFrame:
+                    previous=None, features: pd.DataFrame | None = None) -> pd.DataFrame:
     """Customers per (previous month's value segment, this month's value segment).
 
     `previous`: the month compared with (default: the month before `month`). Rows and
     columns follow the value ladder (`VALUE_ORDER`), only segments present; a `Total` row and
-    column. Customers without a purchase in both windows are left out.
+    column. Customers without a purchase in both windows are left out. `features`: this
+    month's `customer_features` / `purchase_features`, whose value segments are reused when
+    computed over the same window (see `value_segments`).
     """
     cur = pd.Period(month, "M")
     prev = cur - 1 if previous is None else pd.Period(previous, "M")
-    seg = value_segments(transactions, [prev, cur], lookback_days)
+    seg = value_segments(transactions, [prev, cur], lookback_days,
+                         scored=None if features is None else {cur: features})
     seg = seg[(seg[prev] != NO_PURCHASE) | (seg[cur] != NO_PURCHASE)]
     tab = pd.crosstab(seg[prev], seg[cur])
     rows = [s for s in VALUE_ORDER if s in tab.index]
