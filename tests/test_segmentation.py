@@ -319,6 +319,12 @@ def test_profiles_tests_geography_on_sample(sample_features, sample_tables):
     located = geo["sales"].sum() + geo.attrs["unlocated_sales"]
     assert located == pytest.approx(in_window["amount"].sum())
     assert geo["social_accounts"].sum() > 0
+    # both levels at once (bios searched once): each the table of its own level
+    both = seg.geographies(sample_tables, "2026-10", levels=("region", "department"))
+    pd.testing.assert_frame_equal(both["region"], geo, check_exact=True)
+    dep = seg.geography(sample_tables, "2026-10", level="department")
+    pd.testing.assert_frame_equal(both["department"], dep, check_exact=True)
+    assert both["department"].attrs == dep.attrs and len(dep) > len(geo)
 
 
 def test_migration_uses_stable_definitions(sample_tables):

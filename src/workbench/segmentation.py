@@ -1003,42 +1003,56 @@ def geography(tables: dict, as_of=None, *, lookback_days: int = 365,
     customer's home for web / app orders. Social audience = person accounts whose bio names a
     city known from the stores / customers tables (accounts without a located bio are counted
     in `.attrs['unlocated_accounts']`, not guessed). Returns one row per area with counts and
-    shares, largest customer base first.
+    shares, largest customer base first. `geographies` gives several levels at once.
     """
-    if level not in ("region", "department"):
-        raise ValueError("level must be 'region' or 'department'")
-    cust = _require(tables, "customers", ["customer_id", level])
+    return geographies(tables, as_of, lookback_days=lookback_days, levels=(level,))[level]
+
+
+def geographies(tables: dict, as_of=None, *, lookback_days: int = 365,
+                levels=("region", "department")) -> dict:
+    """`geography` at each of `levels`: {level: table}. The purchases of the window are
+    selected and the bios searched for cities once for all levels (the bio search is the
+    slow part: a pass over the accounts per known city)."""
+    for level in levels:
+        if level not in ("region", "department"):
+            raise ValueError("level must be 'region' or 'department'")
+    cust = _require(tables, "customers", ["customer_id", *levels])
     trx = _require(tables, "transactions", ["customer_id", "store_id", "channel", "amount",
                                             "timestamp"])
     stores = _require(tables, "stores", ["store_id", "city", "department", "region"])
-    out = pd.DataFrame({"customers": cust.groupby(level).size()})
     t = trx
     if as_of is not None:
         end = _cutoff(as_of)
         t = trx[(trx["timestamp"] >= end - pd.Timedelta(days=lookback_days)) & (trx["timestamp"] < end)]
-    by_store = _map_values(t["store_id"], stores.set_index("store_id")[level])
-    by_home = _map_values(t["customer_id"], cust.set_index("customer_id")[level])
-    area = by_store.where(t["channel"].isin(["store", "click_collect"]) & by_store.notna(), by_home)
-    out = out.join(t["amount"].groupby(area).sum().rename("sales"), how="outer")
-    attrs = {"unlocated_sales": float(t.loc[area.isna(), "amount"].sum())}
+    at_store = t["channel"].isin(["store", "click_collect"])
     acc = tables.get("social_accounts")
     if acc is not None:
         persons = acc[acc["account_type"] == "person"]
         places = pd.concat([stores[["city", "department", "region"]],
                             cust[["city", "department", "region"]] if "city" in cust else None])
         loc = _bio_regions(persons, places)
-        aud = loc.groupby(level).agg(social_accounts=("account_id", "size"),
-                                     social_followers=("followers", "sum"))
-        out = out.join(aud, how="outer")
-        attrs["unlocated_accounts"] = int(len(persons) - len(loc))
-        attrs["located_accounts"] = int(len(loc))
-    out = out.fillna(0)
-    for c in [c for c in ("customers", "sales", "social_accounts", "social_followers") if c in out]:
-        out[f"{c}_share"] = out[c] / out[c].sum() if out[c].sum() else 0.0
-    out.index.name = level
-    out = out.sort_values("customers", ascending=False)
-    out.attrs.update(attrs)
-    return out
+    result = {}
+    for level in levels:
+        out = pd.DataFrame({"customers": cust.groupby(level).size()})
+        by_store = _map_values(t["store_id"], stores.set_index("store_id")[level])
+        by_home = _map_values(t["customer_id"], cust.set_index("customer_id")[level])
+        area = by_store.where(at_store & by_store.notna(), by_home)
+        out = out.join(t["amount"].groupby(area).sum().rename("sales"), how="outer")
+        attrs = {"unlocated_sales": float(t.loc[area.isna(), "amount"].sum())}
+        if acc is not None:
+            aud = loc.groupby(level).agg(social_accounts=("account_id", "size"),
+                                         social_followers=("followers", "sum"))
+            out = out.join(aud, how="outer")
+            attrs["unlocated_accounts"] = int(len(persons) - len(loc))
+            attrs["located_accounts"] = int(len(loc))
+        out = out.fillna(0)
+        for c in [c for c in ("customers", "sales", "social_accounts", "social_followers") if c in out]:
+            out[f"{c}_share"] = out[c] / out[c].sum() if out[c].sum() else 0.0
+        out.index.name = level
+        out = out.sort_values("customers", ascending=False)
+        out.attrs.update(attrs)
+        result[level] = out
+    return result
 
 
 def concentration(values: pd.Series, top: int = 3) -> dict:
