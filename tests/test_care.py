@@ -277,6 +277,23 @@ def test_route_departments_uses_the_alerts_routing():
     assert reused.iloc[2:].tolist() == d.iloc[2:].tolist()
 
 
+def test_care_items_routes_the_queue_like_routing_every_mention():
+    """With `month` (and the listening notebook's saved tags), care_items routes the queue's
+    mentions itself: the same departments as routing every mention beforehand."""
+    from workbench import concepts
+
+    mentions, posts = _tiny()
+    first = mentions.iloc[:2]
+    saved = concepts.mention_scores_table(first.join(concepts.mention_tags(first)), "2026-10").assign(
+        department="marketing")
+    before = care.care_items(mentions, posts, BRAND,
+                             departments=care.route_departments(mentions, saved, "2026-10"))
+    inside = care.care_items(mentions, posts, BRAND, saved_tags=saved, month="2026-10")
+    pd.testing.assert_frame_equal(inside, before)
+    assert (inside["department"] == "marketing").any() and (inside["department"] != "marketing").any()
+    assert (care.care_items(mentions, posts, BRAND)["department"] == "non routé").all()
+
+
 def test_care_items_missing_columns():
     mentions, posts = _tiny()
     with pytest.raises(KeyError, match="retweet_of"):

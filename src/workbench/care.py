@@ -316,7 +316,8 @@ def care_scope(mentions: pd.DataFrame, brand: str, flags: pd.DataFrame | None = 
 
 def care_items(mentions: pd.DataFrame, brand_posts: pd.DataFrame, brand: str,
                flags: pd.DataFrame | None = None, departments: pd.Series | None = None,
-               rules=None, keep_handles=()) -> pd.DataFrame:
+               rules=None, keep_handles=(), saved_tags: pd.DataFrame | None = None,
+               month=None) -> pd.DataFrame:
     """The care queue: one row per mention addressed to `brand` that is a question or a
     complaint, or that the brand answered anyway.
 
@@ -324,7 +325,10 @@ def care_items(mentions: pd.DataFrame, brand_posts: pd.DataFrame, brand: str,
     kind ('question', 'complaint' or 'other' for answered mentions the rules did not flag),
     department (from `departments`, a Series indexed by mention_id; 'non routé' when absent),
     answered, first_response_at, response_hours, text (masked quote).
-    `flags`: output of `detect` on mentions["text"] (computed when None).
+    `flags`: output of `detect` on mentions["text"] (computed when None). Without
+    `departments`, with `month`: the queue's mentions are routed here (`route_departments`,
+    reusing `saved_tags`, the listening notebook's `mention_scores` of that month): only
+    they are, not every mention.
     """
     _need(mentions, _MENTION_COLS, "mentions")
     scope = _in_scope(mentions, brand) == ""
@@ -342,6 +346,8 @@ def care_items(mentions: pd.DataFrame, brand_posts: pd.DataFrame, brand: str,
     keep = m["is_question"] | m["is_complaint"] | m["answered"]
     m = m.loc[keep].copy()
     m["kind"] = np.select([m["is_question"], m["is_complaint"]], ["question", "complaint"], "other")
+    if departments is None and month is not None:
+        departments = route_departments(m, saved_tags, month)
     if departments is not None:
         m["department"] = m["mention_id"].map(departments).fillna("non routé")
     else:
