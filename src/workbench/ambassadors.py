@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import segmentation
+from workbench.frames import is_in
 from workbench.identity import explain_links, link_identities  # noqa: F401  (public API)
 from workbench.social_influence import (  # noqa: F401  (public API, re-exported)
     DEFAULT_EDGE_WEIGHTS,
@@ -303,7 +304,7 @@ def customer_profile(
     out = pd.DataFrame({"customer_id": customers["customer_id"].to_numpy()})
     out["region"] = customers["region"].astype(object).fillna("inconnue").to_numpy()
     out["age_band"] = age_band(customers["birth_year"], year).to_numpy()
-    linked = out["customer_id"].isin(set(links["customer_id"]))
+    linked = is_in(out["customer_id"], links["customer_id"])
     out["online"] = np.where(linked, "en ligne", "hors ligne")
     if segments is not None:
         _check_columns(segments, ["customer_id", "segment"], "customer_profile(segments)")
@@ -466,8 +467,7 @@ def score_only_panel(pool: pd.DataFrame, n: int, score_col: str = "score") -> pd
 
 def representativeness(panel: pd.DataFrame, base: pd.DataFrame, dimensions: list[str]) -> pd.Series:
     """Total variation distance (0 = same mix as the base, 1 = disjoint) per dimension."""
-    ids = set(panel["customer_id"])
-    sel = base[base["customer_id"].isin(ids)]
+    sel = base[is_in(base["customer_id"], panel["customer_id"])]
     out = {}
     for d in dimensions:
         p = sel[d].value_counts(normalize=True)

@@ -345,20 +345,33 @@ def inherit_parent_themes(scored: pd.DataFrame, max_depth: int = 5) -> pd.DataFr
     _need(scored, ["mention_id", "reply_to", "theme"], "inherit_parent_themes")
     cols = [c for c in ("theme", "micro_theme", "department") if c in scored.columns]
     out = scored.copy()
+    # each reply's parent row (the first row of its mention_id), found once
+    ids = out["mention_id"]
+    first = np.flatnonzero(~ids.duplicated().to_numpy())
+    at = pd.Index(ids.to_numpy()[first]).get_indexer(out["reply_to"])
+    parent = np.where(at >= 0, first[np.maximum(at, 0)], -1)
+    values = {c: out[c].to_numpy(dtype=object, copy=True) for c in cols}
+    has_parent = out["reply_to"].notna().to_numpy()
     inherited = np.zeros(len(out), dtype=bool)
     for _ in range(max_depth):
-        parent = out.drop_duplicates("mention_id").set_index("mention_id")[cols]
-        todo = (out["theme"] == UNTAGGED).to_numpy() & out["reply_to"].notna().to_numpy()
+        theme = values["theme"]
+        todo = (theme == UNTAGGED) & has_parent
         if not todo.any():
             break
-        found = parent.reindex(out.loc[todo, "reply_to"].to_numpy())
-        ok = found["theme"].notna().to_numpy() & (found["theme"] != UNTAGGED).to_numpy()
+        rows = np.flatnonzero(todo)
+        rows = rows[parent[rows] >= 0]
+        found = theme[parent[rows]]
+        ok = pd.notna(found) & (found != UNTAGGED)
         if not ok.any():
             break
-        rows = np.flatnonzero(todo)[ok]
+        rows, src = rows[ok], parent[rows[ok]]
+        snapshot = {c: values[c][src] for c in cols}  # the parents' values before this round
         for c in cols:
-            out.iloc[rows, out.columns.get_loc(c)] = found[c].to_numpy()[ok]
+            values[c][rows] = snapshot[c]
         inherited[rows] = True
+    for c in cols:
+        if inherited.any():
+            out[c] = pd.Series(values[c], index=out.index).astype(out[c].dtype)
     out["theme_from_parent"] = inherited
     return out
 

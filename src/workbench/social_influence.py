@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from workbench.frames import is_in
+
 DEFAULT_EDGE_WEIGHTS: dict[str, float] = {
     "retweet": 1.0,
     "share": 1.0,
@@ -391,7 +393,7 @@ def account_signals(
         it.loc[it["type"] == "comment", "post_id"],
     ]).map(authors).value_counts()
     our_posts = bp.loc[bp["brand"] == brand, "post_id"]
-    on_ours = it[it["post_id"].isin(set(our_posts))]
+    on_ours = it[is_in(it["post_id"], our_posts)]
     engaged = on_ours.groupby("account_id")["post_id"].nunique()
 
     out = people
@@ -424,9 +426,9 @@ def account_signals(
         out["sentiment"] = idx.map(pol.groupby(level=0).mean())
         out["positive_mentions"] = idx.map((pol > 0).groupby(level=0).sum()).fillna(0).astype(int)
         out["negative_mentions"] = idx.map((pol < 0).groupby(level=0).sum()).fillna(0).astype(int)
-        answered = (set(brand_posts.loc[brand_posts["brand"] == brand, "reply_to"].dropna())
-                    if "reply_to" in brand_posts else set())
-        unanswered = ~own_brand["mention_id"].isin(answered).to_numpy()
+        answered = (brand_posts.loc[brand_posts["brand"] == brand, "reply_to"].dropna()
+                    if "reply_to" in brand_posts else pd.Series([], dtype=object))
+        unanswered = ~is_in(own_brand["mention_id"], answered)
         open_c = ((pol < 0) & unanswered).groupby(level=0).sum()
         out["open_complaints"] = idx.map(open_c).fillna(0).astype(int)
         out["detractor"] = ((out["sentiment"] < detractor_threshold)
