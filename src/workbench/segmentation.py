@@ -913,9 +913,13 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
     import statsmodels.api as sm
     from statsmodels.formula.api import ols
 
-    df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
+    seg = segments.set_index("customer_id")
     if "segment_name" in segments.columns:  # the no-purchase group is not a segment of the clustering
-        df = df[df.index.isin(segments.loc[segments["segment_name"] != NO_PURCHASE, "customer_id"])]
+        named = (seg["segment_name"] != NO_PURCHASE).rename("_clustered")
+        df = features.join(seg[[group_col]].join(named), how="inner")
+        df = df[df.pop("_clustered").to_numpy()]
+    else:
+        df = features.join(seg[[group_col]], how="inner")
     rows, untestable = [], []
     for c in (*numeric, *categorical):
         if c in df.columns and (df[c].nunique() < 2 or df[group_col].nunique() < 2):
@@ -924,10 +928,11 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
         if c not in df.columns or c in untestable:
             continue
         d = pd.DataFrame({"y": df[c].astype(float), "g": df[group_col].astype(str)}).dropna()
-        # the groups as a Categorical (levels sorted, as patsy sorts text): patsy then codes them
-        # at once instead of checking a million values one by one; the same design matrix
+        # the groups as a Categorical (levels sorted, as patsy sorts text), named bare in the
+        # formula (patsy codes a Categorical at once, but checks a C(...)-wrapped column value by
+        # value: minutes at 1M customers); the same design matrix as "y ~ C(g)" on the text
         d["g"] = pd.Categorical(d["g"])
-        fit = ols("y ~ C(g)", data=d).fit()
+        fit = ols("y ~ g", data=d).fit()
         tab = sm.stats.anova_lm(fit, typ=1)
         ss_b, ss_r = tab["sum_sq"].iloc[0], tab["sum_sq"].iloc[1]
         rows.append({"variable": c, "test": "ANOVA", "statistic": float(tab["F"].iloc[0]),
@@ -938,7 +943,7 @@ def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
         if c not in df.columns or c in untestable:
             continue
         d = df[[c, group_col]].dropna()
-        ct = pd.crosstab(d[c], d[group_col])
+        ct = _count_table(d[c], d[group_col])  # (pd.crosstab's table, grouped at once)
         ct = ct.loc[ct.sum(axis=1) > 0]
         res = sm.stats.Table(ct).test_nominal_association()
         n = ct.to_numpy().sum()
