@@ -217,31 +217,40 @@ def _purchase_block(t: pd.DataFrame, idx: pd.Index, end: pd.Timestamp,
     f = pd.DataFrame(index=idx)
     codes, uniq = pd.factorize(t["customer_id"], sort=True)
     cid = pd.Index(uniq, name="customer_id")
+    # each row's customer code (-1 without purchase), found once: the aggregates (one value per
+    # code, in code order) are then placed by position, without a lookup of the ids per column
+    row_code = cid.get_indexer(idx)
+    has = row_code >= 0
+    at = row_code[has]
 
-    def per_customer(series_by_code: pd.Series) -> pd.Series:
-        return series_by_code.set_axis(cid[series_by_code.index])
+    def per_customer(series_by_code: pd.Series, fill=0.0, dtype=float) -> np.ndarray:
+        by_code = np.full(len(cid), fill, dtype=dtype)
+        by_code[series_by_code.index.to_numpy()] = series_by_code.to_numpy(dtype=dtype)
+        out = np.full(len(idx), fill, dtype=dtype)
+        out[has] = by_code[at]
+        return out
 
     g = t.groupby(codes)
-    f["frequency"] = per_customer(g.size()).reindex(idx, fill_value=0).astype(float)
-    f["monetary"] = per_customer(g["amount"].sum()).reindex(idx, fill_value=0.0).astype(float)
+    f["frequency"] = per_customer(g.size())
+    f["monetary"] = per_customer(g["amount"].sum())
     f["avg_basket"] = (f["monetary"] / f["frequency"]).where(f["frequency"] > 0, 0.0)
-    f["avg_items"] = (per_customer(g["n_items"].sum()).reindex(idx, fill_value=0).astype(float)
-                      / f["frequency"]).where(f["frequency"] > 0, 0.0)
-    last = per_customer(g["timestamp"].max()).reindex(idx)
+    f["avg_items"] = (per_customer(g["n_items"].sum()) / f["frequency"]).where(f["frequency"] > 0, 0.0)
+    last_by_code = g["timestamp"].max()
+    last = pd.Series(per_customer(last_by_code, np.datetime64("NaT"), last_by_code.dtype), index=idx)
     f["recency_days"] = ((end - last).dt.total_seconds() / 86400).fillna(no_purchase_recency)
     days = pd.DataFrame({"c": codes, "d": t["timestamp"].dt.normalize().to_numpy()}).drop_duplicates()
-    f["purchase_days"] = (per_customer(days.groupby("c").size()).reindex(idx, fill_value=0)
-                          .astype(float))
-    ch = _count_table(pd.Series(codes, index=t.index), t["channel"])
-    ch = ch.set_axis(cid[ch.index]).reindex(index=idx, columns=list(SALES_CHANNELS), fill_value=0)
+    f["purchase_days"] = per_customer(days.groupby("c").size())
+    counts = _count_table(pd.Series(codes, index=t.index), t["channel"])
+    counts = counts.reindex(columns=list(SALES_CHANNELS), fill_value=0)
+    ch = pd.DataFrame({chn: per_customer(counts[chn], 0, np.int64) for chn in SALES_CHANNELS},
+                      index=idx)
     for chn in SALES_CHANNELS:
         f[f"n_{chn}"] = ch[chn].astype(float)
         f[f"share_{chn}"] = (ch[chn] / f["frequency"]).where(f["frequency"] > 0, 0.0)
     f["share_online"] = f[[f"share_{c_}" for c_ in ONLINE_CHANNELS]].sum(axis=1)
     f["n_channels"] = (ch > 0).sum(axis=1).astype(float)
     promo = in_sales_period(t["timestamp"])
-    f["promo_share"] = (per_customer(promo.groupby(codes).mean()).reindex(idx).fillna(0.0)
-                        .astype(float))
+    f["promo_share"] = per_customer(promo.groupby(codes).mean())
     # RFM scores among buyers (0 for customers without purchase in the window)
     buyers = f["frequency"] > 0
     for col, name, better in (("recency_days", "r_score", False), ("frequency", "f_score", True),
