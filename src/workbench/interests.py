@@ -63,7 +63,8 @@ def post_evidence(mentions: pd.DataFrame, links: pd.DataFrame, categories, *, mi
     own = mentions[mentions["retweet_of"].isna() & mentions["category"].notna()]
     own = own.merge(links[["customer_id", "account_id"]].drop_duplicates(), on="account_id")
     own = own[own["category"].isin(cats)]
-    counts = pd.crosstab(own["customer_id"], own["category"]).reindex(columns=cats, fill_value=0)
+    counts = (own.groupby(["customer_id", "category"], observed=True, sort=True).size()
+              .unstack(fill_value=0).reindex(columns=cats, fill_value=0))  # pd.crosstab's table
     share = counts.div(counts.sum(axis=1).where(lambda s: s > 0), axis=0).fillna(0.0)
     return share.where((counts >= min_posts) & (share >= min_share), 0.0).rename_axis("customer_id")
 
