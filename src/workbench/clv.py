@@ -165,28 +165,48 @@ class _Values:
         return f(self.u)[self.inv]
 
 
-def _bgnbd_neg_ll_and_grad(theta, x, tx, T, inverse=None):
+def _by_value(x, tx, T):
+    """(`_Values` of x, tx, T): the terms of a likelihood that depend on one of them only (the
+    special functions of x, the logs of T and tx) are computed once per distinct value."""
+    return _Values(x), _Values(tx), _Values(T)
+
+
+def _bgnbd_neg_ll_and_grad(theta, x, tx, T, inverse=None, by_value=None):
     """Negative BG/NBD log-likelihood and its gradient w.r.t. the log-parameters.
 
     With `inverse`, (x, tx, T) are the distinct customer histories and `inverse` maps each
     customer to its history: the per-customer terms are computed once per history, spread
     back to the customers and summed in customer order — the same numbers, to the bit, as
-    computing them customer by customer (histories repeat: times are whole days)."""
+    computing them customer by customer (histories repeat: times are whole days). With
+    `by_value` (`_by_value(x, tx, T)`), the terms of one variable are computed once per
+    distinct value of it (elementwise functions: the same numbers again)."""
     r, alpha, a, b = np.exp(theta)
+    vx, vtx, vT = by_value or (None, None, None)
+
+    def of(values, column, f):
+        return values.of(f) if values is not None else f(column)
+
     has = x > 0
-    a3 = -(r + x) * np.log(alpha + T)
+    log_aT = of(vT, T, lambda v: np.log(alpha + v))
+    log_atx = of(vtx, tx, lambda v: np.log(alpha + v))
+    a3 = -(r + x) * log_aT
     a4 = np.full_like(x, -np.inf)
-    a4[has] = np.log(a) - np.log(b + x[has] - 1) - (r + x[has]) * np.log(alpha + tx[has])
+    # (log(b + x - 1) is used where x > 0 only: computed there, b + 0 elsewhere, never < 0)
+    a4[has] = (np.log(a) - of(vx, x, lambda v: np.log(b + np.maximum(v, 1) - 1))[has]
+               - (r + x[has]) * log_atx[has])
     lse = np.logaddexp(a3, a4)
-    ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b) + lse)
+    ll = (of(vx, x, lambda v: gammaln(r + v)) - gammaln(r) + r * np.log(alpha)
+          + of(vx, x, lambda v: betaln(a, b + v)) - betaln(a, b) + lse)
     w3 = np.exp(a3 - lse)
     w4 = np.exp(a4 - lse)  # 0 when x == 0
-    log_atx = np.log(alpha + tx)
     inv_bx1 = np.where(has, 1.0 / np.where(has, b + x - 1, 1.0), 0.0)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * log_atx
+    psi_abx = of(vx, x, lambda v: digamma(a + b + v))
+    d_r = (of(vx, x, lambda v: digamma(r + v)) - digamma(r) + np.log(alpha) - w3 * log_aT
+           - w4 * log_atx)
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx))
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = digamma(b + x) - digamma(b) + digamma(a + b) - digamma(a + b + x) - w4 * inv_bx1
+    d_a = digamma(a + b) - psi_abx + w4 / a
+    d_b = (of(vx, x, lambda v: digamma(b + v)) - digamma(b) + digamma(a + b) - psi_abx
+           - w4 * inv_bx1)
     if inverse is not None:
         ll, d_r, d_alpha, d_a, d_b = (v[inverse] for v in (ll, d_r, d_alpha, d_a, d_b))
     grad = np.array([d_r.sum() * r, d_alpha.sum() * alpha, d_a.sum() * a, d_b.sum() * b])
@@ -259,9 +279,10 @@ def _fit_purchase_model(neg_ll_and_grad, ll_terms, frequency, recency, T, penali
     log-parameters, several starts. Returns (r, alpha, a, b, log-likelihood, n, converged)."""
     x, tx, T = _check_rft(frequency, recency, T)
     (ux, utx, uT), inverse = _distinct_histories(x, tx, T)
+    by_value = _by_value(ux, utx, uT)
 
     def neg_ll(theta):
-        val, grad = neg_ll_and_grad(theta, ux, utx, uT, inverse)
+        val, grad = neg_ll_and_grad(theta, ux, utx, uT, inverse, by_value)
         ep = np.exp(theta)
         return val + penalizer * float(np.sum(ep ** 2)), grad + penalizer * 2 * ep ** 2
 

@@ -66,22 +66,32 @@ def mbgnbd_log_likelihood_terms(params, frequency, recency, T) -> np.ndarray:
             + np.logaddexp(a3, a4))
 
 
-def _mbgnbd_neg_ll_and_grad(theta, x, tx, T, inverse=None):
+def _mbgnbd_neg_ll_and_grad(theta, x, tx, T, inverse=None, by_value=None):
     """Negative MBG/NBD log-likelihood and its gradient w.r.t. the log-parameters (per distinct
-    history, spread back to the customers with `inverse`, like `clv._bgnbd_neg_ll_and_grad`)."""
+    history, spread back to the customers with `inverse`; the terms of one variable once per
+    distinct value of it with `by_value`, like `clv._bgnbd_neg_ll_and_grad`)."""
     r, alpha, a, b = np.exp(theta)
-    a3 = -(r + x) * np.log(alpha + T)
-    log_atx = np.log(alpha + tx)
-    a4 = np.log(a) - np.log(b + x) - (r + x) * log_atx
+    vx, vtx, vT = by_value or (None, None, None)
+
+    def of(values, column, f):
+        return values.of(f) if values is not None else f(column)
+
+    log_aT = of(vT, T, lambda v: np.log(alpha + v))
+    a3 = -(r + x) * log_aT
+    log_atx = of(vtx, tx, lambda v: np.log(alpha + v))
+    a4 = np.log(a) - of(vx, x, lambda v: np.log(b + v)) - (r + x) * log_atx
     lse = np.logaddexp(a3, a4)
-    ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b) + lse)
+    ll = (of(vx, x, lambda v: gammaln(r + v)) - gammaln(r) + r * np.log(alpha)
+          + of(vx, x, lambda v: betaln(a, b + v + 1)) - betaln(a, b) + lse)
     w3 = np.exp(a3 - lse)
     w4 = np.exp(a4 - lse)
-    psi_abx1 = digamma(a + b + x + 1)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * log_atx
+    psi_abx1 = of(vx, x, lambda v: digamma(a + b + v + 1))
+    d_r = (of(vx, x, lambda v: digamma(r + v)) - digamma(r) + np.log(alpha) - w3 * log_aT
+           - w4 * log_atx)
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx))
     d_a = digamma(a + b) - psi_abx1 + w4 / a
-    d_b = digamma(b + x + 1) - psi_abx1 - digamma(b) + digamma(a + b) - w4 / (b + x)
+    d_b = (of(vx, x, lambda v: digamma(b + v + 1)) - psi_abx1 - digamma(b) + digamma(a + b)
+           - w4 / (b + x))
     if inverse is not None:
         ll, d_r, d_alpha, d_a, d_b = (v[inverse] for v in (ll, d_r, d_alpha, d_a, d_b))
     grad = np.array([d_r.sum() * r, d_alpha.sum() * alpha, d_a.sum() * a, d_b.sum() * b])
