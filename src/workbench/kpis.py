@@ -400,7 +400,7 @@ def weekly_kpis(
     first = transactions["timestamp"].min().normalize()
     last = transactions["timestamp"].max().normalize()
     tx = transactions.set_index("timestamp")["amount"]
-    out = pd.DataFrame({"sales": tx.resample(freq).sum(), "orders": tx.resample(freq).count()})
+    out = tx.resample(freq).agg(["sum", "count"]).rename(columns={"sum": "sales", "count": "orders"})
     conv = _own_conversation(mentions, include_retweets)
     conv = conv[(conv["timestamp"] >= first) & (conv["timestamp"] < last + pd.Timedelta(days=1))]
     own = conv[conv["brand"] == brand].set_index("timestamp")
