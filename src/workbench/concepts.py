@@ -312,12 +312,17 @@ def mention_tags(mentions: pd.DataFrame, saved: pd.DataFrame | None = None, mont
               and {"mention_id", "month", "text_hash", *cols} <= set(saved.columns))
     found = np.zeros(len(mentions), bool)
     if usable:
-        same = saved[saved["month"].astype(str) == str(month)].drop_duplicates("mention_id")
-        lookup = same.set_index("mention_id")
-        pos = lookup.index.get_indexer(mentions["mention_id"])
+        from workbench.social_influence import _positions
+
+        in_month = (saved["month"].astype(str) == str(month)).to_numpy()
+        same = saved if in_month.all() else saved[in_month]  # usually all: no copy
+        pos = _positions(mentions["mention_id"], same["mention_id"])  # ids are keys: one hash pass
+        if pos is None:  # repeated ids: the first row of each, as pandas
+            same = same.drop_duplicates("mention_id")
+            pos = pd.Index(same["mention_id"]).get_indexer(mentions["mention_id"])
         found = pos >= 0
-        found[found] = lookup["text_hash"].to_numpy()[pos[found]] == _text_hash(mentions.loc[found, "text"])
-        out = lookup[cols].iloc[pos[found]].set_axis(mentions.index[found])
+        found[found] = same["text_hash"].to_numpy()[pos[found]] == _text_hash(mentions.loc[found, "text"])
+        out = same[cols].iloc[pos[found]].set_axis(mentions.index[found])
     todo = mentions.loc[~found, "text"]
     if len(todo):
         fresh = tag_themes(todo, taxonomy)

@@ -55,18 +55,26 @@ def _text_array(values) -> pa.Array:
     return a.cast(pa.large_string()) if pa.types.is_string(a.type) else a
 
 
-def _map(values: pd.Series, mapping: pd.Series) -> pd.Series:
-    """`values.map(mapping)` (same values, dtype, index and name) looking the keys up in
-    pyarrow's hash table: pandas hashes a Python object per text id (seconds per million).
-    A mapping whose keys repeat goes to pandas (which refuses it)."""
-    keys = _text_array(mapping.index)
-    if pc.count_distinct(keys, mode="all").as_py() != len(keys):
-        return values.map(mapping)
+def _positions(values, keys) -> np.ndarray | None:
+    """Position of each value in `keys` (-1 when absent), i.e. `pd.Index(keys).get_indexer(values)`,
+    through pyarrow's hash table (pandas hashes a Python object per text id: seconds per
+    million). None when the keys repeat or pyarrow cannot compare them (use pandas then)."""
     try:
-        pos = pc.index_in(_text_array(values), value_set=keys)
+        k = _text_array(keys)
+        if pc.count_distinct(k, mode="all").as_py() != len(k):
+            return None
+        pos = pc.index_in(_text_array(values), value_set=k)
     except (pa.ArrowException, TypeError, ValueError):
+        return None
+    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+
+
+def _map(values: pd.Series, mapping: pd.Series) -> pd.Series:
+    """`values.map(mapping)` (same values, dtype, index and name) with `_positions`. A mapping
+    whose keys repeat goes to pandas (which refuses it)."""
+    pos = _positions(values, mapping.index)
+    if pos is None:
         return values.map(mapping)
-    pos = pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
     return pd.Series(pd.api.extensions.take(mapping.array, pos, allow_fill=True), index=values.index,
                      name=values.name)
 
