@@ -388,3 +388,33 @@ def test_topics_have_a_label_and_a_masked_example():
     assert not topics["example"].str.contains("jean@mail.fr").any()
     for _, t in topics.iterrows():
         assert topic_of[texts.index(t["example"]) if t["example"] in texts else 1] == t["topic"]
+
+
+def test_themes_and_sentiment_reuses_known_scores_and_scores_the_rest_once():
+    """Scores saved earlier in the month (`sentiment_scores_table` -> `saved_sentiment`) are
+    reused: the same result as scoring everything, the known texts are not scored again, a
+    changed text or another month's score is not reused."""
+    from workbench import datasets, sentiment
+
+    m = datasets.read_table("mentions").head(3000)
+    full = C.themes_and_sentiment(m, sentiment.score)
+    first = m.iloc[:1000]
+    saved = C.sentiment_scores_table(first, pd.Series(full["polarity"].iloc[:1000].to_numpy(),
+                                                      index=first["mention_id"].to_numpy()), "2026-10")
+    assert (saved["label"].to_numpy() == full["label"].iloc[:1000].to_numpy()).all()
+    seen = []
+
+    def counting(texts):
+        seen.extend(texts)
+        return sentiment.score(texts)
+
+    known = C.saved_sentiment(m, saved, "2026-10")
+    assert known["polarity"].notna().sum() == 1000
+    again = C.themes_and_sentiment(m, counting, known=known)
+    pd.testing.assert_frame_equal(again, full)
+    assert set(seen) == set(m["text"]) - set(first["text"]) and len(seen) == len(set(seen))
+    assert C.saved_sentiment(m, saved, "2026-09")["polarity"].isna().all()
+    edited = m.assign(text=m["text"] + " !")
+    assert C.saved_sentiment(edited, saved, "2026-10")["polarity"].isna().all()
+    with pytest.raises(TypeError, match="missing"):
+        C.themes_and_sentiment(m.assign(text=m["text"].where(m.index != 5)), sentiment.score)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import text as wtext
+from workbench.frames import is_in
 from workbench.text import mask_personal
 
 DEPARTMENTS = ("service client", "logistique", "magasins", "marketing", "e-commerce")
@@ -256,26 +257,57 @@ SENTIMENT_COLUMNS = ("polarity", "label")
 
 
 def themes_and_sentiment(mentions: pd.DataFrame, scorer, taxonomy: Taxonomy | None = None, *,
-                         text_col: str = "text", background_from: int = 50_000) -> pd.DataFrame:
+                         text_col: str = "text", background_from: int = 50_000,
+                         known: pd.DataFrame | None = None) -> pd.DataFrame:
     """`tag_themes` joined with `scorer(texts)` (polarity, label), aligned with `mentions`.
 
     Both are independent passes over the distinct texts: from `background_from` distinct texts
     on, the themes are tagged in a second process while this one scores the sentiment (about
-    half the wait on 2 cores at millions of mentions; same results)."""
+    half the wait on 2 cores at millions of mentions; same results). `known`: polarity and
+    label that `scorer` already gave some of the mentions (aligned with `mentions`, missing
+    elsewhere; see `saved_sentiment`): their texts are not scored again."""
     _need(mentions, [text_col], "mentions")
     texts = mentions[text_col]
-    n_distinct = texts.nunique() if background_from and len(texts) >= background_from else 0
-    if n_distinct < max(background_from, 1):
-        return tag_themes(texts, taxonomy).join(scorer(texts).set_axis(texts.index))
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     codes, uniq = pd.factorize(texts, sort=False)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = pool.submit(tag_themes, list(uniq), taxonomy or default_taxonomy())
-        scores = scorer(pd.Series(uniq, dtype=object))
-        tags = pending.result()
-    out = tags.reset_index(drop=True).join(scores.reset_index(drop=True))
+    if (codes < 0).any():
+        raise TypeError(f"{int((codes < 0).sum())} text(s) missing or not str "
+                        f"(first at index {texts.index[codes < 0][0]!r})")
+    uniq = pd.Series(uniq, dtype=object)
+    done = np.zeros(len(uniq), dtype=bool)
+    if known is not None:
+        if len(known) != len(mentions):
+            raise ValueError(f"known: {len(known)} rows for {len(mentions)} mentions (align it on them)")
+        have = known["polarity"].notna().to_numpy() & known["label"].notna().to_numpy()
+        first = pd.Series(np.flatnonzero(have), index=codes[have]).groupby(level=0).first()
+        done[first.index.to_numpy()] = True
+        pol = np.full(len(uniq), np.nan)
+        lab = np.full(len(uniq), None, dtype=object)
+        pol[first.index.to_numpy()] = known["polarity"].to_numpy(dtype=float)[first.to_numpy()]
+        lab[first.index.to_numpy()] = known["label"].to_numpy(dtype=object)[first.to_numpy()]
+
+    def sentiment_of_uniq() -> pd.DataFrame:
+        if not done.any():
+            return scorer(uniq).reset_index(drop=True)
+        todo = np.flatnonzero(~done)
+        fresh = scorer(uniq.iloc[todo].reset_index(drop=True)) if len(todo) else None
+        p, lb = pol.copy(), lab.copy()
+        if fresh is not None:
+            p[todo] = fresh["polarity"].to_numpy(dtype=float)
+            lb[todo] = fresh["label"].to_numpy(dtype=object)
+        return pd.DataFrame({"polarity": p, "label": lb})
+
+    if len(uniq) < max(background_from, 1) or not background_from:
+        tags = tag_themes(uniq, taxonomy).reset_index(drop=True)
+        scores = sentiment_of_uniq()
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = pool.submit(tag_themes, list(uniq), taxonomy or default_taxonomy())
+            scores = sentiment_of_uniq()
+            tags = pending.result().reset_index(drop=True)
+    out = tags.join(scores)
     return out.iloc[codes].set_axis(texts.index)
 
 
@@ -292,6 +324,53 @@ def mention_scores_table(scored: pd.DataFrame, month) -> pd.DataFrame:
     out.insert(1, "month", str(month))
     out.insert(2, "text_hash", _text_hash(scored["text"]))
     return out
+
+
+def sentiment_scores_table(mentions: pd.DataFrame, polarity: pd.Series, month) -> pd.DataFrame:
+    """The default scorer's polarity of some mentions (`polarity` per mention_id, e.g.
+    `ambassadors.mention_sentiment`), with its label, to save for the listening notebook of the
+    month (`saved_sentiment`): mention_id, month, text_hash, polarity, label."""
+    from workbench import sentiment
+    from workbench.social_influence import _map
+
+    _need(mentions, ["mention_id", "text"], "mentions")
+    m = mentions[is_in(mentions["mention_id"], pd.Series(polarity.index))]
+    pol = _map(m["mention_id"], polarity).to_numpy(dtype=float)
+    keep = ~np.isnan(pol)
+    m, pol = m[keep], pol[keep]
+    return pd.DataFrame({"mention_id": m["mention_id"].to_numpy(), "month": str(month),
+                         "text_hash": _text_hash(m["text"]), "polarity": pol,
+                         "label": sentiment.label_polarity(pol)})
+
+
+def saved_sentiment(mentions: pd.DataFrame, saved: pd.DataFrame | None, month) -> pd.DataFrame:
+    """The polarity and label saved for `month` by an earlier notebook of the month
+    (`sentiment_scores_table`) of each mention, aligned with `mentions` (missing where not
+    saved, or saved for another text): `themes_and_sentiment(known=...)` scores the others."""
+    cols = list(SENTIMENT_COLUMNS)
+    out = pd.DataFrame({"polarity": np.full(len(mentions), np.nan),
+                        "label": np.full(len(mentions), None, dtype=object)}, index=mentions.index)
+    if saved is None or not {"mention_id", "month", "text_hash", *cols} <= set(saved.columns):
+        return out
+    found, rows = _saved_rows(mentions, saved, month, cols)
+    out.loc[found, "polarity"] = rows["polarity"].to_numpy(dtype=float)
+    out.loc[found, "label"] = rows["label"].to_numpy(dtype=object)
+    return out
+
+
+def _saved_rows(mentions: pd.DataFrame, saved: pd.DataFrame, month, cols: list) -> tuple[np.ndarray, pd.DataFrame]:
+    """(which mentions have a row saved for `month` with the same text, those rows' `cols`)."""
+    from workbench.social_influence import _positions
+
+    in_month = (saved["month"].astype(str) == str(month)).to_numpy()
+    same = saved if in_month.all() else saved[in_month]  # usually all: no copy
+    pos = _positions(mentions["mention_id"], same["mention_id"])  # ids are keys: one hash pass
+    if pos is None:  # repeated ids: the first row of each, as pandas
+        same = same.drop_duplicates("mention_id")
+        pos = pd.Index(same["mention_id"]).get_indexer(mentions["mention_id"])
+    found = pos >= 0
+    found[found] = same["text_hash"].to_numpy()[pos[found]] == _text_hash(mentions.loc[found, "text"])
+    return found, same[cols].iloc[pos[found]]
 
 
 def mention_tags(mentions: pd.DataFrame, saved: pd.DataFrame | None = None, month=None,
@@ -312,17 +391,8 @@ def mention_tags(mentions: pd.DataFrame, saved: pd.DataFrame | None = None, mont
               and {"mention_id", "month", "text_hash", *cols} <= set(saved.columns))
     found = np.zeros(len(mentions), bool)
     if usable:
-        from workbench.social_influence import _positions
-
-        in_month = (saved["month"].astype(str) == str(month)).to_numpy()
-        same = saved if in_month.all() else saved[in_month]  # usually all: no copy
-        pos = _positions(mentions["mention_id"], same["mention_id"])  # ids are keys: one hash pass
-        if pos is None:  # repeated ids: the first row of each, as pandas
-            same = same.drop_duplicates("mention_id")
-            pos = pd.Index(same["mention_id"]).get_indexer(mentions["mention_id"])
-        found = pos >= 0
-        found[found] = same["text_hash"].to_numpy()[pos[found]] == _text_hash(mentions.loc[found, "text"])
-        out = same[cols].iloc[pos[found]].set_axis(mentions.index[found])
+        found, rows = _saved_rows(mentions, saved, month, cols)
+        out = rows.set_axis(mentions.index[found])
     todo = mentions.loc[~found, "text"]
     if len(todo):
         fresh = tag_themes(todo, taxonomy)
