@@ -13,6 +13,7 @@ import pandas as pd
 
 from workbench import ambassadors as amb
 from workbench import french, reporting
+from workbench.frames import is_in
 from workbench.reporting import fmt_int, fmt_num, fmt_pct
 
 YES_NO = {True: "oui", False: "non"}
@@ -138,7 +139,7 @@ def top_accounts_table(top: pd.DataFrame, links: pd.DataFrame, platform_label) -
     """The most influential accounts, for the page: CRM customer and detractor as oui/non,
     influence in ‰, platform names, "aucun sujet repéré" for no topic."""
     return top.assign(
-        client=top["account_id"].isin(set(links["account_id"])).map(YES_NO),
+        client=pd.Series(is_in(top["account_id"], links["account_id"]), index=top.index).map(YES_NO),
         influence=top["influence"] * 1000,
         platform=top["platform"].map(platform_label),
         main_topic=top["main_topic"].fillna("aucun sujet repéré"),
@@ -148,7 +149,7 @@ def top_accounts_table(top: pd.DataFrame, links: pd.DataFrame, platform_label) -
 def top_accounts_sentence(top: pd.DataFrame, links: pd.DataFrame) -> str:
     n_det = int(top["detractor"].astype(bool).sum())
     return (f"les {len(top)} comptes les plus influents comptent "
-            f"{fmt_int(int(top['account_id'].isin(set(links['account_id'])).sum()))} "
+            f"{fmt_int(int(is_in(top['account_id'], links['account_id']).sum()))} "
             f"clients du fichier et {french.count(n_det, 'détracteur')}.")
 
 
