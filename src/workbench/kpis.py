@@ -149,7 +149,11 @@ def up_to_month(tables: dict, month) -> dict:
     """The tables without their rows after the end of `month` (a past month re-run gives the
     same figures): {name: DataFrame}, dated by `TIME_COLUMNS` (other tables unchanged)."""
     end = pd.Period(month, freq="M").end_time
-    return {n: (df[df[TIME_COLUMNS[n]] <= end] if n in TIME_COLUMNS else df) for n, df in tables.items()}
+    out = {}
+    for n, df in tables.items():
+        keep = (df[TIME_COLUMNS[n]] <= end).to_numpy() if n in TIME_COLUMNS else None
+        out[n] = df if keep is None or keep.all() else df[keep]  # no copy of a table already in range
+    return out
 
 
 # --------------------------------------------------------------------------- monthly tables
