@@ -40,6 +40,7 @@ from workbench.social_influence import (  # noqa: F401  (public API, re-exported
     interaction_edges,
     main_topic,
     mention_sentiment,
+    post_authors,
     post_topics,
 )
 
@@ -615,6 +616,7 @@ def build_panel(
     exclude_risks: bool = True,
     base: pd.DataFrame | None = None,
     post_topics: pd.Series | None = None,
+    authors: pd.Series | None = None,
 ) -> dict[str, pd.DataFrame]:
     """All the steps for one report month; returns every intermediate table by name.
 
@@ -628,6 +630,8 @@ def build_panel(
     `exclude_risks`: see `candidate_pool`. `base`: the customers' diversity dimensions
     (`customer_profile`) when already built (e.g. with segments), else built here.
     `post_topics`: the topic of each post (`post_topics`), computed once for several months.
+    `authors`: the author of each post (`post_authors`, returned as "authors"): give the first
+    month's to the second month's call.
     """
     needed = TABLES_NEEDED if contacts is None else TABLES_NEEDED_WITH_CONTACTS
     missing = [t for t in needed if t not in tables]
@@ -635,11 +639,13 @@ def build_panel(
         raise ValueError(f"build_panel: missing table(s) {missing}")
     t = tables
     start, end = report_window(month, window_months)
+    if authors is None:
+        authors = post_authors(t["mentions"], t["brand_posts"])
     edges = interaction_edges(t["mentions"], t["interactions"], t["brand_posts"], edge_weights,
-                              start, end, t["social_accounts"])
+                              start, end, t["social_accounts"], authors=authors)
     accounts = account_signals(t["social_accounts"], t["mentions"], t["interactions"],
                                t["brand_posts"], edges, brand, start, end, sentiment,
-                               detractor_threshold, taxonomy, topics=post_topics)
+                               detractor_threshold, taxonomy, topics=post_topics, authors=authors)
     nomination_start, _ = report_window(month, max(nomination_months, window_months))
     signals = customer_signals(t["customers"], t.get("transactions"), t.get("email_events"), links,
                                accounts, t["staff_nominations"], start, end, nomination_start,
@@ -649,7 +655,8 @@ def build_panel(
     chosen = select_ambassadors(signals, base, t["customers"], t["stores"],
                                 t["staff_nominations"], n, signal_weights, dimensions, topics=topics,
                                 exclude_risks=exclude_risks)
-    return {"edges": edges, "accounts": accounts, "signals": signals, "base": base, **chosen}
+    return {"edges": edges, "accounts": accounts, "signals": signals, "base": base, "authors": authors,
+            **chosen}
 
 
 def select_ambassadors(

@@ -194,8 +194,9 @@ def _in_window(df: pd.DataFrame, start, end) -> pd.DataFrame:
     return df[keep]
 
 
-def _post_authors(mentions: pd.DataFrame, brand_posts: pd.DataFrame) -> pd.Series:
-    """post id (mention_id or brand post_id) -> author account_id (the first when an id repeats)."""
+def post_authors(mentions: pd.DataFrame, brand_posts: pd.DataFrame) -> pd.Series:
+    """post id (mention_id or brand post_id) -> author account_id (the first when an id repeats):
+    who is amplified or answered, for `interaction_edges` and `account_signals` (any window)."""
     ids = pd.concat([mentions["mention_id"], brand_posts["post_id"]], ignore_index=True)
     authors = pd.concat([mentions["account_id"], brand_posts["account_id"]], ignore_index=True)
     out = pd.Series(authors.array, index=pd.Index(ids.array))
@@ -233,6 +234,7 @@ def interaction_edges(
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
     accounts: pd.DataFrame | None = None,
+    authors: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Weighted directed edges *source influences target* from retweets, replies and reactions.
 
@@ -245,6 +247,7 @@ def interaction_edges(
     Only actions in [start, end] count (when given). Edges are summed per (source, target);
     `weight` = sum of the type weights (`DEFAULT_EDGE_WEIGHTS` unless given). Actions whose post
     cannot be found are not edges: they are counted in `attrs["unresolved_posts"]`.
+    `authors`: `post_authors(mentions, brand_posts)` when already computed (it has no window).
     """
     w = {**DEFAULT_EDGE_WEIGHTS, **(weights or {})}
     _check_columns(mentions, ["mention_id", "account_id", "timestamp", "reply_to", "retweet_of"],
@@ -252,7 +255,7 @@ def interaction_edges(
     _check_columns(interactions, ["post_id", "account_id", "type", "timestamp"],
                    "interaction_edges(interactions)")
     _check_columns(brand_posts, ["post_id", "account_id"], "interaction_edges(brand_posts)")
-    authors = _post_authors(mentions, brand_posts)
+    authors = post_authors(mentions, brand_posts) if authors is None else authors
 
     m = _in_window(mentions, start, end)
     it = _in_window(interactions, start, end)
@@ -385,6 +388,7 @@ def account_signals(
     detractor_threshold: float = -0.2,
     taxonomy=None,
     topics: pd.Series | None = None,
+    authors: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Per person account: participation, amplification, conversations, influence, reach, topic.
 
@@ -402,7 +406,7 @@ def account_signals(
       `detractor` when the mean is below `detractor_threshold` or the balance of mentions is
       negative (more negative than positive posts about the brand).
     `topics`: `post_topics` of the posts (mention_id -> topic), computed once for several
-    windows; posts it lacks are tagged here.
+    windows; posts it lacks are tagged here. `authors`: as in `interaction_edges`.
     """
     _check_columns(accounts, ["account_id", "platform", "followers", "account_type"],
                    "account_signals(accounts)")
@@ -414,7 +418,7 @@ def account_signals(
     bp = _in_window(brand_posts, start, end)
     own = m[m["retweet_of"].isna()]
     own_brand = own[own["brand"] == brand]
-    authors = _post_authors(mentions, brand_posts)
+    authors = post_authors(mentions, brand_posts) if authors is None else authors
 
     posts = own.groupby("account_id").size()
     amplif = pd.concat([
