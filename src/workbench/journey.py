@@ -176,14 +176,24 @@ def _lookup_table(ids: np.ndarray, query: np.ndarray) -> np.ndarray:
 STITCH_COLUMNS = ("customer_key", "stitched", "shared_device", "person_id")
 
 
-def _id_from_arrow(values) -> pd.arrays.ArrowExtensionArray:
-    """An id column (pyarrow dictionary with a sorted dictionary, null = missing) from an Arrow
-    text column."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    enc = pc.dictionary_encode(values.cast(pa.large_string()))
-    codes, cats = _sorted_codes(pd.Series(pd.arrays.ArrowExtensionArray(enc)))
-    return _id_column(codes, cats)
+class _Persons:
+    """The persons of the event layer (`events.stitch` / `events.journey_tables`: person_id and
+    customer_key in person number order, both sorted) as id columns for rows given by person
+    number: the ids are texts once per person, never once per row."""
+
+    def __init__(self, persons: pa.Table):
+        self.person_ids = _arrow_text(persons.column("person_id")).cast(pa.string())
+        customer = persons.column("customer_key").combine_chunks()
+        is_customer = customer.is_valid().to_numpy(zero_copy_only=False)
+        self.customer_code = np.where(is_customer, np.cumsum(is_customer) - 1, -1).astype(np.int32)
+        self.customer_ids = _arrow_text(customer.filter(customer.is_valid())).cast(pa.string())
+
+    def columns(self, person_no) -> tuple:
+        """(person_id, customer id: null for a device) of rows given by person number."""
+        if isinstance(person_no, pa.ChunkedArray):
+            person_no = person_no.combine_chunks()
+        no = np.asarray(person_no)
+        return (_id_column(no, self.person_ids), _id_column(self.customer_code[no], self.customer_ids))
 
 
 def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -198,12 +208,13 @@ def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     _check_visitors(touchpoints)
     with open_session() as ses:
         ses.register_frame("touchpoints", touchpoints, ["visitor_id", "customer_id"])
-        rows, _counts = events.stitch(ses)
+        rows, persons, _counts = events.stitch_persons(ses)
     tp = touchpoints.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
-    tp["customer_key"] = _id_from_arrow(rows.column("customer_key"))
+    person_id, customer_key = _Persons(persons).columns(rows.column("person_no"))
+    tp["customer_key"] = customer_key
     tp["stitched"] = rows.column("stitched").to_numpy(zero_copy_only=False).astype(bool)
     tp["shared_device"] = rows.column("shared_device").to_numpy(zero_copy_only=False).astype(bool)
-    tp["person_id"] = _id_from_arrow(rows.column("person_id"))
+    tp["person_id"] = person_id
     return tp, _stitch_stats(tp)
 
 
@@ -265,14 +276,9 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     if (per_value > 1).any():
         dup = tx_values[np.flatnonzero(per_value > 1)[:5]].tolist()
         raise ValueError(f"transactions: duplicate transaction_id {dup}")
-    tp = touchpoints
-    for optional in ("platform", "transaction_id"):
-        if optional not in tp.columns:
-            tp = tp.assign(**{optional: pd.Series(pd.NA, index=tp.index, dtype="str")})
     with open_session() as ses:
-        ses.register_frame("touchpoints", tp,
-                           id_cols + ["timestamp", "channel", "platform", "transaction_id"])
-        t_arrow, j_arrow = events.journey_tables(ses, window_days, stitched)
+        ses.register_frame("touchpoints", touchpoints, id_cols + ["timestamp", "channel"])
+        t_arrow, j_arrow, persons = events.journey_tables(ses, window_days, stitched)
         if stitched:
             stitch = _stitch_stats(touchpoints)
         else:
@@ -285,40 +291,50 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
             stitch = _stitch_table([int(stitch[c]) for c in
                                     ("identified", "stitched", "shared_device", "anonymous")],
                                    int(stitch["n"]))
+    persons = _Persons(persons)
+    channel = _categorical(*_sorted_codes(touchpoints["channel"]))
+    platform = (_categorical(*_sorted_codes(touchpoints["platform"]), drop_unused=True)
+                if "platform" in touchpoints.columns
+                else _categorical(np.full(len(touchpoints), -1), pd.Index([], dtype="str")))
     n_j = j_arrow.num_rows
     j_dtype = np.int32 if n_j < 2**31 else np.int64
-    m = t_arrow.num_rows
-    # touches (columns set one at a time: no block consolidation copies of millions of rows)
-    touches = pd.DataFrame(index=pd.RangeIndex(m))
-    touches["journey_id"] = t_arrow.column("journey_id").to_numpy().astype(j_dtype)
-    touches["person_id"] = _id_from_arrow(t_arrow.column("person_id"))
-    touches["customer_key"] = _id_from_arrow(t_arrow.column("customer_key"))
-    touches["timestamp"] = _timestamps(t_arrow.column("timestamp"))
-    ch_codes, ch_cats = _sorted_codes(pd.Series(t_arrow.column("channel").to_pandas()))
-    touches["channel"] = _categorical(ch_codes, ch_cats)
-    plat_cats = pd.Index(sorted(pd.Series(tp["platform"]).dropna().astype(str).unique()),
-                         dtype="str")
-    touches["platform"] = _categorical(
-        _positions(pd.Series(t_arrow.column("platform").to_pandas()), plat_cats), plat_cats)
-    touches["position"] = t_arrow.column("position").to_numpy().astype(np.int32)
-    del t_arrow
+    # journeys first, then touches (the event layer's tables freed as soon as read: the peak of
+    # a large log is here); columns set one at a time: no block consolidation copies
+    touch_journey, position = events.touch_places(j_arrow)
+    person_no = j_arrow.column("person_no").to_numpy().astype(j_dtype)
     journeys = pd.DataFrame(index=pd.RangeIndex(n_j))
     journeys["journey_id"] = j_arrow.column("journey_id").to_numpy().astype(j_dtype)
-    journeys["person_id"] = _id_from_arrow(j_arrow.column("person_id"))
-    journeys["customer_id"] = _id_from_arrow(j_arrow.column("customer_id"))
-    journeys["anonymous"] = j_arrow.column("customer_id").is_null().to_numpy(zero_copy_only=False)
+    journeys["person_id"], journeys["customer_id"] = persons.columns(person_no)
+    journeys["anonymous"] = journeys["customer_id"].isna().to_numpy()
     journeys["start"] = _timestamps(j_arrow.column("start"))
     journeys["end"] = _timestamps(j_arrow.column("end"))
     journeys["n_touches"] = j_arrow.column("n_touches").to_numpy().astype(np.int32)
     converted = j_arrow.column("converted").to_numpy(zero_copy_only=False).astype(bool)
     journeys["converted"] = converted
     journeys["conversion_time"] = _timestamps(j_arrow.column("conversion_time"))
-    j_tx = j_arrow.column("transaction_id")
-    journeys["transaction_id"] = _id_from_arrow(j_tx)
+    purchase_row = pc.fill_null(j_arrow.column("purchase_row"), -1).to_numpy().astype(np.int64)
+    del j_arrow
+    rows = t_arrow.column("_row").to_numpy()
+    del t_arrow
+    touches = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    touches["journey_id"] = touch_journey.astype(j_dtype, copy=False)
+    touches["person_id"], touches["customer_key"] = persons.columns(person_no[touch_journey])
+    touches["timestamp"] = _ns(touchpoints["timestamp"])[rows].view("datetime64[ns]")
+    touches["channel"] = _categorical(channel.codes[rows], channel.categories, drop_unused=True)
+    touches["platform"] = _categorical(platform.codes[rows], platform.categories)
+    touches["position"] = position
+    del rows, touch_journey, position, person_no
+    # the purchase's transaction id: that of its touchpoint row
+    tp_tx_codes, j_values = (_sorted_codes(touchpoints["transaction_id"])
+                             if "transaction_id" in touchpoints.columns
+                             else (np.full(len(touchpoints), -1), pd.Index([], dtype="str")))
+    j_code = np.where(purchase_row >= 0, tp_tx_codes[np.maximum(purchase_row, 0)], -1)
+    journeys["transaction_id"] = _id_column(j_code, j_values)
     # the purchases' transactions: sales channel and value
     row_of_value = np.full(len(tx_values) + 1, -1, dtype=np.int64)
     row_of_value[tx_codes[tx_codes >= 0]] = np.flatnonzero(tx_codes >= 0)
-    pos = _positions(pd.Series(j_tx.to_pandas()), tx_values)
+    per_value = np.r_[_positions(pd.Series(j_values, dtype="str"), tx_values), -1]
+    pos = per_value[j_code]  # (-1 indexes the trailing "absent")
     j_row = np.where(pos >= 0, row_of_value[np.maximum(pos, 0)], -1)
     found = j_row >= 0
     s_codes, s_cats = _sorted_codes(transactions["channel"])
@@ -332,7 +348,9 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     unmatched = int((converted & ~found).sum())
     matched = np.zeros(len(transactions), dtype=bool)
     matched[j_row[found]] = True
-    del j_arrow
+    # the event layer's outputs are gone: hand their memory back (the next cells of a large
+    # month need it; pyarrow's allocator keeps freed blocks otherwise)
+    pa.default_memory_pool().release_unused()
     if with_paths:
         journeys = add_paths(journeys, touches)
     stats = pd.concat(

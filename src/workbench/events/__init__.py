@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from workbench.events.engine import (  # noqa: F401  (public API)
     ENGINES,
@@ -186,20 +188,56 @@ def contacts(ses, windows: dict) -> dict:
     return out
 
 
-def stitch(ses) -> tuple[pd.DataFrame, dict]:
+def stitch(ses) -> tuple[pa.Table, dict]:
     """Device linking and stitching over the whole `touchpoints` table registered in `ses`
     (only visitor_id and customer_id are read). Returns (one row per touchpoint in row order:
-    `customer_key`, `stitched`, `shared_device`, `person_id` as an Arrow-backed frame; counts)."""
+    `customer_key`, `stitched`, `shared_device`, `person_id` as an Arrow table; counts)."""
+    rows, persons, counts = stitch_persons(ses)
+    no = rows.column("person_no")
+    return pa.table({"customer_key": persons.column("customer_key").take(no),
+                     "stitched": rows.column("stitched"),
+                     "shared_device": rows.column("shared_device"),
+                     "person_id": persons.column("person_id").take(no)}), counts
+
+
+def stitch_persons(ses) -> tuple[pa.Table, pa.Table, dict]:
+    """`stitch` with the persons by number: (one row per touchpoint in row order: `person_no`,
+    `stitched`, `shared_device`; the persons (person_id, customer_key) in person_no order, as
+    `journey_tables` gives them; counts). A row's customer_key is its person's: tens of
+    millions of rows come back as numbers, not texts."""
     ses.create("window_touchpoints",
                "SELECT CAST(visitor_id AS VARCHAR) AS visitor_id, "
-               "CAST(customer_id AS VARCHAR) AS customer_id, _row FROM touchpoints")
+               "CAST(customer_id AS VARCHAR) AS customer_id, _row FROM touchpoints",
+               materialize=False)
     ses.create("device_links", step("device_links", touchpoints="window_touchpoints"))
-    ses.create("stitched_touchpoints", step("stitched_touchpoints", touchpoints="window_touchpoints"))
-    ses.create("people", step("people"))
-    rows = ses.arrow("SELECT _row, customer_key, stitched, shared_device, person_id FROM people")
-    # (an ORDER BY is not kept by every engine's parallel export: sorted here)
-    rows = rows.sort_by("_row").drop_columns(["_row"])
-    return rows, stitch_counts(ses)
+    # (views: each read is a scan of the log joined to the small device_links, rather than a
+    # copy of the whole log held in the session)
+    ses.create("stitched_touchpoints", step("stitched_touchpoints", touchpoints="window_touchpoints"),
+               materialize=False)
+    ses.create("people", step("people"), materialize=False)
+    ses.create("persons", step("persons", people="people"))
+    rows = ses.arrow("SELECT t._row, CAST(p.person_no AS INTEGER) AS person_no, t.stitched, "
+                     "t.shared_device "
+                     "FROM people AS t JOIN persons AS p ON t.person_id = p.person_id")
+    counts = stitch_counts(ses)
+    # (an ORDER BY is not kept by every engine's parallel export: each row put in its place)
+    at = rows.column("_row").to_numpy()
+    placed = {}
+    for name in ("person_no", "stitched", "shared_device"):
+        values = rows.column(name).to_numpy(zero_copy_only=False)
+        placed[name] = np.empty(len(values), dtype=values.dtype)
+        placed[name][at] = values
+    del rows
+    return pa.table(placed), _persons(ses), counts
+
+
+def _persons(ses) -> pa.Table:
+    """The persons step (person_id, customer_key) in person_no order (row i = person i)."""
+    persons = _sorted(ses.arrow("SELECT person_no, person_id, customer_key FROM persons "
+                                "ORDER BY person_no"), ["person_no"])
+    if persons.num_rows and persons.column("person_no")[-1].as_py() != persons.num_rows - 1:
+        raise RuntimeError("persons: person numbers are not 0..n-1")  # (a rule's bug)
+    return persons.drop_columns(["person_no"])
 
 
 def stitch_counts(ses) -> dict:
@@ -222,16 +260,19 @@ def store_research(ses, *, window_days: float = 7, research_channels=RESEARCH_CH
 
 def journey_tables(ses, window_days: float, stitched: bool):
     """Steps of the journeys over `touchpoints` of `ses` (raw, or already stitched with
-    person_id / customer_key when `stitched`). Returns (touches, journeys) as Arrow tables:
-    touches in journey order, journeys by journey_id."""
+    person_id / customer_key when `stitched`). Returns (touches, journeys, persons) as Arrow
+    tables: touches (`_row`: the touchpoint's row) in journey order (see `touch_places`),
+    journeys (journey_id, person_no, start, end, n_touches, converted, conversion_time,
+    purchase_row) by journey_id, persons (person_id, customer_key) in person_no order (row i =
+    person i, ids sorted). Persons and rows are named by number, not by text: a log of tens of
+    millions of touches comes back without a text per row (the caller takes a row's channel,
+    platform or transaction from its own table by `_row`)."""
     # the rules compare whole microseconds: d > w exactly when d > floor(w)
     window_us = str(math.floor(float(window_days) * 86400e6))
     if stitched:
         ses.create("people", 'SELECT CAST(person_id AS VARCHAR) AS person_id, '
                              'CAST(customer_key AS VARCHAR) AS customer_key, "timestamp", '
-                             "CAST(channel AS VARCHAR) AS channel, "
-                             "CAST(platform AS VARCHAR) AS platform, "
-                             "CAST(transaction_id AS VARCHAR) AS transaction_id, _row "
+                             "CAST(channel AS VARCHAR) AS channel, _row "
                              "FROM touchpoints", materialize=False)
     else:
         ses.create("all_touchpoints", step("all_touchpoints"), materialize=False)
@@ -239,16 +280,47 @@ def journey_tables(ses, window_days: float, stitched: bool):
         ses.create("stitched_touchpoints", step("stitched_touchpoints",
                                                 touchpoints="all_touchpoints"))
         ses.create("people", step("people"), materialize=False)
-    ses.create("journey_persons", step("journey_persons", people="people"))
+    ses.create("persons", step("persons", people="people"))
     ses.create("journey_sessions", step("journey_sessions", people="people",
                                         purchase=sql_text(PURCHASE), window_us=window_us))
     ses.create("journey_touches", step("journey_touches", window_us=window_us))
     # the sessions are no longer read: an empty view in their place frees the table's memory
     # before the outputs are fetched (the largest moment of a large log)
     ses.create("journey_sessions", "SELECT 1 AS freed", materialize=False)
-    touches = _sorted(ses.arrow(step("touches", people="people")), ["journey_id", "position"])
-    journeys = _sorted(ses.arrow(step("journeys", people="people")), ["journey_id"])
-    return touches, journeys
+    # journey ids are 0..n-1 and a touch's place is its journey's first place + its position:
+    # each row is put in its place (no sort of the largest output) as the touches stream in
+    journeys = ses.arrow(step("journeys"))
+    at = journeys.column("journey_id").to_numpy()
+    journeys = pa.table({c: _place(journeys.column(c), at) for c in journeys.column_names})
+    n_touches = journeys.column("n_touches").to_numpy().astype(np.int64)
+    first = np.concatenate([[0], np.cumsum(n_touches)[:-1]]).astype(np.int64)
+    rows = np.empty(int(n_touches.sum()), dtype=np.int64)
+    for batch in ses.batches(step("touches")):
+        to = first[batch.column("journey_id").to_numpy()] + batch.column("position").to_numpy()
+        rows[to] = batch.column("_row").to_numpy()
+    ses.create("journey_touches", "SELECT 1 AS freed", materialize=False)
+    return pa.table({"_row": rows}), journeys, _persons(ses)
+
+
+def touch_places(journeys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(journey_id, position) of each row of `journey_tables`' touches: the touches are in
+    journey order, journey i's `n_touches` after those of the journeys before it."""
+    n_touches = journeys.column("n_touches").to_numpy().astype(np.int64)
+    small = np.int32 if len(n_touches) < 2**31 else np.int64
+    journey_id = np.repeat(np.arange(len(n_touches), dtype=small), n_touches)
+    first = np.concatenate([[0], np.cumsum(n_touches)[:-1]]).astype(np.int64)
+    position = (np.arange(len(journey_id), dtype=np.int64) - first[journey_id]).astype(np.int32)
+    return journey_id, position
+
+
+def _place(column, at: np.ndarray) -> pa.Array:
+    """`column` with row i moved to index at[i] (at = a permutation of 0..n-1)."""
+    if len(column) == 0:
+        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    order = np.empty(len(at), dtype=np.int64)
+    order[at] = np.arange(len(at))
+    out = column.take(pa.array(order))
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 def _sorted(table, columns):

@@ -109,6 +109,11 @@ class DuckDBSession:
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()  # (a relation: no extra copy of the rows)
 
+    def batches(self, sql: str, rows: int = 1_000_000):
+        """The result of `sql` as Arrow record batches, streamed (the whole result is never
+        held at once: for outputs of tens of millions of rows)."""
+        return self.con.sql(sql).to_arrow_reader(rows)
+
     def close(self) -> None:
         self.con.close()
         self._frames.clear()
@@ -259,6 +264,10 @@ class SparkSession:
 
     def arrow(self, sql: str) -> pa.Table:
         return pa.Table.from_pandas(self.frame(sql), preserve_index=False)
+
+    def batches(self, sql: str, rows: int = 1_000_000):
+        """The result of `sql` as Arrow record batches (collected to the driver)."""
+        return self.arrow(sql).to_batches(rows)
 
     def close(self) -> None:
         for df in self._owned:

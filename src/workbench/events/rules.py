@@ -198,11 +198,10 @@ GROUP BY customer_id
 # ----------------------------------------------------------------------------- journeys
 
 _step("all_touchpoints", """
--- Every touchpoint (journeys are cut over the whole log given).
+-- Every touchpoint (journeys are cut over the whole log given): what the journey rules read.
 SELECT CAST(visitor_id AS VARCHAR) AS visitor_id,
        CAST(customer_id AS VARCHAR) AS customer_id,
-       "timestamp", CAST(channel AS VARCHAR) AS channel, CAST(platform AS VARCHAR) AS platform,
-       CAST(transaction_id AS VARCHAR) AS transaction_id, _row
+       "timestamp", CAST(channel AS VARCHAR) AS channel, _row
 FROM touchpoints
 """)
 
@@ -212,11 +211,12 @@ SELECT *, coalesce(customer_key, 'anon:' || visitor_id) AS person_id
 FROM stitched_touchpoints
 """)
 
-_step("journey_persons", """
--- The persons in id order, numbered from 0: journeys are numbered by person in this order, and
--- the journey steps partition and sort by this small number rather than by the text id.
-SELECT person_id, row_number() OVER (ORDER BY person_id) - 1 AS person_no
-FROM (SELECT DISTINCT person_id FROM {people})
+_step("persons", """
+-- The persons (see people) in id order, numbered from 0, with their customer (null for a
+-- device): journeys are numbered by person in this order, the journey steps partition and sort
+-- by this small number rather than by the text id, and the outputs name a person by it.
+SELECT person_id, customer_key, row_number() OVER (ORDER BY person_id) - 1 AS person_no
+FROM (SELECT person_id, min(customer_key) AS customer_key FROM {people} GROUP BY person_id)
 """)
 
 _step("journey_sessions", """
@@ -226,7 +226,7 @@ _step("journey_sessions", """
 WITH timeline AS (
     SELECT p.person_no, t._row, t."timestamp", t.channel = {purchase} AS is_purchase
     FROM {people} AS t
-    JOIN journey_persons AS p ON t.person_id = p.person_id
+    JOIN persons AS p ON t.person_id = p.person_id
 ),
 ordered AS (  -- one sort per person, shared by the three functions
     SELECT *, lag("timestamp") OVER person_time AS previous_time,
@@ -252,7 +252,7 @@ _step("journey_touches", """
 -- Journeys: a session ending in a purchase converts; its touches more than the journey window
 -- before the purchase form a journey of their own (first), the others lead to the purchase.
 -- Journeys are numbered by person (in id order), then time; `position` is the row's rank in
--- its journey (0 = first), `first_row` the journey's first row.
+-- its journey (0 = first).
 WITH conversions AS (  -- the purchase that ends each converted session (its last row)
     SELECT person_no, session, "timestamp" AS conversion_time
     FROM journey_sessions
@@ -277,9 +277,7 @@ numbered AS (  -- the same order per person as journey_sessions
     SELECT person_no, _row, "timestamp", is_purchase,
            count(CASE WHEN journey_start THEN 1 END) OVER person_time AS person_journey,
            person_row - max(CASE WHEN journey_start THEN person_row END) OVER person_time
-               AS position,
-           last_value(CASE WHEN journey_start THEN _row END IGNORE NULLS) OVER person_time
-               AS first_row
+               AS position
     FROM starts
     WINDOW person_time AS (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -291,7 +289,7 @@ people_before AS (  -- journeys of the persons before each person (one row per p
                - journeys AS journeys_before
     FROM (SELECT person_no, max(person_journey) AS journeys FROM numbered GROUP BY person_no)
 )
-SELECT n.person_no, n._row, n."timestamp", n.is_purchase, n.first_row,
+SELECT n.person_no, n._row, n."timestamp", n.is_purchase,
        CAST(b.journeys_before + n.person_journey - 1 AS BIGINT) AS journey_id,
        CAST(n.position AS INTEGER) AS position
 FROM numbered AS n
@@ -299,34 +297,23 @@ JOIN people_before AS b ON n.person_no = b.person_no
 """)
 
 _step("journeys", """
--- One row per journey: its person, customer (that of its first row), first and last time,
--- touches, purchase (the journey's last row) and the purchase's transaction.
-WITH journey_rows AS (
-    SELECT journey_id, min(person_no) AS person_no, min(first_row) AS first_row,
-           min("timestamp") AS "start", max("timestamp") AS "end",
-           count(*) FILTER (WHERE NOT is_purchase) AS n_touches,
-           bool_or(is_purchase) AS converted,
-           max(CASE WHEN is_purchase THEN "timestamp" END) AS conversion_time,
-           max(CASE WHEN is_purchase THEN _row END) AS purchase_row
-    FROM journey_touches
-    GROUP BY journey_id
-)
-SELECT j.journey_id, p.person_id, f.customer_key AS customer_id, j."start", j."end",
-       j.n_touches, j.converted, j.conversion_time, t.transaction_id
-FROM journey_rows AS j
-JOIN journey_persons AS p ON j.person_no = p.person_no
-JOIN {people} AS f ON j.first_row = f._row
-LEFT JOIN {people} AS t ON j.purchase_row = t._row
-ORDER BY j.journey_id
+-- One row per journey: its person (`person_no`, see persons: the journey's customer is
+-- the person's), first and last time, touches, purchase (the journey's last row) and the row
+-- of its purchase.
+SELECT journey_id, min(person_no) AS person_no,
+       min("timestamp") AS "start", max("timestamp") AS "end",
+       count(*) FILTER (WHERE NOT is_purchase) AS n_touches,
+       bool_or(is_purchase) AS converted,
+       max(CASE WHEN is_purchase THEN "timestamp" END) AS conversion_time,
+       max(CASE WHEN is_purchase THEN _row END) AS purchase_row
+FROM journey_touches
+GROUP BY journey_id
 """)
 
 _step("touches", """
--- The journeys' touches (purchases left out) in journey order, with their position.
-SELECT j.journey_id, p.person_id, t.customer_key, j."timestamp", t.channel, t.platform,
-       j.position
-FROM journey_touches AS j
-JOIN journey_persons AS p ON j.person_no = p.person_no
-JOIN {people} AS t ON j._row = t._row
-WHERE NOT j.is_purchase
-ORDER BY j.journey_id, j.position
+-- The journeys' touches (purchases left out): journey, position in the journey, and row of the
+-- touchpoint (its time, channel, platform... are the row's).
+SELECT journey_id, position, _row
+FROM journey_touches
+WHERE NOT is_purchase
 """)
