@@ -25,14 +25,13 @@ import numpy as np
 import pandas as pd
 
 from workbench import segmentation
-from workbench.frames import is_in
+from workbench.frames import is_in, map_values
 from workbench.identity import explain_links, link_identities  # noqa: F401  (public API)
 from workbench.social_influence import (  # noqa: F401  (public API, re-exported)
     DEFAULT_EDGE_WEIGHTS,
     ConvergenceError,
     _check_columns,
     _isin,
-    _map,
     _most_frequent,
     account_signals,
     brand_sentiment,
@@ -164,19 +163,19 @@ def customer_signals(
     for col in ("sent", "open", "click"):
         if col not in counts.columns:
             counts[col] = 0
-    sent = _map(ids, counts["sent"]).fillna(0).to_numpy(float)
+    sent = map_values(ids, counts["sent"]).fillna(0).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["email_open_rate"] = np.where(sent > 0, _map(ids, counts["open"]).fillna(0) / sent, 0.0)
-        out["email_click_rate"] = np.where(sent > 0, _map(ids, counts["click"]).fillna(0) / sent, 0.0)
+        out["email_open_rate"] = np.where(sent > 0, map_values(ids, counts["open"]).fillna(0) / sent, 0.0)
+        out["email_click_rate"] = np.where(sent > 0, map_values(ids, counts["click"]).fillna(0) / sent, 0.0)
     out["emails_sent"] = sent.astype(int)
 
-    out["store_visits"] = _map(ids, store_tx).fillna(0).to_numpy() / months
-    out["online_orders"] = _map(ids, online_tx).fillna(0).to_numpy() / months
+    out["store_visits"] = map_values(ids, store_tx).fillna(0).to_numpy() / months
+    out["online_orders"] = map_values(ids, online_tx).fillna(0).to_numpy() / months
     out["loyalty_points"] = customers["loyalty_points"].astype(float).fillna(0).to_numpy()
 
     since = (nomination_start if nomination_start is not None else start).normalize()
     nom = nominations[(nominations["date"] >= since) & (nominations["date"] <= end)]
-    out["nominations"] = _map(ids, nom.groupby("customer_id").size()).fillna(0).astype(int).to_numpy()
+    out["nominations"] = map_values(ids, nom.groupby("customer_id").size()).fillna(0).astype(int).to_numpy()
 
     social = links[["customer_id", "account_id"]].merge(accounts, on="account_id", how="inner")
     agg = social.groupby("customer_id").agg(
@@ -311,7 +310,7 @@ def customer_profile(
     if segments is not None:
         _check_columns(segments, ["customer_id", "segment"], "customer_profile(segments)")
         seg = segments.drop_duplicates("customer_id").set_index("customer_id")["segment"]
-        out["segment"] = _map(out["customer_id"], seg).astype(object).fillna("inconnu")
+        out["segment"] = map_values(out["customer_id"], seg).astype(object).fillna("inconnu")
     return out
 
 

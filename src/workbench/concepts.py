@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import text as wtext
-from workbench.frames import is_in
+from workbench.frames import is_in, map_values, positions
 from workbench.text import mask_personal
 
 DEPARTMENTS = ("service client", "logistique", "magasins", "marketing", "e-commerce")
@@ -331,11 +331,10 @@ def sentiment_scores_table(mentions: pd.DataFrame, polarity: pd.Series, month) -
     `ambassadors.mention_sentiment`), with its label, to save for the listening notebook of the
     month (`saved_sentiment`): mention_id, month, text_hash, polarity, label."""
     from workbench import sentiment
-    from workbench.social_influence import _map
 
     _need(mentions, ["mention_id", "text"], "mentions")
     m = mentions[is_in(mentions["mention_id"], pd.Series(polarity.index))]
-    pol = _map(m["mention_id"], polarity).to_numpy(dtype=float)
+    pol = map_values(m["mention_id"], polarity).to_numpy(dtype=float)
     keep = ~np.isnan(pol)
     m, pol = m[keep], pol[keep]
     return pd.DataFrame({"mention_id": m["mention_id"].to_numpy(), "month": str(month),
@@ -360,11 +359,9 @@ def saved_sentiment(mentions: pd.DataFrame, saved: pd.DataFrame | None, month) -
 
 def _saved_rows(mentions: pd.DataFrame, saved: pd.DataFrame, month, cols: list) -> tuple[np.ndarray, pd.DataFrame]:
     """(which mentions have a row saved for `month` with the same text, those rows' `cols`)."""
-    from workbench.social_influence import _positions
-
     in_month = (saved["month"].astype(str) == str(month)).to_numpy()
     same = saved if in_month.all() else saved[in_month]  # usually all: no copy
-    pos = _positions(mentions["mention_id"], same["mention_id"])  # ids are keys: one hash pass
+    pos = positions(mentions["mention_id"], same["mention_id"])  # ids are keys: one hash pass
     if pos is None:  # repeated ids: the first row of each, as pandas
         same = same.drop_duplicates("mention_id")
         pos = pd.Index(same["mention_id"]).get_indexer(mentions["mention_id"])

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["is_in"]
+__all__ = ["is_in", "keys_are_unique", "map_values", "positions"]
 
 
 def is_in(values: pd.Series, ref) -> np.ndarray:
@@ -24,3 +24,37 @@ def is_in(values: pd.Series, ref) -> np.ndarray:
         return pc.is_in(a, value_set=r.drop_null().unique(), skip_nulls=True).to_numpy(zero_copy_only=False)
     except (pa.ArrowException, TypeError, ValueError):
         return values.isin(ref).to_numpy(bool)
+
+
+def _text_array(values) -> pa.Array:
+    a = pa.array(values, from_pandas=True)
+    return a.cast(pa.large_string()) if pa.types.is_string(a.type) else a
+
+
+def keys_are_unique(values) -> bool:
+    """Whether `values` has no repeated value (missing values count as one value)."""
+    return pc.count_distinct(_text_array(values), mode="all").as_py() == len(values)
+
+
+def positions(values, keys) -> np.ndarray | None:
+    """Position of each value in `keys` (-1 when absent), i.e. `pd.Index(keys).get_indexer(values)`,
+    through pyarrow's hash table (pandas hashes a Python object per text id: seconds per
+    million). None when the keys repeat or pyarrow cannot compare them (use pandas then)."""
+    try:
+        k = _text_array(keys)
+        if pc.count_distinct(k, mode="all").as_py() != len(k):
+            return None
+        pos = pc.index_in(_text_array(values), value_set=k)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+
+
+def map_values(values: pd.Series, mapping: pd.Series) -> pd.Series:
+    """`values.map(mapping)` (same values, dtype, index and name) with `positions`. A mapping
+    whose keys repeat goes to pandas (which refuses it)."""
+    pos = positions(values, mapping.index)
+    if pos is None:
+        return values.map(mapping)
+    return pd.Series(pd.api.extensions.take(mapping.array, pos, allow_fill=True), index=values.index,
+                     name=values.name)

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from scipy import sparse
 
-from workbench.frames import is_in
+from workbench.frames import is_in, keys_are_unique, map_values
 
 DEFAULT_EDGE_WEIGHTS: dict[str, float] = {
     "retweet": 1.0,
@@ -48,35 +46,6 @@ def _isin(values: pd.Series, allowed) -> np.ndarray:
     turns every allowed value into a Python object first (seconds for a million ids)."""
     index = pd.Index(pd.Series(allowed, dtype=object)).unique()
     return index.get_indexer(pd.Index(values, dtype=object)) >= 0
-
-
-def _text_array(values) -> pa.Array:
-    a = pa.array(values, from_pandas=True)
-    return a.cast(pa.large_string()) if pa.types.is_string(a.type) else a
-
-
-def _positions(values, keys) -> np.ndarray | None:
-    """Position of each value in `keys` (-1 when absent), i.e. `pd.Index(keys).get_indexer(values)`,
-    through pyarrow's hash table (pandas hashes a Python object per text id: seconds per
-    million). None when the keys repeat or pyarrow cannot compare them (use pandas then)."""
-    try:
-        k = _text_array(keys)
-        if pc.count_distinct(k, mode="all").as_py() != len(k):
-            return None
-        pos = pc.index_in(_text_array(values), value_set=k)
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
-    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-
-
-def _map(values: pd.Series, mapping: pd.Series) -> pd.Series:
-    """`values.map(mapping)` (same values, dtype, index and name) with `_positions`. A mapping
-    whose keys repeat goes to pandas (which refuses it)."""
-    pos = _positions(values, mapping.index)
-    if pos is None:
-        return values.map(mapping)
-    return pd.Series(pd.api.extensions.take(mapping.array, pos, allow_fill=True), index=values.index,
-                     name=values.name)
 
 
 def _check_columns(df: pd.DataFrame, needed: list[str], what: str) -> None:
@@ -200,7 +169,7 @@ def post_authors(mentions: pd.DataFrame, brand_posts: pd.DataFrame) -> pd.Series
     ids = pd.concat([mentions["mention_id"], brand_posts["post_id"]], ignore_index=True)
     authors = pd.concat([mentions["account_id"], brand_posts["account_id"]], ignore_index=True)
     out = pd.Series(authors.array, index=pd.Index(ids.array))
-    if pc.count_distinct(_text_array(ids), mode="all").as_py() == len(ids):  # ids are keys: no repeat
+    if keys_are_unique(ids):  # ids are keys: no repeat
         return out
     return out[~out.index.duplicated(keep="first")]
 
@@ -267,7 +236,7 @@ def interaction_edges(
     parts.append(pd.DataFrame({"post": it["post_id"].to_numpy(), "target": it["account_id"].to_numpy(),
                                "type": it["type"].astype(str).to_numpy()}))
     acts = pd.concat(parts, ignore_index=True)
-    acts["source"] = _map(acts["post"], authors)
+    acts["source"] = map_values(acts["post"], authors)
     tagged = _tagged_accounts(m, accounts) if accounts is not None else None
     if tagged is not None and len(tagged):
         acts = pd.concat([acts, tagged], ignore_index=True)
@@ -424,26 +393,26 @@ def account_signals(
     amplif = pd.concat([
         m.loc[m["retweet_of"].notna(), "retweet_of"],
         it.loc[it["type"].isin(["retweet", "share"]), "post_id"],
-    ]).pipe(_map, authors).value_counts()
+    ]).pipe(map_values, authors).value_counts()
     convers = pd.concat([
         m.loc[m["reply_to"].notna(), "reply_to"],
         it.loc[it["type"] == "comment", "post_id"],
-    ]).pipe(_map, authors).value_counts()
+    ]).pipe(map_values, authors).value_counts()
     our_posts = bp.loc[bp["brand"] == brand, "post_id"]
     on_ours = it[is_in(it["post_id"], our_posts)]
     engaged = on_ours.groupby("account_id")["post_id"].nunique()
 
     out = people
     idx = out["account_id"]
-    out["brand_mentions"] = _map(idx, own_brand.groupby("account_id").size()).fillna(0).astype(int)
-    out["posts"] = _map(idx, posts).fillna(0).astype(int)
+    out["brand_mentions"] = map_values(idx, own_brand.groupby("account_id").size()).fillna(0).astype(int)
+    out["posts"] = map_values(idx, posts).fillna(0).astype(int)
     n_posts = out["posts"].where(out["posts"] > 0)
-    out["amplification_per_post"] = (_map(idx, amplif).fillna(0) / n_posts).fillna(0.0)
-    out["conversations_per_post"] = (_map(idx, convers).fillna(0) / n_posts).fillna(0.0)
+    out["amplification_per_post"] = (map_values(idx, amplif).fillna(0) / n_posts).fillna(0.0)
+    out["conversations_per_post"] = (map_values(idx, convers).fillna(0) / n_posts).fillna(0.0)
     n_ours = max(len(our_posts), 1)
-    out["brand_post_engagement"] = _map(idx, engaged).fillna(0) / n_ours
+    out["brand_post_engagement"] = map_values(idx, engaged).fillna(0) / n_ours
     infl = influence(edges) if len(edges) else pd.DataFrame(columns=["account_id", "influence"])
-    out["influence"] = _map(idx, infl.set_index("account_id")["influence"]).fillna(0.0)
+    out["influence"] = map_values(idx, infl.set_index("account_id")["influence"]).fillna(0.0)
     if topics is not None:
         known = pd.Index(topics.index).get_indexer(own_brand["mention_id"])
         found = pd.Series(topics.to_numpy(dtype=object)[np.maximum(known, 0)], index=own_brand.index,
@@ -456,18 +425,18 @@ def account_signals(
         topics = main_topic(own_brand["text"], taxonomy) if len(own_brand) else pd.Series(dtype=object)
     top = _most_frequent(pd.DataFrame({"account_id": own_brand["account_id"], "topic": topics}),
                          "account_id", "topic")
-    out["main_topic"] = _map(idx, top)
+    out["main_topic"] = map_values(idx, top)
     if sentiment is not None:
-        s = _map(own_brand["mention_id"], sentiment)
+        s = map_values(own_brand["mention_id"], sentiment)
         pol = pd.Series(s.to_numpy(dtype=float), index=own_brand["account_id"].to_numpy())
-        out["sentiment"] = _map(idx, pol.groupby(level=0).mean())
-        out["positive_mentions"] = _map(idx, (pol > 0).groupby(level=0).sum()).fillna(0).astype(int)
-        out["negative_mentions"] = _map(idx, (pol < 0).groupby(level=0).sum()).fillna(0).astype(int)
+        out["sentiment"] = map_values(idx, pol.groupby(level=0).mean())
+        out["positive_mentions"] = map_values(idx, (pol > 0).groupby(level=0).sum()).fillna(0).astype(int)
+        out["negative_mentions"] = map_values(idx, (pol < 0).groupby(level=0).sum()).fillna(0).astype(int)
         answered = (brand_posts.loc[brand_posts["brand"] == brand, "reply_to"].dropna()
                     if "reply_to" in brand_posts else pd.Series([], dtype=object))
         unanswered = ~is_in(own_brand["mention_id"], answered)
         open_c = ((pol < 0) & unanswered).groupby(level=0).sum()
-        out["open_complaints"] = _map(idx, open_c).fillna(0).astype(int)
+        out["open_complaints"] = map_values(idx, open_c).fillna(0).astype(int)
         out["detractor"] = ((out["sentiment"] < detractor_threshold)
                             | (out["negative_mentions"] > out["positive_mentions"]))
     else:
