@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["is_in", "keys_are_unique", "map_values", "positions"]
+__all__ = ["is_in", "keys_are_unique", "map_values", "positions", "text_per_row"]
 
 
 def is_in(values: pd.Series, ref) -> np.ndarray:
@@ -58,3 +58,12 @@ def map_values(values: pd.Series, mapping: pd.Series) -> pd.Series:
         return values.map(mapping)
     return pd.Series(pd.api.extensions.take(mapping.array, pos, allow_fill=True), index=values.index,
                      name=values.name)
+
+
+def text_per_row(codes: np.ndarray, text) -> list:
+    """[`text(row)` for every row of the 2-D array `codes`], computed once per distinct row (a
+    million customers share a few hundred rows of flags or codes)."""
+    if len(codes) == 0:
+        return []
+    uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
+    return np.array([text(row) for row in uniq], dtype=object)[inverse.reshape(-1)].tolist()

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.events.engine import engine_name
+from workbench.frames import text_per_row
 
 # Common French nicknames / short forms -> canonical first name (normalised, no accents).
 NICKNAMES: dict[str, str] = {
@@ -713,9 +714,8 @@ def _platform_sets(acc: pd.DataFrame, customers: pd.Index) -> pd.Series:
         flags[customers.get_indexer(pd.unique(known.loc[platform == name, "customer_id"])), i] = True
     if len(customers) == 0 or not names:
         return pd.Series([""] * len(customers), index=customers, dtype=object if len(customers) else None)
-    uniq, inverse = np.unique(flags, axis=0, return_inverse=True)
-    texts = [", ".join(n for n, f in zip(names, row, strict=True) if f) for row in uniq]
-    return pd.Series(np.array(texts, dtype=object)[inverse.reshape(-1)].tolist(), index=customers)
+    return pd.Series(text_per_row(flags, lambda row: ", ".join(
+        n for n, f in zip(names, row, strict=True) if f)), index=customers)
 
 
 def customer_social_profile(links: pd.DataFrame, accounts: pd.DataFrame, mentions: pd.DataFrame,

@@ -26,6 +26,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from workbench.frames import text_per_row
 from workbench.identity import normalise_text
 
 SOURCE_LABELS = {"purchases": "achats", "posts": "publications", "bio": "bio"}
@@ -92,14 +93,6 @@ def bio_evidence(accounts: pd.DataFrame, links: pd.DataFrame, category_labels: d
     return hits.groupby(level=0).any().astype(float).rename_axis("customer_id")
 
 
-def _text_per_row(codes: np.ndarray, text) -> list:
-    """[`text(row)` for every row of the 2-D array `codes`], computed once per distinct row."""
-    if len(codes) == 0:
-        return []
-    uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
-    return np.array([text(row) for row in uniq], dtype=object)[inverse.reshape(-1)].tolist()
-
-
 def customer_interests(customers, categories, purchases: pd.DataFrame | None = None,
                        posts: pd.DataFrame | None = None, bios: pd.DataFrame | None = None,
                        weights: dict | None = None, min_evidence: float = 0.45) -> pd.DataFrame:
@@ -135,14 +128,14 @@ def customer_interests(customers, categories, purchases: pd.DataFrame | None = N
     # lead it). Rows are grouped by that sequence (-1 past the last interest): one join per
     # distinct sequence instead of one per customer (a million customers, a few sequences)
     seq = np.where(np.take_along_axis(has, order, axis=1), order, -1)
-    lists = _text_per_row(seq, lambda row: "|".join(names[j] for j in row if j >= 0))
+    lists = text_per_row(seq, lambda row: "|".join(names[j] for j in row if j >= 0))
     out = pd.DataFrame({"interest": best, "interests": lists, "n_interests": has.sum(axis=1)}, index=idx)
     # sources behind the main interest: those with evidence > 0 for it, in the sources' order
     rows = np.arange(len(idx))
     found = np.stack([a.to_numpy()[rows, order[:, 0]] > 0 for a in aligned.values()], axis=1) \
         if aligned else np.zeros((len(idx), 0), dtype=bool)
     labels = [SOURCE_LABELS[n] for n in aligned]
-    src = _text_per_row(found, lambda row: " + ".join(lab for lab, f in zip(labels, row, strict=True) if f))
+    src = text_per_row(found, lambda row: " + ".join(lab for lab, f in zip(labels, row, strict=True) if f))
     out["sources"] = [s if a else "" for s, a in zip(src, any_, strict=True)]
     for c in cats:
         out[f"evidence_{c}"] = total[c].to_numpy()
