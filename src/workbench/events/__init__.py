@@ -290,10 +290,10 @@ def journey_tables(ses, window_days: float, stitched: bool):
     # journey ids are 0..n-1 and a touch's place is its journey's first place + its position:
     # each row is put in its place (no sort of the largest output) as the touches stream in
     journeys = ses.arrow(step("journeys"))
-    at = journeys.column("journey_id").to_numpy()
-    journeys = pa.table({c: _place(journeys.column(c), at) for c in journeys.column_names})
-    n_touches = journeys.column("n_touches").to_numpy().astype(np.int64)
-    first = np.concatenate([[0], np.cumsum(n_touches)[:-1]]).astype(np.int64)
+    order = np.empty(journeys.num_rows, dtype=np.int64)
+    order[journeys.column("journey_id").to_numpy()] = np.arange(journeys.num_rows)
+    journeys = journeys.take(pa.array(order)).combine_chunks()
+    n_touches, first = _first_places(journeys)
     rows = np.empty(int(n_touches.sum()), dtype=np.int64)
     for batch in ses.batches(step("touches")):
         to = first[batch.column("journey_id").to_numpy()] + batch.column("position").to_numpy()
@@ -305,22 +305,18 @@ def journey_tables(ses, window_days: float, stitched: bool):
 def touch_places(journeys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """(journey_id, position) of each row of `journey_tables`' touches: the touches are in
     journey order, journey i's `n_touches` after those of the journeys before it."""
-    n_touches = journeys.column("n_touches").to_numpy().astype(np.int64)
+    n_touches, first = _first_places(journeys)
     small = np.int32 if len(n_touches) < 2**31 else np.int64
     journey_id = np.repeat(np.arange(len(n_touches), dtype=small), n_touches)
-    first = np.concatenate([[0], np.cumsum(n_touches)[:-1]]).astype(np.int64)
     position = (np.arange(len(journey_id), dtype=np.int64) - first[journey_id]).astype(np.int32)
     return journey_id, position
 
 
-def _place(column, at: np.ndarray) -> pa.Array:
-    """`column` with row i moved to index at[i] (at = a permutation of 0..n-1)."""
-    if len(column) == 0:
-        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    order = np.empty(len(at), dtype=np.int64)
-    order[at] = np.arange(len(at))
-    out = column.take(pa.array(order))
-    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+def _first_places(journeys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(touches of each journey, place of its first touch among all touches), journeys in id
+    order."""
+    n_touches = journeys.column("n_touches").to_numpy().astype(np.int64)
+    return n_touches, np.concatenate([[0], np.cumsum(n_touches)[:-1]]).astype(np.int64)
 
 
 def _sorted(table, columns):
