@@ -418,3 +418,17 @@ def test_themes_and_sentiment_reuses_known_scores_and_scores_the_rest_once():
     assert C.saved_sentiment(edited, saved, "2026-10")["polarity"].isna().all()
     with pytest.raises(TypeError, match="missing"):
         C.themes_and_sentiment(m.assign(text=m["text"].where(m.index != 5)), sentiment.score)
+
+
+def test_tag_themes_once_per_normalised_text_same_tags_as_one_by_one(monkeypatch):
+    texts = ["@ana colis toujours pas livré #Livraison", "@bob COLIS toujours pas livré #livraison",
+             "Vendeuse très aimable en magasin", "vendeuse très aimable en magasin", "rien à voir"]
+    matcher = C._matcher(C.default_taxonomy())
+    calls = []
+    real = type(matcher).scores
+    monkeypatch.setattr(type(matcher), "scores", lambda self, body, tail: calls.append(body) or real(self, body, tail))
+    together = C.tag_themes(texts)
+    assert len(calls) == 3  # 5 distinct texts, 3 distinct normalised (body, hashtags) pairs
+    one_by_one = pd.concat([C.tag_themes([t]) for t in texts], ignore_index=True)
+    pd.testing.assert_frame_equal(together, one_by_one)
+    assert together["theme"].iloc[0] == together["theme"].iloc[1] != C.UNTAGGED

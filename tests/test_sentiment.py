@@ -426,3 +426,16 @@ def test_default_model_scores_in_a_clone_without_shared_data(tmp_path):
                          timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == "['negative', 'positive']"
+
+
+def test_texts_that_normalise_alike_are_scored_once_with_the_same_result(monkeypatch):
+    texts = ["@ana Livraison en retard, NUL", "@bob livraison en retard, nul", "Super accueil 👍",
+             "super accueil 👍", "@bob livraison en retard, nul"]
+    seen = []
+    real = S._score_tokens
+    monkeypatch.setattr(S, "_score_tokens", lambda toks, *a: seen.append(toks) or real(toks, *a))
+    together = S.score(texts)
+    assert len(seen) == 2  # 4 distinct texts, 2 distinct normalised texts
+    one_by_one = pd.concat([S.score([t]) for t in texts], ignore_index=True)
+    pd.testing.assert_frame_equal(together, one_by_one)
+    assert together["label"].tolist()[:2] == ["negative", "negative"]

@@ -215,6 +215,21 @@ def _texts_of(texts_or_df, text_col: str) -> tuple[list[str], pd.Index]:
     return s.tolist(), s.index
 
 
+def _tag_row(sc: dict[tuple[str, str], float], matcher: _Matcher, tax: Taxonomy, depts: dict) -> tuple:
+    """(theme, micro_theme, department, themes, theme_score) from the rules' scores of one text."""
+    if not sc:
+        return (UNTAGGED, UNTAGGED, UNROUTED, "", 0.0)
+    macro_tot: dict[str, float] = {}
+    for (macro, _), v in sc.items():
+        macro_tot[macro] = macro_tot.get(macro, 0.0) + v
+    ranked = sorted(macro_tot, key=lambda k: (-macro_tot[k], matcher.order[k]))
+    best = ranked[0]
+    micros = {mi: v for (ma, mi), v in sc.items() if ma == best}
+    micro_order = list(tax.themes[best]["micro"])
+    micro = sorted(micros, key=lambda k: (-micros[k], micro_order.index(k)))[0]
+    return (best, micro, depts[best], "|".join(ranked), macro_tot[best])
+
+
 def tag_themes(texts_or_df, taxonomy: Taxonomy | None = None, *, text_col: str = "text") -> pd.DataFrame:
     """Macro and micro theme of each text by the taxonomy's rules, and its department.
 
@@ -226,26 +241,18 @@ def tag_themes(texts_or_df, taxonomy: Taxonomy | None = None, *, text_col: str =
     matcher = _matcher(tax)
     depts = tax.departments
     cache: dict[str, tuple] = {}
+    # distinct texts often normalise alike (handles, case): the rules run once per normalised pair
+    by_norm: dict[tuple[str, str], tuple] = {}
     rows = []
     for t in items:
         r = cache.get(t)
         if r is None:
             m = _TRAILING_TAGS.search(t)
             body, tail = (t[: m.start()], t[m.start():]) if m else (t, "")
-            sc = matcher.scores(wtext.normalize(body, accents=False),
-                                wtext.normalize(tail, accents=False) if tail else "")
-            if not sc:
-                r = (UNTAGGED, UNTAGGED, UNROUTED, "", 0.0)
-            else:
-                macro_tot: dict[str, float] = {}
-                for (macro, _), v in sc.items():
-                    macro_tot[macro] = macro_tot.get(macro, 0.0) + v
-                ranked = sorted(macro_tot, key=lambda k: (-macro_tot[k], matcher.order[k]))
-                best = ranked[0]
-                micros = {mi: v for (ma, mi), v in sc.items() if ma == best}
-                micro_order = list(tax.themes[best]["micro"])
-                micro = sorted(micros, key=lambda k: (-micros[k], micro_order.index(k)))[0]
-                r = (best, micro, depts[best], "|".join(ranked), macro_tot[best])
+            key = (wtext.normalize(body, accents=False), wtext.normalize(tail, accents=False) if tail else "")
+            r = by_norm.get(key)
+            if r is None:
+                r = by_norm[key] = _tag_row(matcher.scores(*key), matcher, tax, depts)
             cache[t] = r
         rows.append(r)
     return pd.DataFrame(rows, columns=["theme", "micro_theme", "department", "themes", "theme_score"],

@@ -303,13 +303,16 @@ def _default_parts(uniq: list[str], params: ScorerParams | None = None) -> _Part
     model = smodel.default_model()
     lexicon, longest = _lexicon()
     norms = [wtext.normalize(t, accents=False) for t in uniq]
-    toks = [smodel._WORD.findall(n) for n in norms]
+    # everything below depends on the normalised text only, and distinct texts often normalise
+    # alike (handles, case): computed once per distinct normalised text
+    dnorms, at = _distinct(norms)
+    toks = [smodel._WORD.findall(n) for n in dnorms]
     rule = np.fromiter((_score_tokens(t, params, lexicon, longest) for t in toks), dtype=float,
                        count=len(toks))
     n_tok = np.fromiter(map(len, toks), dtype=float, count=len(toks))
-    z = model.ngram_logit_tokens(norms, toks)
+    z = model.ngram_logit_tokens(dnorms, toks)
     p = model.combine(z, rule, n_tok)
-    return _Parts(norms, rule, n_tok, z, p, model.polarity(p, rule))
+    return _Parts(norms, rule[at], n_tok[at], z[at], p[at], model.polarity(p, rule)[at])
 
 
 def score(texts: Iterable[str], params: ScorerParams | None = None) -> pd.DataFrame:
