@@ -298,3 +298,26 @@ def test_listening_alerts_keep_our_brand_and_the_report_month():
         "department": "logistique", "negative_mentions": 244, "theme": "livraison", "baseline": 9.0,
     }]
     assert synthesis.listening_alerts(raw, "Nous", "2026-08").empty
+
+
+def test_value_migration_saved_by_one_notebook_is_the_same_crosstab_for_the_next(sample_dir, tmp_path):
+    from workbench import datasets
+    from workbench import value_segments as vs
+
+    tx = datasets.read_table("transactions", sample_dir)
+    month = pd.Period(tx["timestamp"].max(), "M") - 1
+    tab = vs.value_migration(tx, month, 365)
+    datasets.write_table(synthesis.value_migration_table(tab, 365), synthesis.VALUE_MIGRATION_TABLE, tmp_path)
+    saved = datasets.read_processed(synthesis.VALUE_MIGRATION_TABLE, tmp_path)
+    back = synthesis.saved_value_migration(saved, month, 365)
+    pd.testing.assert_frame_equal(back, tab)  # order, Total, names and int counts as computed
+    assert back.attrs == tab.attrs == {"previous": str(month - 1), "month": str(month)}
+    pd.testing.assert_frame_equal(vs.migration_flows(back), vs.migration_flows(tab))
+    assert vs.migration_flows(back).attrs == vs.migration_flows(tab).attrs
+    # another month, another window or no table: not reused (the caller computes it)
+    assert synthesis.saved_value_migration(saved, month + 1, 365) is None
+    assert synthesis.saved_value_migration(saved, month, 180) is None
+    assert synthesis.saved_value_migration(saved, month, None) is None
+    assert synthesis.saved_value_migration(None, month, 365) is None
+    with pytest.raises(ValueError, match="crosstab of value_segments.value_migration"):
+        synthesis.value_migration_table(pd.DataFrame({"a": [1]}), 365)

@@ -390,14 +390,13 @@ def account_signals(
     authors = post_authors(mentions, brand_posts) if authors is None else authors
 
     posts = own.groupby("account_id").size()
-    amplif = pd.concat([
-        m.loc[m["retweet_of"].notna(), "retweet_of"],
-        it.loc[it["type"].isin(["retweet", "share"]), "post_id"],
-    ]).pipe(map_values, authors).value_counts()
-    convers = pd.concat([
-        m.loc[m["reply_to"].notna(), "reply_to"],
-        it.loc[it["type"] == "comment", "post_id"],
-    ]).pipe(map_values, authors).value_counts()
+    amplified = [m.loc[m["retweet_of"].notna(), "retweet_of"], it.loc[it["type"].isin(["retweet", "share"]), "post_id"]]
+    answered_posts = [m.loc[m["reply_to"].notna(), "reply_to"], it.loc[it["type"] == "comment", "post_id"]]
+    # the authors of both kinds of posts looked up at once (one hash of the millions of post ids)
+    n_amplified = sum(map(len, amplified))
+    post_author = map_values(pd.concat([*amplified, *answered_posts]), authors)
+    amplif = post_author.iloc[:n_amplified].value_counts()
+    convers = post_author.iloc[n_amplified:].value_counts()
     our_posts = bp.loc[bp["brand"] == brand, "post_id"]
     on_ours = it[is_in(it["post_id"], our_posts)]
     engaged = on_ours.groupby("account_id")["post_id"].nunique()
