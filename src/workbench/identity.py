@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.events.engine import engine_name
-from workbench.frames import text_per_row
+from workbench.frames import is_in, text_per_row
 
 # Common French nicknames / short forms -> canonical first name (normalised, no accents).
 NICKNAMES: dict[str, str] = {
@@ -367,12 +367,27 @@ def _blocking_rules() -> list[str]:
     return [f"l.{k} = r.{k}" for k in BLOCKING_KEYS]
 
 
-def _block_pairs(crm: pd.DataFrame, social: pd.DataFrame, cols: list[str]) -> int:
-    """Number of CRM x social pairs sharing all `cols` (non-null)."""
-    a = crm[cols].dropna().value_counts()
-    b = social[cols].dropna().value_counts()
-    a, b = a.align(b, join="inner")
-    return int((a * b).sum())
+def _block_pairs(crm: pd.DataFrame, social: pd.DataFrame, cols: list[str], con=None) -> int:
+    """Number of CRM x social pairs sharing all `cols` (non-null): per distinct key, the
+    product of its counts on both sides, summed (in DuckDB, `con` when given: a count over
+    a million text keys, not a pandas value_counts and alignment)."""
+    own = con is None
+    con = _connect(con)
+    keys = ", ".join(f'"{c}"' for c in cols)
+    present = " AND ".join(f'"{c}" IS NOT NULL' for c in cols)
+    counts = f"SELECT {keys}, count(*) AS n FROM {{}} WHERE {present} GROUP BY {keys}"
+    try:
+        con.register("block_crm", crm[cols])
+        con.register("block_social", social[cols])
+        pairs = con.execute(
+            f"SELECT coalesce(sum(a.n * b.n), 0) FROM ({counts.format('block_crm')}) AS a "
+            f"JOIN ({counts.format('block_social')}) AS b USING ({keys})").fetchall()[0][0]
+    finally:
+        con.unregister("block_crm")
+        con.unregister("block_social")
+        if own:
+            con.close()
+    return int(pairs)
 
 
 # EM passes: (blocking rule, its columns, what it trains). Blocks of near-sure matches train the
@@ -506,9 +521,9 @@ def _train_and_predict(
     """Scored candidate pairs and how the model was trained ('EM' or 'fixed m'), with splink
     on `engine` (duckdb, or spark: splink's Spark backend)."""
     log = logging.getLogger(__name__)
-    passes = [p for p in _EM_PASSES if _block_pairs(crm, social, p[1]) >= MIN_EM_PAIRS]
     con = _connect()
     try:
+        passes = [p for p in _EM_PASSES if _block_pairs(crm, social, p[1], con) >= MIN_EM_PAIRS]
         linker = _linker(crm, social, seed, linked_share, con, engine)
         training = "fixed m"
         if em and len(passes) == len(_EM_PASSES):
@@ -607,8 +622,9 @@ def link_identities(
     if preds.empty:
         empty.attrs.update(attrs)
         return empty
-    crm_ids = set(crm["unique_id"])
-    left_is_crm = preds["unique_id_l"].isin(crm_ids) & (preds["source_dataset_l"] == "crm")
+    # (an Arrow lookup: pandas' isin of a text column converts each id to a Python object)
+    left_is_crm = (is_in(preds["unique_id_l"], crm["unique_id"])
+                   & (preds["source_dataset_l"] == "crm").to_numpy(bool))
     preds = preds.assign(
         customer_id=np.where(left_is_crm, preds["unique_id_l"], preds["unique_id_r"]),
         account_id=np.where(left_is_crm, preds["unique_id_r"], preds["unique_id_l"]),
