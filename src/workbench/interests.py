@@ -87,8 +87,11 @@ def bio_evidence(accounts: pd.DataFrame, links: pd.DataFrame, category_labels: d
     acc = acc.merge(links[["customer_id", "account_id"]].drop_duplicates(), on="account_id")
     if acc.empty:
         return pd.DataFrame(columns=cats, dtype=float).rename_axis("customer_id")
-    norm = acc["bio"].map(lambda t: normalise_text(t) or "")
-    hits = pd.DataFrame({c: norm.str.contains(p).to_numpy() for c, p in _label_patterns(category_labels).items()},
+    # each distinct bio normalised and searched once (many accounts share a generic bio)
+    codes, bios = pd.factorize(acc["bio"])
+    norm = pd.Series([normalise_text(t) or "" for t in bios])
+    hits = pd.DataFrame({c: norm.str.contains(p).to_numpy()[codes]
+                         for c, p in _label_patterns(category_labels).items()},
                         index=acc["customer_id"].to_numpy())
     return hits.groupby(level=0).any().astype(float).rename_axis("customer_id")
 

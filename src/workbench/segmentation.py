@@ -199,11 +199,18 @@ def _count_table(rows: pd.Series, cols: pd.Series) -> pd.DataFrame:
     return rows.groupby([rows, cols], observed=True, sort=True).size().unstack(fill_value=0)
 
 
+# the columns of the purchases that the purchase features read (`_purchase_block`)
+PURCHASE_BLOCK_COLUMNS = ["customer_id", "channel", "timestamp", "amount", "n_items"]
+
+
 def _window(trx: pd.DataFrame, start, end) -> pd.DataFrame:
+    """The identified purchases of [start, end) (`start` None: since the first), only the
+    columns of `PURCHASE_BLOCK_COLUMNS` (a copy of millions of rows without the ids of the
+    transactions and stores, which no feature reads), with the file's row index."""
     keep = (trx["timestamp"] < end) & trx["customer_id"].notna()
     if start is not None:
         keep &= trx["timestamp"] >= start
-    t = trx[keep]
+    t = trx.loc[keep, PURCHASE_BLOCK_COLUMNS]
     return t.assign(customer_id=t["customer_id"].astype(str))
 
 
@@ -281,7 +288,7 @@ def purchase_features(transactions: pd.DataFrame, as_of, *, lookback_days: int |
     t = _window(transactions, start, end)
     if t.empty:
         raise ValueError(f"purchase_features: no purchase before {end.date()}")
-    idx = pd.Index(sorted(t["customer_id"].unique()) if customers is None
+    idx = pd.Index(pd.Index(t["customer_id"].unique()).sort_values() if customers is None
                    else pd.Index(customers).astype(str), name="customer_id")
     first = t["timestamp"].min()
     none_rec = float(lookback_days) if lookback_days is not None else (end - first).days
@@ -769,6 +776,9 @@ def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 
     return SegmentModel(tuple(X.columns), mean, scale, centers, tuple(names), k, seed, selection)
 
 
+ASSIGN_BLOCK_ROWS = 65_536  # customers per block of distances in assign_segments
+
+
 def assign_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
     """Nearest-centre segment of each buyer under a fitted model (stable definitions);
     customers without a purchase in the window get segment 0 and the name `NO_PURCHASE`
@@ -778,8 +788,13 @@ def assign_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame
     names = np.full(len(features), NO_PURCHASE, dtype=object)
     if has.any():
         Z = model.standardise(clustering_matrix(features[has], model.columns))
-        d = ((Z[:, None, :] - model.centers[None, :, :]) ** 2).sum(axis=2)
-        lab = d.argmin(axis=1)
+        # squared distances to the centres by blocks of rows: the same values row by row, without
+        # a (customers x centres x features) temporary of gigabytes at a million customers
+        lab = np.empty(len(Z), dtype=np.intp)
+        for i in range(0, len(Z), ASSIGN_BLOCK_ROWS):
+            block = Z[i:i + ASSIGN_BLOCK_ROWS]
+            d = ((block[:, None, :] - model.centers[None, :, :]) ** 2).sum(axis=2)
+            lab[i:i + ASSIGN_BLOCK_ROWS] = d.argmin(axis=1)
         seg[has] = lab + 1
         names[has] = np.asarray(model.names, dtype=object)[lab]
     return pd.DataFrame({"customer_id": features.index.to_numpy(), "segment": seg, "segment_name": names})
@@ -1141,13 +1156,16 @@ def segment_migration(tables: dict, month, *, k: int | None = None, seed: int = 
                          f"(got {sorted(map(str, act))})")
     if not set(columns) & set(SOCIAL_LINK_FEATURES):  # linked accounts: not clustered, not computed
         tables = {name: df for name, df in tables.items() if name != "identity_links"}
+    # one month's features at a time (a million customers' features are a large frame)
     f_prev = customer_features(tables, prev, lookback_days=lookback_days, activity=act.get(prev))
+    model = fit_segment_model(f_prev, k=k, seed=seed, columns=columns)  # on the window's buyers
+    a = assign_segments(model, f_prev).set_index("customer_id")["segment_name"]
+    del f_prev
     f_cur = (features if features is not None
              else customer_features(tables, cur, lookback_days=lookback_days,
                                     activity=act.get(cur)))
-    model = fit_segment_model(f_prev, k=k, seed=seed, columns=columns)  # on the window's buyers
-    a = assign_segments(model, f_prev).set_index("customer_id")["segment_name"]
     b = assign_segments(model, f_cur).set_index("customer_id")["segment_name"]
+    del f_cur
     both = pd.DataFrame({"avant": a, "apres": b}).dropna()
     tab = pd.crosstab(both["avant"], both["apres"], margins=True, margins_name="Total")
     tab.index.name = f"segment {prev}"

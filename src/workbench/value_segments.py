@@ -53,7 +53,9 @@ def value_segments(transactions: pd.DataFrame, months, lookback_days: int | None
     known = transactions[~anonymous] if anonymous.any() else transactions
     if customers is None:
         last_end = (max(months) + 1).start_time
-        customers = sorted(known.loc[known["timestamp"] < last_end, "customer_id"].unique())
+        # (sorted as texts by the column's own sort, not one Python object per customer)
+        customers = pd.Index(known.loc[known["timestamp"] < last_end, "customer_id"].unique()
+                             ).sort_values()
     idx = pd.Index(pd.Index(customers).astype(str), name="customer_id")
     out = pd.DataFrame(index=idx)
     scored = {pd.Period(m, "M"): f for m, f in (scored or {}).items()}
