@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from workbench import ambassadors as amb
+from workbench import social_influence
 
 # ------------------------------------------------------------------------------ influence
 
@@ -554,3 +555,25 @@ def test_panels_carry_the_explanations_engagement_score_gives(sample_panel):
         pd.testing.assert_series_equal(p["explanation"], full.loc[p.index, "explanation"])
         pd.testing.assert_series_equal(p["top_signals"], full.loc[p.index, "top_signals"])
     assert "explanation" not in res["pool"].columns
+
+
+def test_actions_of_both_months_windows_give_each_months_panel(sample_panel, sample_tables, sample_links):
+    """The actions found once over the two months' windows give the same edges, account
+    signals and panel as each month's own (same rows in the same order: the same sums)."""
+    from workbench import sample
+
+    month, cur = sample_panel
+    t = sample_tables
+    start_prev, _ = amb.report_window(month - 1)
+    _, end = amb.report_window(month)
+    acts = amb.actions(t["mentions"], t["interactions"], t["brand_posts"], start_prev, end, t["social_accounts"])
+    assert set(acts["origin"]) == {social_influence.MENTION_RETWEET, social_influence.MENTION_REPLY,
+                                   social_influence.INTERACTION, social_influence.TAG}
+    assert acts["timestamp"].between(start_prev, end).all()
+    for m, own in ((month, cur), (month - 1, amb.build_panel(t, month - 1, sample.BRAND, sample_links, n=50))):
+        shared = amb.build_panel(t, m, sample.BRAND, sample_links, n=50, acts=acts)
+        for name in ("edges", "accounts", "signals", "pool", "panel", "shortlist"):
+            pd.testing.assert_frame_equal(own[name], shared[name], check_exact=True)
+        assert own["edges"].attrs == shared["edges"].attrs
+    assert len(acts) > len(amb.actions(t["mentions"], t["interactions"], t["brand_posts"],
+                                       *amb.report_window(month), t["social_accounts"]))

@@ -34,6 +34,7 @@ from workbench.social_influence import (  # noqa: F401  (public API, re-exported
     _isin,
     _most_frequent,
     account_signals,
+    actions,
     brand_sentiment,
     influence,
     interaction_edges,
@@ -616,6 +617,7 @@ def build_panel(
     base: pd.DataFrame | None = None,
     post_topics: pd.Series | None = None,
     authors: pd.Series | None = None,
+    acts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """All the steps for one report month; returns every intermediate table by name.
 
@@ -630,7 +632,9 @@ def build_panel(
     (`customer_profile`) when already built (e.g. with segments), else built here.
     `post_topics`: the topic of each post (`post_topics`), computed once for several months.
     `authors`: the author of each post (`post_authors`, returned as "authors"): give the first
-    month's to the second month's call.
+    month's to the second month's call. `acts`: the social actions (`actions`, with the
+    `social_accounts` table) over a window that holds this month's, e.g. both months' windows:
+    found once for both calls (the post authors and tagged handles of millions of rows).
     """
     needed = TABLES_NEEDED if contacts is None else TABLES_NEEDED_WITH_CONTACTS
     missing = [t for t in needed if t not in tables]
@@ -640,11 +644,14 @@ def build_panel(
     start, end = report_window(month, window_months)
     if authors is None:
         authors = post_authors(t["mentions"], t["brand_posts"])
+    if acts is None:
+        acts = actions(t["mentions"], t["interactions"], t["brand_posts"], start, end, t["social_accounts"],
+                       authors)
     edges = interaction_edges(t["mentions"], t["interactions"], t["brand_posts"], edge_weights,
-                              start, end, t["social_accounts"], authors=authors)
+                              start, end, t["social_accounts"], authors=authors, acts=acts)
     accounts = account_signals(t["social_accounts"], t["mentions"], t["interactions"],
                                t["brand_posts"], edges, brand, start, end, sentiment,
-                               detractor_threshold, taxonomy, topics=post_topics, authors=authors)
+                               detractor_threshold, taxonomy, topics=post_topics, authors=authors, acts=acts)
     nomination_start, _ = report_window(month, max(nomination_months, window_months))
     signals = customer_signals(t["customers"], t.get("transactions"), t.get("email_events"), links,
                                accounts, t["staff_nominations"], start, end, nomination_start,

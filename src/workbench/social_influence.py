@@ -183,16 +183,69 @@ def _tagged_accounts(mentions: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataF
     orig = orig[orig["text"].astype(str).str.contains("@", regex=False).to_numpy(bool)]  # most have none
     tags = orig["text"].astype(str).str.findall(_TAG_RE)
     ex = pd.DataFrame({"target": orig["account_id"].to_numpy(), "platform": orig["platform"].to_numpy(),
-                       "handle": tags.to_numpy()}).explode("handle").dropna(subset=["handle"])
+                       "handle": tags.to_numpy(), "timestamp": orig["timestamp"].to_numpy()}
+                      ).explode("handle").dropna(subset=["handle"])
     if ex.empty:
-        return pd.DataFrame(columns=["post", "target", "type", "source"])
+        return pd.DataFrame(columns=["post", "target", "type", "source", "timestamp"])
     key = accounts.assign(handle=accounts["handle"].astype(str).str.lower().str.rstrip("."))
     key = key.drop_duplicates(["platform", "handle"]).set_index(["platform", "handle"])["account_id"]
     ex["handle"] = ex["handle"].str.lower().str.rstrip(".")
     ex["source"] = pd.MultiIndex.from_frame(ex[["platform", "handle"]]).map(key)
     ex = ex[ex["source"].notna()]
     return pd.DataFrame({"post": None, "target": ex["target"].to_numpy(), "type": "mention",
-                         "source": ex["source"].to_numpy()})
+                         "source": ex["source"].to_numpy(), "timestamp": ex["timestamp"].to_numpy()})
+
+
+# where an action comes from (`actions`' `origin`): the amplification and conversation signals
+# count retweets and replies of mentions, and shares, retweets and comments of interactions
+MENTION_RETWEET, MENTION_REPLY, INTERACTION, TAG = 0, 1, 2, 3
+
+
+def actions(
+    mentions: pd.DataFrame,
+    interactions: pd.DataFrame,
+    brand_posts: pd.DataFrame,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    accounts: pd.DataFrame | None = None,
+    authors: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Every action of [start, end] (open sides when None) that can make an influence edge, one
+    row each: `target` (who acted), `type`, `source` (the author of the post acted on, missing
+    when the post is unknown), `timestamp` and `origin` (MENTION_RETWEET, MENTION_REPLY,
+    INTERACTION or TAG). Rows: retweets then replies of `mentions`, then `interactions`, then
+    (with `accounts`) the @handles tagged in original mentions (`source` = the tagged account,
+    `type` 'mention'). Computed once for the windows of several months (`interaction_edges`
+    and `account_signals` take the rows of their own window, in the same order).
+    `authors`: `post_authors(mentions, brand_posts)` when already computed."""
+    _check_columns(mentions, ["mention_id", "account_id", "timestamp", "reply_to", "retweet_of"],
+                   "interaction_edges(mentions)")
+    _check_columns(interactions, ["post_id", "account_id", "type", "timestamp"],
+                   "interaction_edges(interactions)")
+    _check_columns(brand_posts, ["post_id", "account_id"], "interaction_edges(brand_posts)")
+    authors = post_authors(mentions, brand_posts) if authors is None else authors
+    m = _in_window(mentions, start, end)
+    it = _in_window(interactions, start, end)
+    parts = []
+    for col, kind, origin in (("retweet_of", "retweet", MENTION_RETWEET), ("reply_to", "reply", MENTION_REPLY)):
+        sub = m[m[col].notna()]
+        parts.append(pd.DataFrame({"post": sub[col].to_numpy(), "target": sub["account_id"].to_numpy(),
+                                   "type": kind, "timestamp": sub["timestamp"].to_numpy(), "origin": origin}))
+    parts.append(pd.DataFrame({"post": it["post_id"].to_numpy(), "target": it["account_id"].to_numpy(),
+                               "type": it["type"].astype(str).to_numpy(), "timestamp": it["timestamp"].to_numpy(),
+                               "origin": INTERACTION}))
+    acts = pd.concat(parts, ignore_index=True)
+    acts["source"] = map_values(acts["post"], authors)
+    tagged = _tagged_accounts(m, accounts) if accounts is not None else None
+    if tagged is not None and len(tagged):
+        acts = pd.concat([acts, tagged.assign(origin=TAG)], ignore_index=True)
+    acts["origin"] = acts["origin"].astype(np.int8)
+    return acts[["target", "type", "source", "timestamp", "origin"]]
+
+
+def _window_actions(acts: pd.DataFrame, start, end) -> pd.DataFrame:
+    """The rows of `actions` in [start, end], in their order."""
+    return _in_window(acts, start, end)
 
 
 def interaction_edges(
@@ -204,6 +257,7 @@ def interaction_edges(
     end: pd.Timestamp | None = None,
     accounts: pd.DataFrame | None = None,
     authors: pd.Series | None = None,
+    acts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Weighted directed edges *source influences target* from retweets, replies and reactions.
 
@@ -217,29 +271,15 @@ def interaction_edges(
     `weight` = sum of the type weights (`DEFAULT_EDGE_WEIGHTS` unless given). Actions whose post
     cannot be found are not edges: they are counted in `attrs["unresolved_posts"]`.
     `authors`: `post_authors(mentions, brand_posts)` when already computed (it has no window).
+    `acts`: `actions(...)` over a window containing [start, end] (with the same `accounts`),
+    when already computed for several months.
     """
     w = {**DEFAULT_EDGE_WEIGHTS, **(weights or {})}
-    _check_columns(mentions, ["mention_id", "account_id", "timestamp", "reply_to", "retweet_of"],
-                   "interaction_edges(mentions)")
-    _check_columns(interactions, ["post_id", "account_id", "type", "timestamp"],
-                   "interaction_edges(interactions)")
-    _check_columns(brand_posts, ["post_id", "account_id"], "interaction_edges(brand_posts)")
-    authors = post_authors(mentions, brand_posts) if authors is None else authors
-
-    m = _in_window(mentions, start, end)
-    it = _in_window(interactions, start, end)
-    parts = []
-    for col, kind in (("retweet_of", "retweet"), ("reply_to", "reply")):
-        sub = m[m[col].notna()]
-        parts.append(pd.DataFrame({"post": sub[col].to_numpy(), "target": sub["account_id"].to_numpy(),
-                                   "type": kind}))
-    parts.append(pd.DataFrame({"post": it["post_id"].to_numpy(), "target": it["account_id"].to_numpy(),
-                               "type": it["type"].astype(str).to_numpy()}))
-    acts = pd.concat(parts, ignore_index=True)
-    acts["source"] = map_values(acts["post"], authors)
-    tagged = _tagged_accounts(m, accounts) if accounts is not None else None
-    if tagged is not None and len(tagged):
-        acts = pd.concat([acts, tagged], ignore_index=True)
+    if acts is None:
+        acts = actions(mentions, interactions, brand_posts, start, end, accounts, authors)
+    else:
+        acts = _window_actions(acts, start, end)
+    acts = acts[["target", "type", "source"]]
     unknown_types = sorted(set(acts["type"]) - set(w))
     if unknown_types:
         raise ValueError(f"interaction_edges: no weight for interaction type(s) {unknown_types}")
@@ -358,6 +398,7 @@ def account_signals(
     taxonomy=None,
     topics: pd.Series | None = None,
     authors: pd.Series | None = None,
+    acts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per person account: participation, amplification, conversations, influence, reach, topic.
 
@@ -375,7 +416,7 @@ def account_signals(
       `detractor` when the mean is below `detractor_threshold` or the balance of mentions is
       negative (more negative than positive posts about the brand).
     `topics`: `post_topics` of the posts (mention_id -> topic), computed once for several
-    windows; posts it lacks are tagged here. `authors`: as in `interaction_edges`.
+    windows; posts it lacks are tagged here. `authors`, `acts`: as in `interaction_edges`.
     """
     _check_columns(accounts, ["account_id", "platform", "followers", "account_type"],
                    "account_signals(accounts)")
@@ -387,16 +428,15 @@ def account_signals(
     bp = _in_window(brand_posts, start, end)
     own = m[m["retweet_of"].isna()]
     own_brand = own[own["brand"] == brand]
-    authors = post_authors(mentions, brand_posts) if authors is None else authors
 
     posts = own.groupby("account_id").size()
-    amplified = [m.loc[m["retweet_of"].notna(), "retweet_of"], it.loc[it["type"].isin(["retweet", "share"]), "post_id"]]
-    answered_posts = [m.loc[m["reply_to"].notna(), "reply_to"], it.loc[it["type"] == "comment", "post_id"]]
-    # the authors of both kinds of posts looked up at once (one hash of the millions of post ids)
-    n_amplified = sum(map(len, amplified))
-    post_author = map_values(pd.concat([*amplified, *answered_posts]), authors)
-    amplif = post_author.iloc[:n_amplified].value_counts()
-    convers = post_author.iloc[n_amplified:].value_counts()
+    acts = (actions(mentions, interactions, brand_posts, start, end, authors=authors) if acts is None
+            else _window_actions(acts, start, end))
+    origin, kind = acts["origin"].to_numpy(), acts["type"].to_numpy(dtype=object)
+    from_it = origin == INTERACTION
+    amplif = acts.loc[(origin == MENTION_RETWEET) | (from_it & np.isin(kind, ["retweet", "share"])),
+                      "source"].value_counts()
+    convers = acts.loc[(origin == MENTION_REPLY) | (from_it & (kind == "comment")), "source"].value_counts()
     our_posts = bp.loc[bp["brand"] == brand, "post_id"]
     on_ours = it[is_in(it["post_id"], our_posts)]
     engaged = on_ours.groupby("account_id")["post_id"].nunique()
