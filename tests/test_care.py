@@ -461,3 +461,19 @@ def test_ideas_board_store_quote_differs_from_online_when_it_can():
     assert board.loc["emballages", "quote_online"] == "Pourquoi pas des emballages recyclables ?"
     assert board.loc["emballages", "quote_store"] == "Des emballages en carton, ce serait bien"
     assert board.loc["cabines", "quote_store"] == "Plus de cabines !"  # no other wording: the same one
+
+
+def test_idea_words_once_per_distinct_text_phrases_counted_per_suggestion(monkeypatch):
+    rules = care.load_rules()
+    calls = []
+    real = care.idea_keywords
+    monkeypatch.setattr(care, "idea_keywords", lambda t, *a: calls.append(t) or real(t, *a))
+    ideas = pd.concat([_ideas_fixture()] * 3, ignore_index=True)
+    g = care.group_ideas(ideas, brands=[BRAND])
+    assert sorted(calls) == sorted(set(ideas["text"]))  # not once per suggestion
+    assert g["idea_theme"].tolist() == care.group_ideas(_ideas_fixture(), brands=[BRAND])["idea_theme"].tolist() * 3
+    # the label is the phrase most suggestions use: a wording repeated 3 times beats two wordings
+    texts = ["il faudrait des cabines d'essayage"] * 3 + ["les caisses automatiques svp", "caisses automatiques partout"]
+    keywords = [real(t, rules, set()) for t in texts]
+    assert care._theme_label(texts, keywords, rules, set()) == "cabines d'essayage"
+    assert care._theme_label(texts[2:], keywords[2:], rules, set()) == "caisses automatiques"
