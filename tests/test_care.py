@@ -477,3 +477,26 @@ def test_idea_words_once_per_distinct_text_phrases_counted_per_suggestion(monkey
     keywords = [real(t, rules, set()) for t in texts]
     assert care._theme_label(texts, keywords, rules, set()) == "cabines d'essayage"
     assert care._theme_label(texts[2:], keywords[2:], rules, set()) == "caisses automatiques"
+
+
+def test_flags_saved_by_one_notebook_are_reused_by_the_next_only_for_the_same_month_and_rules(monkeypatch):
+    texts = pd.Series(["Où est ma commande ?", "Colis jamais reçu, c'est inadmissible", "Ce serait bien d'ouvrir le dimanche",
+                       "Merci pour l'accueil", "Où est ma commande ?"], dtype="str")
+    rules = care.load_rules()
+    flags = care.detect(texts, rules)
+    saved = care.flags_table(texts, flags, rules, "2026-10")
+    assert len(saved) == 4 and set(saved["month"]) == {"2026-10"}
+    matched = []
+    real = care._detect_distinct
+    monkeypatch.setattr(care, "_detect_distinct", lambda folded, r: matched.extend(folded) or real(folded, r))
+    later = ["Colis jamais reçu, c'est inadmissible", "Une question : vous livrez le samedi ?", "Où est ma commande ?"]
+    again = care.detect(later, rules, saved=saved, month="2026-10")
+    assert matched == [care.fold(later[1])]  # only the text the table lacks is matched again
+    pd.testing.assert_frame_equal(again, care.detect(later, rules))
+    for month, other_rules in (("2026-09", rules), ("2026-10", care.compile_rules({
+            k: {"include": [r"\?"]} for k in care.KINDS}))):
+        matched.clear()
+        care.detect(later, other_rules, saved=saved, month=month)
+        assert len(matched) == 3  # another month or other rules: nothing reused
+    with pytest.raises(ValueError, match="same index"):
+        care.flags_table(texts, flags.iloc[:2], rules, "2026-10")

@@ -171,17 +171,12 @@ def _rules(rules) -> dict:
     return rules
 
 
-def detect(texts, rules=None) -> pd.DataFrame:
-    """Flag questions, complaints and suggestions in French texts.
+FLAGS_TABLE = "care_flags"  # processed table: `flags_table`, saved by 05 for 06 (same month)
+_FLAG_COLUMNS = [f"is_{k}" for k in KINDS]
 
-    Returns a DataFrame aligned with `texts` (same index for a Series) with boolean columns
-    is_question, is_complaint, is_suggestion. `rules`: None (package rules), a path, or the
-    output of `load_rules` / a raw rules dict.
-    """
-    s = _texts(texts)
-    r = _rules(rules)
-    codes, uniq = pd.factorize(s, sort=False)  # social texts repeat a lot: fold/match once each
-    folded = [fold(t) for t in uniq]
+
+def _detect_distinct(folded: list[str], r: dict) -> dict[str, np.ndarray]:
+    """{kind: hit per folded text} by the compiled rules `r`."""
     flags: dict[str, np.ndarray] = {}
     for kind in r["_order"]:
         sec = r[kind]
@@ -193,9 +188,82 @@ def detect(texts, rules=None) -> pd.DataFrame:
         for other in sec["not_if"]:
             hit &= ~flags[other]
         flags[kind] = hit
+    return flags
+
+
+def rules_fingerprint(rules=None) -> str:
+    """A short digest of the detection rules (patterns, exclusions, not_if): flags saved under
+    other rules are never reused."""
+    import hashlib
+
+    r = _rules(rules)
+    spec = [(k, [p.pattern for p in r[k]["include"]], [p.pattern for p in r[k]["exclude"]], r[k]["not_if"])
+            for k in KINDS]
+    return hashlib.sha1(repr(spec).encode("utf-8")).hexdigest()[:16]
+
+
+def _saved_flags(uniq: pd.Series, saved: pd.DataFrame | None, rules, month) -> tuple[np.ndarray, dict]:
+    """(which distinct texts `saved` has, {column: their flags}) for flags saved for `month`
+    under the same rules."""
+    found = np.zeros(len(uniq), bool)
+    if (saved is None or month is None or not len(saved)
+            or not {"text_hash", "month", "rules", *_FLAG_COLUMNS} <= set(saved.columns)):
+        return found, {}
+    same = saved[(saved["month"].astype(str) == str(pd.Period(month, "M")))
+                 & (saved["rules"] == rules_fingerprint(rules))]
+    if not len(same) or not len(uniq):
+        return found, {}
+    from workbench.concepts import _text_hash
+
+    same = same.drop_duplicates("text_hash")
+    pos = pd.Index(same["text_hash"].to_numpy()).get_indexer(_text_hash(uniq))
+    found = pos >= 0
+    return found, {c: same[c].to_numpy(bool)[pos[found]] for c in _FLAG_COLUMNS}
+
+
+def detect(texts, rules=None, saved: pd.DataFrame | None = None, month=None) -> pd.DataFrame:
+    """Flag questions, complaints and suggestions in French texts.
+
+    Returns a DataFrame aligned with `texts` (same index for a Series) with boolean columns
+    is_question, is_complaint, is_suggestion. `rules`: None (package rules), a path, or the
+    output of `load_rules` / a raw rules dict. `saved`/`month`: the flags an earlier notebook
+    of the month saved (`flags_table`, table FLAGS_TABLE), reused for the texts it has when
+    saved for `month` under the same rules; the other texts are matched here.
+    """
+    s = _texts(texts)
+    r = _rules(rules)
+    codes, uniq = pd.factorize(s, sort=False)  # social texts repeat a lot: fold/match once each
+    uniq = pd.Series(uniq, dtype=object)
     if len(s) == 0:
-        return pd.DataFrame({f"is_{k}": np.zeros(0, bool) for k in KINDS}, index=s.index)
-    return pd.DataFrame({f"is_{k}": flags[k][codes] for k in KINDS}, index=s.index)
+        return pd.DataFrame({c: np.zeros(0, bool) for c in _FLAG_COLUMNS}, index=s.index)
+    found, known = _saved_flags(uniq, saved, r, month)
+    todo = np.flatnonzero(~found)
+    fresh = _detect_distinct([fold(t) for t in uniq.to_numpy()[todo]], r)
+    out = {}
+    for k in KINDS:
+        col = np.zeros(len(uniq), bool)
+        col[todo] = fresh[k]
+        if found.any():
+            col[found] = known[f"is_{k}"]
+        out[f"is_{k}"] = col[codes]
+    return pd.DataFrame(out, index=s.index)
+
+
+def flags_table(texts, flags: pd.DataFrame, rules, month) -> pd.DataFrame:
+    """The flags `detect(texts, rules)` gave, one row per distinct text, to save (table
+    FLAGS_TABLE) for a later notebook of the month (`detect(saved=...)`): text_hash (a
+    changed text is not reused), is_question, is_complaint, is_suggestion, month, rules
+    (`rules_fingerprint`)."""
+    from workbench.concepts import _text_hash
+
+    s = _texts(texts)
+    if not s.index.equals(flags.index):
+        raise ValueError("flags_table: flags must be detect(texts)'s output (same index)")
+    first = ~s.duplicated().to_numpy()
+    out = pd.DataFrame({"text_hash": _text_hash(s[first]),
+                        **{c: flags[c].to_numpy(bool)[first] for c in _FLAG_COLUMNS}})
+    out = out.drop_duplicates("text_hash").reset_index(drop=True)
+    return out.assign(month=str(pd.Period(month, "M")), rules=rules_fingerprint(rules))
 
 
 def detection_scores(flags: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
