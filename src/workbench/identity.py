@@ -514,6 +514,12 @@ def _linker(crm: pd.DataFrame, social: pd.DataFrame, seed: int, linked_share: fl
     return Linker([left, right], model, log_level=logging.ERROR)
 
 
+# the columns of the scored pairs that link_identities reads, besides gamma_* / mw_* (levels,
+# Bayes factors)
+_PREDICTION_COLUMNS = ("unique_id_l", "unique_id_r", "source_dataset_l", "match_weight",
+                       "match_probability")
+
+
 def _train_and_predict(
     crm: pd.DataFrame, social: pd.DataFrame, seed: int, em: bool, linked_share: float,
     engine: str = "duckdb",
@@ -546,7 +552,15 @@ def _train_and_predict(
             log.warning("too few near-sure pairs for EM (< %d): using the fixed m probabilities",
                         MIN_EM_PAIRS)
         preds = linker.inference.predict(threshold_match_probability=0.01, warning_mode="never")
-        return preds.as_pandas_dataframe(), training
+        # only the columns link_identities reads come back to pandas (not the compared names,
+        # e-mails and blocking keys of both sides: a frame of texts per candidate pair)
+        names = [c.unquote().name for c in preds.columns]
+        keep = [n for n in names if n in _PREDICTION_COLUMNS or n.startswith(("gamma_", "mw_"))]
+        wanted = preds.query_sql(f"SELECT {', '.join(keep)} FROM {{this}}")
+        try:
+            return wanted.as_pandas_dataframe(), training
+        finally:
+            wanted.drop_table_from_database_and_remove_from_cache()
     finally:
         con.close()
 
