@@ -21,3 +21,19 @@ def test_is_in_equals_pandas_isin_for_text_ids_with_missing_values():
 def test_is_in_other_types_and_plain_collections():
     np.testing.assert_array_equal(frames.is_in(pd.Series([1, 2, 3]), [2, 3, 9]), [False, True, True])
     np.testing.assert_array_equal(frames.is_in(pd.Series(["a", "b"], dtype=object), {"b"}), [False, True])
+
+
+def test_dictionary_and_categorical_columns_give_the_answers_of_their_texts():
+    import pyarrow as pa
+
+    texts = ["P2", "P1", None, "P3", "P1", "P9", "P2"]
+    chunks = pa.chunked_array([pa.array(texts[:3]).dictionary_encode(),  # two chunks, two dictionaries
+                               pa.array(texts[3:]).dictionary_encode()])
+    plain = pd.Series(texts, dtype="str")
+    keys = pd.Index(["P3", "P1", "P7"])
+    for coded in (pd.Series(pd.arrays.ArrowExtensionArray(chunks)), plain.astype("category")):
+        np.testing.assert_array_equal(frames.is_in(coded, ["P1", "P9"]), frames.is_in(plain, ["P1", "P9"]))
+        np.testing.assert_array_equal(frames.positions(coded, keys), [-1, 1, -1, 0, 1, -1, -1])
+        mapped = frames.map_values(coded, pd.Series(["a", "b"], index=["P1", "P2"]))
+        assert mapped.tolist() == plain.map(pd.Series(["a", "b"], index=["P1", "P2"])).tolist()
+    assert frames.positions(plain.astype("category"), pd.Index(["P1", "P1"])) is None  # repeated keys

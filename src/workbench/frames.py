@@ -14,8 +14,31 @@ import pyarrow.compute as pc
 __all__ = ["is_in", "keys_are_unique", "map_values", "positions", "text_per_row"]
 
 
+def _coded(values):
+    """(codes with -1 for missing, distinct values as a Series) of a categorical or pyarrow
+    dictionary column, else None: such a column is looked up once per distinct value."""
+    if not isinstance(values, pd.Series):
+        return None
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), pd.Series(values.cat.categories)
+    if isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_dictionary(values.dtype.pyarrow_dtype):
+        chunked = values.array._pa_array
+        if chunked.num_chunks == 0:
+            return np.zeros(0, dtype=np.int32), pd.Series([], dtype="str")
+        if chunked.num_chunks > 1:
+            chunked = chunked.unify_dictionaries()
+        arr = chunked.combine_chunks() if chunked.num_chunks > 1 else chunked.chunk(0)
+        codes = pc.fill_null(arr.indices.cast(pa.int32()), -1).to_numpy(zero_copy_only=False)
+        return codes, pd.Series(pd.arrays.ArrowExtensionArray(arr.dictionary))
+    return None
+
+
 def is_in(values: pd.Series, ref) -> np.ndarray:
     """`values.isin(ref)` as a numpy bool mask (missing values are never in `ref`)."""
+    coded = _coded(values)
+    if coded is not None:
+        codes, distinct = coded
+        return np.r_[is_in(distinct, ref), False][codes]
     ref = ref if isinstance(ref, pd.Series) else pd.Series(list(ref), dtype=object)
     try:
         a, r = pa.array(values, from_pandas=True), pa.array(ref, from_pandas=True)
@@ -40,6 +63,11 @@ def positions(values, keys) -> np.ndarray | None:
     """Position of each value in `keys` (-1 when absent), i.e. `pd.Index(keys).get_indexer(values)`,
     through pyarrow's hash table (pandas hashes a Python object per text id: seconds per
     million). None when the keys repeat or pyarrow cannot compare them (use pandas then)."""
+    coded = _coded(values)
+    if coded is not None:
+        codes, distinct = coded
+        per_value = positions(distinct, keys)
+        return None if per_value is None else np.r_[per_value, -1][codes]
     try:
         k = _text_array(keys)
         if pc.count_distinct(k, mode="all").as_py() != len(k):

@@ -82,6 +82,32 @@ def customer_stages(touchpoints: pd.DataFrame, transactions: pd.DataFrame, month
     `active_touches` (in the month) and the five nested stage flags (rules in the module
     docstring). `base`: customer ids (any iterable); None: customers seen in the 12 months up
     to the end of `month`."""
+    _check_inputs(touchpoints, transactions, min_active_touches, loyalty_months)
+    month = pd.Period(month, freq="M")
+    t_ns = _ns(touchpoints["timestamp"])
+    p_ns = _ns(transactions["timestamp"])
+    if base is None:
+        _, hi = _month_bounds(month)
+        year_lo, _ = _month_bounds(month - 11)
+        seen_t = touchpoints["customer_key"][(t_ns >= year_lo) & (t_ns < hi)]
+        seen_p = transactions["customer_id"][(p_ns >= year_lo) & (p_ns < hi)]
+        base_ids = pd.Index(pd.concat([seen_t.dropna().astype("str"),
+                                       seen_p.dropna().astype("str")]).unique()).sort_values()
+    else:
+        base_ids = _base_ids(base)
+    ch, ch_cats = _sorted_codes(touchpoints["channel"])
+    flags = _stage_flags(_positions(touchpoints["customer_key"], base_ids), t_ns, ch, ch_cats,
+                         _positions(transactions["customer_id"], base_ids), p_ns, len(base_ids),
+                         month, min_active_touches, loyalty_months)
+    entry, awareness = flags.pop("entry"), flags["awareness"]
+    entry_names = np.asarray(list(ch_cats.astype("str")) + [NOT_AWARE], dtype=object)
+    entry_channel = entry_names[np.where(entry >= 0, entry, len(ch_cats))]
+    entry_channel[awareness & (entry < 0)] = DIRECT  # only purchases in the month
+    return pd.DataFrame({"customer_id": np.asarray(base_ids, dtype=object),
+                         "entry_channel": entry_channel, **flags})
+
+
+def _check_inputs(touchpoints, transactions, min_active_touches: int, loyalty_months: int) -> None:
     if "customer_key" not in touchpoints.columns:
         raise ValueError("touchpoints must be stitched first: use journey.stitch_visitors(touchpoints)")
     _require(touchpoints, "touchpoints", ["customer_key", "timestamp", "channel"])
@@ -90,28 +116,25 @@ def customer_stages(touchpoints: pd.DataFrame, transactions: pd.DataFrame, month
         raise ValueError(f"min_active_touches must be >= 1, got {min_active_touches}")
     if loyalty_months < 1:
         raise ValueError(f"loyalty_months must be >= 1, got {loyalty_months}")
-    month = pd.Period(month, freq="M")
-    lo, hi = _month_bounds(month)
-    t_ns = _ns(touchpoints["timestamp"])
-    p_ns = _ns(transactions["timestamp"])
-    if base is None:
-        year_lo, _ = _month_bounds(month - 11)
-        seen_t = touchpoints["customer_key"][(t_ns >= year_lo) & (t_ns < hi)]
-        seen_p = transactions["customer_id"][(p_ns >= year_lo) & (p_ns < hi)]
-        base_ids = pd.Index(pd.concat([seen_t.dropna().astype("str"),
-                                       seen_p.dropna().astype("str")]).unique())
-    else:
-        base_ids = pd.Index(pd.Series(list(base) if not isinstance(base, pd.Series) else base)
-                            .dropna().astype("str").unique())
-    base_ids = base_ids.sort_values()
-    n = len(base_ids)
 
-    # touchpoints of the month, on codes of the base
+
+def _base_ids(base) -> pd.Index:
+    """The customer ids of a given base: texts, distinct, sorted."""
+    return pd.Index(pd.Series(list(base) if not isinstance(base, pd.Series) else base)
+                    .dropna().astype("str").unique()).sort_values()
+
+
+def _stage_flags(t_cust: np.ndarray, t_ns: np.ndarray, ch: np.ndarray, ch_cats, p_cust: np.ndarray,
+                 p_ns: np.ndarray, n: int, month: pd.Period, min_active_touches: int,
+                 loyalty_months: int) -> dict:
+    """The stage rules (module docstring) on integer codes: touchpoints (customer position in
+    the base, -1 outside it; time in ns; channel code among `ch_cats`) and purchases (customer
+    position, time) of the whole log, for the `n` customers of the base in `month`. Returns
+    `entry` (channel code of the first touch other than a purchase, -1 when none), `touches`,
+    `active_touches` and the five stage flags, one value per customer of the base."""
+    lo, hi = _month_bounds(month)
     in_month = (t_ns >= lo) & (t_ns < hi)
-    tm = touchpoints.loc[in_month, ["customer_key", "channel"]]
-    cust = _positions(tm["customer_key"], base_ids)
-    ch, ch_cats = _sorted_codes(tm["channel"])
-    ts = t_ns[in_month]
+    cust, ch, ts = t_cust[in_month], ch[in_month], t_ns[in_month]
     keep = cust >= 0
     cust, ch, ts = cust[keep], ch[keep], ts[keep]
     touches = np.bincount(cust, minlength=n)
@@ -130,8 +153,7 @@ def customer_stages(touchpoints: pd.DataFrame, transactions: pd.DataFrame, month
     bought = np.zeros((loyalty_months + 1, n), dtype=bool)  # row 0: the month, k: k months before
     for k in range(loyalty_months + 1):
         m_lo, m_hi = _month_bounds(month - k)
-        sel = (p_ns >= m_lo) & (p_ns < m_hi)
-        pos = _positions(transactions["customer_id"][sel], base_ids)
+        pos = p_cust[(p_ns >= m_lo) & (p_ns < m_hi)]
         bought[k, pos[pos >= 0]] = True
 
     awareness = touches > 0
@@ -139,20 +161,10 @@ def customer_stages(touchpoints: pd.DataFrame, transactions: pd.DataFrame, month
     conversion = consideration & bought[0]
     loyalty = conversion & bought[1:].any(axis=0)
     retention = loyalty & bought[1:].all(axis=0)
-    entry_names = np.asarray(list(ch_cats.astype("str")) + [NOT_AWARE], dtype=object)
-    entry_channel = entry_names[np.where(entry >= 0, entry, len(ch_cats))]
-    entry_channel[awareness & (entry < 0)] = DIRECT  # only purchases in the month
-    return pd.DataFrame({
-        "customer_id": np.asarray(base_ids, dtype=object),
-        "entry_channel": entry_channel,
-        "touches": touches.astype(np.int64),
-        "active_touches": active_touches.astype(np.int64),
-        "awareness": awareness,
-        "consideration": consideration,
-        "conversion": conversion,
-        "loyalty": loyalty,
-        "retention": retention,
-    })
+    return {"entry": entry, "touches": touches.astype(np.int64),
+            "active_touches": active_touches.astype(np.int64), "awareness": awareness,
+            "consideration": consideration, "conversion": conversion, "loyalty": loyalty,
+            "retention": retention}
 
 
 def _rows(stages: pd.DataFrame, group: str) -> list[dict]:
@@ -218,11 +230,23 @@ def funnel_by_month(touchpoints: pd.DataFrame, transactions: pd.DataFrame, month
     months = pd.PeriodIndex(months, freq="M")
     rows = []
     first = transactions["timestamp"].min().to_period("M") if len(transactions) else None
+    _check_inputs(touchpoints, transactions, min_active_touches, loyalty_months)
+    coded = None
+    if base is not None:  # the same base every month: the log on its codes, found once
+        base_ids = _base_ids(base)
+        ch, ch_cats = _sorted_codes(touchpoints["channel"])
+        coded = (_positions(touchpoints["customer_key"], base_ids), _ns(touchpoints["timestamp"]),
+                 ch, ch_cats, _positions(transactions["customer_id"], base_ids),
+                 _ns(transactions["timestamp"]), len(base_ids))
     for m in months:
-        st = customer_stages(touchpoints, transactions, m, base=base,
-                             min_active_touches=min_active_touches, loyalty_months=loyalty_months)
+        if coded is None:
+            st = customer_stages(touchpoints, transactions, m, base=base,
+                                 min_active_touches=min_active_touches,
+                                 loyalty_months=loyalty_months)
+        else:
+            st = _stage_flags(*coded, m, min_active_touches, loyalty_months)
         look_back = loyalty_months if base is not None else max(loyalty_months, 11)
-        rows.append({"month": str(m), "base": len(st),
+        rows.append({"month": str(m), "base": len(st["awareness"]),
                      **{s: int(st[s].sum()) for s in STAGES},
                      "history_complete": first is not None and m - look_back >= first})
     return pd.DataFrame(rows)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench import frames
+
 DIMENSIONS = ("touchpoints", "trend", "influencers", "audience", "interactions")
 
 
@@ -73,7 +75,7 @@ def influencers(mentions: pd.DataFrame, interactions: pd.DataFrame, brand: str, 
     author = pd.Series(m["account_id"].astype(str).to_numpy(), index=m["mention_id"].astype(str).to_numpy())
     author = author[~author.index.duplicated()]
     it = pd.DataFrame({"month": _months(interactions["timestamp"]),
-                       "author": interactions["post_id"].astype(str).map(author)})
+                       "author": frames.map_values(interactions["post_id"], author)})
     it = it[it["author"].notna() & it["month"].isin(months)]
     counts = it.groupby(["month", "author"]).size().rename("n").reset_index()
     rows = {}
@@ -119,13 +121,13 @@ def brand_interactions(interactions: pd.DataFrame, brand_posts: pd.DataFrame, me
                        brand: str, months: pd.PeriodIndex) -> pd.DataFrame:
     """Interactions per month on what is said by and about the brand: its own posts
     (`on_posts`) and people's mentions of it (`on_mentions`), and their sum (`interactions`)."""
-    own = pd.Index(brand_posts.loc[brand_posts["brand"].astype(str) == brand, "post_id"].astype(str))
-    about = pd.Index(mentions.loc[mentions["brand"].astype(str) == brand, "mention_id"].astype(str))
-    post = interactions["post_id"].astype(str)
+    own = brand_posts.loc[brand_posts["brand"].astype(str) == brand, "post_id"].astype(str)
+    about = mentions.loc[mentions["brand"].astype(str) == brand, "mention_id"].astype(str)
+    post = interactions["post_id"]  # (a dictionary column is looked up once per distinct post)
     month = _months(interactions["timestamp"])
     out = pd.DataFrame({
-        "on_posts": month[post.isin(own).to_numpy()].value_counts(),
-        "on_mentions": month[post.isin(about).to_numpy()].value_counts(),
+        "on_posts": month[frames.is_in(post, own)].value_counts(),
+        "on_mentions": month[frames.is_in(post, about)].value_counts(),
     }).reindex(months).fillna(0).astype(int)
     out["interactions"] = out["on_posts"] + out["on_mentions"]
     return out
