@@ -101,6 +101,35 @@ def test_journeys_cut_as_documented(log):
     assert len(touches) == (tp["channel"] != "purchase").sum()
 
 
+def test_stitched_log_gives_the_journeys_of_the_raw_log(log):
+    tp, tx = log
+    stitched, _ = journey.stitch_visitors(tp)
+    t_raw, j_raw, s_raw = journey.build_journeys(tp, tx, window_days=7)
+    t_st, j_st, s_st = journey.build_journeys(stitched, tx, window_days=7)
+    for raw, st in ((t_raw, t_st), (j_raw, j_st)):
+        assert raw.astype(str).equals(st.astype(str))
+    assert s_raw.equals(s_st)
+    # text ids (no dictionary columns) and a reordered log: the same journeys
+    plain = stitched.astype({"person_id": object, "customer_key": object}).iloc[::-1]
+    _, j_plain, _ = journey.build_journeys(plain.reset_index(drop=True), tx, window_days=7)
+    key = ["person_id", "start"]
+    assert (j_plain.sort_values(key)[["person_id", "path", "converted"]].astype(str).to_numpy()
+            == j_st.sort_values(key)[["person_id", "path", "converted"]].astype(str).to_numpy()).all()
+
+
+def test_stitched_log_needs_one_customer_per_person(log):
+    tp, tx = log
+    stitched, _ = journey.stitch_visitors(tp)
+    broken = stitched.astype({"person_id": object, "customer_key": object})
+    broken.loc[broken["person_id"] == "C2", "customer_key"] = ["C2", "C2", "C9", "C2"]
+    with pytest.raises(ValueError, match=r"person_id with several customer_key values \['C2'\]"):
+        journey.build_journeys(broken, tx, window_days=7)
+    broken = stitched.astype({"person_id": object})
+    broken.loc[0, "person_id"] = None
+    with pytest.raises(ValueError, match="person_id is missing in 1 row"):
+        journey.build_journeys(broken, tx, window_days=7)
+
+
 def test_window_changes_the_cut(log):
     tp, tx = log
     _, journeys, _ = journey.build_journeys(tp, tx, window_days=14)

@@ -242,6 +242,35 @@ def _stitch_table(counts, n: int) -> pd.DataFrame:
     return stats
 
 
+def _person_numbers(ses, touchpoints: pd.DataFrame) -> np.ndarray:
+    """Each row's person number in a stitched log (`person_id`, `customer_key`), numbered by
+    the event layer's persons step (`events.number_persons`) run on each person once, not on
+    every row. A row without person_id, or a person_id with two customer_keys, is an error."""
+    code, ids = _sorted_codes(touchpoints["person_id"])
+    cust, cust_ids = _sorted_codes(touchpoints["customer_key"])
+    if (code < 0).any():
+        raise ValueError(f"touchpoints: person_id is missing in {int((code < 0).sum())} row(s) "
+                         "of the stitched log")
+    customer_of = np.full(len(ids), -2, dtype=np.int64)  # -2: person without rows
+    customer_of[code] = cust
+    mixed = customer_of[code] != cust
+    if mixed.any():
+        shown = _arrow_text(ids).take(pa.array(np.unique(code[mixed])[:5])).to_pylist()
+        raise ValueError(f"touchpoints: person_id with several customer_key values {shown}")
+    used = np.flatnonzero(customer_of > -2)
+    person_ids = _arrow_text(ids).take(pa.array(used)).cast(pa.string())
+    customers = _arrow_text(cust_ids).cast(pa.string()).take(
+        pa.array(customer_of[used], mask=customer_of[used] < 0))
+    ses.register_frame("person_pairs", pa.table({"person_id": person_ids, "customer_key": customers})
+                       .to_pandas(types_mapper=pd.ArrowDtype))
+    persons = events.number_persons(ses, "person_pairs")
+    number = np.full(len(ids), -1, dtype=np.int64)
+    number[used] = _positions(pd.Series(pd.arrays.ArrowExtensionArray(person_ids)),
+                              persons.column("person_id").combine_chunks())
+    small = np.int32 if len(used) < 2**31 else np.int64
+    return number[code].astype(small)
+
+
 def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
                    window_days: float = 7.0, with_paths: bool = True
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -265,19 +294,24 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
         raise ValueError(f"window_days must be > 0, got {window_days}")
     _require(transactions, "transactions", ["transaction_id", "channel", "amount", "timestamp"])
     stitched = all(c in touchpoints.columns for c in STITCH_COLUMNS)
-    if stitched:
-        id_cols = ["person_id", "customer_key"]
-    else:
+    if not stitched:
         _require(touchpoints, "touchpoints", ["visitor_id", "customer_id", "timestamp", "channel"])
         _check_visitors(touchpoints)
-        id_cols = ["visitor_id", "customer_id"]
     tx_codes, tx_values = _sorted_codes(transactions["transaction_id"])
     per_value = np.bincount(tx_codes[tx_codes >= 0], minlength=len(tx_values))
     if (per_value > 1).any():
         dup = tx_values[np.flatnonzero(per_value > 1)[:5]].tolist()
         raise ValueError(f"transactions: duplicate transaction_id {dup}")
     with open_session() as ses:
-        ses.register_frame("touchpoints", touchpoints, id_cols + ["timestamp", "channel"])
+        if stitched:  # numbered by person first: the journey steps read no text id per row
+            person_no = _person_numbers(ses, touchpoints)
+            ses.register_frame("touchpoints", pd.DataFrame(
+                {"person_no": person_no, "timestamp": touchpoints["timestamp"],
+                 "channel": touchpoints["channel"]}, copy=False))
+            del person_no
+        else:
+            ses.register_frame("touchpoints", touchpoints,
+                               ["visitor_id", "customer_id", "timestamp", "channel"])
         t_arrow, j_arrow, persons = events.journey_tables(ses, window_days, stitched)
         if stitched:
             stitch = _stitch_stats(touchpoints)

@@ -258,31 +258,42 @@ def store_research(ses, *, window_days: float = 7, research_channels=RESEARCH_CH
                      "days_since_research FROM store_research")
 
 
+def number_persons(ses, people: str) -> pa.Table:
+    """The persons step over relation `people` of `ses` (rows with person_id, customer_key:
+    e.g. each person of a stitched log once): (person_id, customer_key) in person number order
+    (row i = person i, ids sorted). The step stays in `ses` for `journey_tables`."""
+    ses.create("persons", step("persons", people=people))
+    return _persons(ses)
+
+
 def journey_tables(ses, window_days: float, stitched: bool):
-    """Steps of the journeys over `touchpoints` of `ses` (raw, or already stitched with
-    person_id / customer_key when `stitched`). Returns (touches, journeys, persons) as Arrow
-    tables: touches (`_row`: the touchpoint's row) in journey order (see `touch_places`),
-    journeys (journey_id, person_no, start, end, n_touches, converted, conversion_time,
-    purchase_row) by journey_id, persons (person_id, customer_key) in person_no order (row i =
-    person i, ids sorted). Persons and rows are named by number, not by text: a log of tens of
-    millions of touches comes back without a text per row (the caller takes a row's channel,
-    platform or transaction from its own table by `_row`)."""
+    """Steps of the journeys over `touchpoints` of `ses`: raw, or, when `stitched`, already
+    stitched and numbered by person (`person_no` of the persons step, made by
+    `number_persons`, with timestamp and channel). Returns (touches, journeys, persons) as
+    Arrow tables: touches (`_row`: the touchpoint's row) in journey order (see
+    `touch_places`), journeys (journey_id, person_no, start, end, n_touches, converted,
+    conversion_time, purchase_row) by journey_id, persons (person_id, customer_key) in
+    person_no order (row i = person i, ids sorted). Persons and rows are named by number, not
+    by text: a log of tens of millions of touches comes back without a text per row (the
+    caller takes a row's channel, platform or transaction from its own table by `_row`)."""
     # the rules compare whole microseconds: d > w exactly when d > floor(w)
     window_us = str(math.floor(float(window_days) * 86400e6))
-    if stitched:
-        ses.create("people", 'SELECT CAST(person_id AS VARCHAR) AS person_id, '
-                             'CAST(customer_key AS VARCHAR) AS customer_key, "timestamp", '
-                             "CAST(channel AS VARCHAR) AS channel, _row "
-                             "FROM touchpoints", materialize=False)
+    purchase = sql_text(PURCHASE)
+    if stitched:  # the log is the timeline already (see person_timeline)
+        ses.create("person_timeline", 'SELECT person_no, _row, "timestamp", '
+                                      f"CAST(channel AS VARCHAR) = {purchase} AS is_purchase "
+                                      "FROM touchpoints", materialize=False)
     else:
         ses.create("all_touchpoints", step("all_touchpoints"), materialize=False)
         ses.create("device_links", step("device_links", touchpoints="all_touchpoints"))
         ses.create("stitched_touchpoints", step("stitched_touchpoints",
                                                 touchpoints="all_touchpoints"))
         ses.create("people", step("people"), materialize=False)
-    ses.create("persons", step("persons", people="people"))
-    ses.create("journey_sessions", step("journey_sessions", people="people",
-                                        purchase=sql_text(PURCHASE), window_us=window_us))
+        ses.create("persons", step("persons", people="people"))
+        ses.create("person_timeline", step("person_timeline", people="people", purchase=purchase),
+                   materialize=False)
+    ses.create("journey_sessions", step("journey_sessions", timeline="person_timeline",
+                                        window_us=window_us))
     ses.create("journey_touches", step("journey_touches", window_us=window_us))
     # the sessions are no longer read: an empty view in their place frees the table's memory
     # before the outputs are fetched (the largest moment of a large log)

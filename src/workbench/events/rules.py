@@ -219,20 +219,23 @@ SELECT person_id, customer_key, row_number() OVER (ORDER BY person_id) - 1 AS pe
 FROM (SELECT person_id, min(customer_key) AS customer_key FROM {people} GROUP BY person_id)
 """)
 
+_step("person_timeline", """
+-- Each touchpoint as the journey rules read it: its person's number (see persons), its row,
+-- time and whether it is a purchase.
+SELECT p.person_no, t._row, t."timestamp", t.channel = {purchase} AS is_purchase
+FROM {people} AS t
+JOIN persons AS p ON t.person_id = p.person_id
+""")
+
 _step("journey_sessions", """
 -- Sessions: per person in time order (a purchase after the touches of the same instant), a new
 -- session starts after a purchase or after more than the journey window without activity.
--- Only what the journey rules read is carried: the person's number, the row, time, purchase.
-WITH timeline AS (
-    SELECT p.person_no, t._row, t."timestamp", t.channel = {purchase} AS is_purchase
-    FROM {people} AS t
-    JOIN persons AS p ON t.person_id = p.person_id
-),
-ordered AS (  -- one sort per person, shared by the three functions
+-- `timeline`: person_timeline (or a log already numbered by person the same way).
+WITH ordered AS (  -- one sort per person, shared by the three functions
     SELECT *, lag("timestamp") OVER person_time AS previous_time,
               lag(is_purchase) OVER person_time AS after_purchase,
               row_number() OVER person_time AS person_row
-    FROM timeline
+    FROM {timeline}
     WINDOW person_time AS (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row)
 ),
 starts AS (
@@ -251,36 +254,28 @@ FROM starts
 _step("journey_touches", """
 -- Journeys: a session ending in a purchase converts; its touches more than the journey window
 -- before the purchase form a journey of their own (first), the others lead to the purchase.
--- Journeys are numbered by person (in id order), then time; `position` is the row's rank in
--- its journey (0 = first).
+-- A journey is thus a session, or one of its two parts. Journeys are numbered by person (in
+-- id order), then time; `position` is the row's rank in its journey (0 = first).
 WITH conversions AS (  -- the purchase that ends each converted session (its last row)
     SELECT person_no, session, "timestamp" AS conversion_time
     FROM journey_sessions
     WHERE is_purchase
 ),
-split AS (  -- too early: a touch more than the window before its session's purchase
-    SELECT s.*,
+parts AS (  -- too early: a touch more than the window before its session's purchase
+    SELECT s.person_no, s._row, s."timestamp", s.is_purchase, s.session, s.person_row,
            coalesce(NOT s.is_purchase
                     AND date_diff('microsecond', s."timestamp", c.conversion_time) > {window_us},
-                    false) AS too_early,
-           coalesce(NOT s.session_start  -- (then the previous row is a touch of the session)
-                    AND date_diff('microsecond', s.previous_time, c.conversion_time)
-                        > {window_us}, false) AS after_too_early
+                    false) AS too_early
     FROM journey_sessions AS s
     LEFT JOIN conversions AS c ON s.person_no = c.person_no AND s.session = c.session
 ),
-starts AS (  -- a journey starts with a session, or at its first touch that is not too early
-    SELECT *, session_start OR (after_too_early AND NOT too_early) AS journey_start
-    FROM split
-),
-numbered AS (  -- the same order per person as journey_sessions
+numbered AS (  -- the touches too early come first in their session (time order), so the
+               -- person's journeys in time order are its (session, too early first) groups
     SELECT person_no, _row, "timestamp", is_purchase,
-           count(CASE WHEN journey_start THEN 1 END) OVER person_time AS person_journey,
-           person_row - max(CASE WHEN journey_start THEN person_row END) OVER person_time
-               AS position
-    FROM starts
-    WINDOW person_time AS (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+           dense_rank() OVER person_parts AS person_journey,
+           person_row - rank() OVER person_parts AS position
+    FROM parts
+    WINDOW person_parts AS (PARTITION BY person_no ORDER BY session, too_early DESC)
 ),
 people_before AS (  -- journeys of the persons before each person (one row per person)
     SELECT person_no,
