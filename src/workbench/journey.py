@@ -208,7 +208,7 @@ def stitch_visitors(touchpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     _check_visitors(touchpoints)
     with open_session() as ses:
         ses.register_frame("touchpoints", touchpoints, ["visitor_id", "customer_id"])
-        rows, persons, _counts = events.stitch_persons(ses)
+        rows, persons, _ = events.stitch_persons(ses, counts=False)  # (counted below)
     tp = touchpoints.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
     person_id, customer_key = _Persons(persons).columns(rows.column("person_no"))
     tp["customer_key"] = customer_key

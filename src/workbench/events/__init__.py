@@ -200,11 +200,12 @@ def stitch(ses) -> tuple[pa.Table, dict]:
                      "person_id": persons.column("person_id").take(no)}), counts
 
 
-def stitch_persons(ses) -> tuple[pa.Table, pa.Table, dict]:
+def stitch_persons(ses, counts: bool = True) -> tuple[pa.Table, pa.Table, dict | None]:
     """`stitch` with the persons by number: (one row per touchpoint in row order: `person_no`,
     `stitched`, `shared_device`; the persons (person_id, customer_key) in person_no order, as
-    `journey_tables` gives them; counts). A row's customer_key is its person's: tens of
-    millions of rows come back as numbers, not texts."""
+    `journey_tables` gives them; counts, None when not `counts`: one more pass over the log).
+    A row's customer_key is its person's: tens of millions of rows come back as numbers, not
+    texts."""
     ses.create("window_touchpoints",
                "SELECT CAST(visitor_id AS VARCHAR) AS visitor_id, "
                "CAST(customer_id AS VARCHAR) AS customer_id, _row FROM touchpoints",
@@ -219,7 +220,7 @@ def stitch_persons(ses) -> tuple[pa.Table, pa.Table, dict]:
     rows = ses.arrow("SELECT t._row, CAST(p.person_no AS INTEGER) AS person_no, t.stitched, "
                      "t.shared_device "
                      "FROM people AS t JOIN persons AS p ON t.person_id = p.person_id")
-    counts = stitch_counts(ses)
+    counts = stitch_counts(ses) if counts else None
     # (an ORDER BY is not kept by every engine's parallel export: each row put in its place)
     at = rows.column("_row").to_numpy()
     placed = {}
