@@ -75,13 +75,19 @@ GROUP BY visitor_id
 """)
 
 _step("stitched_touchpoints", """
--- Stitching: an anonymous touchpoint takes the customer of its device (device_links).
+-- Stitching: an anonymous touchpoint takes the customer of its device (device_links); an
+-- identified one keeps its customer (only the anonymous ones are looked up).
+SELECT t.*, t.customer_id AS customer_key, false AS stitched, false AS shared_device
+FROM {touchpoints} AS t
+WHERE t.customer_id IS NOT NULL
+UNION ALL
 SELECT t.*,
-       coalesce(t.customer_id, d.linked_customer) AS customer_key,
-       t.customer_id IS NULL AND d.linked_customer IS NOT NULL AS stitched,
-       t.customer_id IS NULL AND coalesce(d.shared_device, false) AS shared_device
+       d.linked_customer AS customer_key,
+       d.linked_customer IS NOT NULL AS stitched,
+       coalesce(d.shared_device, false) AS shared_device
 FROM {touchpoints} AS t
 LEFT JOIN device_links AS d ON t.visitor_id = d.visitor_id
+WHERE t.customer_id IS NULL
 """)
 
 _step("stitch_counts", """
