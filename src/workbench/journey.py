@@ -125,7 +125,8 @@ def _categorical(codes: np.ndarray, categories: pd.Index, drop_unused: bool = Fa
     if drop_unused and len(categories):
         used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
         if not used.all():
-            remap = np.full(len(categories) + 1, -1, dtype=np.int64)
+            remap = np.full(len(categories) + 1, -1,
+                            dtype=np.int8 if len(categories) < 127 else np.int64)
             remap[np.flatnonzero(used)] = np.arange(int(used.sum()))
             codes, categories = remap[codes], categories[used]
     return pd.Categorical.from_codes(codes, categories=categories, validate=False)
@@ -337,54 +338,66 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     touch_journey, position = events.touch_places(j_arrow)
     person_no = j_arrow.column("person_no").to_numpy().astype(j_dtype)
     journeys = pd.DataFrame(index=pd.RangeIndex(n_j))
-    journeys["journey_id"] = j_arrow.column("journey_id").to_numpy().astype(j_dtype)
+    journeys["journey_id"] = _column(j_arrow.column("journey_id").to_numpy().astype(j_dtype))
     journeys["person_id"], journeys["customer_id"] = persons.columns(person_no)
-    journeys["anonymous"] = journeys["customer_id"].isna().to_numpy()
-    journeys["start"] = _timestamps(j_arrow.column("start"))
-    journeys["end"] = _timestamps(j_arrow.column("end"))
-    journeys["n_touches"] = j_arrow.column("n_touches").to_numpy().astype(np.int32)
+    journeys["anonymous"] = _column(journeys["customer_id"].isna().to_numpy())
+    journeys["start"] = _column(_timestamps(j_arrow.column("start")))
+    journeys["end"] = _column(_timestamps(j_arrow.column("end")))
+    journeys["n_touches"] = _column(j_arrow.column("n_touches").to_numpy().astype(np.int32))
     converted = j_arrow.column("converted").to_numpy(zero_copy_only=False).astype(bool)
-    journeys["converted"] = converted
-    journeys["conversion_time"] = _timestamps(j_arrow.column("conversion_time"))
+    journeys["converted"] = _column(converted)
+    journeys["conversion_time"] = _column(_timestamps(j_arrow.column("conversion_time")))
     purchase_row = pc.fill_null(j_arrow.column("purchase_row"), -1).to_numpy().astype(np.int64)
     del j_arrow
+    pa.default_memory_pool().release_unused()  # (pyarrow's allocator keeps freed blocks otherwise)
     rows = t_arrow.column("_row").to_numpy()
     del t_arrow
     touches = pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    touches["journey_id"] = touch_journey.astype(j_dtype, copy=False)
+    touches["journey_id"] = _column(touch_journey.astype(j_dtype, copy=False))
     touches["person_id"], touches["customer_key"] = persons.columns(person_no[touch_journey])
-    touches["timestamp"] = _ns(touchpoints["timestamp"])[rows].view("datetime64[ns]")
-    touches["channel"] = _categorical(channel.codes[rows], channel.categories, drop_unused=True)
-    touches["platform"] = _categorical(platform.codes[rows], platform.categories)
-    touches["position"] = position
+    touches["timestamp"] = _column(_ns(touchpoints["timestamp"])[rows].view("datetime64[ns]"))
+    touches["channel"] = _column(_categorical(channel.codes[rows], channel.categories,
+                                              drop_unused=True))
+    touches["platform"] = _column(_categorical(platform.codes[rows], platform.categories))
+    touches["position"] = _column(position)
     del rows, touch_journey, position, person_no
-    # the purchase's transaction id: that of its touchpoint row
-    tp_tx_codes, j_values = (_sorted_codes(touchpoints["transaction_id"])
-                             if "transaction_id" in touchpoints.columns
-                             else (np.full(len(touchpoints), -1), pd.Index([], dtype="str")))
-    j_code = np.where(purchase_row >= 0, tp_tx_codes[np.maximum(purchase_row, 0)], -1)
+    # the purchase's transaction id: that of its touchpoint row; then the transaction's sales
+    # channel and value (only the journeys ending in a purchase row are looked up)
+    bought = np.flatnonzero(purchase_row >= 0)
+    if "transaction_id" in touchpoints.columns:
+        codes, j_values = _sorted_codes(touchpoints["transaction_id"].iloc[purchase_row[bought]])
+    else:
+        codes, j_values = np.full(len(bought), -1), pd.Index([], dtype="str")
+    del purchase_row
+    j_code = np.full(n_j, -1, dtype=np.int64)
+    j_code[bought] = codes
     journeys["transaction_id"] = _id_column(j_code, j_values)
-    # the purchases' transactions: sales channel and value
+    del j_code
     row_of_value = np.full(len(tx_values) + 1, -1, dtype=np.int64)
     row_of_value[tx_codes[tx_codes >= 0]] = np.flatnonzero(tx_codes >= 0)
     per_value = np.r_[_positions(pd.Series(j_values, dtype="str"), tx_values), -1]
-    pos = per_value[j_code]  # (-1 indexes the trailing "absent")
-    j_row = np.where(pos >= 0, row_of_value[np.maximum(pos, 0)], -1)
-    found = j_row >= 0
+    pos = per_value[codes]  # (-1 indexes the trailing "absent")
+    row = np.where(pos >= 0, row_of_value[np.maximum(pos, 0)], -1)  # transaction row per purchase
+    del codes, j_values, row_of_value, per_value, pos, tx_codes, tx_values
+    bought, row = bought[row >= 0], row[row >= 0]  # the purchases found among the transactions
     s_codes, s_cats = _sorted_codes(transactions["channel"])
-    amount = transactions["amount"].to_numpy(dtype=float)
-    journeys["sales_channel"] = _categorical(np.where(found, s_codes[np.maximum(j_row, 0)], -1),
-                                             s_cats)
-    journeys["conversion_value"] = np.where(found, amount[np.maximum(j_row, 0)], 0.0)
-    journeys["days_to_conversion"] = (
-        journeys["conversion_time"] - journeys["start"]
-    ).dt.total_seconds() / 86400.0
+    sales = np.full(n_j, -1, dtype=np.int64)
+    sales[bought] = s_codes[row]
+    journeys["sales_channel"] = _column(_categorical(sales, s_cats))
+    value = np.zeros(n_j)
+    value[bought] = transactions["amount"].to_numpy(dtype=float)[row]
+    journeys["conversion_value"] = _column(value)
+    found = np.zeros(n_j, dtype=bool)
+    found[bought] = True
     unmatched = int((converted & ~found).sum())
     matched = np.zeros(len(transactions), dtype=bool)
-    matched[j_row[found]] = True
+    matched[row] = True
+    del sales, value, found, s_codes, bought, row
     # the event layer's outputs are gone: hand their memory back (the next cells of a large
     # month need it; pyarrow's allocator keeps freed blocks otherwise)
     pa.default_memory_pool().release_unused()
+    journeys["days_to_conversion"] = _column(_days_between(journeys["start"],
+                                                           journeys["conversion_time"]))
     if with_paths:
         journeys = add_paths(journeys, touches)
     stats = pd.concat(
@@ -416,6 +429,23 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
         ignore_index=True,
     )
     return touches, journeys, stats
+
+
+def _column(values) -> pd.Series:
+    """`values` (an array of the frame's length) as a column to set without a copy (pandas
+    copies an array set as a column: a large log's columns would be held twice)."""
+    return pd.Series(values, copy=False)
+
+
+def _days_between(start: pd.Series, end: pd.Series) -> np.ndarray:
+    """Days from `start` to `end` (NaN where either is missing), as
+    `(end - start).dt.total_seconds() / 86400` gives them, computed on the rows with both
+    (converted journeys) only: no temporary columns of every journey."""
+    days = np.full(len(start), np.nan)
+    both = start.notna().to_numpy() & end.notna().to_numpy()
+    delta = pd.Series(end.to_numpy()[both] - start.to_numpy()[both])
+    days[both] = delta.dt.total_seconds().to_numpy() / 86400.0
+    return days
 
 
 def _timestamps(values) -> np.ndarray:

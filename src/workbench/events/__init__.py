@@ -295,6 +295,7 @@ def journey_tables(ses, window_days: float, stitched: bool):
                    materialize=False)
     ses.create("journey_sessions", step("journey_sessions", timeline="person_timeline",
                                         window_us=window_us))
+    ses.drop_frame("touchpoints")  # read by no later step: its copy is freed
     ses.create("journey_touches", step("journey_touches", window_us=window_us))
     # the sessions are no longer read: an empty view in their place frees the table's memory
     # before the outputs are fetched (the largest moment of a large log)
@@ -306,10 +307,13 @@ def journey_tables(ses, window_days: float, stitched: bool):
     order[journeys.column("journey_id").to_numpy()] = np.arange(journeys.num_rows)
     journeys = journeys.take(pa.array(order)).combine_chunks()
     n_touches, first = _first_places(journeys)
-    rows = np.empty(int(n_touches.sum()), dtype=np.int64)
+    rows = np.empty(int(n_touches.sum()), dtype=np.int32)  # (int64 for logs of 2**31 rows)
     for batch in ses.batches(step("touches")):
         to = first[batch.column("journey_id").to_numpy()] + batch.column("position").to_numpy()
-        rows[to] = batch.column("_row").to_numpy()
+        row = batch.column("_row").to_numpy()
+        if len(row) and row.max() >= 2**31 and rows.dtype == np.int32:
+            rows = rows.astype(np.int64)
+        rows[to] = row
     ses.create("journey_touches", "SELECT 1 AS freed", materialize=False)
     return pa.table({"_row": rows}), journeys, _persons(ses)
 

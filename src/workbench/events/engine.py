@@ -15,6 +15,7 @@ import sys
 import tempfile
 import warnings
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -69,17 +70,24 @@ class DuckDBSession:
         self.con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
                                           "temp_directory": self._tmp.name,
                                           "preserve_insertion_order": False})
-        self._frames: list = []
+        self._frames: dict = {}
 
     def register_frame(self, name: str, df: pd.DataFrame, columns=None) -> None:
         """Table `name` over a pandas frame (its `columns`, default all) plus `_row`, the row
         number (0 = first row): ties in time keep the frame's order."""
         cols = list(columns) if columns is not None else list(df.columns)
         table = pa.Table.from_pandas(df[cols], preserve_index=False)
-        table = table.append_column("_row", pa.array(range(len(df)), type=pa.int64()))
-        self._frames.append(table)
+        table = table.append_column("_row", pa.array(np.arange(len(df), dtype=np.int64)))
+        self._frames[name] = table
         self.con.register(f"{name}_frame", table)
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "{name}_frame"')
+
+    def drop_frame(self, name: str) -> None:
+        """Forget frame `name` once the steps that read it are materialized: its copy (row
+        numbers, converted columns) is freed before the session ends."""
+        self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+        self.con.unregister(f"{name}_frame")
+        self._frames.pop(name, None)
 
     def register_files(self, name: str, data_dir, columns) -> None:
         """Table `name` over raw table `name` of `data_dir` (only `columns`), validated as by
@@ -225,7 +233,7 @@ class SparkSession:
 
         cols = list(columns) if columns is not None else list(df.columns)
         table = pa.Table.from_pandas(df[cols], preserve_index=False)
-        table = table.append_column("_row", pa.array(range(len(df)), type=pa.int64()))
+        table = table.append_column("_row", pa.array(np.arange(len(df), dtype=np.int64)))
         plain = pa.table({c: (table[c].cast(pa.string()) if pa.types.is_dictionary(table[c].type)
                               else table[c]) for c in table.column_names})
         if self.spark.sparkContext.master.startswith("local"):
@@ -239,6 +247,10 @@ class SparkSession:
             with _quiet():
                 sdf = self.spark.createDataFrame(plain)
         sdf.createOrReplaceTempView(name)
+
+    def drop_frame(self, name: str) -> None:
+        """Forget frame `name` (its temporary view; its Parquet copy goes with the session)."""
+        self.spark.catalog.dropTempView(name)
 
     def register_files(self, name: str, data_dir, columns) -> None:
         """View `name` over the Parquet file of raw table `name` in `data_dir` (a local folder
