@@ -126,29 +126,37 @@ def activity(ses, windows: dict, *, research_window_days: float = 7,
         cats = list(categories) if categories else categories_of(ses)
     out = {}
     for key, (start, end) in windows.items():
-        frames, attrs = [], {"start": start, "end": end,
-                             "research_window_days": float(research_window_days),
-                             "research_channels": channels}
+        attrs = {"start": start, "end": end, "research_window_days": float(research_window_days),
+                 "research_channels": channels}
         ses.create("window_purchases", step("window_purchases", **_window(start, end)))
+        made = []  # per-customer steps of the window, joined in the session (one frame back)
         if "transaction_lines" in parts:
             sums = ", ".join(
                 f"coalesce(CAST(sum(CAST(l.amount AS DECIMAL(38, 10))) FILTER "
                 f"(WHERE l.category = {sql_text(c)}) AS DOUBLE), 0.0) AS \"spend_{c}\""
                 for c in cats) or "0 AS _none"
-            spend = _by_customer(ses.frame(step("category_spend", category_sums=sums)))
-            frames.append(spend.reindex(columns=[f"spend_{c}" for c in cats]))
+            made.append(("activity_spend", step("category_spend", category_sums=sums)))
         if "touchpoints" in parts:
             _stitch_window(ses, start, end)
             _research(ses, start, end, research_window_days, channels, purchases=False)
             counts = ", ".join(f"count(*) FILTER (WHERE channel = {sql_text(c)}) AS tp_{c}"
                                for c in ACTIVITY_CHANNELS)
-            frames.append(_by_customer(ses.frame(step(
-                "touchpoint_activity", channel_counts=counts, social=sql_text(SOCIAL_CHANNEL)))))
-            frames.append(_by_customer(ses.frame(step("research_activity"))))
-            attrs["touchpoints"] = stitch_counts(ses)
+            made.append(("activity_touchpoints", step(
+                "touchpoint_activity", channel_counts=counts, social=sql_text(SOCIAL_CHANNEL))))
+            made.append(("activity_research", step("research_activity")))
         if "email_events" in parts:
-            frames.append(_email_frame(ses, start, end))
-        frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+            made.append(("activity_emails", _email_step(start, end)))
+        for name, sql in made:
+            ses.create(name, sql)
+        if "touchpoints" in parts:
+            attrs["touchpoints"] = stitch_counts(ses)
+        if made:  # customers with activity in any of the steps (full outer joins on the id)
+            frame = _by_customer(ses.frame(
+                f"SELECT * FROM {made[0][0]} "
+                + " ".join(f"FULL OUTER JOIN {name} USING (customer_id)" for name, _ in made[1:])))
+        else:
+            frame = pd.DataFrame()
+        frame = frame.drop(columns="_none", errors="ignore")
         frame.index = pd.Index(frame.index.astype(str), name="customer_id")
         frame = frame.sort_index()
         spend_cols = [c for c in frame.columns if c.startswith("spend_")]
@@ -160,11 +168,14 @@ def activity(ses, windows: dict, *, research_window_days: float = 7,
     return out
 
 
-def _email_frame(ses, start, end) -> pd.DataFrame:
+def _email_step(start, end) -> str:
     counts = ", ".join(f"count(*) FILTER (WHERE event = {sql_text(v)}) AS emails_{v}"
                        for v in EMAIL_EVENTS)
-    return _by_customer(ses.frame(step("email_activity", event_counts=counts,
-                                       **_window(start, end))))
+    return step("email_activity", event_counts=counts, **_window(start, end))
+
+
+def _email_frame(ses, start, end) -> pd.DataFrame:
+    return _by_customer(ses.frame(_email_step(start, end)))
 
 
 def contacts(ses, windows: dict) -> dict:
