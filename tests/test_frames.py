@@ -37,3 +37,20 @@ def test_dictionary_and_categorical_columns_give_the_answers_of_their_texts():
         mapped = frames.map_values(coded, pd.Series(["a", "b"], index=["P1", "P2"]))
         assert mapped.tolist() == plain.map(pd.Series(["a", "b"], index=["P1", "P2"])).tolist()
     assert frames.positions(plain.astype("category"), pd.Index(["P1", "P1"])) is None  # repeated keys
+
+
+def test_distinct_and_distinct_inverse_give_numpy_unique_exactly():
+    rng = np.random.default_rng(3)
+    cases = [rng.integers(-5, 3000, 50_000), rng.integers(0, 10**12, 50_000),  # narrow, wide
+             rng.integers(0, 5, 40).astype(np.int32), np.array([], dtype=np.int64),
+             np.array([7], dtype=np.uint8)]
+    for values in cases:
+        expected = np.unique(values)
+        got = frames.distinct(values)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+        uniq, inverse = np.unique(values, return_inverse=True)
+        got_u, got_i = frames.distinct_inverse(values)
+        assert got_u.dtype == uniq.dtype and np.array_equal(got_u, uniq)
+        assert got_i.dtype == inverse.dtype and np.array_equal(got_i, inverse)
+    floats = np.array([2.5, np.nan, 1.0, 2.5, np.nan])  # not integers: numpy's own answer
+    assert np.array_equal(frames.distinct(floats), np.unique(floats), equal_nan=True)

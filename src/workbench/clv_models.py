@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from workbench import clv
+from workbench import clv, frames
 from workbench.clv import _fit_purchase_model, _unit_days
 
 MODELS = ("bgnbd", "mbgnbd")  # repeat-purchase models known to `fit_model` / `holdout_comparison`
@@ -370,13 +370,13 @@ def tracking(
     # repeat purchase days: the cohort's distinct (customer, day) after its first purchase day
     rep = cohort[codes] & (dnum > first_num[codes])
     lo, span = int(dnum.min()), int(dnum.max() - dnum.min()) + 1
-    rep_days = np.unique(codes[rep].astype(np.int64) * span + (dnum[rep] - lo)) % span + lo
+    rep_days = frames.distinct(codes[rep].astype(np.int64) * span + (dnum[rep] - lo)) % span + lo
     periods = pd.period_range(first.min(), hold_end, freq=freq)
     ud = _unit_days(unit)
     # E[X(t)] of each customer at each period end (t in days: one evaluation per distinct t)
     ages = np.concatenate([np.clip((min(p.end_time.normalize(), hold_end) - first).dt.days.to_numpy(), 0, None)
                            for p in periods])
-    uniq_t, inv = np.unique(ages, return_inverse=True)
+    uniq_t, inv = frames.distinct_inverse(ages)
     curve = np.array([clv.expected_purchases_new_customer(model, t / ud) if t > 0 else 0.0 for t in uniq_t])
     cum = curve[inv].reshape(len(periods), len(first)).sum(axis=1)
     expected = np.diff(np.concatenate([[0.0], cum]))

@@ -95,3 +95,31 @@ def text_per_row(codes: np.ndarray, text) -> list:
         return []
     uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
     return np.array([text(row) for row in uniq], dtype=object)[inverse.reshape(-1)].tolist()
+
+
+def distinct(values) -> np.ndarray:
+    """The sorted distinct values of a 1-D array, as `np.unique(values)` gives them: for
+    integers, one sort and a comparison of neighbours (numpy's hash table is tens of times
+    slower on millions of integers); other values go to `np.unique`."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "iub" or values.ndim != 1:
+        return np.unique(values)
+    ordered = np.sort(values)
+    if len(ordered) == 0:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def distinct_inverse(values) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, position of each value among them), as
+    `np.unique(values, return_inverse=True)` gives them; integers over a narrow range (days,
+    ages) through a table of the range instead of a sort of every value."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and values.ndim == 1 and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= 4 * len(values) + 1_000_000:
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[values - lo] = True
+            rank = np.cumsum(present) - 1
+            return (np.flatnonzero(present) + lo).astype(values.dtype), rank[values - lo].astype(np.intp)
+    return np.unique(values, return_inverse=True)

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench import events
+from workbench import events, frames
 from workbench.attribution import (  # noqa: F401  (public API re-exported here)
     DIRECT,
     heuristic_attribution,
@@ -558,8 +558,8 @@ def channel_volumes(touches: pd.DataFrame, journeys: pd.DataFrame) -> pd.DataFra
     n_ch = len(ch_cats)
     ok = ch >= 0
     touches_n = np.bincount(ch[ok], minlength=n_ch)
-    pk = np.unique(ch[ok & (person >= 0)].astype(np.int64) * max(len(person_cats), 1)
-                   + person[ok & (person >= 0)])
+    pk = frames.distinct(ch[ok & (person >= 0)].astype(np.int64) * max(len(person_cats), 1)
+                         + person[ok & (person >= 0)])
     persons = np.bincount(pk // max(len(person_cats), 1), minlength=n_ch)
     jk, first = np.unique(jid[ok] * n_ch + ch[ok], return_index=True)
     j_ch = jk % n_ch
@@ -814,7 +814,7 @@ def social_vs_purchase(touches: pd.DataFrame, journeys: pd.DataFrame, mentions: 
     value = _journey_flags(sub, journeys, "conversion_value")
     cust, cust_cats = _sorted_codes(social["customer_key"])
     known = cust >= 0
-    exposed = np.unique(plat[known].astype(np.int64) * max(len(cust_cats), 1) + cust[known])
+    exposed = frames.distinct(plat[known].astype(np.int64) * max(len(cust_cats), 1) + cust[known])
 
     def per_platform(codes: np.ndarray, weights=None, skipna: bool = False) -> pd.Series:
         present = np.bincount(codes, minlength=len(names)) > 0

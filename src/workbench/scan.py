@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from workbench import paths
+from workbench import frames, paths
 from workbench.dataerrors import MAX_SHOWN, DataError, MissingTableError, _problem
 from workbench.datasets import (
     _absent_row,
@@ -201,7 +201,7 @@ def _hash_duplicates(
         ordered = np.sort(arr) if by_row else arr
         if not by_row:
             ordered.sort()
-        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        repeated = frames.distinct(ordered[1:][ordered[1:] == ordered[:-1]])
         del ordered
         if len(repeated) == 0:
             out.append(0)
