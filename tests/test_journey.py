@@ -117,6 +117,19 @@ def test_stitched_log_gives_the_journeys_of_the_raw_log(log):
             == j_st.sort_values(key)[["person_id", "path", "converted"]].astype(str).to_numpy()).all()
 
 
+def test_stitched_log_with_its_counts_needs_no_count_columns(log):
+    tp, tx = log
+    stitched, counts = journey.stitch_visitors(tp)
+    t_st, j_st, s_st = journey.build_journeys(stitched, tx, window_days=7)
+    slim = stitched.drop(columns=["visitor_id", "customer_id", "stitched", "shared_device"])
+    t, j, s = journey.build_journeys(slim, tx, window_days=7, stitch_stats=counts)
+    assert t.astype(str).equals(t_st.astype(str)) and j.astype(str).equals(j_st.astype(str))
+    assert s.equals(s_st)
+    with pytest.raises(ValueError, match=r"without stitch_stats .* needs column\(s\) "
+                                         r"\['customer_id', 'stitched', 'shared_device'\]"):
+        journey.build_journeys(slim, tx, window_days=7)
+
+
 def test_stitched_log_needs_one_customer_per_person(log):
     tp, tx = log
     stitched, _ = journey.stitch_visitors(tp)

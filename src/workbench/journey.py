@@ -273,13 +273,17 @@ def _person_numbers(ses, touchpoints: pd.DataFrame) -> np.ndarray:
 
 
 def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
-                   window_days: float = 7.0, with_paths: bool = True
+                   window_days: float = 7.0, with_paths: bool = True,
+                   stitch_stats: pd.DataFrame | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Cut the touchpoint log into journeys (see the module rules; the SQL is the event
     layer's: `events.journey_tables`, run on the engine of `events.engine.open_session`: DuckDB,
     or Spark with `WORKBENCH_ENGINE=spark`).
 
-    `touchpoints`: raw, or already stitched by `stitch_visitors` (then used as it is).
+    `touchpoints`: raw, or already stitched by `stitch_visitors` (with `person_id` and
+    `customer_key`: then used as it is). A stitched log's counts are `stitch_stats` (the
+    second result of `stitch_visitors`), else counted from its `customer_id`, `stitched` and
+    `shared_device`: with the counts given, a large log can drop those columns first.
     Returns (touches, journeys, stats):
     * touches: one row per non-purchase touchpoint with `journey_id`, `person_id`,
       `customer_key`, `timestamp`, `channel`, `platform`, `position`, sorted by journey;
@@ -294,7 +298,13 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     if window_days <= 0:
         raise ValueError(f"window_days must be > 0, got {window_days}")
     _require(transactions, "transactions", ["transaction_id", "channel", "amount", "timestamp"])
-    stitched = all(c in touchpoints.columns for c in STITCH_COLUMNS)
+    stitched = all(c in touchpoints.columns for c in ("person_id", "customer_key"))
+    if stitched and stitch_stats is None:
+        missing = [c for c in ("customer_id", "stitched", "shared_device")
+                   if c not in touchpoints.columns]
+        if missing:
+            raise ValueError(f"touchpoints: a stitched log without stitch_stats (the counts of "
+                             f"stitch_visitors) needs column(s) {missing} to count them")
     if not stitched:
         _require(touchpoints, "touchpoints", ["visitor_id", "customer_id", "timestamp", "channel"])
         _check_visitors(touchpoints)
@@ -315,7 +325,7 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
                                ["visitor_id", "customer_id", "timestamp", "channel"])
         t_arrow, j_arrow, persons = events.journey_tables(ses, window_days, stitched)
         if stitched:
-            stitch = _stitch_stats(touchpoints)
+            stitch = _stitch_stats(touchpoints) if stitch_stats is None else stitch_stats
         else:
             stitch = ses.frame(
                 "SELECT count(*) FILTER (WHERE customer_id IS NOT NULL) AS identified, "
