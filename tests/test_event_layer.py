@@ -242,7 +242,7 @@ def test_every_step_transpiles_to_spark_sql():
               "channel_counts": "count(*) AS n", "social": "'social'",
               "category_sums": "sum(amount) AS s", "event_counts": "count(*) AS n",
               "people": "people", "purchase": "'purchase'", "window_us": "6.048e11",
-              "timeline": "person_timeline"}
+              "timeline": "person_timeline", "numbered": "numbered_people"}
     for name in rules.STEPS:
         spark = events.engine.to_spark_sql(rules.step(name, **params))
         assert "EPOCH" not in spark.upper() and "ASOF" not in spark.upper(), name

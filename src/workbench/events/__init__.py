@@ -291,10 +291,8 @@ def journey_tables(ses, window_days: float, stitched: bool):
     # the rules compare whole microseconds: d > w exactly when d > floor(w)
     window_us = str(math.floor(float(window_days) * 86400e6))
     purchase = sql_text(PURCHASE)
-    if stitched:  # the log is the timeline already (see person_timeline)
-        ses.create("person_timeline", 'SELECT person_no, _row, "timestamp", '
-                                      f"CAST(channel AS VARCHAR) = {purchase} AS is_purchase "
-                                      "FROM touchpoints", materialize=False)
+    if stitched:  # the log is numbered by person already
+        numbered = "touchpoints"
     else:
         ses.create("all_touchpoints", step("all_touchpoints"), materialize=False)
         ses.create("device_links", step("device_links", touchpoints="all_touchpoints"))
@@ -302,8 +300,10 @@ def journey_tables(ses, window_days: float, stitched: bool):
                                                 touchpoints="all_touchpoints"))
         ses.create("people", step("people"), materialize=False)
         ses.create("persons", step("persons", people="people"))
-        ses.create("person_timeline", step("person_timeline", people="people", purchase=purchase),
-                   materialize=False)
+        ses.create("numbered_people", step("numbered_people", people="people"), materialize=False)
+        numbered = "numbered_people"
+    ses.create("person_timeline", step("person_timeline", numbered=numbered, purchase=purchase),
+               materialize=False)
     ses.create("journey_sessions", step("journey_sessions", timeline="person_timeline",
                                         window_us=window_us))
     ses.drop_frame("touchpoints")  # read by no later step: its copy is freed

@@ -225,12 +225,19 @@ SELECT person_id, customer_key, row_number() OVER (ORDER BY person_id) - 1 AS pe
 FROM (SELECT person_id, min(customer_key) AS customer_key FROM {people} GROUP BY person_id)
 """)
 
-_step("person_timeline", """
--- Each touchpoint as the journey rules read it: its person's number (see persons), its row,
--- time and whether it is a purchase.
-SELECT p.person_no, t._row, t."timestamp", t.channel = {purchase} AS is_purchase
+_step("numbered_people", """
+-- Each stitched touchpoint with its person's number (see persons) instead of its ids.
+SELECT p.person_no, t._row, t."timestamp", t.channel
 FROM {people} AS t
 JOIN persons AS p ON t.person_id = p.person_id
+""")
+
+_step("person_timeline", """
+-- Each touchpoint as the journey rules read it: its person's number, its row, time and
+-- whether it is a purchase. `numbered`: touchpoints with person_no (numbered_people, or a log
+-- numbered by person the same way).
+SELECT person_no, _row, "timestamp", CAST(channel AS VARCHAR) = {purchase} AS is_purchase
+FROM {numbered}
 """)
 
 _step("journey_sessions", """
