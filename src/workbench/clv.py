@@ -88,8 +88,17 @@ def rfm_summary(
     if daily.empty:
         raise ValueError(f"rfm_summary: no transaction on or before {end.date()}")
     daily["n"] = 1
-    per_day = daily.groupby(["customer", "day"], sort=True).agg(value=("value", "sum"),
-                                                               n=("n", "sum")).reset_index()
+    # one number per (customer, day), in (customer, day) order: grouped by one integer column
+    # (the same groups and sums as grouping by the two columns, without pairing them)
+    day_no = daily["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    first_day = int(day_no.min())
+    span = int(day_no.max()) - first_day + 1
+    key = daily["customer"].to_numpy().astype(np.int64) * span + (day_no - first_day)
+    per_day = daily[["value", "n"]].groupby(key, sort=True).sum()
+    per_day = pd.DataFrame({"customer": per_day.index.to_numpy() // span,
+                            "day": ((per_day.index.to_numpy() % span + first_day)
+                                    .astype("datetime64[D]").astype(daily["day"].dtype)),
+                            "value": per_day["value"].to_numpy(), "n": per_day["n"].to_numpy()})
     g = per_day.groupby("customer", sort=True)
     first = g["day"].min()
     last = g["day"].max()

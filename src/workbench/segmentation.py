@@ -18,12 +18,13 @@ Main entry points:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from workbench import events, retail_calendar
+from workbench import events, frames, retail_calendar
 from workbench.datasets import DataError, _problem
 from workbench.events import ACTIVITY_CHANNELS as TOUCHPOINT_FEATURE_CHANNELS
 from workbench.events import ONLINE_SALES as ONLINE_CHANNELS
@@ -220,8 +221,9 @@ def _purchase_block(t: pd.DataFrame, idx: pd.Index, end: pd.Timestamp,
 
     Customers are grouped by integer codes (one factorisation of the ids instead of one per
     aggregate); sums run over each customer's rows in the same order, so the figures are the
-    same as grouping by the ids."""
-    f = pd.DataFrame(index=idx)
+    same as grouping by the ids. (Computed by position, the ids set as the index at the end:
+    arithmetic between columns indexed by a million text ids compares the ids each time.)"""
+    f = pd.DataFrame(index=pd.RangeIndex(len(idx)))
     codes, uniq = pd.factorize(t["customer_id"], sort=True)
     cid = pd.Index(uniq, name="customer_id")
     # each row's customer code (-1 without purchase), found once: the aggregates (one value per
@@ -243,14 +245,25 @@ def _purchase_block(t: pd.DataFrame, idx: pd.Index, end: pd.Timestamp,
     f["avg_basket"] = (f["monetary"] / f["frequency"]).where(f["frequency"] > 0, 0.0)
     f["avg_items"] = (per_customer(g["n_items"].sum()) / f["frequency"]).where(f["frequency"] > 0, 0.0)
     last_by_code = g["timestamp"].max()
-    last = pd.Series(per_customer(last_by_code, np.datetime64("NaT"), last_by_code.dtype), index=idx)
+    last = pd.Series(per_customer(last_by_code, np.datetime64("NaT"), last_by_code.dtype), index=f.index)
     f["recency_days"] = ((end - last).dt.total_seconds() / 86400).fillna(no_purchase_recency)
-    days = pd.DataFrame({"c": codes, "d": t["timestamp"].dt.normalize().to_numpy()}).drop_duplicates()
-    f["purchase_days"] = per_customer(days.groupby("c").size())
-    counts = _count_table(pd.Series(codes, index=t.index), t["channel"])
-    counts = counts.reindex(columns=list(SALES_CHANNELS), fill_value=0)
-    ch = pd.DataFrame({chn: per_customer(counts[chn], 0, np.int64) for chn in SALES_CHANNELS},
-                      index=idx)
+    # distinct calendar days with a purchase: one (customer, day) number per row, counted once
+    day = t["timestamp"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    first_day = int(day.min()) if len(day) else 0
+    span = (int(day.max()) - first_day + 1) if len(day) else 1
+    customer_days = frames.distinct(codes.astype(np.int64) * span + (day - first_day))
+    f["purchase_days"] = per_customer(pd.Series(np.bincount(customer_days // span,
+                                                            minlength=len(cid))))
+    # purchases per sales channel (channels outside SALES_CHANNELS are not counted)
+    channel = frames.positions(t["channel"], list(SALES_CHANNELS))
+    if channel is None:  # (values pyarrow cannot compare: pandas' lookup)
+        channel = pd.Index(SALES_CHANNELS).get_indexer(t["channel"])
+    counted = channel >= 0
+    n_ch = len(SALES_CHANNELS)
+    per_code = np.bincount(codes[counted].astype(np.int64) * n_ch + channel[counted],
+                           minlength=len(cid) * n_ch).reshape(len(cid), n_ch)
+    ch = pd.DataFrame({chn: per_customer(pd.Series(per_code[:, i]), 0, np.int64)
+                       for i, chn in enumerate(SALES_CHANNELS)}, index=f.index)
     for chn in SALES_CHANNELS:
         f[f"n_{chn}"] = ch[chn].astype(float)
         f[f"share_{chn}"] = (ch[chn] / f["frequency"]).where(f["frequency"] > 0, 0.0)
@@ -259,14 +272,17 @@ def _purchase_block(t: pd.DataFrame, idx: pd.Index, end: pd.Timestamp,
     promo = in_sales_period(t["timestamp"])
     f["promo_share"] = per_customer(promo.groupby(codes).mean())
     # RFM scores among buyers (0 for customers without purchase in the window)
-    buyers = f["frequency"] > 0
+    buyers = (f["frequency"] > 0).to_numpy()
     for col, name, better in (("recency_days", "r_score", False), ("frequency", "f_score", True),
                               ("monetary", "m_score", True)):
-        sc = pd.Series(0, index=idx, dtype="Int64")
-        sc[buyers] = _score_quintile(f.loc[buyers, col], better)
-        f[name] = sc
+        score = _score_quintile(pd.Series(f[col].to_numpy()[buyers]), better)
+        values, missing = np.zeros(len(idx), dtype=np.int64), np.zeros(len(idx), dtype=bool)
+        values[buyers] = score.to_numpy(dtype=np.int64, na_value=0)
+        missing[buyers] = score.isna().to_numpy()
+        f[name] = pd.arrays.IntegerArray(values, missing)
     f["rfm_score"] = (f["r_score"].astype(str) + f["f_score"].astype(str) + f["m_score"].astype(str))
     f["rfm_segment"] = rfm_segment(f["r_score"], f["f_score"])
+    f.index = idx
     return f
 
 
@@ -387,8 +403,10 @@ def customer_features(
     if idx.has_duplicates:
         raise ValueError(f"customers: {int(idx.duplicated().sum())} duplicated customer_id")
 
-    f = pd.DataFrame(index=idx)
-    c = cust.set_index(idx)
+    # computed by position (the customers' order), the ids set as the index at the end:
+    # arithmetic between columns indexed by a million text ids compares the ids each time
+    f = pd.DataFrame(index=pd.RangeIndex(len(idx)))
+    c = cust.reset_index(drop=True)
     f["age"] = ((end - pd.Timedelta(days=1)).year - c["birth_year"].astype("Float64")).astype(float)
     f["age_band"] = age_band(f["age"])
     f["sex"] = c["sex"].astype(object)
@@ -406,31 +424,34 @@ def customer_features(
     strangers = buyers[idx.get_indexer(buyers) < 0]  # hashing: isin on 1M ids is slow
     if len(strangers):
         raise _unknown_customers(trx, t, strangers, cust)
-    f = f.join(_purchase_block(t, idx, end, float(lookback_days)))
+    f = pd.concat([f, _purchase_block(t, idx, end, float(lookback_days)).set_axis(f.index)],
+                  axis=1)
 
     if activity is not None:
         _check_activity(activity, start, end, research_window_days, research_channels)
-        f = _activity_blocks(f, activity, categories)
+        f = _activity_blocks(f, activity, categories, ids=idx)
     else:
-        f = _raw_event_features(f, tables, t, start, end, research_window_days, research_channels,
-                                categories)
+        f = _raw_event_features(f, idx, tables, t, start, end, research_window_days,
+                                research_channels, categories)
 
     # --- linked social accounts (identity resolution is done elsewhere and passed in)
     links = tables.get("identity_links")
     if links is not None:
         lk = links[["customer_id", "account_id"]].drop_duplicates()
         lk = lk.assign(customer_id=lk["customer_id"].astype(str))
-        f["social_accounts"] = lk.groupby("customer_id").size().reindex(idx, fill_value=0).astype(float)
+        f["social_accounts"] = (lk.groupby("customer_id").size().reindex(idx, fill_value=0)
+                                .astype(float).to_numpy())
         acc = tables.get("social_accounts")
         if acc is not None:
             la = lk.merge(acc[["account_id", "followers"]], on="account_id", how="left")
             f["social_followers"] = (la.groupby("customer_id")["followers"].sum()
-                                     .reindex(idx, fill_value=0).astype(float))
+                                     .reindex(idx, fill_value=0).astype(float).to_numpy())
         men = tables.get("mentions")
         if men is not None:
             mm = men[(men["timestamp"] >= start) & (men["timestamp"] < end)]
             mc = mm.merge(lk, on="account_id", how="inner").groupby("customer_id").size()
-            f["social_mentions"] = mc.reindex(idx, fill_value=0).astype(float)
+            f["social_mentions"] = mc.reindex(idx, fill_value=0).astype(float).to_numpy()
+    f.index = idx
     f.attrs["window"] = (start, end)
     return f
 
@@ -477,8 +498,9 @@ def _email_block(f: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
-def _raw_event_features(f: pd.DataFrame, tables: dict, t: pd.DataFrame, start, end,
-                        research_window_days, research_channels, categories=None) -> pd.DataFrame:
+def _raw_event_features(f: pd.DataFrame, ids: pd.Index, tables: dict, t: pd.DataFrame, start,
+                        end, research_window_days, research_channels,
+                        categories=None) -> pd.DataFrame:
     """Category, touchpoint and e-mail features from the raw event tables (when present): the
     event layer's aggregates (`events.activity`, on DuckDB over the frames) for the window."""
     parts = [name for name in ("transaction_lines", "touchpoints", "email_events")
@@ -493,13 +515,15 @@ def _raw_event_features(f: pd.DataFrame, tables: dict, t: pd.DataFrame, start, e
         act = events.activity(ses, {"w": (start, end)}, research_window_days=research_window_days,
                               research_channels=research_channels, categories=categories,
                               parts=parts)["w"]
-    return _activity_blocks(f, act, categories, parts)
+    return _activity_blocks(f, act, categories, parts, ids=ids)
 
 
 def _activity_blocks(f: pd.DataFrame, activity: pd.DataFrame, categories,
-                     parts=("transaction_lines", "touchpoints", "email_events")) -> pd.DataFrame:
-    """The category, touchpoint and e-mail feature blocks from per-customer aggregates."""
-    act = activity.reindex(f.index)
+                     parts=("transaction_lines", "touchpoints", "email_events"),
+                     ids: pd.Index | None = None) -> pd.DataFrame:
+    """The category, touchpoint and e-mail feature blocks from per-customer aggregates (`ids`:
+    the customer of each row of `f`, when `f` is indexed by position)."""
+    act = activity.reindex(f.index if ids is None else ids).set_axis(f.index)
     if "transaction_lines" in parts:
         cats = list(categories) if categories else [
             col[len("spend_"):] for col in act.columns if col.startswith("spend_")]
@@ -706,24 +730,50 @@ def choose_k(Z: np.ndarray, k_values=range(2, 9), seed: int = 0, sample_size: in
     return _choose_k(Z, k_values, seed, sample_size)[0]
 
 
+def _fit_kmeans(Z: np.ndarray, k: int, seed: int):
+    """k-means (10 starts) on one thread: its result does not depend on how many cores the
+    machine has (two threads add their partial sums in whichever order they finish), and on a
+    shared machine OpenMP oversubscription made it 20x slower."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="openmp"):  # (this thread's OpenMP setting)
+        return KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
+
+
+def _fit_kmeans_each(Z: np.ndarray, ks, seed: int) -> dict:
+    """{k: `_fit_kmeans(Z, k, seed)`} for each k, the fits side by side on the machine's cores
+    (one thread each: the same fits as one after the other, in less time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    ks = list(ks)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with threadpool_limits(1):  # BLAS on one thread for every fit (a process-wide setting)
+        if len(ks) < 2 or (cores or 1) < 2:
+            return {k: _fit_kmeans(Z, k, seed) for k in ks}
+        with ThreadPoolExecutor(max_workers=min(len(ks), cores)) as pool:
+            # (sklearn's k-means runs outside the GIL) the largest k first: they take longest
+            fits = {k: pool.submit(_fit_kmeans, Z, k, seed) for k in sorted(ks, reverse=True)}
+            return {k: fits[k].result() for k in ks}
+
+
 def _choose_k(Z: np.ndarray, k_values, seed: int, sample_size: int = 4000):
     """(choose_k table, {k: fitted KMeans}) — the fits are reused for the chosen k."""
     from scipy.spatial.distance import cdist
-    from sklearn.cluster import KMeans
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(seed)
     sub = rng.choice(len(Z), size=min(sample_size, len(Z)), replace=False)
     D = cdist(Z[sub], Z[sub])  # computed once, shared by every k
-    rows, models = [], {}
-    # one thread: on a shared machine OpenMP oversubscription makes k-means 20x slower
+    rows = []
+    ks = [k for k in k_values if k < len(Z)]
+    models = _fit_kmeans_each(Z, ks, seed)
     with threadpool_limits(1):
-        for k in k_values:
-            if k >= len(Z):
-                break
-            km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
-            models[k] = km
+        for k in ks:
+            km = models[k]
             lab = km.labels_[sub]
             sil = silhouette(D, lab)
             gm = GaussianMixture(n_components=k, covariance_type="diag", random_state=seed,
@@ -749,8 +799,6 @@ def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 
     basket, frequency or channel mix, and k-means gave them a segment of their own, named like
     a real one ("petit panier, achats rares"); `assign_segments` puts them in the `NO_PURCHASE`
     group instead, counted with the segments."""
-    from sklearn.cluster import KMeans
-
     X = clustering_matrix(features[buyers(features)], columns)
     if len(X) < 10:
         raise ValueError(f"fit_segment_model: need at least 10 customers, got {len(X)}")
@@ -761,12 +809,9 @@ def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 
     if k is None:
         selection, fitted = _choose_k(Z, k_values, seed)
         k = int(selection.loc[selection["silhouette"].idxmax(), "k"])
-    from threadpoolctl import threadpool_limits
-
     km = fitted.get(k)  # the same fit (same data, k and seed) as choose_k's
     if km is None:
-        with threadpool_limits(1):
-            km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
+        km = _fit_kmeans_each(Z, [k], seed)[k]
     # order segments by size (largest = 1) so numbering is stable and readable
     sizes = np.bincount(km.labels_, minlength=k)
     order = np.argsort(-sizes, kind="stable")
