@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["is_in", "keys_are_unique", "map_values", "positions", "text_per_row"]
+__all__ = ["is_in", "keys_are_unique", "map_values", "positions", "release_memory", "text_per_row"]
 
 
 def _coded(values):
@@ -123,3 +123,16 @@ def distinct_inverse(values) -> tuple[np.ndarray, np.ndarray]:
             rank = np.cumsum(present) - 1
             return (np.flatnonzero(present) + lo).astype(values.dtype), rank[values - lo].astype(np.intp)
     return np.unique(values, return_inverse=True)
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: pyarrow's pool and the C allocator keep freed
+    blocks for reuse, which a later step of another kind (numpy after DuckDB, pandas after
+    pyarrow) cannot always reuse."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        pass

@@ -98,32 +98,38 @@ def _sorted_codes(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     the values are compared with pyarrow (a pandas hash index of millions of ids would hold a
     Python string per id)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
-        codes, values = s.cat.codes.to_numpy(), _arrow_text(s.cat.categories)
+        codes, distinct = s.cat.codes.to_numpy(), _arrow_text(s.cat.categories)
     elif isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_dictionary(s.dtype.pyarrow_dtype):
         chunked = s.array._pa_array
         arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
         if isinstance(arr, pa.ChunkedArray):  # chunks with different dictionaries
             arr = chunked.unify_dictionaries().combine_chunks()
         codes = pc.fill_null(arr.indices.cast(pa.int32()), -1).to_numpy(zero_copy_only=False)
-        values = _arrow_text(arr.dictionary)
+        distinct = _arrow_text(arr.dictionary)
     else:
         codes, uniques = pd.factorize(s, sort=True)
         return codes, pd.Index(uniques)
-    if len(values) > 1 and not pc.all(pc.less(values[:-1], values[1:])).as_py():
-        order = pc.sort_indices(values).to_numpy(zero_copy_only=False)
-        ordered = values.take(pa.array(order))
+    if len(distinct) > 1 and not pc.all(pc.less(distinct[:-1], distinct[1:])).as_py():
+        order = pc.sort_indices(distinct).to_numpy(zero_copy_only=False)
+        ordered = distinct.take(pa.array(order))
         new = np.r_[True, ~pc.equal(ordered[1:], ordered[:-1]).to_numpy(zero_copy_only=False)]
-        rank = np.empty(len(values) + 1, dtype=np.int64)
+        rank = np.empty(len(distinct) + 1, dtype=np.int64)
         rank[order] = np.cumsum(new) - 1
         rank[-1] = -1
-        codes, values = rank[codes], ordered.filter(pa.array(new))
-    return codes, pd.Index(values.to_pandas(), dtype="str")
+        codes, distinct = rank[codes], ordered.filter(pa.array(new))
+    return codes, pd.Index(distinct.to_pandas(), dtype="str")
+
+
+_BLOCK_ROWS = 1 << 23  # rows per block where a step over tens of millions of rows goes by blocks
 
 
 def _categorical(codes: np.ndarray, categories: pd.Index, drop_unused: bool = False):
     """pandas Categorical from codes (-1 = missing) and sorted categories (few distinct)."""
     if drop_unused and len(categories):
-        used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+        used = np.zeros(len(categories), dtype=bool)
+        for i in range(0, len(codes), _BLOCK_ROWS):  # (bincount copies its input as int64)
+            block = codes[i:i + _BLOCK_ROWS]
+            used |= np.bincount(block[block >= 0], minlength=len(categories)) > 0
         if not used.all():
             remap = np.full(len(categories) + 1, -1,
                             dtype=np.int8 if len(categories) < 127 else np.int64)
@@ -313,6 +319,23 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     if (per_value > 1).any():
         dup = tx_values[np.flatnonzero(per_value > 1)[:5]].tolist()
         raise ValueError(f"transactions: duplicate transaction_id {dup}")
+    # each transaction id of the log (its sorted distinct values) -> the transaction's row (-1:
+    # none; last slot: no id), looked up before the event layer runs: the hash of millions of
+    # ids is not held beside the journeys' tables
+    if "transaction_id" in touchpoints.columns:
+        tp_codes, tp_values = _sorted_codes(touchpoints["transaction_id"])
+    else:
+        tp_codes, tp_values = np.full(len(touchpoints), -1), pd.Index([], dtype="str")
+    # the rows with an id and their code (the log's other rows carry none)
+    small = np.int32 if len(touchpoints) < 2**31 else np.int64
+    id_rows = np.flatnonzero(tp_codes >= 0).astype(small)
+    id_codes = tp_codes[id_rows].astype(np.int32 if len(tp_values) < 2**31 else np.int64)
+    del tp_codes
+    row_of_value = np.full(len(tx_values), -1, dtype=np.int64)
+    row_of_value[tx_codes[tx_codes >= 0]] = np.flatnonzero(tx_codes >= 0)
+    pos = _positions(pd.Series(tp_values, dtype="str"), tx_values)
+    tx_row = np.r_[np.where(pos >= 0, row_of_value[np.maximum(pos, 0)], -1), -1]
+    del per_value, row_of_value, pos, tx_codes, tx_values
     with open_session() as ses:
         if stitched:  # numbered by person first: the journey steps read no text id per row
             person_no = _person_numbers(ses, touchpoints)
@@ -336,6 +359,7 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
             stitch = _stitch_table([int(stitch[c]) for c in
                                     ("identified", "stitched", "shared_device", "anonymous")],
                                    int(stitch["n"]))
+    frames.release_memory()  # the session's memory, for the tables built below
     persons = _Persons(persons)
     channel = _categorical(*_sorted_codes(touchpoints["channel"]))
     platform = (_categorical(*_sorted_codes(touchpoints["platform"]), drop_unused=True)
@@ -359,36 +383,21 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     journeys["conversion_time"] = _column(_timestamps(j_arrow.column("conversion_time")))
     purchase_row = pc.fill_null(j_arrow.column("purchase_row"), -1).to_numpy().astype(np.int64)
     del j_arrow
-    pa.default_memory_pool().release_unused()  # (pyarrow's allocator keeps freed blocks otherwise)
-    rows = t_arrow.column("_row").to_numpy()
-    del t_arrow
-    touches = pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    touches["journey_id"] = _column(touch_journey.astype(j_dtype, copy=False))
-    touches["person_id"], touches["customer_key"] = persons.columns(person_no[touch_journey])
-    touches["timestamp"] = _column(_ns(touchpoints["timestamp"])[rows].view("datetime64[ns]"))
-    touches["channel"] = _column(_categorical(channel.codes[rows], channel.categories,
-                                              drop_unused=True))
-    touches["platform"] = _column(_categorical(platform.codes[rows], platform.categories))
-    touches["position"] = _column(position)
-    del rows, touch_journey, position, person_no
+    frames.release_memory()  # (the allocators keep freed blocks otherwise)
     # the purchase's transaction id: that of its touchpoint row; then the transaction's sales
     # channel and value (only the journeys ending in a purchase row are looked up)
     bought = np.flatnonzero(purchase_row >= 0)
-    if "transaction_id" in touchpoints.columns:
-        codes, j_values = _sorted_codes(touchpoints["transaction_id"].iloc[purchase_row[bought]])
-    else:
-        codes, j_values = np.full(len(bought), -1), pd.Index([], dtype="str")
-    del purchase_row
+    at = purchase_row[bought]
+    k = np.minimum(np.searchsorted(id_rows, at), max(len(id_rows) - 1, 0))
+    codes = (np.where(id_rows[k] == at, id_codes[k], -1) if len(id_rows)
+             else np.full(len(at), -1))
+    del purchase_row, at, k, id_rows, id_codes
     j_code = np.full(n_j, -1, dtype=np.int64)
     j_code[bought] = codes
-    journeys["transaction_id"] = _id_column(j_code, j_values)
-    del j_code
-    row_of_value = np.full(len(tx_values) + 1, -1, dtype=np.int64)
-    row_of_value[tx_codes[tx_codes >= 0]] = np.flatnonzero(tx_codes >= 0)
-    per_value = np.r_[_positions(pd.Series(j_values, dtype="str"), tx_values), -1]
-    pos = per_value[codes]  # (-1 indexes the trailing "absent")
-    row = np.where(pos >= 0, row_of_value[np.maximum(pos, 0)], -1)  # transaction row per purchase
-    del codes, j_values, row_of_value, per_value, pos, tx_codes, tx_values
+    journeys["transaction_id"] = _id_column(j_code, tp_values)
+    del j_code, tp_values
+    row = tx_row[codes]  # transaction row per purchase (-1 indexes the trailing "no id")
+    del codes, tx_row
     bought, row = bought[row >= 0], row[row >= 0]  # the purchases found among the transactions
     s_codes, s_cats = _sorted_codes(transactions["channel"])
     sales = np.full(n_j, -1, dtype=np.int64)
@@ -403,11 +412,23 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     matched = np.zeros(len(transactions), dtype=bool)
     matched[row] = True
     del sales, value, found, s_codes, bought, row
-    # the event layer's outputs are gone: hand their memory back (the next cells of a large
-    # month need it; pyarrow's allocator keeps freed blocks otherwise)
-    pa.default_memory_pool().release_unused()
     journeys["days_to_conversion"] = _column(_days_between(journeys["start"],
                                                            journeys["conversion_time"]))
+    frames.release_memory()  # (the lookups' memory, for the touches)
+    rows = t_arrow.column("_row").to_numpy()
+    del t_arrow
+    touches = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    touches["journey_id"] = _column(touch_journey.astype(j_dtype, copy=False))
+    touches["person_id"], touches["customer_key"] = persons.columns(person_no[touch_journey])
+    touches["timestamp"] = _column(_ns(touchpoints["timestamp"])[rows].view("datetime64[ns]"))
+    touches["channel"] = _column(_categorical(channel.codes[rows], channel.categories,
+                                              drop_unused=True))
+    touches["platform"] = _column(_categorical(platform.codes[rows], platform.categories))
+    touches["position"] = _column(position)
+    del rows, touch_journey, position, person_no
+    # the event layer's outputs are gone: hand their memory back (the next cells of a large
+    # month need it; the allocators keep freed blocks otherwise)
+    frames.release_memory()
     if with_paths:
         journeys = add_paths(journeys, touches)
     stats = pd.concat(

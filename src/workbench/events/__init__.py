@@ -307,10 +307,12 @@ def journey_tables(ses, window_days: float, stitched: bool):
     ses.create("journey_sessions", step("journey_sessions", timeline="person_timeline",
                                         window_us=window_us))
     ses.drop_frame("touchpoints")  # read by no later step: its copy is freed
+    ses.compress()  # the sessions, read by the next step, compressed meanwhile
     ses.create("journey_touches", step("journey_touches", window_us=window_us))
     # the sessions are no longer read: an empty view in their place frees the table's memory
     # before the outputs are fetched (the largest moment of a large log)
     ses.create("journey_sessions", "SELECT 1 AS freed", materialize=False)
+    ses.compress()  # the touches are read twice (journeys, then touches): compressed meanwhile
     # journey ids are 0..n-1 and a touch's place is its journey's first place + its position:
     # each row is put in its place (no sort of the largest output) as the touches stream in
     journeys = ses.arrow(step("journeys"))

@@ -70,6 +70,9 @@ class DuckDBSession:
         self.con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
                                           "temp_directory": self._tmp.name,
                                           "preserve_insertion_order": False})
+        # the steps' tables live in an in-memory database that can compress them (`compress`)
+        self.con.execute("ATTACH ':memory:' AS steps (COMPRESS)")
+        self.con.execute("USE steps")
         self._frames: dict = {}
 
     def register_frame(self, name: str, df: pd.DataFrame, columns=None) -> None:
@@ -85,7 +88,7 @@ class DuckDBSession:
     def drop_frame(self, name: str) -> None:
         """Forget frame `name` once the steps that read it are materialized: its copy (row
         numbers, converted columns) is freed before the session ends."""
-        self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+        self.con.execute(f'DROP VIEW IF EXISTS temp."{name}"')
         self.con.unregister(f"{name}_frame")
         self._frames.pop(name, None)
 
@@ -109,7 +112,12 @@ class DuckDBSession:
             except duckdb.CatalogException:  # (DROP VIEW on a table and vice versa)
                 pass
         kind = "TABLE" if materialize else "VIEW"
-        self.con.execute(f'CREATE TEMP {kind} "{name}" AS {sql}')
+        self.con.execute(f'CREATE {kind} "{name}" AS {sql}')
+
+    def compress(self) -> None:
+        """Compress the steps' tables written so far: a large step read several times (the
+        journeys' touches of tens of millions of rows) then holds a fraction of its size."""
+        self.con.execute("CHECKPOINT steps")
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
@@ -269,6 +277,9 @@ class SparkSession:
             df = df.persist()
             self._owned.append(df)
         df.createOrReplaceTempView(name)
+
+    def compress(self) -> None:
+        """(Spark keeps the cached steps itself: nothing to do.)"""
 
     def frame(self, sql: str) -> pd.DataFrame:
         with _quiet():

@@ -257,10 +257,10 @@ starts AS (
                   AS session_start
     FROM ordered
 )
-SELECT person_no, _row, "timestamp", is_purchase, person_row, previous_time, session_start,
-       count(CASE WHEN session_start THEN 1 END)
-           OVER (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session
+SELECT person_no, _row, "timestamp", is_purchase, CAST(person_row AS INTEGER) AS person_row,
+       CAST(count(CASE WHEN session_start THEN 1 END)
+                OVER (PARTITION BY person_no ORDER BY "timestamp", is_purchase, _row
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INTEGER) AS session
 FROM starts
 """)
 
