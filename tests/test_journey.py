@@ -395,3 +395,34 @@ def test_sample_compact_read_gives_the_same_journeys(built, sample_dir):
     pd.testing.assert_frame_equal(_text(t2), _text(touches), check_dtype=False)
     j2 = journey.add_paths(j2, t2)
     pd.testing.assert_frame_equal(_text(j2[journeys.columns]), _text(journeys), check_dtype=False)
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_purchase_without_transaction_keeps_its_id(log, compact):
+    """A purchase touchpoint whose transaction is not in the transactions keeps its id on the
+    journey, is counted, and has no sales channel or value; the others are matched (ids as
+    plain texts or as dictionary columns)."""
+    tp, tx = log
+    tp = tp.copy()
+    tp.loc[tp["transaction_id"] == "T3", "transaction_id"] = "T99"  # C2's app order, unknown
+    if compact:
+        import pyarrow as pa
+
+        dict_type = pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string()))
+        def coded(s):
+            return pd.Series(pa.array(s, from_pandas=True, type=pa.string()).dictionary_encode(),
+                             dtype=dict_type)
+
+        tp["transaction_id"] = coded(tp["transaction_id"])
+        tx = tx.assign(transaction_id=coded(tx["transaction_id"]))
+    _, journeys, stats = journey.build_journeys(tp, tx, window_days=7)
+    s = stats.set_index("item")["count"]
+    assert s["purchases_without_transaction"] == 1
+    c2 = journeys[journeys["person_id"] == "C2"].sort_values("start")
+    bought = c2[c2["converted"]]
+    assert bought["transaction_id"].astype(str).tolist() == ["T99"]
+    assert bought["sales_channel"].isna().all() and bought["conversion_value"].tolist() == [0.0]
+    c1 = journeys[(journeys["person_id"] == "C1") & journeys["converted"]].sort_values("start")
+    assert c1["transaction_id"].astype(str).tolist() == ["T1", "T2"]
+    assert c1["sales_channel"].astype(str).tolist() == ["store", "web"]
+    assert c1["conversion_value"].tolist() == [50.0, 80.0]

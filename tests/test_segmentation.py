@@ -413,3 +413,21 @@ def test_bio_regions_prefilter_keeps_regex_semantics():
     out = seg._bio_regions(accounts, places).set_index("account_id")
     # longest names first; "Lyonnais" is not "Lyon"; the '.' of "St. Malo" stays a regex dot
     assert out["city"].to_dict() == {"a": "Saint-Étienne", "d": "Paris", "e": "St. Malo"}
+
+
+def test_k_choice_fits_side_by_side_equal_one_after_the_other():
+    """The k choice fits its k-means side by side on the cores (one thread each): the same fits
+    as one k-means after the other on one thread."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(3)
+    Z = np.vstack([rng.normal(c, 0.6, size=(700, 4)) for c in (0.0, 3.0, -3.0)])
+    fits = seg._fit_kmeans_each(Z, [2, 3, 4, 5], seed=7)
+    assert sorted(fits) == [2, 3, 4, 5]
+    for k, km in fits.items():
+        with threadpool_limits(1):
+            ref = KMeans(n_clusters=k, n_init=10, random_state=7).fit(Z)
+        assert km.inertia_ == ref.inertia_
+        assert np.array_equal(km.labels_, ref.labels_)
+        assert np.array_equal(km.cluster_centers_, ref.cluster_centers_)
