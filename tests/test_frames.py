@@ -54,3 +54,13 @@ def test_distinct_and_distinct_inverse_give_numpy_unique_exactly():
         assert got_i.dtype == inverse.dtype and np.array_equal(got_i, inverse)
     floats = np.array([2.5, np.nan, 1.0, 2.5, np.nan])  # not integers: numpy's own answer
     assert np.array_equal(frames.distinct(floats), np.unique(floats), equal_nan=True)
+
+
+def test_pair_keys_order_and_decode_like_the_pairs():
+    rng = np.random.default_rng(5)
+    outer, inner = rng.integers(0, 50, 2000), rng.integers(19_000, 19_400, 2000)
+    keys, span, lo = frames.pair_keys(outer, inner)
+    assert np.array_equal(keys // span, outer) and np.array_equal(keys % span + lo, inner)
+    by_pair = np.lexsort((inner, outer))  # sorted by (outer, inner)
+    assert np.all(np.diff(keys[by_pair]) >= 0)
+    assert len(frames.distinct(keys)) == len({(a, b) for a, b in zip(outer, inner, strict=True)})

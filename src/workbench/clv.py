@@ -21,6 +21,8 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+from workbench import frames
+
 UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
 
 
@@ -90,10 +92,8 @@ def rfm_summary(
     daily["n"] = 1
     # one number per (customer, day), in (customer, day) order: grouped by one integer column
     # (the same groups and sums as grouping by the two columns, without pairing them)
-    day_no = daily["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    first_day = int(day_no.min())
-    span = int(day_no.max()) - first_day + 1
-    key = daily["customer"].to_numpy().astype(np.int64) * span + (day_no - first_day)
+    key, span, first_day = frames.pair_keys(
+        daily["customer"].to_numpy(), daily["day"].to_numpy().astype("datetime64[D]").astype(np.int64))
     per_day = daily[["value", "n"]].groupby(key, sort=True).sum()
     per_day = pd.DataFrame({"customer": per_day.index.to_numpy() // span,
                             "day": ((per_day.index.to_numpy() % span + first_day)

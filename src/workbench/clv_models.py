@@ -369,8 +369,8 @@ def tracking(
     first = first[cohort]
     # repeat purchase days: the cohort's distinct (customer, day) after its first purchase day
     rep = cohort[codes] & (dnum > first_num[codes])
-    lo, span = int(dnum.min()), int(dnum.max() - dnum.min()) + 1
-    rep_days = frames.distinct(codes[rep].astype(np.int64) * span + (dnum[rep] - lo)) % span + lo
+    keys, span, lo = frames.pair_keys(codes[rep], dnum[rep])
+    rep_days = frames.distinct(keys) % span + lo
     periods = pd.period_range(first.min(), hold_end, freq=freq)
     ud = _unit_days(unit)
     # E[X(t)] of each customer at each period end (t in days: one evaluation per distinct t)

@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["is_in", "keys_are_unique", "map_values", "positions", "release_memory", "text_per_row"]
+__all__ = ["is_in", "keys_are_unique", "map_values", "pair_keys", "positions", "release_memory",
+           "text_per_row"]
 
 
 def _coded(values):
@@ -123,6 +124,16 @@ def distinct_inverse(values) -> tuple[np.ndarray, np.ndarray]:
             rank = np.cumsum(present) - 1
             return (np.flatnonzero(present) + lo).astype(values.dtype), rank[values - lo].astype(np.intp)
     return np.unique(values, return_inverse=True)
+
+
+def pair_keys(outer: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """One int64 per (outer, inner) pair of integers (e.g. customer code and day number),
+    ordered like the pairs: (keys = outer * span + inner - lo, span, lo); a key's pair is
+    (key // span, key % span + lo). Grouping or counting distinct pairs then sorts one column."""
+    inner = np.asarray(inner, dtype=np.int64)
+    lo = int(inner.min()) if len(inner) else 0
+    span = (int(inner.max()) - lo + 1) if len(inner) else 1
+    return np.asarray(outer, dtype=np.int64) * span + (inner - lo), span, lo
 
 
 def release_memory() -> None:

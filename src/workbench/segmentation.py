@@ -248,10 +248,9 @@ def _purchase_block(t: pd.DataFrame, idx: pd.Index, end: pd.Timestamp,
     last = pd.Series(per_customer(last_by_code, np.datetime64("NaT"), last_by_code.dtype), index=f.index)
     f["recency_days"] = ((end - last).dt.total_seconds() / 86400).fillna(no_purchase_recency)
     # distinct calendar days with a purchase: one (customer, day) number per row, counted once
-    day = t["timestamp"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    first_day = int(day.min()) if len(day) else 0
-    span = (int(day.max()) - first_day + 1) if len(day) else 1
-    customer_days = frames.distinct(codes.astype(np.int64) * span + (day - first_day))
+    keys, span, _ = frames.pair_keys(codes, t["timestamp"].to_numpy().astype("datetime64[D]")
+                                     .astype(np.int64))
+    customer_days = frames.distinct(keys)
     f["purchase_days"] = per_customer(pd.Series(np.bincount(customer_days // span,
                                                             minlength=len(cid))))
     # purchases per sales channel (channels outside SALES_CHANNELS are not counted)
@@ -520,10 +519,10 @@ def _raw_event_features(f: pd.DataFrame, ids: pd.Index, tables: dict, t: pd.Data
 
 def _activity_blocks(f: pd.DataFrame, activity: pd.DataFrame, categories,
                      parts=("transaction_lines", "touchpoints", "email_events"),
-                     ids: pd.Index | None = None) -> pd.DataFrame:
+                     *, ids: pd.Index) -> pd.DataFrame:
     """The category, touchpoint and e-mail feature blocks from per-customer aggregates (`ids`:
-    the customer of each row of `f`, when `f` is indexed by position)."""
-    act = activity.reindex(f.index if ids is None else ids).set_axis(f.index)
+    the customer of each row of `f`, which is indexed by position)."""
+    act = activity.reindex(ids).set_axis(f.index)
     if "transaction_lines" in parts:
         cats = list(categories) if categories else [
             col[len("spend_"):] for col in act.columns if col.startswith("spend_")]
