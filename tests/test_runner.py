@@ -7,10 +7,11 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pyarrow as pa
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from workbench import cli, reporting, runner
+from workbench import cli, frames, reporting, runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PARAMS = """month: str | None = None
@@ -49,6 +50,8 @@ def project(tmp_path_factory):
         "Carnet qui marche",
         "from workbench import reporting\n"
         "print('mois', month, 'graine', seed)\n"
+        "import pyarrow\n"
+        "print('pool', pyarrow.default_memory_pool().backend_name)\n"
         "reporting.key_figures('00_ok', {'Réponse': 42, 'Mois': month}, report_dir)\n",
     )
     _notebook(
@@ -98,6 +101,20 @@ def test_every_notebook_gets_html_and_executed_copy(project):
     assert "print(" not in ok_html  # code cells are hidden
     boom_html = (month_dir / "01_boom.html").read_text(encoding="utf-8")
     assert "RuntimeError" in boom_html and "montant_ttc" in boom_html
+
+
+def test_kernels_get_the_jemalloc_pool_unless_the_user_chose_one(project, monkeypatch):
+    root, _ = project
+    ok_html = (root / "reports" / "2026-01" / "00_ok.html").read_text(encoding="utf-8")
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow has no jemalloc pool")
+    assert "pool jemalloc" in ok_html  # the kernel's pyarrow started with it
+    monkeypatch.delenv(frames.ARROW_POOL_ENV, raising=False)
+    assert frames.kernel_memory_pool() == {frames.ARROW_POOL_ENV: "jemalloc"}
+    monkeypatch.setenv(frames.ARROW_POOL_ENV, "system")  # the user's choice is kept
+    assert frames.kernel_memory_pool() == {}
 
 
 def test_month_index_marks_failure_and_shows_figures(project):

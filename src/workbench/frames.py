@@ -6,6 +6,8 @@ Python objects: ~25 s for 2M mentions. These helpers give the same answers throu
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -134,6 +136,25 @@ def pair_keys(outer: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, int, in
     lo = int(inner.min()) if len(inner) else 0
     span = (int(inner.max()) - lo + 1) if len(inner) else 1
     return np.asarray(outer, dtype=np.int64) * span + (inner - lo), span, lo
+
+
+ARROW_POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def kernel_memory_pool() -> dict[str, str]:
+    """The environment that gives a notebook kernel pyarrow's jemalloc pool, when this pyarrow
+    has it ({} otherwise, or when the user chose a pool): at 1M customers the journeys notebook
+    peaks about 0.6 GB lower than with the default mimalloc pool, which keeps much of what the
+    large reads and the event layer's outputs free (same speed). Read when pyarrow starts, so
+    it must be in the kernel's environment: `workbench run` sets it for its kernels; for
+    JupyterLab, start it with `ARROW_DEFAULT_MEMORY_POOL=jemalloc`."""
+    if os.environ.get(ARROW_POOL_ENV):
+        return {}
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a build without jemalloc (e.g. Windows)
+        return {}
+    return {ARROW_POOL_ENV: "jemalloc"}
 
 
 def release_memory() -> None:
