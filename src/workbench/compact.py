@@ -85,16 +85,18 @@ def read_table_compact(name: str, data_dir=None, columns=None, categorical=None,
         raise DataError(path, problems, t.name)
     keep = None
     if until is not None:
-        keep = (plain["timestamp"] <= pd.Timestamp(until)).to_numpy()
-        plain = plain[keep].reset_index(drop=True)
-    out = {}
-    for c in t.columns:
-        if c.name in cats:
-            out[c.name] = _dictionary_categorical(encoded.pop(c.name), keep)
-        elif c.name in dictionary:
-            out[c.name] = _dictionary_categorical(encoded.pop(c.name), keep, arrow=True)
+        keep = plain["timestamp"].to_numpy() <= np.datetime64(pd.Timestamp(until).as_unit("ns"))
+        if keep.all():
+            keep = None
         else:
-            out[c.name] = plain[c.name]
+            plain = plain[keep].reset_index(drop=True)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # sorts and takes run outside the GIL
+        jobs = {c: pool.submit(_dictionary_categorical, encoded.pop(c), keep, arrow=c in dictionary)
+                for c in coded}
+        out = {c.name: jobs[c.name].result() if c.name in jobs else plain[c.name]
+               for c in t.columns}
     df = pd.DataFrame(out)
     df.attrs = {"source": str(path), "table": t.name}
     return df

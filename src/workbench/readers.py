@@ -486,6 +486,9 @@ def _as_ns(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     1677-01-01... become missing here and are reported as unreadable, never a crash)."""
     if values.dtype == "datetime64[ns]":
         return values, np.zeros(len(values), dtype=bool)
+    lo, hi = values.min(), values.max()  # one pass: a large column is usually all in range
+    if pd.isna(lo) or (lo >= pd.Timestamp.min and hi <= pd.Timestamp.max):
+        return values.astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
     oor = ((values < pd.Timestamp.min) | (values > pd.Timestamp.max)).fillna(False).to_numpy()
     if oor.any():
         values = values.where(~oor)
