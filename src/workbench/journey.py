@@ -387,11 +387,11 @@ def build_journeys(touchpoints: pd.DataFrame, transactions: pd.DataFrame,
     # the purchase's transaction id: that of its touchpoint row; then the transaction's sales
     # channel and value (only the journeys ending in a purchase row are looked up)
     bought = np.flatnonzero(purchase_row >= 0)
-    at = purchase_row[bought]
-    k = np.minimum(np.searchsorted(id_rows, at), max(len(id_rows) - 1, 0))
-    codes = (np.where(id_rows[k] == at, id_codes[k], -1) if len(id_rows)
-             else np.full(len(at), -1))
-    del purchase_row, at, k, id_rows, id_codes
+    code_of_row = np.full(len(touchpoints), -1, dtype=id_codes.dtype)  # (the SQL's memory is freed)
+    code_of_row[id_rows] = id_codes
+    del id_rows, id_codes
+    codes = code_of_row[purchase_row[bought]]
+    del purchase_row, code_of_row
     j_code = np.full(n_j, -1, dtype=np.int64)
     j_code[bought] = codes
     journeys["transaction_id"] = _id_column(j_code, tp_values)
