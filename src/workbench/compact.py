@@ -5,6 +5,7 @@ dictionary columns, validated like `datasets.read_table`. Re-exported by `workbe
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -90,8 +91,6 @@ def read_table_compact(name: str, data_dir=None, columns=None, categorical=None,
             keep = None
         else:
             plain = plain[keep].reset_index(drop=True)
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=2) as pool:  # sorts and takes run outside the GIL
         jobs = {c: pool.submit(_dictionary_categorical, encoded.pop(c), keep, arrow=c in dictionary)
                 for c in coded}
@@ -122,7 +121,6 @@ def _compact_parquet(path: Path, t: Table, cats: list[str]):
         if len(found) != 1:
             return None
         actual[c.name] = found[0]
-    from concurrent.futures import ThreadPoolExecutor
 
     def encode(c):
         column = pq.read_table(path, columns=[actual[c]]).column(0)
