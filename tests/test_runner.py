@@ -338,3 +338,76 @@ def test_screenshots_say_how_to_get_chromium_and_capture_every_page(tmp_path, mo
     assert [p.name for p in shots] == ["index.png", "01_ventes.png"]
     width, height = Image.open(shots[1]).size
     assert width == screenshots.WIDTH and height > 4000  # the full page, not one screen
+
+
+def _timed_project(tmp_path):
+    """Notebooks named as three of the monthly run's, each logging when it ran (and where)."""
+    nbs, data, log = tmp_path / "notebooks", tmp_path / "data", tmp_path / "times"
+    for d in (nbs, data, log):
+        d.mkdir()
+    shutil.copy(FIXTURES / "excel_utf8.csv", data / "transactions.csv")
+    for stem, extra in (("00_data_overview", ""), ("03_social_listening", "raise RuntimeError('boom 03')\n"),
+                        ("01_segmentation", "")):
+        _notebook(nbs / f"{stem}.ipynb", stem,
+                  "import os, time\n"
+                  "t0 = time.time()\n"
+                  "time.sleep(3)\n"
+                  f"open({str(log / stem)!r}, 'w').write(f'{{t0}} {{time.time()}} {{os.getcwd()}}')\n" + extra)
+    return nbs, data, log
+
+
+def _intervals(log):
+    out = {}
+    for f in log.iterdir():
+        start, end, cwd = f.read_text().split(" ", 2)
+        out[f.name] = (float(start), float(end), cwd)
+    return out
+
+
+def test_run_stages_follow_the_notebooks_inputs():
+    stems = [p.stem for p in runner.discover_notebooks()]
+    stages = [[p.stem for p in g] for g in runner.run_stages(runner.discover_notebooks())]
+    assert sorted(s for g in stages for s in g) == sorted(stems)  # every notebook, once
+    position = {s: i for i, g in enumerate(stages) for s in g}
+    # what each notebook reads from another's processed tables runs before it
+    for reader, writers in {"01_segmentation": ["03_social_listening"],
+                            "02_customer_journey": ["01_segmentation"],
+                            "04_ambassadors": ["01_segmentation", "03_social_listening"],
+                            "05_monthly_kpis": ["01_segmentation", "03_social_listening"],
+                            "06_care_and_ideas": ["03_social_listening", "05_monthly_kpis"]}.items():
+        assert all(position[w] < position[reader] for w in writers), (reader, stages)
+    for heavy in ("01_segmentation", "02_customer_journey"):  # the two that need most memory run alone
+        assert stages[position[heavy]] == [heavy]
+    assert all(len(g) == 1 for g in runner.run_stages(runner.discover_notebooks(), parallel=False))
+    other = [Path("07_mine.ipynb"), Path("00_data_overview.ipynb")]  # an analyst's own notebook runs last, alone
+    assert [[p.name for p in g] for g in runner.run_stages(other)] == [["00_data_overview.ipynb"], ["07_mine.ipynb"]]
+
+
+def test_a_stage_runs_its_notebooks_at_once_and_one_failure_stops_neither(tmp_path):
+    nbs, data, log = _timed_project(tmp_path)
+    cwd = Path.cwd()
+    result = runner.run(month="2026-01", data_dir=data, notebooks_dir=nbs, reports_dir=tmp_path / "r",
+                        processed_dir=tmp_path / "p")
+    assert Path.cwd() == cwd  # the caller's folder is given back
+    assert [(nb.notebook, nb.status) for nb in result.notebooks] == [
+        ("00_data_overview", "ok"), ("03_social_listening", "failed"), ("01_segmentation", "ok")]
+    assert "boom 03" in result.notebooks[1].error
+    t = _intervals(log)
+    assert t["00_data_overview"][0] < t["03_social_listening"][1]  # 00 and 03 overlap
+    assert t["03_social_listening"][0] < t["00_data_overview"][1]
+    assert t["01_segmentation"][0] > max(t["00_data_overview"][1], t["03_social_listening"][1])
+    assert {c for _, _, c in t.values()} == {str(nbs.resolve())}  # every kernel in the notebooks' folder
+    run_json = json.loads((tmp_path / "r" / "2026-01" / reporting.RUN_FILE).read_text(encoding="utf-8"))
+    assert [nb["notebook"] for nb in run_json["notebooks"]] == [
+        "00_data_overview", "01_segmentation", "03_social_listening"]  # page order in the index
+    for stem in ("00_data_overview", "01_segmentation", "03_social_listening"):
+        assert (tmp_path / "r" / "2026-01" / f"{stem}.html").is_file()
+
+
+def test_one_at_a_time_runs_no_two_notebooks_together(tmp_path):
+    nbs, data, log = _timed_project(tmp_path)
+    assert cli.main(["run", "--month", "2026-01", "--data-dir", str(data), "--notebooks-dir", str(nbs),
+                     "--reports-dir", str(tmp_path / "r"), "--processed-dir", str(tmp_path / "p"),
+                     "--one-at-a-time"]) == 1  # 03 fails
+    t = sorted(_intervals(log).values())
+    assert all(a[1] <= b[0] for a, b in zip(t, t[1:]))

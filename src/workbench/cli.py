@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
                         "(master from WORKBENCH_SPARK_MASTER, else the profile's spark_master, "
                         "else local[*])")
     r.add_argument("-f", "--parameters-file", help="YAML file of notebook parameters {name: value}")
+    r.add_argument("--one-at-a-time", action="store_true",
+                   help="run the notebooks one after the other (default: two at once where their "
+                        "inputs allow; one at a time: a lower peak memory, a longer run)")
 
     s = sub.add_parser("sample", help="generate the synthetic sample data with its planted truth")
     s.add_argument("--customers", type=int, default=20_000)
@@ -181,6 +184,7 @@ def main(argv=None) -> int:
             engine=args.engine,
             profile=args.profile,
             parameters=parameters,
+            parallel=not args.one_at_a_time,
         )
     except (datasets.DataError, ValueError, runner.RunError, OSError) as exc:
         print(f"workbench run: {exc}", file=sys.stderr)

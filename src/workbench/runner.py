@@ -1,6 +1,7 @@
-"""Monthly run: execute the notebooks in order with papermill and publish French HTML reports.
+"""Monthly run: execute the notebooks with papermill and publish French HTML reports.
 
-`run(month=...)` executes every `notebooks/NN_*.ipynb` in the `workbench` kernel with the
+`run(month=...)` executes every `notebooks/NN_*.ipynb` (in the order of `RUN_STAGES`, two at
+once where their inputs and memory allow) in the `workbench` kernel with the
 parameters month, data_dir, processed_dir, report_dir and seed; it keeps each executed
 notebook under `reports/<month>/executed/`, exports it to HTML without code
 (`reports/<month>/<stem>.html`, figures embedded) and writes `reports/<month>/index.html`
@@ -10,11 +11,13 @@ others still run, the index marks the failure and the run returns a non-zero exi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,19 @@ __all__ = ["RUN_PARAMETERS", "NotebookRun", "RunResult", "discover_notebooks", "
 # Parameters every notebook receives (each notebook's `parameters` cell must declare them).
 RUN_PARAMETERS = ("month", "data_dir", "processed_dir", "report_dir", "profile_path", "seed")
 DEFAULT_KERNEL = "workbench"
+# The monthly run's order: each group's notebooks run at once (two kernels, one per core), a group
+# starts when the one before has finished; notebooks in no group run alone afterwards, by name.
+# Why this order: 03's mention scores are read by 01, 04, 05 and 06; 01's segments, identity links
+# and value moves by 02, 04 and 05; 05's care flags by 06. 01 and 02 run alone: each holds up to
+# about 7 GB at 1M customers, where 00 + 03 and 04 + 06 together stay under 7 GB
+# (reports/benchmarks.md).
+RUN_STAGES = (
+    ("00_data_overview", "03_social_listening"),
+    ("01_segmentation",),
+    ("02_customer_journey",),
+    ("05_monthly_kpis",),
+    ("04_ambassadors", "06_care_and_ideas"),
+)
 
 
 @dataclass
@@ -78,6 +94,18 @@ def discover_notebooks(notebooks_dir=None, select=None) -> list[Path]:
     if not found:
         raise ValueError(f"no notebook NN_*.ipynb found in {folder}")
     return found
+
+
+def run_stages(nb_paths, parallel: bool = True) -> list[list[Path]]:
+    """The selected notebooks grouped as they run (`RUN_STAGES`); `parallel=False`: the same
+    order, one notebook at a time."""
+    by_stem = {Path(p).stem: Path(p) for p in nb_paths}
+    stages = [[by_stem[s] for s in group if s in by_stem] for group in RUN_STAGES]
+    staged = {s for group in RUN_STAGES for s in group}
+    stages += [[Path(p)] for p in nb_paths if Path(p).stem not in staged]
+    if not parallel:
+        stages = [[p] for group in stages for p in group]
+    return [group for group in stages if group]
 
 
 def _has_tables(folder: Path) -> bool:
@@ -227,12 +255,14 @@ def run(
     profile=None,
     parameters: dict | None = None,
     engine: str | None = None,
+    parallel: bool = True,
 ) -> RunResult:
     """Execute the notebooks for one month and write the reports; see the module docstring.
 
     `profile`: the retailer profile (YAML) every notebook uses; None = `retailer.yaml` in the
     data folder. `parameters`: {name: value} for the notebooks that declare `name` (as
     papermill's `-p`); a name no selected notebook declares stops the run before anything runs.
+    `parallel=False`: one notebook at a time (a machine short of memory), else `RUN_STAGES`.
     """
     import papermill as pm
 
@@ -258,7 +288,7 @@ def run(
     with _RunLock(report_dir, f"report month {month_s} ({report_dir})"), \
             _RunLock(processed, f"processed-data folder {processed}"):
         return _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_dir,
-                           seed, kernel, timeout, pm, profile_file, extra)
+                           seed, kernel, timeout, pm, profile_file, extra, parallel)
 
 
 def _set_engine(engine: str) -> None:
@@ -325,7 +355,7 @@ def notebook_parameters(nb_paths, parameters: dict) -> dict[str, dict]:
 
 
 def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_dir, seed, kernel,
-                timeout, pm, profile_file, extra) -> RunResult:
+                timeout, pm, profile_file, extra, parallel) -> RunResult:
     """The run itself, once its folders are locked."""
     executed_dir = report_dir / "executed"
     figures_dir = report_dir / reporting.FIGURES_DIR
@@ -356,61 +386,24 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
         "seed": int(seed),
     }
     assert tuple(params) == RUN_PARAMETERS
-    for i, nb_path in enumerate(nb_paths, 1):
-        stem = nb_path.stem
-        out_nb = executed_dir / nb_path.name
-        out_html = report_dir / f"{stem}.html"
-        (figures_dir / f"{stem}.json").unlink(missing_ok=True)
-        _log(f"[{i}/{len(nb_paths)}] {stem} ...")
-        t0 = time.perf_counter()
-        error = full_error = None
-        try:
-            pm.execute_notebook(
-                str(nb_path),
-                str(out_nb),
-                parameters={**params, **extra.get(stem, {})},
-                kernel_name=kernel,
-                cwd=str(nb_path.parent),
-                progress_bar=False,
-                execution_timeout=timeout,
-            )
-        except Exception as exc:  # noqa: BLE001 - one notebook's failure must not stop the run
-            error = _error_text(exc)
-            full_error = _error_text(exc, full=True)
-        seconds = time.perf_counter() - t0
-        try:
-            if out_nb.is_file():
-                export_html(out_nb, out_html)
+    stages = run_stages(nb_paths, parallel)
+    order = [p for group in stages for p in group]
+    n = len(order)
+    for group in stages:
+        first = order.index(group[0]) + 1
+        # the kernels start in the notebooks' folder (papermill's own `cwd` changes the
+        # process's folder per notebook, which two notebooks at once would race on)
+        with contextlib.chdir(group[0].parent):
+            if len(group) == 1:
+                runs = [_run_notebook(group[0], first, n, executed_dir, figures_dir, report_dir, params,
+                                      extra, kernel, timeout, pm)]
             else:
-                out_html.write_text(
-                    _error_page(stem, error or "notebook not executed"), encoding="utf-8"
-                )
-        except Exception as exc:  # noqa: BLE001
-            out_html.write_text(
-                _error_page(stem, f"{error or ''}\nHTML export failed: {exc}"), encoding="utf-8"
-            )
-            error = error or f"HTML export failed: {_error_text(exc)}"
-            full_error = full_error or error
-        status = "ok" if error is None else "failed"
-        try:
-            title = notebook_title(nb_path)
-        except Exception:  # noqa: BLE001 - an unreadable notebook already failed above
-            title = stem
-        result.notebooks.append(
-            NotebookRun(
-                stem,
-                status,
-                round(seconds, 2),
-                title,
-                out_html.name,
-                f"executed/{out_nb.name}",
-                error,
-            )
-        )
-        _log(
-            f"[{i}/{len(nb_paths)}] {stem}: "
-            f"{'ok' if error is None else 'FAILED - ' + full_error} ({seconds:.1f} s)"
-        )
+                with ThreadPoolExecutor(max_workers=len(group)) as pool:
+                    futures = [pool.submit(_run_notebook, nb_path, first + j, n, executed_dir, figures_dir,
+                                           report_dir, params, extra, kernel, timeout, pm)
+                               for j, nb_path in enumerate(group)]
+                    runs = [f.result() for f in futures]
+        result.notebooks.extend(runs)
 
     run_info = {
         "month": month_s,
@@ -430,12 +423,61 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
     return result
 
 
+def _run_notebook(nb_path: Path, i: int, n: int, executed_dir: Path, figures_dir: Path, report_dir: Path,
+                  params: dict, extra: dict, kernel: str, timeout, pm) -> NotebookRun:
+    """Execute one notebook (number `i` of `n`) and export its HTML; a failure is recorded, not raised."""
+    stem = nb_path.stem
+    out_nb = executed_dir / nb_path.name
+    out_html = report_dir / f"{stem}.html"
+    (figures_dir / f"{stem}.json").unlink(missing_ok=True)
+    _log(f"[{i}/{n}] {stem} ...")
+    t0 = time.perf_counter()
+    error = full_error = None
+    try:
+        pm.execute_notebook(
+            str(nb_path),
+            str(out_nb),
+            parameters={**params, **extra.get(stem, {})},
+            kernel_name=kernel,
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+    except Exception as exc:  # noqa: BLE001 - one notebook's failure must not stop the run
+        error = _error_text(exc)
+        full_error = _error_text(exc, full=True)
+    seconds = time.perf_counter() - t0
+    try:
+        if out_nb.is_file():
+            export_html(out_nb, out_html)
+        else:
+            out_html.write_text(
+                _error_page(stem, error or "notebook not executed"), encoding="utf-8"
+            )
+    except Exception as exc:  # noqa: BLE001
+        out_html.write_text(
+            _error_page(stem, f"{error or ''}\nHTML export failed: {exc}"), encoding="utf-8"
+        )
+        error = error or f"HTML export failed: {_error_text(exc)}"
+        full_error = full_error or error
+    status = "ok" if error is None else "failed"
+    try:
+        title = notebook_title(nb_path)
+    except Exception:  # noqa: BLE001 - an unreadable notebook already failed above
+        title = stem
+    run = NotebookRun(stem, status, round(seconds, 2), title, out_html.name, f"executed/{out_nb.name}", error)
+    _log(
+        f"[{i}/{n}] {stem}: "
+        f"{'ok' if error is None else 'FAILED - ' + full_error} ({seconds:.1f} s)"
+    )
+    return run
+
+
 def _merge_runs(report_dir: Path, runs: list[NotebookRun], partial: bool) -> list[dict]:
     """This run's notebooks; a partial run (--notebooks) keeps the month's other notebooks from
     the previous run.json so the index stays complete."""
     new = {nb.notebook: asdict(nb) for nb in runs}
     if not partial:
-        return list(new.values())
+        return [new[k] for k in sorted(new)]  # in page order, whatever order they ran in
     try:
         old = json.loads((report_dir / reporting.RUN_FILE).read_text(encoding="utf-8"))["notebooks"]
     except (OSError, ValueError, KeyError):
