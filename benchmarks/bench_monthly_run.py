@@ -100,16 +100,19 @@ def _run(customers: int) -> list[dict]:
         reader = threading.Thread(target=lines.extend, args=(proc.stdout,), daemon=True)
         reader.start()
         peaks: dict[str, float] = {}
-        peak, stopped, current, seen = 0.0, "", None, 0
+        peak, stopped, running, seen = 0.0, "", [], 0
         while proc.poll() is None:
             mb = _tree_rss_mb(proc.pid)
             peak = max(peak, mb)
             new, seen = lines[seen:], len(lines)
             for m in filter(None, map(_NB_LINE.search, new)):
                 if m.group(4) is None:  # "[i/n] notebook ..." : it starts
-                    current = m.group(3)
-            if current:
-                peaks[current] = max(peaks.get(current, 0.0), mb)
+                    running.append(m.group(3))
+                elif m.group(3) in running:  # "[i/n] notebook: ok (... s)": it ended
+                    running.remove(m.group(3))
+            for nb in running:  # notebooks that run together share the peak of their stage
+                peaks[nb] = max(peaks.get(nb, 0.0), mb)
+            current = ", ".join(running)
             elapsed = time.perf_counter() - t0
             if mb > MEMORY_LIMIT_MB or elapsed > timeout:
                 stopped = (f"stopped at {mb / 1024:.1f} GB" if mb > MEMORY_LIMIT_MB
@@ -136,7 +139,8 @@ def _run(customers: int) -> list[dict]:
         for m in done:
             rows.append({"stage": f"  {m.group(3)}", "size": customers, "seconds": float(m.group(5)),
                          "peak_mb": round(peaks.get(m.group(3), 0)), "check": m.group(4).lower(),
-                         "note": "one notebook of the run (papermill + HTML)"})
+                         "note": "one notebook of the run (papermill + HTML); peak: the whole run's "
+                                 "processes while it ran (with the notebook beside it, if any)"})
         return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)

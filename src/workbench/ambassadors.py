@@ -615,7 +615,7 @@ def build_panel(
     taxonomy=None,
     exclude_risks: bool = True,
     base: pd.DataFrame | None = None,
-    post_topics: pd.Series | None = None,
+    post_topics: pd.Series | None = None,  # noqa: F811 - the topics computed by `post_topics` (public name)
     authors: pd.Series | None = None,
     acts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
