@@ -30,7 +30,7 @@ from hostile_data import (
     live_markup,
     make_hostile_copy,
 )
-from workbench import cli, concepts, datasets, quality, reporting, runner, segmentation
+from workbench import cli, concepts, datasets, quality, regions, reporting, runner, segmentation
 from workbench.text import mask_personal
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -248,7 +248,7 @@ def test_segment_tests_skip_variables_without_two_values():
 
 
 def test_concentration_of_nothing_is_not_measurable():
-    c = segmentation.concentration(pd.Series([0.0, 0.0]))
+    c = regions.concentration(pd.Series([0.0, 0.0]))
     assert c["areas"] == 0 and np.isnan(c["top_share"])
 
 

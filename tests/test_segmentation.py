@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from workbench import regions, segment_model
 from workbench import segmentation as seg
 
 TABLES = ["customers", "transactions", "transaction_lines", "touchpoints", "email_events"]
@@ -232,7 +233,7 @@ def test_segment_tests_match_reference_statistics():
 
 
 def test_concentration_and_audience_growth():
-    c = seg.concentration(pd.Series({"a": 50, "b": 30, "c": 20}), top=2)
+    c = regions.concentration(pd.Series({"a": 50, "b": 30, "c": 20}), top=2)
     assert c["top_share"] == pytest.approx(0.8) and c["top_areas"] == ["a", "b"]
     assert c["herfindahl"] == pytest.approx(0.25 + 0.09 + 0.04)
     aud = pd.DataFrame({
@@ -291,7 +292,7 @@ def test_clustering_recovers_planted_segments(sample_features, truth):
     assert majority["premium_omnichannel"] == "Premium omnicanaux"
     assert majority["occasional_bargain"] == "Occasionnels chasseurs de promos"
     # customers without any purchase are not clustered: their own named group, counted
-    none = ~seg.buyers(sample_features)
+    none = ~segment_model.buyers(sample_features)
     assert none.sum() > 0
     assert (s.loc[none, "segment_name"] == seg.NO_PURCHASE).all() and (s.loc[none, "segment"] == 0).all()
     assert (s.loc[~none, "segment_name"] != seg.NO_PURCHASE).all() and len(s) == len(sample_features)
@@ -311,7 +312,7 @@ def test_profiles_tests_geography_on_sample(sample_features, sample_tables):
     tests = seg.segment_tests(sample_features, segs).set_index("variable")
     assert (tests["p_value"] < 1e-6).all()
     assert tests.loc["age", "effect_size"] > 0.5  # segments are mostly age-driven on the sample
-    geo = seg.geography(sample_tables, "2026-10")
+    geo = regions.geography(sample_tables, "2026-10")
     assert geo["customers"].sum() == sample_features["region"].notna().sum()
     total_sales = sample_tables["transactions"]
     in_window = total_sales[(total_sales["timestamp"] >= pd.Timestamp("2025-11-01"))
@@ -320,9 +321,9 @@ def test_profiles_tests_geography_on_sample(sample_features, sample_tables):
     assert located == pytest.approx(in_window["amount"].sum())
     assert geo["social_accounts"].sum() > 0
     # both levels at once (bios searched once): each the table of its own level
-    both = seg.geographies(sample_tables, "2026-10", levels=("region", "department"))
+    both = regions.geographies(sample_tables, "2026-10", levels=("region", "department"))
     pd.testing.assert_frame_equal(both["region"], geo, check_exact=True)
-    dep = seg.geography(sample_tables, "2026-10", level="department")
+    dep = regions.geography(sample_tables, "2026-10", level="department")
     pd.testing.assert_frame_equal(both["department"], dep, check_exact=True)
     assert both["department"].attrs == dep.attrs and len(dep) > len(geo)
 
@@ -410,7 +411,7 @@ def test_bio_regions_prefilter_keeps_regex_semantics():
     places = pd.DataFrame({"city": ["Lyon", "Saint-Étienne", "Paris", "St. Malo"],
                            "department": ["69", "42", "75", "35"],
                            "region": ["ARA", "ARA", "IDF", "BRE"]})
-    out = seg._bio_regions(accounts, places).set_index("account_id")
+    out = regions._bio_regions(accounts, places).set_index("account_id")
     # longest names first; "Lyonnais" is not "Lyon"; the '.' of "St. Malo" stays a regex dot
     assert out["city"].to_dict() == {"a": "Saint-Étienne", "d": "Paris", "e": "St. Malo"}
 
@@ -423,7 +424,7 @@ def test_k_choice_fits_side_by_side_equal_one_after_the_other():
 
     rng = np.random.default_rng(3)
     Z = np.vstack([rng.normal(c, 0.6, size=(700, 4)) for c in (0.0, 3.0, -3.0)])
-    fits = seg._fit_kmeans_each(Z, [2, 3, 4, 5], seed=7)
+    fits = segment_model._fit_kmeans_each(Z, [2, 3, 4, 5], seed=7)
     assert sorted(fits) == [2, 3, 4, 5]
     for k, km in fits.items():
         with threadpool_limits(1):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench import interests, reporting
+from workbench import interests, regions, reporting
 from workbench import segmentation as seg
 from workbench.reporting import fmt_eur, fmt_int, fmt_num, fmt_pct, fmt_signed, month_label
 
@@ -417,7 +417,7 @@ _GEO_MEASURES = [("customers", "Clients"), ("sales", "Ventes"), ("social_account
 
 def concentration_table(geo: pd.DataFrame) -> pd.DataFrame:
     """Share of the top 3 regions and Herfindahl index of customers, sales and social audience."""
-    conc = {c: seg.concentration(geo[c]) for c, _ in _GEO_MEASURES}
+    conc = {c: regions.concentration(geo[c]) for c, _ in _GEO_MEASURES}
     return pd.DataFrame({
         "Part des 3 premières régions": {lab: conc[c]["top_share"] for c, lab in _GEO_MEASURES},
         "Herfindahl": {lab: conc[c]["herfindahl"] for c, lab in _GEO_MEASURES},
@@ -425,7 +425,7 @@ def concentration_table(geo: pd.DataFrame) -> pd.DataFrame:
 
 
 def geography_sentence(geo: pd.DataFrame) -> str:
-    return (f"les 3 premières régions font {fmt_pct(seg.concentration(geo['sales'])['top_share'])} des ventes ; "
+    return (f"les 3 premières régions font {fmt_pct(regions.concentration(geo['sales'])['top_share'])} des ventes ; "
             f"« {geo.index[0]} » pèse {fmt_pct(geo['sales_share'].iloc[0])} des ventes pour "
             f"{fmt_pct(geo['customers_share'].iloc[0])} des clients.")
 

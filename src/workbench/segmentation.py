@@ -1,4 +1,4 @@
-"""Customer segmentation: profiles, channel typology, clusters, geography, audience, migration.
+"""Customer segmentation: customer features, channel typology, audience growth, migration.
 
 Why: retailers segment customers by socio-demographics, purchase profile and social profile,
 and must tell apart "connected" profiles that research on the web before coming to the store
@@ -11,15 +11,14 @@ Main entry points:
   segment_customers(features, k, seed)    standardised clustering -> segment and French name
   fit_segment_model / assign_segments     the same, split, for stable month-to-month definitions
   segment_profiles, segment_tests         who is in each segment, and do segments really differ
-  geography, concentration                customers, sales and social audience by region/department
+                                          (these four: `segment_model`, re-exported here)
   audience_growth                         followers per platform, monthly growth, fastest channel
   segment_migration                       transitions between segments from one month to the next
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,25 @@ from workbench.events import ACTIVITY_CHANNELS as TOUCHPOINT_FEATURE_CHANNELS
 from workbench.events import ONLINE_SALES as ONLINE_CHANNELS
 from workbench.events import RESEARCH_CHANNELS  # noqa: F401  (re-exported, defined in events.rules)
 from workbench.schemas import SALES_CHANNELS
+from workbench.segment_model import (  # noqa: F401  (public API: the segments, re-exported)
+    CLUSTER_FEATURES,
+    FEATURE_SOURCES,
+    NO_PURCHASE,
+    RFM_SEGMENTS_FR,
+    SEGMENT_ARCHETYPES,
+    SOCIAL_LINK_FEATURES,
+    SegmentModel,
+    assign_segments,
+    choose_k,
+    clustering_matrix,
+    fit_segment_model,
+    name_segments,
+    segment_customers,
+    segment_profiles,
+    segment_tests,
+    silhouette,
+    social_profile,
+)
 
 AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 AGE_BAND_LABELS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -194,12 +212,6 @@ def _score_quintile(values: pd.Series, higher_is_better: bool = True) -> pd.Seri
     return np.ceil(pct * 5).clip(1, 5).astype("Int64")
 
 
-def _count_table(rows: pd.Series, cols: pd.Series) -> pd.DataFrame:
-    """Counts per (row value, column value), wide; like `pd.crosstab` (missing keys left out)
-    but vectorised (pandas' crosstab aggregates group by group in Python: minutes at 1M)."""
-    return rows.groupby([rows, cols], observed=True, sort=True).size().unstack(fill_value=0)
-
-
 # the columns of the purchases that the purchase features read (`_purchase_block`)
 PURCHASE_BLOCK_COLUMNS = ["customer_id", "channel", "timestamp", "amount", "n_items"]
 
@@ -315,22 +327,6 @@ def purchase_features(transactions: pd.DataFrame, as_of, *, lookback_days: int |
     if f["frequency"].sum() == len(t):  # every buyer of the window scored (see purchase_window)
         f.attrs["window"] = (start, end)
     return f
-
-
-RFM_SEGMENTS_FR = (
-    # (label, rule) on R and F scores 1-5, checked in order; 0 = no purchase
-    ("Champions", "R >= 4 et F >= 4"),
-    ("Fidèles", "R >= 3 et F >= 3"),
-    ("Nouveaux / prometteurs", "R >= 4 et F <= 2"),
-    ("À risque", "R <= 2 et F >= 3"),
-    ("À réveiller", "R = 3 et F <= 2"),
-    ("Perdus", "R <= 2 et F <= 2"),
-    ("Sans achat sur la période", "aucun achat sur la période"),
-)
-# Customers without any purchase in the window: the last RFM segment, and the group the
-# behavioural segmentation puts them in (they are not clustered: with no purchase, their
-# basket, frequency and channel shares are zeros that k-means would turn into a segment of its own).
-NO_PURCHASE = RFM_SEGMENTS_FR[-1][0]
 
 
 def rfm_segment(r_score: pd.Series, f_score: pd.Series) -> pd.Series:
@@ -613,532 +609,6 @@ def channel_typology(features: pd.DataFrame, rules: TypologyRules | None = None)
     out = pd.DataFrame({"customer_id": fr.index.to_numpy(), "channel_type": kind})
     out["channel_type_fr"] = out["channel_type"].map(CHANNEL_TYPE_LABELS)
     return out
-
-
-# ------------------------------------------------------------------------------------------
-# Clustering
-# ------------------------------------------------------------------------------------------
-
-CLUSTER_FEATURES = (
-    "age",
-    "log_frequency",
-    "log_avg_basket",
-    "share_store",
-    "share_online",
-    "share_click_collect",
-    "research_share",
-    "promo_share",
-    "open_rate",
-    "click_rate",
-    "log_social_touchpoints",
-    "loyalty_rank",
-)
-
-
-# features of the linked social accounts (`customer_features` with `identity_links`)
-SOCIAL_LINK_FEATURES = ("social_accounts", "social_followers", "social_mentions")
-
-# file columns behind the features that can be entirely empty (optional columns)
-FEATURE_SOURCES = {"age": "customers.birth_year"}
-
-
-def clustering_matrix(features: pd.DataFrame, columns=CLUSTER_FEATURES) -> pd.DataFrame:
-    """The (unscaled) numeric matrix used for clustering; derived log features added here.
-
-    Missing age is imputed with the median age (the count is in `.attrs['imputed_age']`);
-    columns absent from `features` are refused.
-    """
-    f = features
-    derived = {
-        "log_frequency": lambda: np.log1p(f["frequency"]),
-        "log_avg_basket": lambda: np.log1p(f["avg_basket"]),
-        "log_monetary": lambda: np.log1p(f["monetary"]),
-        "log_social_touchpoints": lambda: np.log1p(f["social_touchpoints"]),
-        "log_search_touchpoints": lambda: np.log1p(f["search_touchpoints"]),
-    }
-    cols = {}
-    for c in columns:
-        if c in f.columns:
-            cols[c] = f[c].astype(float)
-        elif c in derived:
-            try:
-                cols[c] = derived[c]().astype(float)
-            except KeyError as err:
-                raise ValueError(f"clustering_matrix: feature {c!r} needs column {err}") from None
-        else:
-            raise ValueError(f"clustering_matrix: unknown feature {c!r}")
-    X = pd.DataFrame(cols, index=f.index)
-    # a feature with no value at all (an optional column left empty in the file) is left out
-    # of the clustering, and said: `attrs['dropped']` names the file column it comes from
-    empty = [c for c in X.columns if len(X) and X[c].isna().all()]
-    X = X.drop(columns=empty)
-    n_age = int(X["age"].isna().sum()) if "age" in X else 0
-    if n_age:
-        X["age"] = X["age"].fillna(X["age"].median())
-    bad = X.isna().any(axis=1)
-    if bad.any():
-        raise ValueError(f"clustering_matrix: {int(bad.sum())} customer(s) with missing values in "
-                         f"{X.columns[X.isna().any()].tolist()}")
-    X.attrs["imputed_age"] = n_age
-    X.attrs["dropped"] = {c: FEATURE_SOURCES.get(c, c) for c in empty}
-    return X
-
-
-@dataclass(frozen=True)
-class SegmentModel:
-    """A fitted segmentation: scaling, cluster centres, names. Reuse it to assign other months."""
-
-    columns: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    centers: np.ndarray  # in standardised units, one row per segment
-    names: tuple[str, ...]
-    k: int
-    seed: int
-    selection: pd.DataFrame = field(default_factory=pd.DataFrame)  # k, silhouette, bic
-
-    def standardise(self, X: pd.DataFrame) -> np.ndarray:
-        return (X[list(self.columns)].to_numpy(float) - self.mean) / self.scale
-
-
-def silhouette(D: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette width from a precomputed distance matrix (singletons score 0)."""
-    labels = np.asarray(labels)
-    uniq, lab = np.unique(labels, return_inverse=True)
-    if len(uniq) < 2:
-        return float("nan")
-    onehot = np.zeros((len(lab), len(uniq)))
-    onehot[np.arange(len(lab)), lab] = 1.0
-    counts = onehot.sum(axis=0)
-    sums = D @ onehot  # total distance of each point to each cluster
-    own = counts[lab]
-    a = sums[np.arange(len(lab)), lab] / np.maximum(own - 1, 1)
-    mean_other = sums / counts
-    mean_other[np.arange(len(lab)), lab] = np.inf
-    b = mean_other.min(axis=1)
-    s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
-    return float(np.mean(s))
-
-
-def choose_k(Z: np.ndarray, k_values=range(2, 9), seed: int = 0, sample_size: int = 4000):
-    """Silhouette of k-means and BIC of a Gaussian mixture for each k (one table).
-
-    Silhouette is computed on a fixed random subsample of `sample_size` customers to keep
-    it fast; k with the highest silhouette is the recommended one.
-    """
-    return _choose_k(Z, k_values, seed, sample_size)[0]
-
-
-def _fit_kmeans(Z: np.ndarray, k: int, seed: int):
-    """k-means (10 starts) on one thread: its result does not depend on how many cores the
-    machine has (two threads add their partial sums in whichever order they finish), and on a
-    shared machine OpenMP oversubscription made it 20x slower."""
-    from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="openmp"):  # (this thread's OpenMP setting)
-        return KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
-
-
-def _fit_kmeans_each(Z: np.ndarray, ks, seed: int) -> dict:
-    """{k: `_fit_kmeans(Z, k, seed)`} for each k, the fits side by side on the machine's cores
-    (one thread each: the same fits as one after the other, in less time)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
-
-    ks = list(ks)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    with threadpool_limits(1):  # BLAS on one thread for every fit (a process-wide setting)
-        if len(ks) < 2 or (cores or 1) < 2:
-            return {k: _fit_kmeans(Z, k, seed) for k in ks}
-        with ThreadPoolExecutor(max_workers=min(len(ks), cores)) as pool:
-            # (sklearn's k-means runs outside the GIL) the largest k first: they take longest
-            fits = {k: pool.submit(_fit_kmeans, Z, k, seed) for k in sorted(ks, reverse=True)}
-            return {k: fits[k].result() for k in ks}
-
-
-def _choose_k(Z: np.ndarray, k_values, seed: int, sample_size: int = 4000):
-    """(choose_k table, {k: fitted KMeans}) — the fits are reused for the chosen k."""
-    from scipy.spatial.distance import cdist
-    from sklearn.mixture import GaussianMixture
-    from threadpoolctl import threadpool_limits
-
-    rng = np.random.default_rng(seed)
-    sub = rng.choice(len(Z), size=min(sample_size, len(Z)), replace=False)
-    D = cdist(Z[sub], Z[sub])  # computed once, shared by every k
-    rows = []
-    ks = [k for k in k_values if k < len(Z)]
-    models = _fit_kmeans_each(Z, ks, seed)
-    with threadpool_limits(1):
-        for k in ks:
-            km = models[k]
-            lab = km.labels_[sub]
-            sil = silhouette(D, lab)
-            gm = GaussianMixture(n_components=k, covariance_type="diag", random_state=seed,
-                                 n_init=1).fit(Z[sub])
-            rows.append({"k": k, "silhouette": float(sil), "bic": float(gm.bic(Z[sub])),
-                         "inertia": float(km.inertia_)})
-    return pd.DataFrame(rows), models
-
-
-def buyers(features: pd.DataFrame) -> pd.Series:
-    """True for customers with at least one purchase in the features' window (all True when
-    the features carry no `frequency`)."""
-    if "frequency" not in features.columns:
-        return pd.Series(True, index=features.index)
-    return features["frequency"].fillna(0) > 0
-
-
-def fit_segment_model(features: pd.DataFrame, k: int | None = None, seed: int = 0,
-                      columns=CLUSTER_FEATURES, k_values=range(2, 9)) -> SegmentModel:
-    """Standardise features, pick k by silhouette (unless given), fit k-means, name segments.
-
-    Fitted on buyers only (`buyers`): customers without any purchase in the window have no
-    basket, frequency or channel mix, and k-means gave them a segment of their own, named like
-    a real one ("petit panier, achats rares"); `assign_segments` puts them in the `NO_PURCHASE`
-    group instead, counted with the segments."""
-    X = clustering_matrix(features[buyers(features)], columns)
-    if len(X) < 10:
-        raise ValueError(f"fit_segment_model: need at least 10 customers, got {len(X)}")
-    mean = X.mean().to_numpy()
-    scale = X.std(ddof=0).replace(0, 1.0).to_numpy()
-    Z = (X.to_numpy(float) - mean) / scale
-    selection, fitted = pd.DataFrame(), {}
-    if k is None:
-        selection, fitted = _choose_k(Z, k_values, seed)
-        k = int(selection.loc[selection["silhouette"].idxmax(), "k"])
-    km = fitted.get(k)  # the same fit (same data, k and seed) as choose_k's
-    if km is None:
-        km = _fit_kmeans_each(Z, [k], seed)[k]
-    # order segments by size (largest = 1) so numbering is stable and readable
-    sizes = np.bincount(km.labels_, minlength=k)
-    order = np.argsort(-sizes, kind="stable")
-    centers = km.cluster_centers_[order]
-    centers_raw = pd.DataFrame(centers * scale + mean, columns=X.columns)
-    names = name_segments(centers_raw, X.mean())
-    return SegmentModel(tuple(X.columns), mean, scale, centers, tuple(names), k, seed, selection)
-
-
-ASSIGN_BLOCK_ROWS = 65_536  # customers per block of distances in assign_segments
-
-
-def assign_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
-    """Nearest-centre segment of each buyer under a fitted model (stable definitions);
-    customers without a purchase in the window get segment 0 and the name `NO_PURCHASE`
-    (every customer of `features` is in the result, none is dropped)."""
-    has = buyers(features).to_numpy()
-    seg = np.zeros(len(features), dtype=int)
-    names = np.full(len(features), NO_PURCHASE, dtype=object)
-    if has.any():
-        Z = model.standardise(clustering_matrix(features[has], model.columns))
-        # squared distances to the centres by blocks of rows: the same values row by row, without
-        # a (customers x centres x features) temporary of gigabytes at a million customers
-        lab = np.empty(len(Z), dtype=np.intp)
-        for i in range(0, len(Z), ASSIGN_BLOCK_ROWS):
-            block = Z[i:i + ASSIGN_BLOCK_ROWS]
-            d = ((block[:, None, :] - model.centers[None, :, :]) ** 2).sum(axis=2)
-            lab[i:i + ASSIGN_BLOCK_ROWS] = d.argmin(axis=1)
-        seg[has] = lab + 1
-        names[has] = np.asarray(model.names, dtype=object)[lab]
-    return pd.DataFrame({"customer_id": features.index.to_numpy(), "segment": seg, "segment_name": names})
-
-
-def segment_customers(features: pd.DataFrame, k: int | None = None, seed: int = 0,
-                      columns=CLUSTER_FEATURES) -> pd.DataFrame:
-    """Cluster customers: customer_id, segment (1 = largest, 0 = no purchase) and a French
-    segment_name."""
-    model = fit_segment_model(features, k=k, seed=seed, columns=columns)
-    return assign_segments(model, features)
-
-
-# Archetypes used to name segments: (French name, {feature: direction}) where direction +1
-# means "high", -1 "low". A segment gets the archetype whose signature best matches its
-# standardised profile; names are unique (greedy best matches first).
-SEGMENT_ARCHETYPES = (
-    ("Connectés digitaux", {"share_app": 1, "share_web": 1, "age": -1, "log_social_touchpoints": 1,
-                            "click_rate": 1}),
-    ("Web-to-store", {"research_share": 1, "share_store": 1}),
-    ("Traditionnels magasin", {"share_store": 1, "age": 1, "log_frequency": 1, "log_avg_basket": -1,
-                               "research_share": -1, "open_rate": -1}),
-    ("Premium omnicanaux", {"log_avg_basket": 1, "share_click_collect": 1, "loyalty_rank": 1}),
-    ("Occasionnels chasseurs de promos", {"promo_share": 1, "log_frequency": -1, "open_rate": -1}),
-)
-
-
-def name_segments(centers: pd.DataFrame, overall_mean: pd.Series | None = None) -> list[str]:
-    """French names derived from segment profiles (centres in original units).
-
-    Each centre is compared with the others (z-score across segments); the archetype whose
-    signature it matches best names it. Leftover segments are named by their two most
-    distinctive traits ("Segment 6 : panier élevé, âge bas").
-    """
-    z = (centers - centers.mean()) / centers.std(ddof=0).replace(0, 1.0)
-    scores = []
-    for i in range(len(centers)):
-        for j, (_name, sig) in enumerate(SEGMENT_ARCHETYPES):
-            used = [c for c in sig if c in z.columns]
-            if not used:
-                continue
-            s = float(np.mean([sig[c] * z.iloc[i][c] for c in used]))
-            scores.append((s, i, j))
-    names: list[str | None] = [None] * len(centers)
-    taken = set()
-    for s, i, j in sorted(scores, reverse=True):
-        if names[i] is None and j not in taken and s > 0.3:
-            names[i] = SEGMENT_ARCHETYPES[j][0]
-            taken.add(j)
-    trait_fr = {  # feature: (French label when high, when low)
-        "age": ("plus âgés", "plus jeunes"), "log_frequency": ("achats fréquents", "achats rares"),
-        "log_avg_basket": ("gros panier", "petit panier"),
-        "share_store": ("surtout en magasin", "peu en magasin"),
-        "share_online": ("surtout en ligne", "peu en ligne"),
-        "share_click_collect": ("click & collect", "sans click & collect"),
-        "research_share": ("recherche web avant magasin", "sans recherche web"),
-        "promo_share": ("achats en promotion", "hors promotions"),
-        "open_rate": ("lisent les e-mails", "ouvrent peu les e-mails"),
-        "click_rate": ("cliquent dans les e-mails", "cliquent peu"),
-        "log_social_touchpoints": ("actifs sur les réseaux", "absents des réseaux"),
-        "loyalty_rank": ("haut niveau de fidélité", "faible niveau de fidélité"),
-    }
-    for i in range(len(centers)):
-        if names[i] is None:
-            row = z.iloc[i]
-            top = row.abs().sort_values(ascending=False).index[:2]
-            parts = [trait_fr.get(c, (f"{c} élevé", f"{c} faible"))[0 if row[c] > 0 else 1]
-                     for c in top]
-            names[i] = f"Segment {i + 1} : " + ", ".join(parts)
-    return [str(n) for n in names]
-
-
-# ------------------------------------------------------------------------------------------
-# Profiles and tests
-# ------------------------------------------------------------------------------------------
-
-def segment_profiles(features: pd.DataFrame, segments: pd.DataFrame,
-                     group_col: str = "segment_name") -> pd.DataFrame:
-    """Segment profile table: size, value, channel mix, age, main region, engagement.
-
-    Columns are codes (see PROFILE_LABELS_FR for the French headers shown in reports).
-    """
-    df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
-    if len(df) != len(segments):
-        raise ValueError(f"segment_profiles: {len(segments) - len(df)} segmented customer(s) "
-                         "are missing from features")
-    g = df.groupby(group_col, observed=True)
-    out = pd.DataFrame({"customers": g.size()})
-    out["share"] = out["customers"] / out["customers"].sum()
-    for c in ("age", "frequency", "monetary", "avg_basket", "recency_days", "share_store",
-              "share_web", "share_app", "share_click_collect", "research_share", "promo_share",
-              "open_rate", "click_rate", "social_touchpoints"):
-        if c in df.columns:
-            out[c] = g[c].mean()
-    top_rank = df["loyalty_rank"].max()  # premium = the two highest loyalty tiers
-    out["premium_tier_share"] = g["loyalty_rank"].agg(lambda s: (s >= top_rank - 1).mean())
-    top = g["region"].agg(lambda s: s.value_counts().index[0] if s.notna().any() else None)
-    out["top_region"] = top
-    out["top_region_share"] = g["region"].agg(
-        lambda s: s.value_counts(normalize=True).iloc[0] if s.notna().any() else np.nan)
-    return out.sort_values("customers", ascending=False)
-
-
-def social_profile(features: pd.DataFrame, segments: pd.DataFrame,
-                   group_col: str = "segment_name") -> pd.DataFrame:
-    """Social and e-mail engagement per segment: share reached on social networks, platforms,
-    e-mail open / click rates among customers e-mailed and, when identity links were given to
-    `customer_features`, share with a linked social account, followers and brand mentions."""
-    df = features.join(segments.set_index("customer_id")[[group_col]], how="inner")
-    g = df.groupby(group_col, observed=True)
-    out = pd.DataFrame({"customers": g.size()})
-    if "social_touchpoints" in df:
-        out["social_reached"] = g["social_touchpoints"].agg(lambda v: (v > 0).mean())
-        out["social_touchpoints"] = g["social_touchpoints"].mean()
-        out["social_platforms"] = g["social_platforms"].mean()
-    if "emails_sent" in df:
-        mailed = df[df["emails_sent"] > 0].groupby(group_col, observed=True)
-        out["emailed"] = g["emails_sent"].agg(lambda v: (v > 0).mean())
-        out["open_rate"] = mailed["open_rate"].mean()
-        out["click_rate"] = mailed["click_rate"].mean()
-    if "social_accounts" in df:
-        out["linked_account"] = g["social_accounts"].agg(lambda v: (v > 0).mean())
-        if "social_followers" in df:
-            out["followers"] = g["social_followers"].mean()
-        if "social_mentions" in df:
-            out["mentions"] = g["social_mentions"].mean()
-    return out.sort_values("customers", ascending=False)
-
-
-def segment_tests(features: pd.DataFrame, segments: pd.DataFrame,
-                  numeric=("age", "frequency", "avg_basket", "share_store", "research_share",
-                           "open_rate"),
-                  categorical=("age_band", "csp", "region", "loyalty_tier"),
-                  group_col: str = "segment") -> pd.DataFrame:
-    """Do segments differ? One-way ANOVA (eta²) per numeric feature, chi-square (Cramér's V)
-    per categorical feature, with statsmodels. Rows: variable, test, statistic, df, p_value,
-    effect_size, effect. A variable with fewer than two values among the customers (an optional
-    column left empty in the file) cannot be tested: it is left out and named in
-    `attrs['untestable']`."""
-    import statsmodels.api as sm
-    from statsmodels.formula.api import ols
-
-    seg = segments.set_index("customer_id")
-    if "segment_name" in segments.columns:  # the no-purchase group is not a segment of the clustering
-        named = (seg["segment_name"] != NO_PURCHASE).rename("_clustered")
-        df = features.join(seg[[group_col]].join(named), how="inner")
-        df = df[df.pop("_clustered").to_numpy()]
-    else:
-        df = features.join(seg[[group_col]], how="inner")
-    rows, untestable = [], []
-    for c in (*numeric, *categorical):
-        if c in df.columns and (df[c].nunique() < 2 or df[group_col].nunique() < 2):
-            untestable.append(c)
-    for c in numeric:
-        if c not in df.columns or c in untestable:
-            continue
-        d = pd.DataFrame({"y": df[c].astype(float), "g": df[group_col].astype(str)}).dropna()
-        # the groups as a Categorical (levels sorted, as patsy sorts text), named bare in the
-        # formula (patsy codes a Categorical at once, but checks a C(...)-wrapped column value by
-        # value: minutes at 1M customers); the same design matrix as "y ~ C(g)" on the text
-        d["g"] = pd.Categorical(d["g"])
-        fit = ols("y ~ g", data=d).fit()
-        tab = sm.stats.anova_lm(fit, typ=1)
-        ss_b, ss_r = tab["sum_sq"].iloc[0], tab["sum_sq"].iloc[1]
-        rows.append({"variable": c, "test": "ANOVA", "statistic": float(tab["F"].iloc[0]),
-                     "df": float(tab["df"].iloc[0]), "p_value": float(tab["PR(>F)"].iloc[0]),
-                     "effect_size": float(ss_b / (ss_b + ss_r)), "effect": "eta²",
-                     "excluded": int(len(df) - len(d))})
-    for c in categorical:
-        if c not in df.columns or c in untestable:
-            continue
-        d = df[[c, group_col]].dropna()
-        ct = _count_table(d[c], d[group_col])  # (pd.crosstab's table, grouped at once)
-        ct = ct.loc[ct.sum(axis=1) > 0]
-        res = sm.stats.Table(ct).test_nominal_association()
-        n = ct.to_numpy().sum()
-        v = np.sqrt(res.statistic / (n * max(1, min(ct.shape) - 1)))
-        rows.append({"variable": c, "test": "khi-deux", "statistic": float(res.statistic),
-                     "df": float(res.df), "p_value": float(res.pvalue), "effect_size": float(v),
-                     "effect": "V de Cramér", "excluded": int(len(df) - len(d))})
-    out = pd.DataFrame(rows)
-    out.attrs["untestable"] = untestable
-    return out
-
-
-# ------------------------------------------------------------------------------------------
-# Geography
-# ------------------------------------------------------------------------------------------
-
-def _contains_literal(texts: pd.Series, needle: str) -> pd.Series:
-    """texts contain `needle` (plain substring), by pyarrow: a fast prefilter for regexes."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    hits = pc.match_substring(pa.array(texts.astype("str"), type=pa.large_string()), needle)
-    return pd.Series(pc.fill_null(hits, False).to_numpy(zero_copy_only=False), index=texts.index)
-
-
-def _bio_regions(accounts: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
-    """Region/department of social accounts whose bio names a known city (first match)."""
-    acc = accounts[accounts["bio"].notna()][["account_id", "bio", "followers"]]
-    cities = places.dropna(subset=["city"]).drop_duplicates("city")
-    cities = cities.assign(_len=cities["city"].str.len()).sort_values("_len", ascending=False)
-    bio = acc["bio"].str.lower().reset_index(drop=True)
-    found = pd.Series(pd.NA, index=bio.index, dtype=object)
-    for city in cities["city"]:
-        todo = found.isna()
-        name = city.lower()
-        if not set(name) & set(".^$*+?{}[]\\|()"):  # literal name: only bios containing it
-            todo &= _contains_literal(bio, name)
-        hit = bio[todo].str.contains(rf"\b{name}\b", regex=True)
-        found[hit[hit].index] = city
-    loc = cities.set_index("city")[["department", "region"]]
-    out = acc.assign(city=pd.Series(found.to_numpy(), index=acc.index, dtype=object))
-    out = out.dropna(subset=["city"])
-    return out.join(loc, on="city")[["account_id", "followers", "city", "department", "region"]]
-
-
-def _map_values(values: pd.Series, mapping: pd.Series) -> pd.Series:
-    """`values.map(mapping)`, looking up each distinct value once (millions of purchases,
-    thousands of stores / a million customers)."""
-    codes, uniq = pd.factorize(values)
-    mapped = pd.Series(uniq).map(mapping)
-    out = mapped.iloc[np.maximum(codes, 0)].set_axis(values.index)
-    if (codes < 0).any():
-        out[codes < 0] = None
-    return out
-
-
-def geography(tables: dict, as_of=None, *, lookback_days: int = 365,
-              level: str = "region") -> pd.DataFrame:
-    """Customers, sales and social audience by region (or department).
-
-    Sales are located at the store for store / click & collect purchases and at the
-    customer's home for web / app orders. Social audience = person accounts whose bio names a
-    city known from the stores / customers tables (accounts without a located bio are counted
-    in `.attrs['unlocated_accounts']`, not guessed). Returns one row per area with counts and
-    shares, largest customer base first. `geographies` gives several levels at once.
-    """
-    return geographies(tables, as_of, lookback_days=lookback_days, levels=(level,))[level]
-
-
-def geographies(tables: dict, as_of=None, *, lookback_days: int = 365,
-                levels=("region", "department")) -> dict:
-    """`geography` at each of `levels`: {level: table}. The purchases of the window are
-    selected and the bios searched for cities once for all levels (the bio search is the
-    slow part: a pass over the accounts per known city)."""
-    for level in levels:
-        if level not in ("region", "department"):
-            raise ValueError("level must be 'region' or 'department'")
-    cust = _require(tables, "customers", ["customer_id", *levels])
-    trx = _require(tables, "transactions", ["customer_id", "store_id", "channel", "amount",
-                                            "timestamp"])
-    stores = _require(tables, "stores", ["store_id", "city", "department", "region"])
-    t = trx
-    if as_of is not None:
-        end = _cutoff(as_of)
-        # the window's purchases, only the columns read below (a copy of millions of rows)
-        t = trx.loc[(trx["timestamp"] >= end - pd.Timedelta(days=lookback_days)) & (trx["timestamp"] < end),
-                    ["customer_id", "store_id", "channel", "amount"]]
-    at_store = t["channel"].isin(["store", "click_collect"])
-    acc = tables.get("social_accounts")
-    if acc is not None:
-        persons = acc[acc["account_type"] == "person"]
-        places = pd.concat([stores[["city", "department", "region"]],
-                            cust[["city", "department", "region"]] if "city" in cust else None])
-        loc = _bio_regions(persons, places)
-    result = {}
-    for level in levels:
-        out = pd.DataFrame({"customers": cust.groupby(level).size()})
-        by_store = _map_values(t["store_id"], stores.set_index("store_id")[level])
-        by_home = _map_values(t["customer_id"], cust.set_index("customer_id")[level])
-        area = by_store.where(at_store & by_store.notna(), by_home)
-        out = out.join(t["amount"].groupby(area).sum().rename("sales"), how="outer")
-        attrs = {"unlocated_sales": float(t.loc[area.isna(), "amount"].sum())}
-        if acc is not None:
-            aud = loc.groupby(level).agg(social_accounts=("account_id", "size"),
-                                         social_followers=("followers", "sum"))
-            out = out.join(aud, how="outer")
-            attrs["unlocated_accounts"] = int(len(persons) - len(loc))
-            attrs["located_accounts"] = int(len(loc))
-        out = out.fillna(0)
-        for c in [c for c in ("customers", "sales", "social_accounts", "social_followers") if c in out]:
-            out[f"{c}_share"] = out[c] / out[c].sum() if out[c].sum() else 0.0
-        out.index.name = level
-        out = out.sort_values("customers", ascending=False)
-        out.attrs.update(attrs)
-        result[level] = out
-    return result
-
-
-def concentration(values: pd.Series, top: int = 3) -> dict:
-    """Concentration of a distribution: share of the `top` areas and Herfindahl index (0-1)."""
-    v = values.astype(float).clip(lower=0)
-    tot = v.sum()
-    if tot <= 0:  # nothing located (e.g. the region column is empty in the file): not measurable
-        return {"top_share": float("nan"), "top_areas": [], "herfindahl": float("nan"), "areas": 0}
-    s = (v / tot).sort_values(ascending=False)
-    return {"top_share": float(s.iloc[:top].sum()), "top_areas": list(s.index[:top]),
-            "herfindahl": float((s ** 2).sum()), "areas": int((s > 0).sum())}
 
 
 # ------------------------------------------------------------------------------------------
