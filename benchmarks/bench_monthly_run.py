@@ -104,8 +104,9 @@ def _run(customers: int) -> list[dict]:
         while proc.poll() is None:
             mb = _tree_rss_mb(proc.pid)
             peak = max(peak, mb)
-            new, seen = lines[seen:], len(lines)
-            for m in filter(None, map(_NB_LINE.search, new)):
+            upto = len(lines)  # the reader thread appends meanwhile: slice up to a fixed end
+            new, seen = lines[seen:upto], upto
+            for m in (m for line in new for m in _NB_LINE.finditer(line)):
                 if m.group(4) is None:  # "[i/n] notebook ..." : it starts
                     running.append(m.group(3))
                 elif m.group(3) in running:  # "[i/n] notebook: ok (... s)": it ended
@@ -123,7 +124,7 @@ def _run(customers: int) -> list[dict]:
         proc.wait()
         reader.join(timeout=5)
         seconds = time.perf_counter() - t0
-        done = [m for m in map(_NB_LINE.search, lines) if m and m.group(4)]
+        done = [m for line in lines for m in _NB_LINE.finditer(line) if m.group(4)]
         if stopped:
             check = "OVER target: " + stopped
         else:

@@ -71,7 +71,9 @@ class RunResult:
 
 
 def _log(msg: str) -> None:
-    print(f"[workbench] {msg}", file=sys.stderr, flush=True)
+    # one write per line: two notebooks of a stage log from two threads
+    sys.stderr.write(f"[workbench] {msg}\n")
+    sys.stderr.flush()
 
 
 def discover_notebooks(notebooks_dir=None, select=None) -> list[Path]:
