@@ -30,11 +30,11 @@ __all__ = ["RUN_PARAMETERS", "NotebookRun", "RunResult", "discover_notebooks", "
 RUN_PARAMETERS = ("month", "data_dir", "processed_dir", "report_dir", "profile_path", "seed")
 DEFAULT_KERNEL = "workbench"
 # The monthly run's order: each group's notebooks run at once (two kernels, one per core), a group
-# starts when the one before has finished; notebooks in no group run alone afterwards, by name.
-# Why this order: 03's mention scores are read by 01, 04, 05 and 06; 01's segments, identity links
-# and value moves by 02, 04 and 05; 05's care flags by 06. 01 and 02 run alone: each holds up to
-# about 7 GB at 1M customers, where 00 + 03 and 04 + 06 together stay under 7 GB
-# (reports/benchmarks.md).
+# starts when the one before has finished; notebooks in no group run alone afterwards, in the
+# order selected. Why this order: 03's mention scores are read by 01, 04, 05 and 06; 01's
+# segments, identity links and value moves by 02, 04 and 05; 05's care flags by 06. 01 and 02 run
+# alone: each holds 5-7 GB for most of its run at 1M customers, where 00 + 03 and 04 + 06 together
+# peaked at 4.7 GB; 04 + 05 together went over 8 GB (reports/benchmarks.md).
 RUN_STAGES = (
     ("00_data_overview", "03_social_listening"),
     ("01_segmentation",),
