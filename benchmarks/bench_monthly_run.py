@@ -113,11 +113,10 @@ def _run(customers: int) -> list[dict]:
                     running.remove(m.group(3))
             for nb in running:  # notebooks that run together share the peak of their stage
                 peaks[nb] = max(peaks.get(nb, 0.0), mb)
-            current = ", ".join(running)
             elapsed = time.perf_counter() - t0
             if mb > MEMORY_LIMIT_MB or elapsed > timeout:
                 stopped = (f"stopped at {mb / 1024:.1f} GB" if mb > MEMORY_LIMIT_MB
-                           else f"stopped after {elapsed / 60:.0f} min") + f" in {current}"
+                           else f"stopped after {elapsed / 60:.0f} min") + f" in {', '.join(running)}"
                 os.killpg(proc.pid, signal.SIGKILL)
                 break
             time.sleep(0.5)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -388,23 +389,20 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
         "seed": int(seed),
     }
     assert tuple(params) == RUN_PARAMETERS
-    stages = run_stages(nb_paths, parallel)
-    order = [p for group in stages for p in group]
-    n = len(order)
-    for group in stages:
-        first = order.index(group[0]) + 1
+    run_one = functools.partial(_run_notebook, n=len(nb_paths), executed_dir=executed_dir, figures_dir=figures_dir,
+                                report_dir=report_dir, params=params, extra=extra, kernel=kernel,
+                                timeout=timeout, pm=pm)
+    first = 1  # the number of the stage's first notebook in the log
+    for group in run_stages(nb_paths, parallel):
         # the kernels start in the notebooks' folder (papermill's own `cwd` changes the
         # process's folder per notebook, which two notebooks at once would race on)
         with contextlib.chdir(group[0].parent):
-            if len(group) == 1:
-                runs = [_run_notebook(group[0], first, n, executed_dir, figures_dir, report_dir, params,
-                                      extra, kernel, timeout, pm)]
+            if len(group) == 1:  # in this thread: Ctrl-C stops its kernel at once
+                runs = [run_one(group[0], first)]
             else:
                 with ThreadPoolExecutor(max_workers=len(group)) as pool:
-                    futures = [pool.submit(_run_notebook, nb_path, first + j, n, executed_dir, figures_dir,
-                                           report_dir, params, extra, kernel, timeout, pm)
-                               for j, nb_path in enumerate(group)]
-                    runs = [f.result() for f in futures]
+                    runs = list(pool.map(run_one, group, range(first, first + len(group))))
+        first += len(group)
         result.notebooks.extend(runs)
 
     run_info = {
