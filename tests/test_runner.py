@@ -340,18 +340,20 @@ def test_screenshots_say_how_to_get_chromium_and_capture_every_page(tmp_path, mo
     assert width == screenshots.WIDTH and height > 4000  # the full page, not one screen
 
 
-def _timed_project(tmp_path):
-    """Notebooks named as three of the monthly run's, each logging when it ran (and where)."""
+def _timed_project(tmp_path, notebooks=(("00_data_overview", 3, ""),
+                                         ("03_social_listening", 3, "raise RuntimeError('boom 03')\n"),
+                                         ("01_segmentation", 3, ""))):
+    """Notebooks named as some of the monthly run's (stem, seconds, extra code), each logging
+    when it ran (and where)."""
     nbs, data, log = tmp_path / "notebooks", tmp_path / "data", tmp_path / "times"
     for d in (nbs, data, log):
         d.mkdir()
     shutil.copy(FIXTURES / "excel_utf8.csv", data / "transactions.csv")
-    for stem, extra in (("00_data_overview", ""), ("03_social_listening", "raise RuntimeError('boom 03')\n"),
-                        ("01_segmentation", "")):
+    for stem, seconds, extra in notebooks:
         _notebook(nbs / f"{stem}.ipynb", stem,
                   "import os, time\n"
                   "t0 = time.time()\n"
-                  "time.sleep(3)\n"
+                  f"time.sleep({seconds})\n"
                   f"open({str(log / stem)!r}, 'w').write(f'{{t0}} {{time.time()}} {{os.getcwd()}}')\n" + extra)
     return nbs, data, log
 
@@ -366,21 +368,28 @@ def _intervals(log):
 
 def test_run_stages_follow_the_notebooks_inputs():
     stems = [p.stem for p in runner.discover_notebooks()]
-    stages = [[p.stem for p in g] for g in runner.run_stages(runner.discover_notebooks())]
-    assert sorted(s for g in stages for s in g) == sorted(stems)  # every notebook, once
-    position = {s: i for i, g in enumerate(stages) for s in g}
+    stages = [[[p.stem for p in lane] for lane in stage] for stage in runner.run_stages(runner.discover_notebooks())]
+    where = {s: (i, j, k) for i, stage in enumerate(stages) for j, lane in enumerate(stage) for k, s in enumerate(lane)}
+    assert sorted(where) == sorted(stems) and len(where) == len(stems)  # every notebook, once
+
+    def runs_before(writer, reader):  # an earlier stage, or earlier in the same lane
+        (wi, wj, wk), (ri, rj, rk) = where[writer], where[reader]
+        return wi < ri or (wi == ri and wj == rj and wk < rk)
+
     # what each notebook reads from another's processed tables runs before it
     for reader, writers in {"01_segmentation": ["03_social_listening"],
                             "02_customer_journey": ["01_segmentation"],
                             "04_ambassadors": ["01_segmentation", "03_social_listening"],
                             "05_monthly_kpis": ["01_segmentation", "03_social_listening"],
                             "06_care_and_ideas": ["03_social_listening", "05_monthly_kpis"]}.items():
-        assert all(position[w] < position[reader] for w in writers), (reader, stages)
+        assert all(runs_before(w, reader) for w in writers), (reader, stages)
     for heavy in ("01_segmentation", "02_customer_journey"):  # the two that need most memory run alone
-        assert stages[position[heavy]] == [heavy]
-    assert all(len(g) == 1 for g in runner.run_stages(runner.discover_notebooks(), parallel=False))
+        assert stages[where[heavy][0]] == [[heavy]]
+    assert all(len(stage) == 1 and len(stage[0]) == 1
+               for stage in runner.run_stages(runner.discover_notebooks(), parallel=False))
     other = [Path("07_mine.ipynb"), Path("00_data_overview.ipynb")]  # an analyst's own notebook runs last, alone
-    assert [[p.name for p in g] for g in runner.run_stages(other)] == [["00_data_overview.ipynb"], ["07_mine.ipynb"]]
+    assert [[[p.name for p in lane] for lane in stage] for stage in runner.run_stages(other)] == [
+        [["00_data_overview.ipynb"]], [["07_mine.ipynb"]]]
 
 
 def test_a_stage_runs_its_notebooks_at_once_and_one_failure_stops_neither(tmp_path):
@@ -402,6 +411,18 @@ def test_a_stage_runs_its_notebooks_at_once_and_one_failure_stops_neither(tmp_pa
         "00_data_overview", "01_segmentation", "03_social_listening"]  # page order in the index
     for stem in ("00_data_overview", "01_segmentation", "03_social_listening"):
         assert (tmp_path / "r" / "2026-01" / f"{stem}.html").is_file()
+
+
+def test_a_lane_runs_its_notebooks_in_order_beside_the_other_lane(tmp_path):
+    nbs, data, log = _timed_project(tmp_path, (("04_ambassadors", 10, ""), ("05_monthly_kpis", 1, ""),
+                                               ("06_care_and_ideas", 1, "")))
+    result = runner.run(month="2026-01", data_dir=data, notebooks_dir=nbs, reports_dir=tmp_path / "r",
+                        processed_dir=tmp_path / "p")
+    assert [nb.status for nb in result.notebooks] == ["ok"] * 3
+    t = _intervals(log)
+    assert t["05_monthly_kpis"][1] <= t["06_care_and_ideas"][0]  # 06 reads 05's care flags: after it
+    for stem in ("05_monthly_kpis", "06_care_and_ideas"):  # 04 beside both
+        assert t["04_ambassadors"][0] < t[stem][1] and t[stem][0] < t["04_ambassadors"][1]
 
 
 def test_one_at_a_time_runs_no_two_notebooks_together(tmp_path):

@@ -30,18 +30,18 @@ __all__ = ["RUN_PARAMETERS", "NotebookRun", "RunResult", "discover_notebooks", "
 # Parameters every notebook receives (each notebook's `parameters` cell must declare them).
 RUN_PARAMETERS = ("month", "data_dir", "processed_dir", "report_dir", "profile_path", "seed")
 DEFAULT_KERNEL = "workbench"
-# The monthly run's order: each group's notebooks run at once (two kernels, one per core), a group
-# starts when the one before has finished; notebooks in no group run alone afterwards, in the
-# order selected. Why this order: 03's mention scores are read by 01, 04, 05 and 06; 01's
-# segments, identity links and value moves by 02, 04 and 05; 05's care flags by 06. 01 and 02 run
-# alone: each holds 5-7 GB for most of its run at 1M customers, where 00 + 03 and 04 + 06 together
-# peaked at 4.7 GB; 04 + 05 together went over 8 GB (reports/benchmarks.md).
+# The monthly run's order: a stage's lanes run at once (two kernels, one per core), a lane's
+# notebooks one after the other; a stage starts when the one before has finished; notebooks in
+# no stage run alone afterwards, in the order selected. Why this order: 03's mention scores are
+# read by 01, 04, 05 and 06; 01's segments, identity links and value moves by 02, 04 and 05; 05's
+# care flags by 06. 01 and 02 run alone: each holds 5-7 GB for most of its run at 1M customers,
+# where the other notebooks stay under 5 GB (05 under 3.1 GB); two lanes together peaked under
+# 8 GB (reports/benchmarks.md).
 RUN_STAGES = (
-    ("00_data_overview", "03_social_listening"),
-    ("01_segmentation",),
-    ("02_customer_journey",),
-    ("05_monthly_kpis",),
-    ("04_ambassadors", "06_care_and_ideas"),
+    (("00_data_overview",), ("03_social_listening",)),
+    (("01_segmentation",),),
+    (("02_customer_journey",),),
+    (("04_ambassadors",), ("05_monthly_kpis", "06_care_and_ideas")),
 )
 
 
@@ -99,16 +99,17 @@ def discover_notebooks(notebooks_dir=None, select=None) -> list[Path]:
     return found
 
 
-def run_stages(nb_paths, parallel: bool = True) -> list[list[Path]]:
-    """The selected notebooks grouped as they run (`RUN_STAGES`); `parallel=False`: the same
-    order, one notebook at a time."""
+def run_stages(nb_paths, parallel: bool = True) -> list[list[list[Path]]]:
+    """The selected notebooks as they run: stages of lanes (`RUN_STAGES`), each lane a list of
+    notebooks run in order; `parallel=False`: the same order, one notebook at a time."""
     by_stem = {Path(p).stem: Path(p) for p in nb_paths}
-    stages = [[by_stem[s] for s in group if s in by_stem] for group in RUN_STAGES]
-    staged = {s for group in RUN_STAGES for s in group}
-    stages += [[Path(p)] for p in nb_paths if Path(p).stem not in staged]
+    stages = [[[by_stem[s] for s in lane if s in by_stem] for lane in stage] for stage in RUN_STAGES]
+    staged = {s for stage in RUN_STAGES for lane in stage for s in lane}
+    stages += [[[Path(p)]] for p in nb_paths if Path(p).stem not in staged]
+    stages = [[lane for lane in stage if lane] for stage in stages]
     if not parallel:
-        stages = [[p] for group in stages for p in group]
-    return [group for group in stages if group]
+        stages = [[[p]] for stage in stages for lane in stage for p in lane]
+    return [stage for stage in stages if stage]
 
 
 def _has_tables(folder: Path) -> bool:
@@ -393,16 +394,20 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
                                 report_dir=report_dir, params=params, extra=extra, kernel=kernel,
                                 timeout=timeout, pm=pm)
     first = 1  # the number of the stage's first notebook in the log
-    for group in run_stages(nb_paths, parallel):
+    for stage in run_stages(nb_paths, parallel):
+        lanes = []  # [(notebook, its number in the log)] per lane
+        for lane in stage:
+            lanes.append(list(zip(lane, range(first, first + len(lane)))))
+            first += len(lane)
         # the kernels start in the notebooks' folder (papermill's own `cwd` changes the
         # process's folder per notebook, which two notebooks at once would race on)
-        with contextlib.chdir(group[0].parent):
-            if len(group) == 1:  # in this thread: Ctrl-C stops its kernel at once
-                runs = [run_one(group[0], first)]
+        with contextlib.chdir(stage[0][0].parent):
+            if len(lanes) == 1:  # in this thread: Ctrl-C stops its kernel at once
+                runs = [run_one(nb, i) for nb, i in lanes[0]]
             else:
-                with ThreadPoolExecutor(max_workers=len(group)) as pool:
-                    runs = list(pool.map(run_one, group, range(first, first + len(group))))
-        first += len(group)
+                with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+                    done = pool.map(lambda lane: [run_one(nb, i) for nb, i in lane], lanes)
+                    runs = [r for lane_runs in done for r in lane_runs]
         result.notebooks.extend(runs)
 
     run_info = {
