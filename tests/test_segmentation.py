@@ -303,6 +303,24 @@ def test_clustering_recovers_planted_segments(sample_features, truth):
                                 "Premium omnicanaux", "Occasionnels chasseurs de promos"}
 
 
+def test_k_chosen_on_a_sample_of_buyers_as_on_all_of_them(sample_features, truth, monkeypatch):
+    """Above CHOOSE_K_ROWS buyers the k-means of each k are fitted on a sample: the same k as
+    fits on every buyer, the chosen k then fitted on every buyer (each one gets a segment)."""
+    full = seg.fit_segment_model(sample_features, seed=0)
+    n_buyers = int(segment_model.buyers(sample_features).sum())
+    monkeypatch.setattr(segment_model, "CHOOSE_K_ROWS", n_buyers // 4)
+    sampled = seg.fit_segment_model(sample_features, seed=0)
+    assert sampled.k == full.k == truth["segments"]["segment"].nunique()
+    assert list(sampled.selection["silhouette"].round(1)) == list(full.selection["silhouette"].round(1))
+    # inertia over every buyer, so close to the full fits' (a sample's centres do a bit worse)
+    ratio = sampled.selection["inertia"] / full.selection["inertia"]
+    assert ((ratio >= 0.999) & (ratio < 1.05)).all(), ratio.tolist()
+    s = seg.assign_segments(sampled, sample_features)
+    assert set(sampled.names) == set(full.names)
+    assert len(s) == len(sample_features)
+    assert (s["segment"].to_numpy()[segment_model.buyers(sample_features).to_numpy()] > 0).all()
+
+
 def test_profiles_tests_geography_on_sample(sample_features, sample_tables):
     segs = seg.segment_customers(sample_features, k=5, seed=0)
     prof = seg.segment_profiles(sample_features, segs)
