@@ -126,12 +126,13 @@ def _base_ids(base) -> pd.Index:
 
 def _stage_flags(t_cust: np.ndarray, t_ns: np.ndarray, ch: np.ndarray, ch_cats, p_cust: np.ndarray,
                  p_ns: np.ndarray, n: int, month: pd.Period, min_active_touches: int,
-                 loyalty_months: int) -> dict:
+                 loyalty_months: int, with_entry: bool = True) -> dict:
     """The stage rules (module docstring) on integer codes: touchpoints (customer position in
     the base, -1 outside it; time in ns; channel code among `ch_cats`) and purchases (customer
     position, time) of the whole log, for the `n` customers of the base in `month`. Returns
     `entry` (channel code of the first touch other than a purchase, -1 when none), `touches`,
-    `active_touches` and the five stage flags, one value per customer of the base."""
+    `active_touches` and the five stage flags, one value per customer of the base (`entry`
+    only `with_entry`: the month-by-month counts do not need it, and it sorts the month)."""
     lo, hi = _month_bounds(month)
     in_month = (t_ns >= lo) & (t_ns < hi)
     cust, ch, ts = t_cust[in_month], ch[in_month], t_ns[in_month]
@@ -141,13 +142,14 @@ def _stage_flags(t_cust: np.ndarray, t_ns: np.ndarray, ch: np.ndarray, ch_cats, 
     active_codes = ch_cats.get_indexer(list(ACTIVE_CHANNELS))
     active = np.isin(ch, active_codes[active_codes >= 0])
     active_touches = np.bincount(cust[active], minlength=n)
-    purchase_code = ch_cats.get_indexer([PURCHASE])[0]
     entry = np.full(n, -1, dtype=np.int64)
-    browse = ch != purchase_code if purchase_code >= 0 else np.ones(len(ch), dtype=bool)
-    order = np.lexsort((ts[browse], cust[browse]))
-    bc, bch = cust[browse][order], ch[browse][order]
-    first = np.r_[True, bc[1:] != bc[:-1]] if len(bc) else np.zeros(0, dtype=bool)
-    entry[bc[first]] = bch[first]
+    if with_entry:
+        purchase_code = ch_cats.get_indexer([PURCHASE])[0]
+        browse = ch != purchase_code if purchase_code >= 0 else np.ones(len(ch), dtype=bool)
+        order = np.lexsort((ts[browse], cust[browse]))
+        bc, bch = cust[browse][order], ch[browse][order]
+        first = np.r_[True, bc[1:] != bc[:-1]] if len(bc) else np.zeros(0, dtype=bool)
+        entry[bc[first]] = bch[first]
 
     # purchases of the month and of the `loyalty_months` months before
     bought = np.zeros((loyalty_months + 1, n), dtype=bool)  # row 0: the month, k: k months before
@@ -244,7 +246,7 @@ def funnel_by_month(touchpoints: pd.DataFrame, transactions: pd.DataFrame, month
                                  min_active_touches=min_active_touches,
                                  loyalty_months=loyalty_months)
         else:
-            st = _stage_flags(*coded, m, min_active_touches, loyalty_months)
+            st = _stage_flags(*coded, m, min_active_touches, loyalty_months, with_entry=False)
         look_back = loyalty_months if base is not None else max(loyalty_months, 11)
         rows.append({"month": str(m), "base": len(st["awareness"]),
                      **{s: int(st[s].sum()) for s in STAGES},
