@@ -72,9 +72,14 @@ def purchases_by_slot(transactions: pd.DataFrame, by_channel: bool = True) -> pd
     frame = pd.DataFrame({"weekday": wd, "hour": hr})
     keys = ["weekday", "hour"]
     if by_channel:
-        frame["channel"] = t["channel"].astype("str").to_numpy()
+        channel = t["channel"].astype("category")  # grouped by code, in the order of the texts
+        texts = channel.cat.categories.astype("str")
+        frame["channel"] = channel.cat.reorder_categories(
+            channel.cat.categories[np.argsort(texts, kind="stable")]).to_numpy()
         keys = ["channel"] + keys
-    g = frame.groupby(keys).size().rename("purchases").reset_index()
+    g = frame.groupby(keys, observed=True).size().rename("purchases").reset_index()
+    if by_channel:
+        g["channel"] = g["channel"].astype("str")
     total = g.groupby("channel")["purchases"].transform("sum") if by_channel else g["purchases"].sum()
     g["share"] = g["purchases"] / total
     return g
