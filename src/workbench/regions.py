@@ -42,15 +42,12 @@ def _bio_regions(accounts: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
     return out.join(loc, on="city")[["account_id", "followers", "city", "department", "region"]]
 
 
-def _map_values(values: pd.Series, mapping: pd.Series) -> pd.Series:
-    """`values.map(mapping)`, looking up each distinct value once (millions of purchases,
-    thousands of stores / a million customers)."""
-    codes, uniq = pd.factorize(values)
-    mapped = pd.Series(uniq).map(mapping)
-    out = mapped.iloc[np.maximum(codes, 0)].set_axis(values.index)
-    if (codes < 0).any():
-        out[codes < 0] = None
-    return out
+def _area_codes(rows: np.ndarray, keys: pd.Index, areas: pd.Series, names: pd.Index) -> np.ndarray:
+    """The area of each row as a position in `names` (-1: none), from the row's code among
+    `keys` (`rows`, -1 for a missing key) and the area of each key (`areas`, indexed by key):
+    each distinct store or customer is looked up once, not each of millions of purchases."""
+    per_key = names.get_indexer(areas.reindex(keys))
+    return np.where(rows >= 0, per_key[np.maximum(rows, 0)], -1) if len(per_key) else np.full(len(rows), -1)
 
 
 def geography(tables: dict, as_of=None, *, lookback_days: int = 365,
@@ -91,14 +88,26 @@ def geographies(tables: dict, as_of=None, *, lookback_days: int = 365,
         places = pd.concat([stores[["city", "department", "region"]],
                             cust[["city", "department", "region"]] if "city" in cust else None])
         loc = _bio_regions(persons, places)
+    # the purchases' stores and customers as codes, found once for every level
+    store_rows, store_ids = pd.factorize(t["store_id"])
+    home_rows, home_ids = pd.factorize(t["customer_id"])
+    at_store = at_store.to_numpy(bool)
+    amount = pd.Series(t["amount"].to_numpy(float))
     result = {}
     for level in levels:
         out = pd.DataFrame({"customers": cust.groupby(level).size()})
-        by_store = _map_values(t["store_id"], stores.set_index("store_id")[level])
-        by_home = _map_values(t["customer_id"], cust.set_index("customer_id")[level])
-        area = by_store.where(at_store & by_store.notna(), by_home)
-        out = out.join(t["amount"].groupby(area).sum().rename("sales"), how="outer")
-        attrs = {"unlocated_sales": float(t.loc[area.isna(), "amount"].sum())}
+        by_store = stores.set_index("store_id")[level]
+        by_home = cust.set_index("customer_id")[level]
+        names = pd.Index(pd.concat([by_store, by_home]).dropna().unique())
+        row_store = _area_codes(store_rows, store_ids, by_store, names)
+        row_home = _area_codes(home_rows, home_ids, by_home, names)
+        # located at the store for store / click & collect purchases, else at the customer's home
+        area = np.where(at_store & (row_store >= 0), row_store, row_home)
+        located = area >= 0
+        sales = amount[located].groupby(area[located]).sum()
+        sales.index = names[sales.index.to_numpy()]
+        out = out.join(sales.rename("sales"), how="outer")
+        attrs = {"unlocated_sales": float(amount[~located].sum())}
         if acc is not None:
             aud = loc.groupby(level).agg(social_accounts=("account_id", "size"),
                                          social_followers=("followers", "sum"))
