@@ -397,7 +397,7 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
     for stage in run_stages(nb_paths, parallel):
         lanes = []  # [(notebook, its number in the log)] per lane
         for lane in stage:
-            lanes.append(list(zip(lane, range(first, first + len(lane)))))
+            lanes.append(list(zip(lane, range(first, first + len(lane)), strict=True)))
             first += len(lane)
         # the kernels start in the notebooks' folder (papermill's own `cwd` changes the
         # process's folder per notebook, which two notebooks at once would race on)
