@@ -35,8 +35,8 @@ DEFAULT_KERNEL = "workbench"
 # no stage run alone afterwards, in the order selected. Why this order: 03's mention scores are
 # read by 01, 04, 05 and 06; 01's segments, identity links and value moves by 02, 04 and 05; 05's
 # care flags by 06. 01 and 02 run alone: each holds 5-7 GB for most of its run at 1M customers,
-# where the other notebooks stay under 5 GB (05 under 3.1 GB); two lanes together peaked under
-# 8 GB (reports/benchmarks.md).
+# where the other notebooks stay under 5 GB (05 under 3.1 GB): 00 beside 03 peaked at 4.8 GB, 04
+# beside 05 then 06 at 7.0 GB (reports/benchmarks.md, "Lanes").
 RUN_STAGES = (
     (("00_data_overview",), ("03_social_listening",)),
     (("01_segmentation",),),
