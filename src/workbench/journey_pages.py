@@ -465,7 +465,7 @@ def show_purchase_slots(tx: pd.DataFrame) -> None:
 
     in_store = (tx["channel"] == "store").to_numpy()  # (a category code per ticket, no text per row)
     buy_slots = moments.purchases_by_slot(tx.assign(channel=pd.Categorical.from_codes(
-        np.where(in_store, 1, 0), categories=["en ligne", "magasin"])))
+        in_store.astype(np.int8), categories=["en ligne", "magasin"])))
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), sharey=True)
     for ax, where in zip(axes, ("magasin", "en ligne"), strict=True):
         sns.heatmap(moments.slot_grid(buy_slots[buy_slots["channel"] == where], "share").rename_axis(index=""),

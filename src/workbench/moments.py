@@ -72,14 +72,11 @@ def purchases_by_slot(transactions: pd.DataFrame, by_channel: bool = True) -> pd
     frame = pd.DataFrame({"weekday": wd, "hour": hr})
     keys = ["weekday", "hour"]
     if by_channel:
-        channel = t["channel"].astype("category")  # grouped by code, in the order of the texts
-        texts = channel.cat.categories.astype("str")
-        frame["channel"] = channel.cat.reorder_categories(
-            channel.cat.categories[np.argsort(texts, kind="stable")]).to_numpy()
+        frame["channel"] = t["channel"].astype("category").to_numpy()  # grouped by code, not text
         keys = ["channel"] + keys
     g = frame.groupby(keys, observed=True).size().rename("purchases").reset_index()
-    if by_channel:
-        g["channel"] = g["channel"].astype("str")
+    if by_channel:  # channels as texts, in text order
+        g = g.assign(channel=g["channel"].astype("str")).sort_values(keys, ignore_index=True)
     total = g.groupby("channel")["purchases"].transform("sum") if by_channel else g["purchases"].sum()
     g["share"] = g["purchases"] / total
     return g

@@ -93,11 +93,11 @@ def geographies(tables: dict, as_of=None, *, lookback_days: int = 365,
     home_rows, home_ids = pd.factorize(t["customer_id"])
     at_store = at_store.to_numpy(bool)
     amount = pd.Series(t["amount"].to_numpy(float))
+    store_areas, home_areas = stores.set_index("store_id"), cust.set_index("customer_id")
     result = {}
     for level in levels:
         out = pd.DataFrame({"customers": cust.groupby(level).size()})
-        by_store = stores.set_index("store_id")[level]
-        by_home = cust.set_index("customer_id")[level]
+        by_store, by_home = store_areas[level], home_areas[level]
         names = pd.Index(pd.concat([by_store, by_home]).dropna().unique())
         row_store = _area_codes(store_rows, store_ids, by_store, names)
         row_home = _area_codes(home_rows, home_ids, by_home, names)
