@@ -255,6 +255,22 @@ def test_links_for_month_reuses_saved_links_of_the_month_only(fixture, monkeypat
     assert fresh4  # another threshold: linked again
 
 
+def test_links_for_month_links_again_when_the_exports_changed(fixture, monkeypatch):
+    customers, accounts, _, _ = fixture
+    links, _ = identity.links_for_month(None, customers, accounts, "2026-10", sources="crm-1",
+                                        linked_share=0.9)
+    assert links["attr_sources"].eq("crm-1").all()
+    calls = []
+    monkeypatch.setattr(identity, "link_identities", lambda *a, **k: calls.append(1) or links)
+    again, fresh = identity.links_for_month(links, customers, accounts, "2026-10", sources="crm-1")
+    assert not fresh and not calls and again.attrs["sources"] == "crm-1"
+    _, fresh2 = identity.links_for_month(links, customers, accounts, "2026-10", sources="crm-2")
+    assert fresh2 and calls == [1]  # a corrected CRM or accounts export: linked again
+    unstamped = links.drop(columns="attr_sources")  # saved before stamps existed
+    _, fresh3 = identity.links_for_month(unstamped, customers, accounts, "2026-10", sources="crm-1")
+    assert fresh3 and calls == [1, 1]
+
+
 def test_social_profile_per_customer_shows_the_planted_detractors(sample_dir, truth):
     from workbench import datasets
 

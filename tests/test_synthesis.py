@@ -321,3 +321,27 @@ def test_value_migration_saved_by_one_notebook_is_the_same_crosstab_for_the_next
     assert synthesis.saved_value_migration(None, month, 365) is None
     with pytest.raises(ValueError, match="crosstab of value_segments.value_migration"):
         synthesis.value_migration_table(pd.DataFrame({"a": [1]}), 365)
+    # saved with the stamp of the purchase files: reused only while the purchases are the same
+    stamp = datasets.source_stamp(["transactions"], sample_dir)
+    datasets.write_table(synthesis.value_migration_table(tab, 365, stamp), synthesis.VALUE_MIGRATION_TABLE, tmp_path)
+    saved = datasets.read_processed(synthesis.VALUE_MIGRATION_TABLE, tmp_path)
+    pd.testing.assert_frame_equal(synthesis.saved_value_migration(saved, month, 365, sources=stamp), tab)
+    assert synthesis.saved_value_migration(saved, month, 365, sources=stamp[::-1]) is None
+    unstamped = saved.drop(columns="sources")  # saved before stamps existed
+    assert synthesis.saved_value_migration(unstamped, month, 365, sources=stamp) is None
+
+
+def test_source_stamp_follows_the_content_of_the_raw_files(sample_dir, tmp_path):
+    import shutil
+
+    from workbench import datasets
+
+    for name in ("customers", "transactions"):
+        shutil.copy(datasets.find_table_file(name, sample_dir), tmp_path)
+    stamp = datasets.source_stamp(["customers", "transactions"], tmp_path)
+    assert stamp == datasets.source_stamp(["transactions", "customers"], sample_dir)  # same files, any order
+    assert stamp != datasets.source_stamp(["customers"], tmp_path)
+    assert datasets.source_stamp(["stores"], tmp_path) != datasets.source_stamp(["stores"], sample_dir)  # absent
+    tx = datasets.read_table("transactions", tmp_path)
+    datasets.write_table(tx.iloc[:-1], "transactions", tmp_path)  # a corrected export: one purchase less
+    assert datasets.source_stamp(["customers", "transactions"], tmp_path) != stamp

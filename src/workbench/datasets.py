@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import os
 import re
 import tempfile
@@ -57,6 +58,7 @@ __all__ = [
     "read_file",
     "write_table",
     "read_processed",
+    "source_stamp",
     "report_month",
     "read_cdnow",
     "find_table_file",
@@ -343,6 +345,25 @@ def read_processed(name: str, processed_dir=None, required: bool = True) -> pd.D
     df = pd.read_parquet(target)
     df.attrs = {"source": str(target), "table": name}
     return df
+
+
+def source_stamp(names, data_dir=None) -> str:
+    """A fingerprint of the raw files behind tables `names` (each file's name and content; an
+    absent table counts as absent): what an output saved for later notebooks of the month
+    derives from. Such an output (the identity links, the value migration) is reused only
+    while the stamp it was saved with is unchanged, so a corrected export dropped into the
+    data folder is taken into account instead of last run's result being shown again."""
+    digest = hashlib.sha256()
+    for name in sorted(set(names)):
+        try:
+            path = find_table_file(name, data_dir)
+        except MissingTableError:
+            digest.update(f"{name}: absent\n".encode())
+            continue
+        with open(path, "rb") as f:
+            content = hashlib.file_digest(f, "sha256").hexdigest()
+        digest.update(f"{name}: {path.name} {content}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- report month

@@ -703,20 +703,23 @@ LINKS_TABLE = "identity_links"  # processed table written by the first notebook 
 
 
 def links_for_month(saved: pd.DataFrame | None, customers: pd.DataFrame, accounts: pd.DataFrame,
-                    month, **link_args) -> tuple[pd.DataFrame, bool]:
+                    month, *, sources: str | None = None, **link_args) -> tuple[pd.DataFrame, bool]:
     """The identity links of `month`: the `saved` ones when they are that month's, else fresh.
 
     Linking takes ~20 s to a minute; the segmentation and ambassador notebooks both need it, so
     whichever runs first links and saves (`datasets.write_table(links, LINKS_TABLE, ...)`) and
     the other reuses. `saved` = `datasets.read_processed(LINKS_TABLE, ..., required=False)`;
-    it is reused only when every row carries this `month` and the same `threshold` (the
+    it is reused only when every row carries this `month` and the same `threshold` and, when
+    `sources` is given (`datasets.source_stamp(["customers", "social_accounts"], data_dir)`),
+    was linked from the same files: a corrected CRM or accounts export is linked again (the
     counts of `link_identities`' `attrs` travel as `attr_<name>` columns). Returns
     (links with a `month` column, fresh) — save the links when `fresh`.
     """
     m = str(pd.Period(month, "M"))
     threshold = link_args.get("threshold", 0.6)
     if (saved is not None and len(saved) and "month" in saved.columns and saved["month"].eq(m).all()
-            and "attr_threshold" in saved.columns and np.isclose(saved["attr_threshold"], threshold).all()):
+            and "attr_threshold" in saved.columns and np.isclose(saved["attr_threshold"], threshold).all()
+            and (sources is None or ("attr_sources" in saved.columns and saved["attr_sources"].eq(sources).all()))):
         out = saved.drop(columns=[c for c in saved.columns if c.startswith("attr_")]).copy()
         out.attrs.update({c.removeprefix("attr_"): saved[c].iloc[0] for c in saved.columns
                           if c.startswith("attr_") and c != "attr_training"})
@@ -728,6 +731,8 @@ def links_for_month(saved: pd.DataFrame | None, customers: pd.DataFrame, account
     for k, v in links.attrs.items():
         if isinstance(v, (int, float, str, np.integer, np.floating)):
             out[f"attr_{k}"] = v
+    if sources is not None:
+        out["attr_sources"] = sources
     out.attrs.update(links.attrs)
     return out, True
 

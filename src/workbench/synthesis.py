@@ -360,11 +360,14 @@ def _value_flow(flows: pd.DataFrame | None, link: str) -> dict | None:
 VALUE_MIGRATION_TABLE = "value_migration"  # processed table: the month's value crosstab, for 05
 
 
-def value_migration_table(table: pd.DataFrame, lookback_days: int | None) -> pd.DataFrame:
+def value_migration_table(table: pd.DataFrame, lookback_days: int | None,
+                          sources: str | None = None) -> pd.DataFrame:
     """A value-migration crosstab (`value_segments.value_migration`, as the segmentation notebook
     builds it) as a table to save for the later notebooks of the month: one row per previous
     segment (`from`, rows and columns in the crosstab's order, `Total` included), the month,
-    the previous month and the window (`lookback_days`, -1 for the whole history)."""
+    the previous month, the window (`lookback_days`, -1 for the whole history) and `sources`,
+    the stamp of the purchases it was computed from (`datasets.source_stamp(["transactions"],
+    data_dir)`, "" when not given)."""
     if not {"month", "previous"} <= set(table.attrs):
         raise ValueError("value_migration_table: expected the crosstab of value_segments.value_migration "
                          "(attrs 'month' and 'previous')")
@@ -373,21 +376,26 @@ def value_migration_table(table: pd.DataFrame, lookback_days: int | None) -> pd.
     out.insert(0, "month", str(table.attrs["month"]))
     out.insert(1, "previous", str(table.attrs["previous"]))
     out.insert(2, "lookback_days", -1 if lookback_days is None else int(lookback_days))
+    out.insert(3, "sources", sources or "")
     return out
 
 
-def saved_value_migration(saved: pd.DataFrame | None, month, lookback_days: int | None) -> pd.DataFrame | None:
+def saved_value_migration(saved: pd.DataFrame | None, month, lookback_days: int | None,
+                          sources: str | None = None) -> pd.DataFrame | None:
     """The crosstab `value_migration_table` saved for `month` (compared with the month before)
-    over the same window, as `value_segments.value_migration` returns it; None when absent
-    or saved for another month or window (then compute it)."""
+    over the same window, as `value_segments.value_migration` returns it; None when absent,
+    saved for another month or window or, when `sources` is given, from other purchase files
+    than those of the stamp (then compute it)."""
     cur = pd.Period(month, "M")
     if saved is None or not {"month", "previous", "lookback_days", "from"} <= set(saved.columns):
+        return None
+    if sources is not None and ("sources" not in saved.columns or not saved["sources"].eq(sources).all()):
         return None
     rows = saved[(saved["month"].astype(str) == str(cur)) & (saved["previous"].astype(str) == str(cur - 1))
                  & (saved["lookback_days"] == (-1 if lookback_days is None else int(lookback_days)))]
     if not len(rows):
         return None
-    body = rows.drop(columns=["month", "previous", "lookback_days"]).set_index("from")
+    body = rows.drop(columns=["month", "previous", "lookback_days", "sources"], errors="ignore").set_index("from")
     tab = pd.DataFrame(body.to_numpy(dtype=np.int64), index=pd.Index(body.index, dtype="str", name=f"segment {cur - 1}"),
                        columns=pd.Index(list(body.columns), dtype="str", name=f"segment {cur}"))
     tab.attrs.update({"previous": str(cur - 1), "month": str(cur)})
