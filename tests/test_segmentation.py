@@ -8,7 +8,9 @@ import pytest
 from scipy import stats
 
 from workbench import regions, segment_model
+from workbench import segment_pages as sp
 from workbench import segmentation as seg
+from workbench.reporting import fmt_int
 
 TABLES = ["customers", "transactions", "transaction_lines", "touchpoints", "email_events"]
 
@@ -319,6 +321,14 @@ def test_k_chosen_on_a_sample_of_buyers_as_on_all_of_them(sample_features, truth
     assert set(sampled.names) == set(full.names)
     assert len(s) == len(sample_features)
     assert (s["segment"].to_numpy()[segment_model.buyers(sample_features).to_numpy()] > 0).all()
+    # the page says so, with the sample's size (the number lives in CHOOSE_K_ROWS only)
+    assert (sampled.selection["fit_customers"] == n_buyers // 4).all()
+    assert (full.selection["fit_customers"] == n_buyers).all()
+    assert (sampled.selection["customers"] == n_buyers).all()
+    assert sp.k_sentence(sampled).endswith(
+        f"échantillon aléatoire de {fmt_int(n_buyers // 4)} acheteurs (sur {fmt_int(n_buyers)}) ; "
+        "les segments retenus sont ensuite calculés sur tous les acheteurs.")
+    assert "échantillon" not in sp.k_sentence(full)
 
 
 def test_profiles_tests_geography_on_sample(sample_features, sample_tables):

@@ -118,7 +118,8 @@ class SegmentModel:
     names: tuple[str, ...]
     k: int
     seed: int
-    selection: pd.DataFrame = field(default_factory=pd.DataFrame)  # k, silhouette, bic
+    # k, silhouette, bic, inertia, fit_customers (buyers the k-means saw), customers (buyers)
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def standardise(self, X: pd.DataFrame) -> np.ndarray:
         return (X[list(self.columns)].to_numpy(float) - self.mean) / self.scale
@@ -191,7 +192,7 @@ CHOOSE_K_ROWS = 200_000
 def _choose_k(Z: np.ndarray, k_values, seed: int, sample_size: int = 4000, fit_rows: int | None = None):
     """(choose_k table, {k: KMeans fitted on every row of Z}, empty when the fits were on a
     sample of `fit_rows` rows, default `CHOOSE_K_ROWS`): the fits on every row are reused for
-    the chosen k."""
+    the chosen k. The table says how many rows the fits saw (`fit_customers`, of `customers`)."""
     from scipy.spatial.distance import cdist
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
@@ -215,7 +216,8 @@ def _choose_k(Z: np.ndarray, k_values, seed: int, sample_size: int = 4000, fit_r
             gm = GaussianMixture(n_components=k, covariance_type="diag", random_state=seed,
                                  n_init=1).fit(Z[sub])
             rows.append({"k": k, "silhouette": float(sil), "bic": float(gm.bic(Z[sub])),
-                         "inertia": float(-km.score(Z)) if sampled else float(km.inertia_)})
+                         "inertia": float(-km.score(Z)) if sampled else float(km.inertia_),
+                         "fit_customers": fit_rows if sampled else len(Z), "customers": len(Z)})
     return pd.DataFrame(rows), ({} if sampled else models)
 
 

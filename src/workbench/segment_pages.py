@@ -217,6 +217,10 @@ def k_sentence(model) -> str:
         out += (f" Le BIC du mélange gaussien baisse jusqu'à {int(sel['bic'].idxmin())} segments : sur un grand "
                 "fichier, il récompense vite des segments plus fins ; il sert ici de contrôle, la silhouette "
                 "(segments nets et bien séparés) décide.")
+    if {"fit_customers", "customers"} <= set(sel.columns) and sel["fit_customers"].max() < sel["customers"].max():
+        out += (f" Le nombre de segments a été choisi sur un échantillon aléatoire de "
+                f"{fmt_int(sel['fit_customers'].max())} acheteurs (sur {fmt_int(sel['customers'].max())}) ; "
+                "les segments retenus sont ensuite calculés sur tous les acheteurs.")
     return out
 
 
