@@ -65,8 +65,8 @@ lint: setup ## Check the code style with ruff
 bench: sample ## Run the benchmarks, QUICK=1 for small sizes (figures in reports/benchmarks.md)
 	$(PY) benchmarks/run_all.py $(if $(QUICK),--quick)
 
-clean: ## Remove generated reports, processed data and caches (keeps data/raw and .venv)
-	find reports -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +
+clean: ## Remove generated reports, processed data and caches (keeps data/raw, .venv and reports/benchmarks.md)
+	find reports -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name README.md ! -name benchmarks.md -exec rm -rf {} +
 	find data/processed -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \
 		-o -name .ipynb_checkpoints \) -type d -print -exec rm -rf {} +

@@ -183,3 +183,23 @@ def test_makefile_targets_are_documented():
             f"make {target} missing or undocumented"
         )
     assert ".DEFAULT_GOAL := help" in makefile
+
+
+def test_make_clean_removes_generated_outputs_but_keeps_tracked_files(tmp_path):
+    """`make clean` once deleted reports/benchmarks.md, a tracked document: run it on a copy of
+    the project's folders and check what survives."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    kept = ["reports/.gitkeep", "reports/README.md", "reports/benchmarks.md", "data/processed/.gitkeep",
+            "data/processed/README.md", "data/raw/customers.parquet"]
+    generated = ["reports/index.html", "reports/2026-10/01_segmentation.html", "data/processed/segments.parquet"]
+    for rel in kept + generated:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    subprocess.run(["make", "-s", "-C", str(tmp_path), "clean"], check=True, capture_output=True)
+    assert [rel for rel in kept if not (tmp_path / rel).exists()] == []
+    assert [rel for rel in generated if (tmp_path / rel).exists()] == []
