@@ -341,6 +341,23 @@ def test_compare_shortlists_reasons():
     assert moves.loc["c", "raison"] == "consentement donné"
     assert moves.loc["d", "raison"] == "nouvelle nomination par le magasin"
     assert moves.loc[["a", "b"], "mouvement"].eq("sortie").all()
+    # excluded as a risk one month, not the other: the move says so (not "consent")
+    prev_pool["exclusion"] = ["", "", amb._DETRACTOR, ""]
+    cur_pool["exclusion"] = [amb._COMPLAINT, "", "", ""]
+    moves = amb.compare_shortlists(
+        pd.DataFrame({"customer_id": ["a", "b"]}), pd.DataFrame({"customer_id": ["c", "d"]}),
+        prev_pool, cur_pool,
+    ).set_index("customer_id")
+    assert moves.loc["a", "raison"] == "réclamation sans réponse"
+    assert moves.loc["c", "raison"] == "n'est plus détracteur"
+    prev_pool["exclusion"] = ["", "", amb._NO_CONSENT, ""]
+    cur_pool["exclusion"] = [amb._DETRACTOR, "", "", ""]
+    moves = amb.compare_shortlists(
+        pd.DataFrame({"customer_id": ["a", "b"]}), pd.DataFrame({"customer_id": ["c", "d"]}),
+        prev_pool, cur_pool,
+    ).set_index("customer_id")
+    assert moves.loc["a", "raison"] == "devenu détracteur"
+    assert moves.loc["c", "raison"] == "consentement donné"
 
 
 # ------------------------------------------------------------------------------ default sample
@@ -577,3 +594,25 @@ def test_actions_of_both_months_windows_give_each_months_panel(sample_panel, sam
         assert own["edges"].attrs == shared["edges"].attrs
     assert len(acts) > len(amb.actions(t["mentions"], t["interactions"], t["brand_posts"],
                                        *amb.report_window(month), t["social_accounts"]))
+
+
+def test_sentiment_over_both_panels_window_gives_the_previous_panel_its_own_tones(sample_tables, sample_links,
+                                                                                  sample_dir):
+    """The page finds the mention sentiment once for its two panels (`panels_window`): the
+    previous month's panel then flags the same detractors as with a sentiment of its own window
+    (this month's window alone leaves the posts of its first month without a tone)."""
+    from workbench import datasets, sample
+
+    month = datasets.report_month(sample_dir)
+    t = sample_tables
+    start, end = amb.panels_window(month)
+    assert (start, end) == (amb.report_window(month - 1)[0], amb.report_window(month)[1])
+    both = amb.mention_sentiment(t["mentions"], sample.BRAND, start, end)
+    own = amb.mention_sentiment(t["mentions"], sample.BRAND, *amb.report_window(month - 1))
+    current = amb.mention_sentiment(t["mentions"], sample.BRAND, *amb.report_window(month))
+    prev = {name: amb.build_panel(t, month - 1, sample.BRAND, sample_links, n=50, sentiment=s)["accounts"]
+            for name, s in (("both", both), ("own", own), ("current", current))}
+    pd.testing.assert_frame_equal(prev["both"], prev["own"], check_exact=True)
+    assert prev["own"]["detractor"].sum() > 0
+    # the defect this replaces: the first month's posts had no tone, so fewer negative posts were seen
+    assert prev["current"]["negative_mentions"].sum() < prev["own"]["negative_mentions"].sum()

@@ -93,6 +93,16 @@ def report_window(month: str | pd.Period, window_months: int = 3) -> tuple[pd.Ti
     return start, p.end_time
 
 
+def panels_window(month: str | pd.Period, window_months: int = 3) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end] covering the windows of the report month's panel and of the previous
+    month's (`report_window` of both): what the page's two panels read, so that the social
+    actions, post topics and mention sentiment found once serve both. The previous panel's
+    first month lies outside this month's window: a sentiment found over this month's window
+    only would leave that month's posts without a tone (and their authors never detractors)."""
+    start, _ = report_window(pd.Period(month, freq="M") - 1, window_months)
+    return start, report_window(month, window_months)[1]
+
+
 def signal_windows(months, window_months: int = 3) -> dict:
     """{month: (start, end)} half-open windows of the signals of report months (the
     `report_window`, end excluded one nanosecond later), for `datasets.customer_contacts`."""
@@ -315,6 +325,17 @@ def customer_profile(
     return out
 
 
+# why a customer is left out of the pool (`candidate_pool`'s `exclusion`), and the reason of a
+# move in or out of the shortlist when that changed between the months (`compare_shortlists`)
+_NO_CONSENT = "pas de consentement"
+_DETRACTOR = "détracteur (plus de mentions négatives que positives)"
+_COMPLAINT = "réclamation sans réponse"
+_ENTRY_REASON = {_NO_CONSENT: "consentement donné", _DETRACTOR: "n'est plus détracteur",
+                 _COMPLAINT: "réclamation traitée (plus de message négatif sans réponse)"}
+_EXIT_REASON = {_NO_CONSENT: "consentement retiré", _DETRACTOR: "devenu détracteur",
+                _COMPLAINT: "réclamation sans réponse"}
+
+
 def candidate_pool(
     customers: pd.DataFrame,
     stores: pd.DataFrame,
@@ -371,8 +392,7 @@ def candidate_pool(
     pool["eligible"] = consent & ~((detractor | complaint) & exclude_risks)
     pool["exclusion"] = np.select(
         [~consent, detractor & exclude_risks, complaint & exclude_risks],
-        ["pas de consentement", "détracteur (plus de mentions négatives que positives)",
-         "réclamation sans réponse"], "")
+        [_NO_CONSENT, _DETRACTOR, _COMPLAINT], "")
     pool = pool.sort_values(["score", "customer_id"], ascending=[False, True], kind="mergesort")
     pool = pool.reset_index(drop=True)
     pool.attrs.update(
@@ -553,16 +573,24 @@ def compare_shortlists(
     previous_pool: pd.DataFrame,
     current_pool: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Who entered and who left the shortlist since last month, and why (French reason)."""
+    """Who entered and who left the shortlist since last month, and why (French reason).
+
+    A customer excluded one month and not the other moved for the reason of the exclusion
+    (`candidate_pool`'s `exclusion`: consent, detractor or unanswered complaint); pools without
+    that column are read as excluded for consent."""
     prev_ids, cur_ids = set(previous["customer_id"]), set(current["customer_id"])
     pp = previous_pool.set_index("customer_id")
     cp = current_pool.set_index("customer_id")
+
+    def excluded_for(pool, cid) -> str:
+        return str(pool.at[cid, "exclusion"]) if "exclusion" in pool.columns else _NO_CONSENT
+
     rows = []
     for cid in sorted(cur_ids - prev_ids):
         if cid not in pp.index:
             why = "nouveau dans le vivier"
         elif not bool(pp.at[cid, "eligible"]):
-            why = "consentement donné"
+            why = _ENTRY_REASON.get(excluded_for(pp, cid), "consentement donné")
         elif bool(cp.at[cid, "nominated"]) and not bool(pp.at[cid, "nominated"]):
             why = "nouvelle nomination par le magasin"
         elif cp.at[cid, "score"] > pp.at[cid, "score"]:
@@ -574,7 +602,7 @@ def compare_shortlists(
         if cid not in cp.index:
             why = "sorti du vivier (plus de signal ni de nomination)"
         elif not bool(cp.at[cid, "eligible"]):
-            why = "consentement retiré"
+            why = _EXIT_REASON.get(excluded_for(cp, cid), "consentement retiré")
         elif cp.at[cid, "score"] < pp.at[cid, "score"]:
             why = f"score en baisse ({_fr(pp.at[cid, 'score'])} → {_fr(cp.at[cid, 'score'])})"
         else:
