@@ -28,7 +28,10 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -e '.[dev]'
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (workbench)"
+	@# pyarrow's jemalloc pool in the kernel (frames.kernel_memory_pool: less memory on large months);
+	@# `workbench run` sets it for its own kernels, the kernelspec for JupyterLab's
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (workbench)" \
+		--env ARROW_DEFAULT_MEMORY_POOL jemalloc
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv, install the workbench and its Jupyter kernel (fast when done)

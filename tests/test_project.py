@@ -185,6 +185,19 @@ def test_makefile_targets_are_documented():
     assert ".DEFAULT_GOAL := help" in makefile
 
 
+def test_workbench_kernel_starts_with_the_jemalloc_pool():
+    """The kernelspec `make setup` installs gives JupyterLab's kernels the memory pool that
+    `workbench run` gives its own (`frames.kernel_memory_pool`)."""
+    import json
+    import sys
+
+    spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / runner.DEFAULT_KERNEL / "kernel.json"
+    if not spec.is_file():
+        pytest.skip(f"no {runner.DEFAULT_KERNEL} kernel in {sys.prefix} (`make setup` installs it)")
+    env = json.loads(spec.read_text(encoding="utf-8")).get("env", {})
+    assert env.get("ARROW_DEFAULT_MEMORY_POOL") == "jemalloc", f"{spec}: env {env}"
+
+
 def test_make_clean_removes_generated_outputs_but_keeps_tracked_files(tmp_path):
     """`make clean` once deleted reports/benchmarks.md, a tracked document: run it on a copy of
     the project's folders and check what survives."""

@@ -146,8 +146,8 @@ def kernel_memory_pool() -> dict[str, str]:
     has it ({} otherwise, or when the user chose a pool): at 1M customers the journeys notebook
     peaks about 0.6 GB lower than with the default mimalloc pool, which keeps much of what the
     large reads and the event layer's outputs free (same speed). Read when pyarrow starts, so
-    it must be in the kernel's environment: `workbench run` sets it for its kernels; for
-    JupyterLab, start it with `ARROW_DEFAULT_MEMORY_POOL=jemalloc`."""
+    it must be in the kernel's environment: `workbench run` sets it for its kernels, and
+    `make setup` writes it into the workbench kernelspec that JupyterLab starts."""
     if os.environ.get(ARROW_POOL_ENV):
         return {}
     try:
