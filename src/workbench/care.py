@@ -330,7 +330,7 @@ def _need(df: pd.DataFrame, cols, what: str) -> None:
         raise KeyError(f"{what}: missing column(s) {', '.join(missing)}")
 
 
-def _in_scope(mentions: pd.DataFrame, brand: str) -> pd.Series:
+def out_of_scope_reason(mentions: pd.DataFrame, brand: str) -> pd.Series:
     """Reason each mention is out of the care queue's scope ('' when in scope)."""
     other = (mentions["brand"] != brand).to_numpy(bool)
     rt = mentions["retweet_of"].notna().to_numpy(bool) & ~other
@@ -368,7 +368,7 @@ def care_scope(mentions: pd.DataFrame, brand: str, flags: pd.DataFrame | None = 
     mentions, so that nothing is dropped silently. With `brand_posts`, mentions the brand
     answered count as in the queue (as in `care_items`)."""
     _need(mentions, _MENTION_COLS, "mentions")
-    reason = _in_scope(mentions, brand)
+    reason = out_of_scope_reason(mentions, brand)
     scope = reason == ""
     if flags is None:
         flags = detect(mentions.loc[scope, "text"], rules)
@@ -399,7 +399,7 @@ def care_items(mentions: pd.DataFrame, brand_posts: pd.DataFrame, brand: str,
     they are, not every mention.
     """
     _need(mentions, _MENTION_COLS, "mentions")
-    scope = _in_scope(mentions, brand) == ""
+    scope = out_of_scope_reason(mentions, brand) == ""
     m = mentions.loc[scope]
     if flags is None:
         flags = detect(m["text"], rules)
@@ -498,7 +498,7 @@ def idea_items(mentions: pd.DataFrame, reviews: pd.DataFrame, brand: str,
     """
     _need(mentions, _MENTION_COLS, "mentions")
     _need(reviews, ("review_id", "store_id", "customer_id", "date", "text"), "store_reviews")
-    m = mentions.loc[_in_scope(mentions, brand) == ""]
+    m = mentions.loc[out_of_scope_reason(mentions, brand) == ""]
     mf = detect(m["text"], rules) if mention_flags is None else mention_flags.reindex(m.index)
     rf = detect(reviews["text"], rules) if review_flags is None else review_flags.reindex(reviews.index)
     m = m.loc[mf["is_suggestion"].fillna(False).astype(bool)]

@@ -34,7 +34,7 @@ def care_reconciliation(mentions: pd.DataFrame, flags: pd.DataFrame, brand: str,
     month = pd.Period(month, freq="M")
     # the queue's own scope rule, on every mention (a reply between people is recognised by the
     # message it answers, which may be older than the month)
-    reason = care._in_scope(mentions, brand)
+    reason = care.out_of_scope_reason(mentions, brand)
     sel = (mentions["brand"] == brand).to_numpy() & (mentions["timestamp"].dt.to_period("M") == month).to_numpy()
     f, reason = flags.reindex(mentions.index)[sel], reason[sel]
     q = f["is_question"].fillna(False).astype(bool).to_numpy()

@@ -13,6 +13,8 @@ import html
 import re
 from pathlib import Path
 
+from workbench import paths
+
 INDEX_HREF = "index.html"  # the month index, beside every page
 EXPLORER_TAG = "explorer"  # cells tagged so (interactive explorers) work in JupyterLab, are left out of the HTML page
 DEMO_BANNER = ("Données fictives de démonstration : cette page est calculée sur l'échantillon généré par le "
@@ -69,9 +71,7 @@ def _on_demo_sample(nb) -> bool:
     data_dir = (nb.metadata.get("papermill", {}).get("parameters") or {}).get("data_dir")
     if not data_dir:
         return False
-    from workbench.runner import _is_sample
-
-    return _is_sample(Path(data_dir))
+    return paths.is_demo_sample(Path(data_dir))
 
 
 def prepare_notebook(nb) -> list[str]:

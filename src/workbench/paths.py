@@ -27,6 +27,12 @@ def truth_dir(data_dir: str | Path | None = None) -> Path:
     return Path(data_dir or RAW_DIR) / TRUTH_SUBDIR
 
 
+def is_demo_sample(data_dir: str | Path | None = None) -> bool:
+    """True when `data_dir` holds the generated demo sample (its planted truth's manifest):
+    the pages and the index then say the figures are the demo's, not a retailer's."""
+    return (truth_dir(data_dir) / "manifest.json").is_file()
+
+
 def month_report_dir(month: str) -> Path:
     """`reports/<YYYY-MM>/`: the HTML reports of one monthly run."""
     return REPORTS_DIR / month

@@ -413,7 +413,7 @@ def _run_locked(month_s, nb_paths, notebooks, data, processed, reports, report_d
     run_info = {
         "month": month_s,
         "data_period": data_period,
-        "data_dir_label": "échantillon de démonstration" if _is_sample(data) else data.name,
+        "data_dir_label": "échantillon de démonstration" if paths.is_demo_sample(data) else data.name,
         "seed": int(seed),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "notebooks": _merge_runs(report_dir, result.notebooks, partial=notebooks is not None),
@@ -490,10 +490,6 @@ def _merge_runs(report_dir: Path, runs: list[NotebookRun], partial: bool) -> lis
     merged = {nb["notebook"]: nb for nb in old if (report_dir / str(nb.get("html"))).is_file()}
     merged.update(new)
     return [merged[k] for k in sorted(merged)]
-
-
-def _is_sample(data: Path) -> bool:
-    return (paths.truth_dir(data) / "manifest.json").is_file()
 
 
 # --------------------------------------------------------------------------- committing notebooks
