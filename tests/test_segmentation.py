@@ -152,6 +152,9 @@ def test_purchase_features_without_crm_and_rfm_segments(tiny):
     assert f.loc["C", "frequency"] == 1
     assert f.attrs["anonymous_purchases"] == 1
     assert f.loc["A", "r_score"] >= 4  # most recent buyers score best on recency
+    # the purchase ids are not needed (the monthly synthesis reads the purchases without them)
+    no_ids = seg.purchase_features(tiny["transactions"].drop(columns="transaction_id"), "2026-10", lookback_days=None)
+    pd.testing.assert_frame_equal(no_ids, f)
     r = pd.Series([5, 4, 4, 2, 3, 1, 0, 3])
     fq = pd.Series([5, 3, 1, 4, 2, 1, 0, 3])
     assert seg.rfm_segment(r, fq).tolist() == ["Champions", "Fidèles", "Nouveaux / prometteurs",

@@ -307,7 +307,7 @@ def purchase_features(transactions: pd.DataFrame, as_of, *, lookback_days: int |
     in `.attrs['anonymous_purchases']`; `.attrs['window']` is the window (`purchase_window`)
     when every buyer of it is among the rows (scores are quintiles among the rows' buyers).
     """
-    for c in ("transaction_id", "customer_id", "channel", "timestamp", "amount", "n_items"):
+    for c in ("customer_id", "channel", "timestamp", "amount", "n_items"):
         if c not in transactions.columns:
             raise ValueError(f"purchase_features: transactions lack column {c!r}")
     end = _cutoff(as_of)
