@@ -332,10 +332,13 @@ def test_compare_shortlists_reasons():
         score=[0.9, 0.3, 0.5, 0.4], eligible=[False, True, True, True],
         nominated=[False, False, False, True],
     )
-    moves = amb.compare_shortlists(
-        pd.DataFrame({"customer_id": ["a", "b"]}), pd.DataFrame({"customer_id": ["c", "d"]}),
-        prev_pool, cur_pool,
-    ).set_index("customer_id")
+
+    def reasons_of(prev_pool, cur_pool):  # a and b on last month's list, c and d on this month's
+        return amb.compare_shortlists(pd.DataFrame({"customer_id": ["a", "b"]}),
+                                      pd.DataFrame({"customer_id": ["c", "d"]}),
+                                      prev_pool, cur_pool).set_index("customer_id")
+
+    moves = reasons_of(prev_pool, cur_pool)
     assert moves.loc["a", "raison"] == "consentement retiré"
     assert moves.loc["b", "raison"].startswith("score en baisse")
     assert moves.loc["c", "raison"] == "consentement donné"
@@ -344,18 +347,12 @@ def test_compare_shortlists_reasons():
     # excluded as a risk one month, not the other: the move says so (not "consent")
     prev_pool["exclusion"] = ["", "", amb._DETRACTOR, ""]
     cur_pool["exclusion"] = [amb._COMPLAINT, "", "", ""]
-    moves = amb.compare_shortlists(
-        pd.DataFrame({"customer_id": ["a", "b"]}), pd.DataFrame({"customer_id": ["c", "d"]}),
-        prev_pool, cur_pool,
-    ).set_index("customer_id")
+    moves = reasons_of(prev_pool, cur_pool)
     assert moves.loc["a", "raison"] == "réclamation sans réponse"
     assert moves.loc["c", "raison"] == "n'est plus détracteur"
     prev_pool["exclusion"] = ["", "", amb._NO_CONSENT, ""]
     cur_pool["exclusion"] = [amb._DETRACTOR, "", "", ""]
-    moves = amb.compare_shortlists(
-        pd.DataFrame({"customer_id": ["a", "b"]}), pd.DataFrame({"customer_id": ["c", "d"]}),
-        prev_pool, cur_pool,
-    ).set_index("customer_id")
+    moves = reasons_of(prev_pool, cur_pool)
     assert moves.loc["a", "raison"] == "devenu détracteur"
     assert moves.loc["c", "raison"] == "consentement donné"
 

@@ -582,7 +582,7 @@ def compare_shortlists(
     pp = previous_pool.set_index("customer_id")
     cp = current_pool.set_index("customer_id")
 
-    def excluded_for(pool, cid) -> str:
+    def excluded_for(pool, cid) -> str:  # (never "" for a customer not eligible)
         return str(pool.at[cid, "exclusion"]) if "exclusion" in pool.columns else _NO_CONSENT
 
     rows = []
@@ -590,7 +590,7 @@ def compare_shortlists(
         if cid not in pp.index:
             why = "nouveau dans le vivier"
         elif not bool(pp.at[cid, "eligible"]):
-            why = _ENTRY_REASON.get(excluded_for(pp, cid), "consentement donné")
+            why = _ENTRY_REASON[excluded_for(pp, cid)]
         elif bool(cp.at[cid, "nominated"]) and not bool(pp.at[cid, "nominated"]):
             why = "nouvelle nomination par le magasin"
         elif cp.at[cid, "score"] > pp.at[cid, "score"]:
@@ -602,7 +602,7 @@ def compare_shortlists(
         if cid not in cp.index:
             why = "sorti du vivier (plus de signal ni de nomination)"
         elif not bool(cp.at[cid, "eligible"]):
-            why = _EXIT_REASON.get(excluded_for(cp, cid), "consentement retiré")
+            why = _EXIT_REASON[excluded_for(cp, cid)]
         elif cp.at[cid, "score"] < pp.at[cid, "score"]:
             why = f"score en baisse ({_fr(pp.at[cid, 'score'])} → {_fr(cp.at[cid, 'score'])})"
         else:
