@@ -700,6 +700,7 @@ def explain_links(links: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 LINKS_TABLE = "identity_links"  # processed table written by the first notebook that links
+LINKS_SOURCES = ("customers", "social_accounts")  # the raw tables links come from (`links_for_month`'s `sources`)
 
 
 def links_for_month(saved: pd.DataFrame | None, customers: pd.DataFrame, accounts: pd.DataFrame,
@@ -710,7 +711,7 @@ def links_for_month(saved: pd.DataFrame | None, customers: pd.DataFrame, account
     whichever runs first links and saves (`datasets.write_table(links, LINKS_TABLE, ...)`) and
     the other reuses. `saved` = `datasets.read_processed(LINKS_TABLE, ..., required=False)`;
     it is reused only when every row carries this `month` and the same `threshold` and, when
-    `sources` is given (`datasets.source_stamp(["customers", "social_accounts"], data_dir)`),
+    `sources` is given (`datasets.source_stamp(LINKS_SOURCES, data_dir)`),
     was linked from the same files: a corrected CRM or accounts export is linked again (the
     counts of `link_identities`' `attrs` travel as `attr_<name>` columns). Returns
     (links with a `month` column, fresh) — save the links when `fresh`.

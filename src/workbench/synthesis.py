@@ -358,6 +358,7 @@ def _value_flow(flows: pd.DataFrame | None, link: str) -> dict | None:
 
 
 VALUE_MIGRATION_TABLE = "value_migration"  # processed table: the month's value crosstab, for 05
+VALUE_MIGRATION_SOURCES = ("transactions",)  # the raw tables it comes from (its `sources` stamp)
 
 
 def value_migration_table(table: pd.DataFrame, lookback_days: int | None,
@@ -366,7 +367,7 @@ def value_migration_table(table: pd.DataFrame, lookback_days: int | None,
     builds it) as a table to save for the later notebooks of the month: one row per previous
     segment (`from`, rows and columns in the crosstab's order, `Total` included), the month,
     the previous month, the window (`lookback_days`, -1 for the whole history) and `sources`,
-    the stamp of the purchases it was computed from (`datasets.source_stamp(["transactions"],
+    the stamp of the purchases it was computed from (`datasets.source_stamp(VALUE_MIGRATION_SOURCES,
     data_dir)`, "" when not given)."""
     if not {"month", "previous"} <= set(table.attrs):
         raise ValueError("value_migration_table: expected the crosstab of value_segments.value_migration "
